@@ -109,13 +109,20 @@ export function createLogger(opts: LoggerOptions = {}): RootLogger {
   const streams: pino.StreamEntry[] = [];
   const flushers: Array<() => void> = [];
   if (opts.logDir) {
-    const file = new RotatingFile(join(opts.logDir, 'app.log'), opts.rotateBytes ?? DEFAULTS.rotateBytes, opts.keepFiles ?? DEFAULTS.keepFiles);
+    const file = new RotatingFile(
+      join(opts.logDir, 'app.log'),
+      opts.rotateBytes ?? DEFAULTS.rotateBytes,
+      opts.keepFiles ?? DEFAULTS.keepFiles,
+    );
     streams.push({ level: level as pino.Level, stream: file });
     flushers.push(() => file.flushSync());
   }
   if (opts.stdout !== false) {
     if (opts.pretty) {
-      streams.push({ level: level as pino.Level, stream: pretty({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,app', sync: true }) });
+      streams.push({
+        level: level as pino.Level,
+        stream: pretty({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,app', sync: true }),
+      });
     } else {
       const out = pino.destination({ dest: 1, sync: true });
       streams.push({ level: level as pino.Level, stream: out });

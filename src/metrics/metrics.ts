@@ -11,41 +11,143 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   const m = {
     registry,
     // health and liveness
-    healthState: new Gauge({ name: 'health_state', help: 'Actor health: 0=OK, 1=DEGRADED, 2=HALTED', labelNames: ['actor'], registers: r }),
-    heartbeat: new Gauge({ name: 'metrics_heartbeat', help: 'Unix seconds of the last heartbeat from a live actor; stale means a stuck runtime', registers: r }),
-    supervisorRestarts: new Counter({ name: 'supervisor_restarts_total', help: 'Child restarts performed by supervisors', labelNames: ['supervisor', 'child'], registers: r }),
-    supervisorEscalations: new Counter({ name: 'supervisor_escalations_total', help: 'Supervisors that exceeded their restart intensity', labelNames: ['supervisor'], registers: r }),
-    eventLoopDelay: new Gauge({ name: 'event_loop_delay_p99_ms', help: 'Event-loop delay p99 over the last heartbeat window, ms', registers: r }),
+    healthState: new Gauge({
+      name: 'health_state',
+      help: 'Actor health: 0=OK, 1=DEGRADED, 2=HALTED',
+      labelNames: ['actor'],
+      registers: r,
+    }),
+    heartbeat: new Gauge({
+      name: 'metrics_heartbeat',
+      help: 'Unix seconds of the last heartbeat from a live actor; stale means a stuck runtime',
+      registers: r,
+    }),
+    supervisorRestarts: new Counter({
+      name: 'supervisor_restarts_total',
+      help: 'Child restarts performed by supervisors',
+      labelNames: ['supervisor', 'child'],
+      registers: r,
+    }),
+    supervisorEscalations: new Counter({
+      name: 'supervisor_escalations_total',
+      help: 'Supervisors that exceeded their restart intensity',
+      labelNames: ['supervisor'],
+      registers: r,
+    }),
+    eventLoopDelay: new Gauge({
+      name: 'event_loop_delay_p99_ms',
+      help: 'Event-loop delay p99 over the last heartbeat window, ms',
+      registers: r,
+    }),
     actorCount: new Gauge({ name: 'actors_live', help: 'Live actors in the tree', registers: r }),
     // governance
-    tradingEnabled: new Gauge({ name: 'metrics_trading_enabled', help: 'Effective global trading state: 1 ACTIVE, 0.5 REDUCING, 0 HALTED', registers: r }),
-    tradingStateScope: new Gauge({ name: 'trading_state', help: 'Trading state per scope: 0 ACTIVE, 1 REDUCING, 2 HALTED', labelNames: ['scope'], registers: r }),
-    opsCommands: new Counter({ name: 'ops_commands_total', help: 'Operator commands by route and result', labelNames: ['command', 'result'], registers: r }),
-    authFailures: new Counter({ name: 'ops_auth_failures_total', help: 'Mutating requests refused for a missing or wrong token', registers: r }),
+    tradingEnabled: new Gauge({
+      name: 'metrics_trading_enabled',
+      help: 'Effective global trading state: 1 ACTIVE, 0.5 REDUCING, 0 HALTED',
+      registers: r,
+    }),
+    tradingStateScope: new Gauge({
+      name: 'trading_state',
+      help: 'Trading state per scope: 0 ACTIVE, 1 REDUCING, 2 HALTED',
+      labelNames: ['scope'],
+      registers: r,
+    }),
+    opsCommands: new Counter({
+      name: 'ops_commands_total',
+      help: 'Operator commands by route and result',
+      labelNames: ['command', 'result'],
+      registers: r,
+    }),
+    authFailures: new Counter({
+      name: 'ops_auth_failures_total',
+      help: 'Mutating requests refused for a missing or wrong token',
+      registers: r,
+    }),
     // config
-    configReloadErrors: new Counter({ name: 'config_reload_errors_total', help: 'Hot-reloads of ops/* files that failed validation (last good kept)', labelNames: ['file'], registers: r }),
-    configReloads: new Counter({ name: 'config_reloads_total', help: 'Hot-reloads of ops/* files applied', labelNames: ['file'], registers: r }),
+    configReloadErrors: new Counter({
+      name: 'config_reload_errors_total',
+      help: 'Hot-reloads of ops/* files that failed validation (last good kept)',
+      labelNames: ['file'],
+      registers: r,
+    }),
+    configReloads: new Counter({
+      name: 'config_reloads_total',
+      help: 'Hot-reloads of ops/* files applied',
+      labelNames: ['file'],
+      registers: r,
+    }),
     // store
     journalSeq: new Gauge({ name: 'journal_sequence', help: 'Last journal sequence number committed', registers: r }),
-    storeCommitErrors: new Counter({ name: 'store_commit_errors_total', help: 'LMDB commits that failed', registers: r }),
+    storeCommitErrors: new Counter({
+      name: 'store_commit_errors_total',
+      help: 'LMDB commits that failed',
+      registers: r,
+    }),
     // portfolio
     equityUsd: new Gauge({ name: 'equity_usd', help: 'Total equity in USD (cash + market value)', registers: r }),
     cashUsd: new Gauge({ name: 'cash_usd', help: 'Cash in USD', registers: r }),
     marketValueUsd: new Gauge({ name: 'market_value_usd', help: 'Market value of positions in USD', registers: r }),
     krakenEquityUsd: new Gauge({ name: 'kraken_equity_usd', help: 'Equity held at Kraken in USD', registers: r }),
-    venueEquityUsd: new Gauge({ name: 'venue_equity_usd', help: 'Equity per venue in USD', labelNames: ['venue'], registers: r }),
-    venueExposureUsd: new Gauge({ name: 'venue_exposure_usd', help: 'Gross exposure per venue in USD', labelNames: ['venue'], registers: r }),
+    venueEquityUsd: new Gauge({
+      name: 'venue_equity_usd',
+      help: 'Equity per venue in USD',
+      labelNames: ['venue'],
+      registers: r,
+    }),
+    venueExposureUsd: new Gauge({
+      name: 'venue_exposure_usd',
+      help: 'Gross exposure per venue in USD',
+      labelNames: ['venue'],
+      registers: r,
+    }),
     // risk
-    riskEquityBufferUsd: new Gauge({ name: 'risk_equity_buffer_usd', help: 'Equity above the equity floor, USD', registers: r }),
-    riskEquityFloorBreach: new Gauge({ name: 'risk_equity_floor_breach', help: '1 while equity is below the floor', registers: r }),
-    riskEquityDrawdownPct: new Gauge({ name: 'risk_equity_drawdown_pct', help: 'Drawdown from peak equity, percent', registers: r }),
+    riskEquityBufferUsd: new Gauge({
+      name: 'risk_equity_buffer_usd',
+      help: 'Equity above the equity floor, USD',
+      registers: r,
+    }),
+    riskEquityFloorBreach: new Gauge({
+      name: 'risk_equity_floor_breach',
+      help: '1 while equity is below the floor',
+      registers: r,
+    }),
+    riskEquityDrawdownPct: new Gauge({
+      name: 'risk_equity_drawdown_pct',
+      help: 'Drawdown from peak equity, percent',
+      registers: r,
+    }),
     riskDepegActive: new Gauge({ name: 'risk_depeg_active', help: '1 while the depeg guard is tripped', registers: r }),
-    breakerRejections: new Counter({ name: 'breaker_rejections_total', help: 'Pre-trade rejections by reason', labelNames: ['reason'], registers: r }),
-    venueErrorRatePct: new Gauge({ name: 'venue_error_rate_pct', help: 'Venue request error rate over the breaker window, percent', labelNames: ['venue'], registers: r }),
-    venueErrors: new Counter({ name: 'engine_venue_errors_total', help: 'Venue request errors', labelNames: ['venue', 'kind'], registers: r }),
-    stopValidatorMissing: new Counter({ name: 'stop_validator_missing_total', help: 'Open positions found without a live server-side stop', labelNames: ['venue', 'symbol'], registers: r }),
+    breakerRejections: new Counter({
+      name: 'breaker_rejections_total',
+      help: 'Pre-trade rejections by reason',
+      labelNames: ['reason'],
+      registers: r,
+    }),
+    venueErrorRatePct: new Gauge({
+      name: 'venue_error_rate_pct',
+      help: 'Venue request error rate over the breaker window, percent',
+      labelNames: ['venue'],
+      registers: r,
+    }),
+    venueErrors: new Counter({
+      name: 'engine_venue_errors_total',
+      help: 'Venue request errors',
+      labelNames: ['venue', 'kind'],
+      registers: r,
+    }),
+    stopValidatorMissing: new Counter({
+      name: 'stop_validator_missing_total',
+      help: 'Open positions found without a live server-side stop',
+      labelNames: ['venue', 'symbol'],
+      registers: r,
+    }),
     // strategy and orders
-    strategyTicks: new Counter({ name: 'strategy_ticks_total', help: 'Ticks processed by symbol actors', labelNames: ['venue', 'symbol'], registers: r }),
+    strategyTicks: new Counter({
+      name: 'strategy_ticks_total',
+      help: 'Ticks processed by symbol actors',
+      labelNames: ['venue', 'symbol'],
+      registers: r,
+    }),
     tickToOrderMs: new Histogram({
       name: 'strategy_tick_to_order_latency_ms',
       help: 'Tick receipt to order hand-off to the gateway, ms',
@@ -53,13 +155,40 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       buckets: [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 150, 250, 500, 1000, 2500],
       registers: r,
     }),
-    ordersSubmitted: new Counter({ name: 'orders_submitted_total', help: 'Orders handed to a venue', labelNames: ['venue', 'side'], registers: r }),
-    reconcileLagSeconds: new Gauge({ name: 'reconcile_lag_seconds', help: 'Seconds since the last successful reconciliation', registers: r }),
-    trendSignals: new Counter({ name: 'trend_follow_signals_total', help: 'Trend-follow signals emitted', registers: r }),
+    ordersSubmitted: new Counter({
+      name: 'orders_submitted_total',
+      help: 'Orders handed to a venue',
+      labelNames: ['venue', 'side'],
+      registers: r,
+    }),
+    reconcileLagSeconds: new Gauge({
+      name: 'reconcile_lag_seconds',
+      help: 'Seconds since the last successful reconciliation',
+      registers: r,
+    }),
+    trendSignals: new Counter({
+      name: 'trend_follow_signals_total',
+      help: 'Trend-follow signals emitted',
+      registers: r,
+    }),
     trendTrades: new Counter({ name: 'trend_follow_trades_total', help: 'Trend-follow trades placed', registers: r }),
-    scannerScore: new Gauge({ name: 'symbol_scanner_score', help: 'Latest scanner score per symbol', labelNames: ['symbol'], registers: r }),
-    scannerSelected: new Counter({ name: 'symbol_scanner_selected_total', help: 'Symbols selected into the shortlist', registers: r }),
-    externalFeedLastEvent: new Gauge({ name: 'external_feed_last_event_epoch', help: 'Unix seconds of the last accepted external event', labelNames: ['source'], registers: r }),
+    scannerScore: new Gauge({
+      name: 'symbol_scanner_score',
+      help: 'Latest scanner score per symbol',
+      labelNames: ['symbol'],
+      registers: r,
+    }),
+    scannerSelected: new Counter({
+      name: 'symbol_scanner_selected_total',
+      help: 'Symbols selected into the shortlist',
+      registers: r,
+    }),
+    externalFeedLastEvent: new Gauge({
+      name: 'external_feed_last_event_epoch',
+      help: 'Unix seconds of the last accepted external event',
+      labelNames: ['source'],
+      registers: r,
+    }),
   };
   return m;
 }

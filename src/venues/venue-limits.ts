@@ -1,0 +1,164 @@
+/**
+ * Published venue limits and what each gateway call costs against them (reference/ccxt-venues.md §6, [doc]).
+ * The RateBudget enforces 80% of these. Where sources disagree we keep the stricter figure: Binance spot
+ * orders are 50/10 s and 160,000/day in current docs (100/10 s and 200,000/day in older ones).
+ */
+import type { BudgetCost, LimiterSpec } from './rate-budget.js';
+import type { MarketKind } from './venue-gateway.js';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const DAY = 24 * 60 * MINUTE;
+
+export const BINANCE_LIMITS: readonly LimiterSpec[] = [
+  { kind: 'window', name: 'spot_weight', limit: 6000, windowMs: MINUTE },
+  { kind: 'window', name: 'spot_orders_10s', limit: 50, windowMs: 10 * SECOND },
+  { kind: 'window', name: 'spot_orders_1d', limit: 160_000, windowMs: DAY },
+  { kind: 'window', name: 'fapi_weight', limit: 2400, windowMs: MINUTE },
+  { kind: 'window', name: 'fapi_orders_10s', limit: 300, windowMs: 10 * SECOND },
+  { kind: 'window', name: 'fapi_orders_1m', limit: 1200, windowMs: MINUTE },
+];
+
+export type KrakenTier = 'starter' | 'intermediate' | 'pro';
+
+const KRAKEN_TIERS: Record<KrakenTier, { callMax: number; callDecay: number; tradeMax: number; tradeDecay: number }> = {
+  starter: { callMax: 15, callDecay: 0.33, tradeMax: 60, tradeDecay: 1 },
+  intermediate: { callMax: 20, callDecay: 0.5, tradeMax: 125, tradeDecay: 2.34 },
+  pro: { callMax: 20, callDecay: 1, tradeMax: 180, tradeDecay: 3.75 },
+};
+
+/** Kraken counts per API key (private calls) and per pair (trading engine); public calls ~1/s per IP. */
+export function krakenLimits(tier: KrakenTier = 'starter'): LimiterSpec[] {
+  const t = KRAKEN_TIERS[tier];
+  return [
+    { kind: 'decay', name: 'private_calls', max: t.callMax, decayPerSec: t.callDecay },
+    { kind: 'decay', name: 'trading', max: t.tradeMax, decayPerSec: t.tradeDecay, perKey: true },
+    { kind: 'window', name: 'public_calls', limit: 10, windowMs: 10 * SECOND },
+  ];
+}
+
+export type GatewayOp =
+  | 'loadMarkets'
+  | 'fetchBalances'
+  | 'fetchTickers'
+  | 'fetchOrderBook'
+  | 'createOrder'
+  | 'cancelOrder'
+  | 'cancelAllOrders'
+  | 'fetchOrder'
+  | 'fetchOpenOrders'
+  | 'fetchClosedOrders'
+  | 'fetchMyTrades'
+  | 'fetchFundingRate'
+  | 'fetchFundingRates'
+  | 'fetchPositions';
+
+export interface CostContext {
+  market: MarketKind;
+  /** Number of symbols asked for (tickers); undefined = all. */
+  symbols?: number;
+  depth?: number;
+  hasSymbol?: boolean;
+  /** Venue pair id for per-pair counters. */
+  pair?: string;
+}
+
+/** Binance request weights (spot /api/v3, USD-M /fapi). */
+export function binanceCost(op: GatewayOp, ctx: CostContext): BudgetCost {
+  if (ctx.market === 'linear') {
+    const w = (weight: number): BudgetCost => ({ units: { fapi_weight: weight } });
+    switch (op) {
+      case 'loadMarkets':
+        return w(1);
+      case 'fetchBalances':
+        return w(5);
+      case 'fetchTickers':
+        // /fapi/v1/ticker/24hr takes no symbol list: ccxt reads them all and filters.
+        return w(40);
+      case 'fetchOrderBook':
+        return w(fapiDepthWeight(ctx.depth ?? 100));
+      case 'createOrder':
+        return { units: { fapi_weight: 0, fapi_orders_10s: 1, fapi_orders_1m: 1 } };
+      case 'cancelOrder':
+      case 'cancelAllOrders':
+        return w(1);
+      case 'fetchOrder':
+        return w(1);
+      case 'fetchOpenOrders':
+        return w(ctx.hasSymbol === true ? 1 : 40);
+      case 'fetchClosedOrders':
+        return w(5);
+      case 'fetchMyTrades':
+        return w(5);
+      case 'fetchFundingRate':
+        return w(1);
+      case 'fetchFundingRates':
+        return w(10);
+      case 'fetchPositions':
+        // positionRisk 5, plus ccxt's one-off leverageBracket read (1) — charge both every time, it is cheap.
+        return w(6);
+    }
+  }
+  const w = (weight: number): BudgetCost => ({ units: { spot_weight: weight } });
+  switch (op) {
+    case 'loadMarkets':
+      return w(20);
+    case 'fetchBalances':
+      return w(20);
+    case 'fetchTickers': {
+      const n = ctx.symbols;
+      return w(n === undefined || n > 100 ? 80 : n > 20 ? 40 : 2);
+    }
+    case 'fetchOrderBook':
+      return w(spotDepthWeight(ctx.depth ?? 100));
+    case 'createOrder':
+      return { units: { spot_weight: 1, spot_orders_10s: 1, spot_orders_1d: 1 } };
+    case 'cancelOrder':
+    case 'cancelAllOrders':
+      return w(1);
+    case 'fetchOrder':
+      return w(4);
+    case 'fetchOpenOrders':
+      return w(ctx.hasSymbol === true ? 6 : 80);
+    case 'fetchClosedOrders':
+      return w(20);
+    case 'fetchMyTrades':
+      return w(20);
+    case 'fetchFundingRate':
+    case 'fetchFundingRates':
+    case 'fetchPositions':
+      return w(0);
+  }
+}
+
+function spotDepthWeight(depth: number): number {
+  return depth <= 100 ? 5 : depth <= 500 ? 25 : depth <= 1000 ? 50 : 250;
+}
+
+function fapiDepthWeight(depth: number): number {
+  return depth <= 50 ? 2 : depth <= 100 ? 5 : depth <= 500 ? 10 : 20;
+}
+
+/** Kraken: private calls +1 (TradesHistory +2), AddOrder/CancelOrder free on the call counter but charged per pair. */
+export function krakenCost(op: GatewayOp, ctx: CostContext): BudgetCost {
+  switch (op) {
+    case 'loadMarkets':
+      return { units: { public_calls: 2 } };
+    case 'fetchTickers':
+    case 'fetchOrderBook':
+      return { units: { public_calls: 1 } };
+    case 'createOrder':
+      return ctx.pair === undefined ? { units: {} } : { units: { trading: 1 }, key: ctx.pair };
+    case 'cancelOrder':
+      // The per-pair penalty depends on the order's age (+8 under 5 s … +1 under 300 s): assume the worst.
+      return ctx.pair === undefined ? { units: {} } : { units: { trading: 8 }, key: ctx.pair };
+    case 'fetchMyTrades':
+      return { units: { private_calls: 2 } };
+    case 'fetchFundingRate':
+    case 'fetchFundingRates':
+    case 'fetchPositions':
+      return { units: {} };
+    default:
+      return { units: { private_calls: 1 } };
+  }
+}
