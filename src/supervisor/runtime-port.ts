@@ -1,0 +1,87 @@
+import type { Health } from '../machines/health.js';
+import type { Liveness } from './rollup.js';
+
+/**
+ * The one small interface the HTTP layer talks to (STYLE.md: http/ never reaches machines or venues). The
+ * runtime implements it; tests of http/ may use any implementation of it.
+ */
+export type TradingState = 'ACTIVE' | 'REDUCING' | 'HALTED';
+export type TradingScope = 'global' | 'venue' | 'symbol';
+
+export interface ScopeTrading {
+  state: TradingState;
+  reason: string;
+  /** Who set it (X-Ops-Actor, or `system`/`env`/`boot`). */
+  by: string;
+  /** Epoch ms. */
+  at: number;
+  /** The command that set it, as recorded in the audit log. */
+  command: string;
+}
+
+export interface GovernanceView {
+  global: ScopeTrading;
+  venues: Record<string, ScopeTrading>;
+  symbols: Record<string, ScopeTrading>;
+}
+
+export interface TradingCommand {
+  scope: TradingScope;
+  /** Venue id for `venue`, `venue:SYMBOL` for `symbol`; ignored for `global`. */
+  key?: string | undefined;
+  state: TradingState;
+  reason: string;
+  actor: string;
+  command: string;
+}
+
+/** One node of the actor tree as the HTTP layer and the inspector see it (plain JSON). */
+export interface ActorNode {
+  id: string;
+  kind: string;
+  liveness: Liveness | 'root';
+  status: string;
+  value: unknown;
+  health: Health;
+  reason: string;
+  restarts: number;
+  lastError?: string | undefined;
+  critical?: boolean | undefined;
+  context?: unknown;
+  children: ActorNode[];
+}
+
+export interface CommandResult {
+  accepted: boolean;
+  /** Why a command was not delivered (unknown actor, restarting, not allowed). */
+  error?: { code: 'NOT_FOUND' | 'ACTOR_UNAVAILABLE' | 'BAD_REQUEST'; message: string };
+}
+
+export interface InspectListener {
+  /** Full tree on attach and on topology changes; node updates coalesced (at most every flush). */
+  tree(root: ActorNode): void;
+  nodes(nodes: ActorNode[]): void;
+  event(e: { seq: number; ts: number; type: string; from?: string | undefined; to?: string | undefined }): void;
+}
+
+export interface RuntimePort {
+  /** True once boot recovery has finished (`/readyz`). */
+  ready(): boolean;
+  /** System health (the root's roll-up). */
+  health(): { value: Health; reason: string };
+  tree(): ActorNode;
+  actor(id: string, withContext?: boolean): ActorNode | undefined;
+  /** Sends an allow-listed event to an actor; supervisor commands go to the actor's parent. */
+  send(id: string, event: { type: string; [k: string]: unknown }): CommandResult;
+  /** Events an operator may send to an actor of this kind. */
+  allowedEvents(id: string): readonly string[];
+  governance(): GovernanceView;
+  /** Applies a trading-state command durably (LMDB) before resolving. */
+  setTrading(cmd: TradingCommand): Promise<GovernanceView>;
+  /** Effective state for a venue/symbol (most restrictive of global, venue and symbol). */
+  effectiveTrading(venue?: string, symbol?: string): TradingState;
+  /** Extra fields for `/status` from actors that exist (balances once account actors exist). */
+  statusExtras(): Record<string, unknown>;
+  /** Attach an inspection listener; detached (and inspection off) when the last one leaves. */
+  inspect(listener: InspectListener): () => void;
+}

@@ -1,0 +1,344 @@
+import { type AnyActorLogic, type AnyActorRef, createActor } from 'xstate';
+import { makeHeartbeatTicker } from '../actors/heartbeat.actors.js';
+import { AppError, errorMessage } from '../domain/errors.js';
+import { actorId, parseActorId } from '../domain/ids.js';
+import type { Logger } from '../logging/logger.js';
+import {
+  effectiveState,
+  type GovernanceInput,
+  type GovernanceState,
+  governanceMachine,
+  TRADING_RANK,
+} from '../machines/governance.machine.js';
+import type { Health } from '../machines/health.js';
+import { heartbeatMachine } from '../machines/heartbeat.machine.js';
+import { HEALTH_VALUE, type Metrics } from '../metrics/metrics.js';
+import { describe, findNode, isSupervisorContext, sanitize } from './describe.js';
+import { createInspectionHub } from './inspection-hub.js';
+import type { ChildSpec } from './policy.js';
+import type {
+  ActorNode,
+  CommandResult,
+  GovernanceView,
+  InspectListener,
+  RuntimePort,
+  TradingCommand,
+  TradingState,
+} from './runtime-port.js';
+import { createSupervisor, SUPERVISOR_COMMANDS, type SupervisorContext, type SupervisorHooks } from './supervisor.js';
+
+/** The durable key/value the runtime needs (the LMDB `kv` database in production). */
+export interface KvPort {
+  get(key: string): unknown;
+  put(key: string, value: unknown): Promise<unknown>;
+}
+
+export interface RuntimeOptions {
+  tradingEnabled: boolean;
+  heartbeatMs: number;
+  maxLoopDelayMs: number;
+  restartIntensity: number;
+  restartPeriodMs: number;
+  shutdownTimeoutMs: number;
+}
+
+/** A subtree a later layer (venues, risk, scanner…) hangs under the root, with the logics it spawns. */
+export interface SubtreeProvider {
+  spec: ChildSpec;
+  logics: Record<string, AnyActorLogic>;
+  /** Events an operator may send to actors of these kinds, by kind. */
+  allowedEvents?: Record<string, readonly string[]>;
+}
+
+export interface RuntimeDeps {
+  options: RuntimeOptions;
+  log: Logger;
+  metrics: Metrics;
+  kv: KvPort;
+  now?: () => number;
+  clock?: {
+    setTimeout: (fn: (...args: unknown[]) => void, ms: number) => unknown;
+    clearTimeout: (id: unknown) => void;
+  };
+  random?: () => number;
+  subtrees?: (hooks: SupervisorHooks) => SubtreeProvider[];
+  /** Called when the root escalates or errors: the process must halt trading durably and exit. */
+  onFatal: (reason: string, error?: unknown) => void;
+}
+
+export interface Runtime extends RuntimePort {
+  start(): Promise<void>;
+  /** Marks boot recovery finished (`/readyz` turns 200). */
+  markReady(): void;
+  shutdown(): Promise<void>;
+  root(): AnyActorRef;
+}
+
+const GOV_KEY = 'governance';
+/** Symbol and other trading actors listen for the effective trading state under this prefix. */
+const TRADING_PREFIXES = ['sym:'];
+
+/**
+ * Builds the supervised tree from config and exposes it through the RuntimePort (DESIGN §3). Governance
+ * state is persisted in LMDB before a loosening takes effect and right after a tightening, and a restarted
+ * governance actor always starts from the latest persisted state.
+ */
+export function createRuntime(deps: RuntimeDeps): Runtime {
+  const { log, metrics, options } = deps;
+  const now = deps.now ?? Date.now;
+  let ready = false;
+  let stopping = false;
+  let rootRef: AnyActorRef | undefined;
+  let rootHealth: { value: Health; reason: string } = { value: 'OK', reason: '' };
+  const allowed = new Map<string, readonly string[]>();
+
+  // Mutable on purpose: the supervisor keeps this object as the governance child's input, so a fresh restart
+  // (operator restart, one_for_all sibling restart) starts from the latest durable state, never the boot one.
+  const govInput: GovernanceInput = {
+    persisted: deps.kv.get(GOV_KEY) as GovernanceState | undefined,
+    tradingEnabled: options.tradingEnabled,
+    now: now(),
+  };
+  let govCache: GovernanceState | undefined;
+
+  const healthLog = log.child({ actor: 'supervisor' });
+  const hooks: SupervisorHooks = {
+    onHealth: (id, h, reason) => {
+      metrics.healthState.set({ actor: id }, HEALTH_VALUE[h]);
+      if (id === actorId.root()) {
+        if (h !== rootHealth.value) healthLog.info({ health: h, reason }, 'system health changed');
+        rootHealth = { value: h, reason };
+      }
+    },
+    onRestart: (e) => {
+      metrics.supervisorRestarts.inc({ supervisor: e.supervisor, child: e.child });
+      healthLog.warn(e, 'restarting child');
+    },
+    onEscalate: (e) => {
+      metrics.supervisorEscalations.inc({ supervisor: e.supervisor });
+      healthLog.error(e, 'restart intensity exceeded: escalating');
+    },
+    onChildExit: (e) => {
+      if (e.abnormal) healthLog.warn(e, 'child exited abnormally');
+    },
+  };
+
+  function publishGovernance(g: GovernanceState): void {
+    govCache = g;
+    metrics.tradingEnabled.set(g.global.state === 'ACTIVE' ? 1 : g.global.state === 'REDUCING' ? 0.5 : 0);
+    metrics.tradingStateScope.set({ scope: 'global' }, TRADING_RANK[g.global.state]);
+    for (const [v, s] of Object.entries(g.venues))
+      metrics.tradingStateScope.set({ scope: `venue:${v}` }, TRADING_RANK[s.state]);
+    for (const [k, s] of Object.entries(g.symbols))
+      metrics.tradingStateScope.set({ scope: `symbol:${k}` }, TRADING_RANK[s.state]);
+    if (!rootRef) return;
+    const event = { type: 'gov.trading', governance: g };
+    const all = rootRef.system.getAll() as Record<string, AnyActorRef>;
+    for (const [id, ref] of Object.entries(all)) {
+      if (TRADING_PREFIXES.some((p) => id.startsWith(p))) ref.send(event);
+    }
+  }
+
+  const governance = governanceMachine.provide({
+    actions: {
+      'gov.publish': ({ context }) =>
+        publishGovernance({ global: context.global, venues: context.venues, symbols: context.symbols }),
+    },
+  });
+  const heartbeat = heartbeatMachine.provide({ actors: { ticker: makeHeartbeatTicker(metrics, options.heartbeatMs) } });
+
+  const supervisorDefaults = {
+    now,
+    random: deps.random,
+    hooks,
+    backoff: { minMs: 250, maxMs: 30_000, factor: 2, jitter: 0.2, resetAfterMs: 60_000, immediateFirst: true },
+  };
+  const core = createSupervisor({
+    ...supervisorDefaults,
+    strategy: 'one_for_all',
+    intensity: options.restartIntensity,
+    periodMs: options.restartPeriodMs,
+    logics: { governance, heartbeat },
+    children: [
+      { id: actorId.governance(), src: 'governance', input: govInput, flavour: 'guard', shutdownMs: 0 },
+      {
+        id: actorId.heartbeat(),
+        src: 'heartbeat',
+        input: { maxLoopDelayMs: options.maxLoopDelayMs },
+        critical: false,
+        shutdownMs: 0,
+      },
+    ],
+  });
+  const subtrees = deps.subtrees?.(hooks) ?? [];
+  for (const st of subtrees) for (const [k, v] of Object.entries(st.allowedEvents ?? {})) allowed.set(k, v);
+  const root = createSupervisor({
+    ...supervisorDefaults,
+    strategy: 'one_for_one',
+    intensity: options.restartIntensity,
+    periodMs: options.restartPeriodMs,
+    logics: { core, ...Object.fromEntries(subtrees.flatMap((s) => Object.entries(s.logics))) },
+    children: [
+      { id: actorId.core(), src: 'core', shutdownMs: options.shutdownTimeoutMs },
+      ...subtrees.map((s) => s.spec),
+    ],
+  });
+
+  function requireRoot(): AnyActorRef {
+    if (!rootRef) throw new AppError('NOT_READY', 'runtime not started');
+    return rootRef;
+  }
+
+  function tree(): ActorNode {
+    return describe(requireRoot());
+  }
+
+  const hub = createInspectionHub({ root: requireRoot, tree, node: (id) => findNode(tree(), id), now });
+
+  function governanceView(): GovernanceView {
+    const ref = rootRef?.system.get(actorId.governance()) as AnyActorRef | undefined;
+    const ctx = ref?.getSnapshot().status === 'active' ? (ref.getSnapshot().context as GovernanceState) : undefined;
+    const g = ctx ?? govCache ?? govInput.persisted;
+    if (!g) throw new AppError('NOT_READY', 'governance not started');
+    return { global: g.global, venues: g.venues, symbols: g.symbols };
+  }
+
+  /** Finds the supervisor that holds a child with this systemId, and the child's spec id there. */
+  function parentOf(systemId: string): { sup: AnyActorRef; childId: string } | undefined {
+    const walk = (ref: AnyActorRef): { sup: AnyActorRef; childId: string } | undefined => {
+      const ctx = ref.getSnapshot().context as SupervisorContext | undefined;
+      if (!isSupervisorContext(ctx)) return undefined;
+      for (const id of ctx.order) if (ctx.specs[id]?.systemId === systemId) return { sup: ref, childId: id };
+      const children = ref.getSnapshot().children as Record<string, AnyActorRef | undefined>;
+      for (const c of Object.values(children)) {
+        const f = c && walk(c);
+        if (f) return f;
+      }
+      return undefined;
+    };
+    return walk(requireRoot());
+  }
+
+  async function persistGovernance(g: GovernanceState): Promise<void> {
+    try {
+      await deps.kv.put(GOV_KEY, g);
+    } catch (e) {
+      metrics.storeCommitErrors.inc();
+      deps.onFatal('governance_persist_failed', e);
+      throw new AppError('STORE_FAILED', `could not persist trading state: ${errorMessage(e)}`, { cause: e });
+    }
+    govInput.persisted = g;
+  }
+
+  return {
+    async start() {
+      const a = createActor(root, { id: actorId.root(), systemId: actorId.root(), clock: deps.clock });
+      rootRef = a;
+      a.subscribe({
+        next: () => {},
+        error: (e) => deps.onFatal('root_error', e),
+        complete: () => {
+          if (!stopping) deps.onFatal('root_exit', a.getSnapshot().output);
+        },
+      });
+      a.start();
+      const g = governanceView();
+      // Boot state is durable before anything can trade: a crash right now restarts exactly as halted.
+      if (JSON.stringify(g) !== JSON.stringify(govInput.persisted)) await persistGovernance(g);
+      publishGovernance(g);
+      metrics.actorCount.set(Object.keys(a.system.getAll()).length);
+    },
+    markReady() {
+      ready = true;
+    },
+    async shutdown() {
+      if (!rootRef || stopping) return;
+      stopping = true;
+      const ref = rootRef;
+      await new Promise<void>((resolve) => {
+        if (ref.getSnapshot().status !== 'active') return resolve();
+        const sub = ref.subscribe({ next: () => {}, error: () => resolve(), complete: () => resolve() });
+        ref.send({ type: 'sup.shutdown' });
+        if (ref.getSnapshot().status !== 'active') {
+          sub.unsubscribe();
+          resolve();
+        }
+      });
+      (ref as unknown as { stop(): void }).stop();
+    },
+    root: requireRoot,
+    ready: () => ready,
+    health: () => rootHealth,
+    tree,
+    actor(id, withContext) {
+      const node = findNode(tree(), id);
+      if (!node) return undefined;
+      const ref = rootRef?.system.get(id) as AnyActorRef | undefined;
+      return withContext && ref ? { ...node, context: sanitize(ref.getSnapshot().context) } : node;
+    },
+    allowedEvents(id) {
+      const ref = rootRef?.system.get(id) as AnyActorRef | undefined;
+      const isSup = ref ? isSupervisorContext(ref.getSnapshot().context) : false;
+      const base = isSup ? [...SUPERVISOR_COMMANDS] : ['sup.restartChild', 'sup.terminateChild', 'sup.startChild'];
+      return [...base, ...(allowed.get(parseActorId(id).kind) ?? [])];
+    },
+    send(id, event): CommandResult {
+      if (!this.allowedEvents(id).includes(event.type)) {
+        return {
+          accepted: false,
+          error: { code: 'BAD_REQUEST', message: `event '${event.type}' is not allowed for ${id}` },
+        };
+      }
+      const ref = rootRef?.system.get(id) as AnyActorRef | undefined;
+      const isSup = ref ? isSupervisorContext(ref.getSnapshot().context) : false;
+      if (event.type.startsWith('sup.') && !(isSup && typeof event.id === 'string')) {
+        // A supervisor command aimed at a child goes to the child's supervisor with the child's spec id.
+        const p = parentOf(id);
+        if (!p) return { accepted: false, error: { code: 'NOT_FOUND', message: `no supervised actor '${id}'` } };
+        p.sup.send({ type: event.type, id: p.childId });
+        return { accepted: true };
+      }
+      if (!ref) {
+        const known = findNode(tree(), id);
+        return known
+          ? { accepted: false, error: { code: 'ACTOR_UNAVAILABLE', message: `actor '${id}' is ${known.liveness}` } }
+          : { accepted: false, error: { code: 'NOT_FOUND', message: `no actor '${id}'` } };
+      }
+      ref.send(event);
+      return { accepted: true };
+    },
+    governance: governanceView,
+    async setTrading(cmd: TradingCommand) {
+      if (cmd.scope !== 'global' && !cmd.key) throw new AppError('BAD_REQUEST', `scope '${cmd.scope}' needs a key`);
+      const before = governanceView();
+      const at = now();
+      const entry = { state: cmd.state, reason: cmd.reason, by: cmd.actor, at, command: cmd.command };
+      const next: GovernanceState =
+        cmd.scope === 'global'
+          ? { ...before, global: entry }
+          : cmd.scope === 'venue'
+            ? { ...before, venues: { ...before.venues, [cmd.key!]: entry } }
+            : { ...before, symbols: { ...before.symbols, [cmd.key!]: entry } };
+      const prev =
+        cmd.scope === 'global'
+          ? before.global
+          : cmd.scope === 'venue'
+            ? before.venues[cmd.key!]
+            : before.symbols[cmd.key!];
+      const loosening = TRADING_RANK[cmd.state] < TRADING_RANK[prev?.state ?? 'ACTIVE'];
+      const event = { type: 'gov.set' as const, scope: cmd.scope, key: cmd.key, ...entry };
+      const ref = rootRef?.system.get(actorId.governance()) as AnyActorRef | undefined;
+      // Fail closed: a loosening is durable before it takes effect; a tightening takes effect at once.
+      if (loosening) await persistGovernance(next);
+      if (ref) ref.send(event);
+      else publishGovernance(next);
+      if (!loosening) await persistGovernance(next);
+      return governanceView();
+    },
+    effectiveTrading(venue?: string, symbol?: string): TradingState {
+      return effectiveState(governanceView(), venue, symbol);
+    },
+    statusExtras: () => ({}),
+    inspect: (listener: InspectListener) => hub.add(listener),
+  };
+}
