@@ -1,0 +1,208 @@
+import { type AnyActorRef, fromCallback } from 'xstate';
+import { actorId } from '../domain/ids.js';
+import { valueHoldings } from '../domain/valuation.js';
+import type { Logger } from '../logging/logger.js';
+import { accountMachine } from '../machines/account.machine.js';
+import { CONN_DEFAULTS, type ConnContext, connMachine, judge } from '../machines/conn.machine.js';
+import { feedMachine } from '../machines/feed.machine.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { SubtreeProvider } from '../supervisor/runtime.js';
+import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor.js';
+import type { VenueGateway } from '../venues/venue-gateway.js';
+import type { AccountBook } from './account-book.js';
+import { createVenueLink, type LinkOutcome } from './venue-link.js';
+
+/**
+ * The effects of one venue subtree (DESIGN §3: venue:<v> rest_for_one over conn, feed, account) and the
+ * subtree itself. Every async failure in a callback actor is caught and turned into an event: a throw inside a
+ * timer would escape XState as an uncaughtException (reference §2.3).
+ */
+export interface VenueActorsDeps {
+  venue: string;
+  gateway: VenueGateway;
+  metrics: Metrics;
+  log: Logger;
+  book: AccountBook;
+  /** Looks an actor up by systemId in the running tree (the tree exists only after the runtime starts). */
+  lookup: (systemId: string) => AnyActorRef | undefined;
+  symbols: string[];
+  feedIntervalMs: number;
+  feedStaleMs: number;
+  accountIntervalMs: number;
+  hooks: SupervisorHooks;
+  now?: () => number;
+  restartIntensity?: number;
+  restartPeriodMs?: number;
+}
+
+/** Reasons for which the link stops sending requests until conn recovers or an operator resets it. */
+const BLOCKING = /^(auth|ban|breaker):/;
+
+export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
+  const { venue, metrics } = deps;
+  const now = deps.now ?? Date.now;
+  const log = deps.log.child({ actor: actorId.venue(venue) });
+  const connId = actorId.conn(venue);
+
+  const report = (o: LinkOutcome) => {
+    if (!o.ok) metrics.venueErrors.inc({ venue, kind: o.kind ?? 'other' });
+    const conn = deps.lookup(connId);
+    if (!conn) return;
+    conn.send({
+      type: 'conn.result',
+      ok: o.ok,
+      kind: o.kind,
+      message: o.message,
+      retryAfterMs: o.retryAfterMs,
+      at: now(),
+    });
+    const ctx = conn.getSnapshot().context as ConnContext | undefined;
+    if (ctx) metrics.venueErrorRatePct.set({ venue }, ctx.errorPct);
+  };
+  const link = createVenueLink(venue, deps.gateway, report);
+
+  const conn = connMachine.provide({
+    actions: {
+      'conn.publish': ({ context }) => {
+        const h = judge(context as ConnContext, (context as ConnContext).lastAt);
+        if (h.value === 'HALTED' && BLOCKING.test(h.reason)) {
+          if (link.blocked() !== h.reason)
+            log.error({ reason: h.reason }, 'venue blocked: no more requests until it clears');
+          link.block(h.reason);
+        } else if (link.blocked() !== undefined) {
+          log.info('venue unblocked');
+          link.unblock();
+        }
+      },
+    },
+  });
+
+  const poller = fromCallback<{ type: string }, { venue: string; symbols: string[]; intervalMs: number }>(
+    ({ input, sendBack }) => {
+      let stopped = false;
+      let running = false;
+      const poll = async () => {
+        if (running || stopped) return; // a slow venue never stacks polls: latest wins
+        running = true;
+        try {
+          deps.lookup(connId)?.send({ type: 'conn.pressure', value: link.gateway.pressure(), at: now() });
+          if (input.symbols.length === 0) return;
+          const tickers = await link.gateway.fetchTickers(input.symbols);
+          if (stopped) return;
+          let n = 0;
+          for (const t of Object.values(tickers)) {
+            const sym = deps.lookup(actorId.symbol(venue, t.symbol));
+            if (sym)
+              sym.send({
+                type: 'venue.tick',
+                venue,
+                symbol: t.symbol,
+                bid: t.bid,
+                ask: t.ask,
+                last: t.last,
+                receivedAt: t.receivedAt,
+              });
+            n += 1;
+          }
+          sendBack({ type: 'feed.polled', at: now(), ticks: n });
+        } catch (e) {
+          if (!stopped) sendBack({ type: 'feed.failed', at: now(), error: e instanceof Error ? e.message : String(e) });
+        } finally {
+          running = false;
+          deps.lookup(connId)?.send({ type: 'conn.tick', at: now() });
+        }
+      };
+      void poll();
+      const t = setInterval(() => void poll(), input.intervalMs);
+      return () => {
+        stopped = true;
+        clearInterval(t);
+      };
+    },
+  );
+
+  const refresher = fromCallback<{ type: string }, { venue: string; intervalMs: number }>(({ input, sendBack }) => {
+    let stopped = false;
+    let running = false;
+    const refresh = async () => {
+      if (running || stopped) return;
+      running = true;
+      try {
+        await link.gateway.loadMarkets();
+        const balances = await link.gateway.fetchBalances();
+        const holdings = Object.entries(balances).map(([asset, b]) => ({ asset, total: b.total }));
+        const spot = link.gateway.markets('spot');
+        const pairs: Record<string, string> = {};
+        for (const h of holdings) {
+          for (const q of ['USDT', 'USD', 'USDC']) {
+            if (spot[`${h.asset}${q}`] && !pairs[h.asset]) pairs[h.asset] = `${h.asset}${q}`;
+          }
+        }
+        const tickers = Object.keys(pairs).length > 0 ? await link.gateway.fetchTickers(Object.values(pairs)) : {};
+        const prices: Record<string, number> = {};
+        for (const [asset, sym] of Object.entries(pairs)) {
+          const t = tickers[sym];
+          const p = t?.last ?? (t?.bid != null && t?.ask != null ? (t.bid + t.ask) / 2 : null);
+          if (p !== null && p !== undefined) prices[asset] = p;
+        }
+        const positions = link.gateway.marketKinds.includes('linear') ? await link.gateway.fetchPositions() : [];
+        const open = await link.gateway.fetchOpenOrders();
+        if (stopped) return;
+        const v = valueHoldings(holdings, prices, positions);
+        const summary = {
+          cashUsd: v.cashUsd,
+          marketValueUsd: v.marketValueUsd,
+          equityUsd: v.equityUsd,
+          exposureUsd: v.exposureUsd,
+          openOrders: open.length,
+          assets: holdings.filter((h) => h.total !== 0).length,
+        };
+        deps.book.update(venue, { summary, balances, at: now() });
+        sendBack({ type: 'account.refreshed', at: now(), summary });
+      } catch (e) {
+        if (!stopped)
+          sendBack({ type: 'account.failed', at: now(), error: e instanceof Error ? e.message : String(e) });
+      } finally {
+        running = false;
+      }
+    };
+    void refresh();
+    const t = setInterval(() => void refresh(), input.intervalMs);
+    return () => {
+      stopped = true;
+      clearInterval(t);
+    };
+  });
+
+  const feed = feedMachine.provide({ actors: { poller } });
+  const account = accountMachine.provide({ actors: { refresher } });
+  const sup = createSupervisor({
+    strategy: 'rest_for_one',
+    intensity: deps.restartIntensity ?? 5,
+    periodMs: deps.restartPeriodMs ?? 30_000,
+    backoff: { minMs: 250, maxMs: 8_000, factor: 2, jitter: 0.2, resetAfterMs: 30_000, immediateFirst: true },
+    now,
+    hooks: deps.hooks,
+    logics: { conn, feed, account },
+    children: [
+      { id: connId, src: 'conn', input: { venue, ...CONN_DEFAULTS }, shutdownMs: 0 },
+      {
+        id: actorId.feed(venue),
+        src: 'feed',
+        input: { venue, symbols: deps.symbols, intervalMs: deps.feedIntervalMs, staleMs: deps.feedStaleMs },
+        shutdownMs: 1_000,
+      },
+      {
+        id: actorId.account(venue),
+        src: 'account',
+        input: { venue, intervalMs: deps.accountIntervalMs, maxFailures: 3 },
+        shutdownMs: 1_000,
+      },
+    ],
+  });
+  return {
+    spec: { id: actorId.venue(venue), src: `venue:${venue}`, shutdownMs: 5_000 },
+    logics: { [`venue:${venue}`]: sup },
+    allowedEvents: { conn: ['conn.reset'] },
+  };
+}
