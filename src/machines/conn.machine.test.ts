@@ -16,14 +16,18 @@ describe('conn health', () => {
   it('walks OK → DEGRADED → HALTED → OK as the error rate rises and recovers', () => {
     const { a, health } = conn();
     let t = 1_000;
-    for (let i = 0; i < 10; i++) a.send({ type: 'conn.result', ok: true, at: (t += 100) });
+    const tick = () => {
+      t += 100;
+      return t;
+    };
+    for (let i = 0; i < 10; i++) a.send({ type: 'conn.result', ok: true, at: tick() });
     expect(health().value).toBe('OK');
-    for (let i = 0; i < 3; i++) a.send({ type: 'conn.result', ok: false, kind: 'network', at: (t += 100) });
+    for (let i = 0; i < 3; i++) a.send({ type: 'conn.result', ok: false, kind: 'network', at: tick() });
     expect(health()).toEqual({ value: 'DEGRADED', reason: 'error_rate: 23%' });
-    for (let i = 0; i < 60; i++) a.send({ type: 'conn.result', ok: false, kind: 'network', at: (t += 100) });
+    for (let i = 0; i < 60; i++) a.send({ type: 'conn.result', ok: false, kind: 'network', at: tick() });
     expect(health().value).toBe('HALTED');
     expect(health().reason).toMatch(/^venue_unavailable/);
-    for (let i = 0; i < 50; i++) a.send({ type: 'conn.result', ok: true, at: (t += 100) });
+    for (let i = 0; i < 50; i++) a.send({ type: 'conn.result', ok: true, at: tick() });
     expect(health().value).toBe('OK');
   });
 
