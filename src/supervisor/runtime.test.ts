@@ -1,0 +1,120 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../logging/logger.js';
+import { createMetrics } from '../metrics/metrics.js';
+import { openStore, type Store } from '../store/index.js';
+import { createRuntime, type Runtime } from './runtime.js';
+
+const opened: Array<{ runtime: Runtime; store: Store }> = [];
+
+async function boot(dir: string, tradingEnabled = true) {
+  const store = await openStore({ dir: join(dir, 'db') });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const fatal: string[] = [];
+  const runtime = createRuntime({
+    options: {
+      tradingEnabled,
+      heartbeatMs: 60_000,
+      maxLoopDelayMs: 200,
+      restartIntensity: 3,
+      restartPeriodMs: 60_000,
+      shutdownTimeoutMs: 500,
+    },
+    log: createLogger({ level: 'silent', stdout: false }).log,
+    metrics,
+    kv: store.kv,
+    onFatal: (r) => fatal.push(r),
+  });
+  await runtime.start();
+  opened.push({ runtime, store });
+  return { runtime, store, metrics, fatal };
+}
+
+afterEach(async () => {
+  for (const { runtime, store } of opened.splice(0)) {
+    await runtime.shutdown();
+    await store.close();
+  }
+});
+
+describe('runtime governance', () => {
+  it('boots ACTIVE from TRADING_ENABLED=true and persists the boot state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-rt-'));
+    const { runtime, store, metrics } = await boot(dir);
+    expect(runtime.governance().global.state).toBe('ACTIVE');
+    expect(store.kv.get('governance')).toMatchObject({ global: { state: 'ACTIVE' } });
+    expect((await metrics.tradingEnabled.get()).values[0]?.value).toBe(1);
+  });
+
+  it('restores a halted state exactly as it was after a restart, even with TRADING_ENABLED=true', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-rt-'));
+    const a = await boot(dir);
+    await a.runtime.setTrading({
+      scope: 'global',
+      state: 'HALTED',
+      reason: 'ops pause',
+      actor: 'alice',
+      command: 'kill',
+    });
+    await a.runtime.setTrading({
+      scope: 'venue',
+      key: 'kraken',
+      state: 'REDUCING',
+      reason: 'maintenance',
+      actor: 'bob',
+      command: 'venue',
+    });
+    const before = a.runtime.governance();
+    await a.runtime.shutdown();
+    await a.store.close();
+    opened.length = 0;
+    const b = await boot(dir);
+    expect(b.runtime.governance()).toEqual(before);
+    expect(b.runtime.governance().global).toMatchObject({
+      state: 'HALTED',
+      reason: 'ops pause',
+      by: 'alice',
+      command: 'kill',
+    });
+    expect(b.runtime.effectiveTrading('kraken')).toBe('HALTED');
+    expect(b.runtime.health().value).toBe('HALTED');
+  });
+
+  it('never lets TRADING_ENABLED=false be loosened by a persisted ACTIVE state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-rt-'));
+    const a = await boot(dir, true);
+    await a.runtime.shutdown();
+    await a.store.close();
+    opened.length = 0;
+    const b = await boot(dir, false);
+    expect(b.runtime.governance().global).toMatchObject({ state: 'HALTED', reason: 'TRADING_ENABLED=false' });
+  });
+
+  it('exports health_state per actor and rolls a halt up to the root', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-rt-'));
+    const { runtime, metrics } = await boot(dir);
+    await runtime.setTrading({ scope: 'global', state: 'HALTED', reason: 'test', actor: 't', command: 'kill' });
+    const values = (await metrics.healthState.get()).values;
+    const of = (actor: string) => values.find((v) => v.labels.actor === actor)?.value;
+    expect(of('governance')).toBe(2);
+    expect(of('root')).toBe(2);
+    expect(runtime.tree().children.map((c) => c.id)).toEqual(['core']);
+    expect(runtime.actor('governance')?.health).toBe('HALTED');
+    await runtime.setTrading({ scope: 'global', state: 'ACTIVE', reason: 'resume', actor: 't', command: 'resume' });
+    const after = (await metrics.healthState.get()).values;
+    expect(after.find((v) => v.labels.actor === 'root')?.value).toBe(0);
+  });
+
+  it('routes supervisor commands to the parent and refuses events that are not allowed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-rt-'));
+    const { runtime } = await boot(dir);
+    const before = runtime.root().system.get('heartbeat').sessionId;
+    expect(runtime.send('heartbeat', { type: 'sup.restartChild' })).toEqual({ accepted: true });
+    expect(runtime.root().system.get('heartbeat').sessionId).not.toBe(before);
+    expect(runtime.send('heartbeat', { type: 'xstate.stop' }).accepted).toBe(false);
+    expect(runtime.send('nope', { type: 'sup.restartChild' }).error?.code).toBe('NOT_FOUND');
+    expect(runtime.actor('core')?.children.map((c) => c.id)).toEqual(['governance', 'heartbeat']);
+  });
+});
