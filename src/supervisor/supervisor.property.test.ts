@@ -109,8 +109,8 @@ function checkInvariants(h: ReturnType<typeof build>): void {
   const running = runningLeaves(tree);
   for (const r of h.live) expect(running.has(r)).toBe(true);
   for (const { ctx } of supervisors(h.actor)) {
-    // Restart log within intensity while the supervisor is still running.
-    expect(ctx.restartLog.length).toBeLessThanOrEqual(ctx === h.actor.getSnapshot().context ? 4 : 3);
+    // Restart log within intensity unless the supervisor is escalating (draining its children before it exits).
+    if (!ctx.exit) expect(ctx.restartLog.length).toBeLessThanOrEqual(ctx === h.actor.getSnapshot().context ? 4 : 3);
     // Health equals the roll-up of what the children reported.
     const views = ctx.order.map((id) => ({
       id,
@@ -147,7 +147,7 @@ describe('supervisor under random crashes, health changes and operator commands'
         expect(h.live.size).toBe(0);
         expect(h.errors).toEqual([]);
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 });

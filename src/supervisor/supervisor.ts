@@ -117,6 +117,21 @@ function views1(ctx: SupervisorContext, id: string): ChildView | undefined {
   return { id, liveness: k.liveness, health: k.health, reason: k.reason, critical: ctx.specs[id]?.critical ?? true };
 }
 
+/** A child other than `changed` whose contribution is `level`, searched circularly from just after `changed`. */
+function sameLevelOffender(ctx: SupervisorContext, changed: string, level: Health): { value: Health; reason: string } | undefined {
+  if (level === 'OK') return undefined;
+  const n = ctx.order.length;
+  const start = ctx.order.indexOf(changed);
+  for (let i = 1; i < n; i++) {
+    const id = ctx.order[(start + i) % n]!;
+    const v = views1(ctx, id);
+    if (v && contribution(v) === level) {
+      return { value: level, reason: `${id}:${v.liveness}:${v.health}${v.reason ? `: ${v.reason}` : ''}` };
+    }
+  }
+  return undefined;
+}
+
 function errText(e: unknown): string {
   if (e instanceof Error) return e.message;
   if (e && typeof e === 'object' && 'reason' in e) return String((e as { reason: unknown }).reason);
@@ -171,7 +186,9 @@ export function createSupervisor(opts: SupervisorOptions) {
       if (c !== undefined && HEALTH_RANK[c] > HEALTH_RANK[cur.value]) {
         r = { value: c, reason: `${changed}:${v!.liveness}:${v!.health}${v!.reason ? `: ${v!.reason}` : ''}` };
       } else if (cur.reason.startsWith(`${changed}:`)) {
-        r = rollup(views(s.ctx));
+        // The worst offender improved. Another child at the same level keeps the value; look for one starting
+        // after the changed child, so a mass recovery in start order costs O(n) overall, not O(n²).
+        r = sameLevelOffender(s.ctx, changed, cur.value) ?? rollup(views(s.ctx));
       } else return;
     } else {
       r = rollup(views(s.ctx));

@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { open } from 'lmdb';
+import type { Durability } from '../src/store/commit-guard.js';
+import { openStore, type Store } from '../src/store/index.js';
+
+/**
+ * Durable journal append rate (DESIGN §12: measure, never assert). Three shapes: a burst issued in one event
+ * turn (one commit), 64 concurrent writers each awaiting its own ack (how actors use it), and one-at-a-time
+ * awaited appends (the latency an operator command or order intent pays). Baseline: raw lmdb-js puts of the
+ * same records in the same run, without sequencing, validation, the commit guard or the JSONL mirror.
+ */
+
+const BURST = 20_000;
+const WRITERS = 64;
+const PER_WRITER = 150;
+const SEQUENTIAL = 1_000;
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return Number((s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0).toFixed(3));
+}
+
+const entry = (i: number) => ({
+  type: i % 3 === 0 ? 'order.intent' : 'order.ack',
+  clientOrderId: `bn-${i}`,
+  venue: 'binance',
+  symbol: 'BTC/USDT',
+  qty: 0.001,
+  px: 64_000.5,
+});
+
+async function measure(append: (i: number) => Promise<unknown>) {
+  let t0 = performance.now();
+  await Promise.all(Array.from({ length: BURST }, (_, i) => append(i)));
+  const burstPerSec = Math.round(BURST / ((performance.now() - t0) / 1000));
+
+  t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: WRITERS }, async (_, w) => {
+      for (let i = 0; i < PER_WRITER; i++) await append(w * PER_WRITER + i);
+    }),
+  );
+  const writersPerSec = Math.round((WRITERS * PER_WRITER) / ((performance.now() - t0) / 1000));
+
+  const lat: number[] = [];
+  t0 = performance.now();
+  for (let i = 0; i < SEQUENTIAL; i++) {
+    const s = performance.now();
+    await append(i);
+    lat.push(performance.now() - s);
+  }
+  const seqPerSec = Math.round(SEQUENTIAL / ((performance.now() - t0) / 1000));
+  return {
+    burst_appends_per_s: burstPerSec,
+    writers64_appends_per_s: writersPerSec,
+    sequential_appends_per_s: seqPerSec,
+    sequential_p50_ms: pct(lat, 50),
+    sequential_p99_ms: pct(lat, 99),
+    sequential_max_ms: pct(lat, 100),
+  };
+}
+
+async function journal(durability: Durability) {
+  const dir = mkdtempSync(join(tmpdir(), 'bosun-bench-journal-'));
+  let store: Store | undefined;
+  try {
+    store = await openStore({ dir: join(dir, 'db'), logsDir: join(dir, 'logs'), durability });
+    const s = store;
+    const figures = await measure((i) => s.journal.append(entry(i)));
+    await s.mirrorsIdle();
+    return { ...figures, entries: s.journal.lastSeq(), commits: s.stats().lastTxnId };
+  } finally {
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Plain lmdb-js: `await put`, then (for `flushed`) the put's own flush promise, exactly what the guard awaits. */
+async function rawLmdb(durability: Durability) {
+  const dir = mkdtempSync(join(tmpdir(), 'bosun-bench-raw-'));
+  const root = open({ path: dir, maxDbs: 4, separateFlushed: true });
+  try {
+    const db = root.openDB<Record<string, unknown>, number>({ name: 'journal' });
+    let seq = 0;
+    return await measure(async (i) => {
+      const p = db.put(++seq, { seq, ts: Date.now(), ...entry(i) }) as Promise<boolean> & {
+        flushed?: PromiseLike<unknown>;
+      };
+      await p;
+      if (durability === 'flushed') await p.flushed;
+    });
+  } finally {
+    await root.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  return {
+    journal_flushed: await journal('flushed'),
+    journal_committed: await journal('committed'),
+    baseline_raw_lmdb_flushed: await rawLmdb('flushed'),
+    baseline_raw_lmdb_committed: await rawLmdb('committed'),
+    note: 'flushed = ack after fsync (default, survives power loss); committed = ack once visible (survives kill -9)',
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.stdout.write(`${JSON.stringify(await run(), null, 2)}\n`);
+}
