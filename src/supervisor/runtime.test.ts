@@ -1,7 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from 'xstate';
+import { createOpsConfig } from '../actors/config.actors.js';
+import { opsFileSpecs } from '../config/ops-files.js';
 import { createLogger } from '../logging/logger.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { openStore, type Store } from '../store/index.js';
@@ -9,10 +12,11 @@ import { createRuntime, type Runtime } from './runtime.js';
 
 const opened: Array<{ runtime: Runtime; store: Store }> = [];
 
-async function boot(dir: string, tradingEnabled = true) {
+async function boot(dir: string, tradingEnabled = true, opsDir?: string) {
   const store = await openStore({ dir: join(dir, 'db') });
   const metrics = createMetrics({ defaultMetrics: false });
   const fatal: string[] = [];
+  const ops = createOpsConfig();
   const runtime = createRuntime({
     options: {
       tradingEnabled,
@@ -26,10 +30,24 @@ async function boot(dir: string, tradingEnabled = true) {
     metrics,
     kv: store.kv,
     onFatal: (r) => fatal.push(r),
+    ...(opsDir
+      ? {
+          opsFiles: {
+            specs: opsFileSpecs({
+              STRATEGY_WEIGHTS_PATH: join(opsDir, 'strategy_weights.json'),
+              CAPITAL_ALLOCATIONS_PATH: join(opsDir, 'capital_allocations.json'),
+              POLICIES_PATH: join(opsDir, 'policies.yaml'),
+              HMM_CALIBRATION_PATH: join(opsDir, 'hmm_calibration.json'),
+            }),
+            pollMs: 60_000,
+            ops,
+          },
+        }
+      : {}),
   });
   await runtime.start();
   opened.push({ runtime, store });
-  return { runtime, store, metrics, fatal };
+  return { runtime, store, metrics, fatal, ops };
 }
 
 afterEach(async () => {
@@ -116,5 +134,28 @@ describe('runtime governance', () => {
     expect(runtime.send('heartbeat', { type: 'xstate.stop' }).accepted).toBe(false);
     expect(runtime.send('nope', { type: 'sup.restartChild' }).error?.code).toBe('NOT_FOUND');
     expect(runtime.actor('core')?.children.map((c) => c.id)).toEqual(['governance', 'heartbeat']);
+  });
+});
+
+describe('config actor', () => {
+  it('keeps the last good file in force, goes DEGRADED with the reason and counts the error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-rt-'));
+    const opsDir = mkdtempSync(join(tmpdir(), 'bosun-ops-'));
+    const weights = join(opsDir, 'strategy_weights.json');
+    writeFileSync(weights, JSON.stringify({ weights: { stable_model: 0.7, canary_model: 0.3 } }));
+    const { runtime, metrics, ops } = await boot(dir, true, opsDir);
+    const ref = runtime.root().system.get('config');
+    await waitFor(ref, (s) => Object.keys(s.context.files).length === 4);
+    expect(ops.current<{ weights: Record<string, number> }>('strategy_weights')?.weights.stable_model).toBeCloseTo(0.7);
+    writeFileSync(weights, '{"weights": {"stable_model": -1}}');
+    const degraded = await waitFor(ref, (s) => s.context.health.value === 'DEGRADED');
+    expect(degraded.context.health.reason).toMatch(/^strategy_weights: /);
+    expect(ops.current<{ weights: Record<string, number> }>('strategy_weights')?.weights.stable_model).toBeCloseTo(0.7);
+    const errors = (await metrics.configReloadErrors.get()).values.find((v) => v.labels.file === 'strategy_weights');
+    expect(errors?.value).toBe(1);
+    expect(runtime.health().value).toBe('DEGRADED');
+    writeFileSync(weights, JSON.stringify({ weights: { stable_model: 0.5, canary_model: 0.5 } }));
+    await waitFor(ref, (s) => s.context.health.value === 'OK');
+    expect(ops.current<{ weights: Record<string, number> }>('strategy_weights')?.weights.canary_model).toBeCloseTo(0.5);
   });
 });

@@ -1,8 +1,11 @@
 import { type AnyActorLogic, type AnyActorRef, createActor } from 'xstate';
+import { makeConfigWatcher, type OpsConfig } from '../actors/config.actors.js';
 import { makeHeartbeatTicker } from '../actors/heartbeat.actors.js';
+import type { ConfigFileSpec } from '../config/file-watcher.js';
 import { AppError, errorMessage } from '../domain/errors.js';
 import { actorId, parseActorId } from '../domain/ids.js';
 import type { Logger } from '../logging/logger.js';
+import { configMachine } from '../machines/config.machine.js';
 import {
   effectiveState,
   type GovernanceInput,
@@ -62,6 +65,8 @@ export interface RuntimeDeps {
   };
   random?: () => number;
   subtrees?: (hooks: SupervisorHooks) => SubtreeProvider[];
+  /** The hot-reloaded operator files; the config actor is part of core when given. */
+  opsFiles?: { specs: readonly ConfigFileSpec[]; pollMs: number; ops: OpsConfig };
   /** Called when the root escalates or errors: the process must halt trading durably and exit. */
   onFatal: (reason: string, error?: unknown) => void;
 }
@@ -153,13 +158,21 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     hooks,
     backoff: { minMs: 250, maxMs: 30_000, factor: 2, jitter: 0.2, resetAfterMs: 60_000, immediateFirst: true },
   };
+  const config = deps.opsFiles
+    ? configMachine.provide({
+        actors: {
+          watcher: makeConfigWatcher({ ...deps.opsFiles, metrics, log, now }),
+        },
+      })
+    : undefined;
   const core = createSupervisor({
     ...supervisorDefaults,
     strategy: 'one_for_all',
     intensity: options.restartIntensity,
     periodMs: options.restartPeriodMs,
-    logics: { governance, heartbeat },
+    logics: { governance, heartbeat, ...(config ? { config } : {}) },
     children: [
+      ...(config ? [{ id: actorId.config(), src: 'config', critical: false, shutdownMs: 1_000 }] : []),
       { id: actorId.governance(), src: 'governance', input: govInput, flavour: 'guard', shutdownMs: 0 },
       {
         id: actorId.heartbeat(),

@@ -118,7 +118,11 @@ function views1(ctx: SupervisorContext, id: string): ChildView | undefined {
 }
 
 /** A child other than `changed` whose contribution is `level`, searched circularly from just after `changed`. */
-function sameLevelOffender(ctx: SupervisorContext, changed: string, level: Health): { value: Health; reason: string } | undefined {
+function sameLevelOffender(
+  ctx: SupervisorContext,
+  changed: string,
+  level: Health,
+): { value: Health; reason: string } | undefined {
   if (level === 'OK') return undefined;
   const n = ctx.order.length;
   const start = ctx.order.indexOf(changed);
