@@ -65,6 +65,8 @@ export interface RuntimeDeps {
   };
   random?: () => number;
   subtrees?: (hooks: SupervisorHooks) => SubtreeProvider[];
+  /** Health transitions are journaled here (not awaited: they back no acknowledgement). */
+  journal?: { append(entry: { type: string; [k: string]: unknown }): Promise<unknown> };
   /** The hot-reloaded operator files; the config actor is part of core when given. */
   opsFiles?: { specs: readonly ConfigFileSpec[]; pollMs: number; ops: OpsConfig };
   /** Called when the root escalates or errors: the process must halt trading durably and exit. */
@@ -107,9 +109,20 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let govCache: GovernanceState | undefined;
 
   const healthLog = log.child({ actor: 'supervisor' });
+  const lastHealth = new Map<string, string>();
   const hooks: SupervisorHooks = {
     onHealth: (id, h, reason) => {
       metrics.healthState.set({ actor: id }, HEALTH_VALUE[h]);
+      const key = `${h}|${reason}`;
+      if (lastHealth.get(id) !== key) {
+        const first = !lastHealth.has(id);
+        lastHealth.set(id, key);
+        if (!first || h !== 'OK') {
+          deps.journal?.append({ type: 'health', actor: id, health: h, reason }).catch((e: unknown) => {
+            healthLog.warn({ err: errorMessage(e) }, 'could not journal a health transition');
+          });
+        }
+      }
       if (id === actorId.root()) {
         if (h !== rootHealth.value) healthLog.info({ health: h, reason }, 'system health changed');
         rootHealth = { value: h, reason };

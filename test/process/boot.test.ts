@@ -1,0 +1,87 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type BosunProcess, bosunEnv, runBosun, startBosun } from '../support/bosun-process.js';
+
+const running: BosunProcess[] = [];
+afterEach(async () => {
+  for (const p of running.splice(0)) await p.stop('SIGKILL');
+});
+
+async function start(extra: Record<string, string> = {}, stateDir?: string) {
+  const p = await startBosun(extra, stateDir);
+  running.push(p);
+  return p;
+}
+
+describe('the bosun process', () => {
+  it('answers /readyz 200 within 2 s of starting and exits 0 within 2 s of SIGTERM', async () => {
+    const p = await start();
+    const res = await fetch(`${p.engine}/readyz`);
+    const answeredAt = performance.now();
+    expect(res.status).toBe(200);
+    expect(answeredAt - p.startedAt).toBeLessThan(2_000);
+    const t0 = performance.now();
+    running.length = 0;
+    const exit = await p.stop('SIGTERM');
+    expect(exit.code).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(2_000);
+  });
+
+  it('exits non-zero before any actor starts when an environment value is bad, naming the variable', async () => {
+    const stateDir = join(mkdtempSync(join(tmpdir(), 'bosun-bad-')), 'state');
+    const run = runBosun(bosunEnv(stateDir, { MAX_NOTIONAL_USDT: 'abc', TRADING_ENABLED: 'maybe' }));
+    const exit = await run.exited;
+    expect(exit.code).toBe(2);
+    expect(run.stderr()).toMatch(/MAX_NOTIONAL_USDT/);
+    expect(run.stderr()).toMatch(/TRADING_ENABLED/);
+    expect(existsSync(stateDir)).toBe(false);
+  });
+
+  it('refuses to start in live mode without OPS_API_TOKEN', async () => {
+    const stateDir = join(mkdtempSync(join(tmpdir(), 'bosun-live-')), 'state');
+    const run = runBosun(bosunEnv(stateDir, { MODE: 'live' }));
+    const exit = await run.exited;
+    expect(exit.code).toBe(2);
+    expect(run.stderr()).toMatch(/OPS_API_TOKEN/);
+  });
+
+  it('generates a 0600 ops token in paper mode and reuses it after a restart', async () => {
+    const p = await start();
+    const tokenPath = join(p.stateDir, 'ops_token');
+    const token = readFileSync(tokenPath, 'utf8').trim();
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    const { statSync } = await import('node:fs');
+    expect(statSync(tokenPath).mode & 0o777).toBe(0o600);
+    await p.stop('SIGTERM');
+    running.length = 0;
+    const q = await start({}, p.stateDir);
+    expect(readFileSync(tokenPath, 'utf8').trim()).toBe(token);
+    expect(q.lines.some((l) => l.msg === 'ops token loaded from state')).toBe(true);
+  });
+
+  it('restarts HALTED after POST /kill was acknowledged and the process was killed with SIGKILL', async () => {
+    const p = await start();
+    const token = readFileSync(join(p.stateDir, 'ops_token'), 'utf8').trim();
+    const res = await fetch(`${p.ops}/kill`, {
+      method: 'POST',
+      headers: {
+        'X-Ops-Token': token,
+        'Idempotency-Key': 'kill-1',
+        'X-Ops-Actor': 'tester',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: '{"enabled": false}',
+    });
+    expect(res.status).toBe(200);
+    await p.stop('SIGKILL');
+    running.length = 0;
+    const q = await start({}, p.stateDir);
+    const status = (await (await fetch(`${q.ops}/status`)).json()) as Record<string, unknown>;
+    expect(status.trading_enabled).toBe(false);
+    expect(status.trading_state).toBe('HALTED');
+    const metrics = await (await fetch(`${q.ops}/metrics`)).text();
+    expect(metrics).toMatch(/^metrics_trading_enabled 0$/m);
+  });
+});
