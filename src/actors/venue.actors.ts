@@ -86,8 +86,15 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
         running = true;
         try {
           deps.lookup(connId)?.send({ type: 'conn.pressure', value: link.gateway.pressure(), at: now() });
-          if (input.symbols.length === 0) return;
-          const tickers = await link.gateway.fetchTickers(input.symbols);
+          await link.gateway.loadMarkets();
+          // Only symbols this venue lists; an unknown one would fail the whole batch.
+          const spot = link.gateway.markets('spot');
+          const symbols = input.symbols.filter((s) => spot[s] !== undefined);
+          if (symbols.length === 0) {
+            sendBack({ type: 'feed.polled', at: now(), ticks: 0 });
+            return;
+          }
+          const tickers = await link.gateway.fetchTickers(symbols);
           if (stopped) return;
           let n = 0;
           for (const t of Object.values(tickers)) {

@@ -65,6 +65,8 @@ export interface RuntimeDeps {
   };
   random?: () => number;
   subtrees?: (hooks: SupervisorHooks) => SubtreeProvider[];
+  /** Extra `/status` fields (balances per venue once account actors exist). */
+  statusExtras?: () => Record<string, unknown>;
   /** Health transitions are journaled here (not awaited: they back no acknowledgement). */
   journal?: { append(entry: { type: string; [k: string]: unknown }): Promise<unknown> };
   /** The hot-reloaded operator files; the config actor is part of core when given. */
@@ -258,7 +260,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
 
   return {
     async start() {
-      const a = createActor(root, { id: actorId.root(), systemId: actorId.root(), clock: deps.clock });
+      const a = createActor(root, { id: actorId.root(), systemId: actorId.root(), ...(deps.clock ? { clock: deps.clock } : {}) });
       rootRef = a;
       a.subscribe({
         next: () => {},
@@ -364,7 +366,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     effectiveTrading(venue?: string, symbol?: string): TradingState {
       return effectiveState(governanceView(), venue, symbol);
     },
-    statusExtras: () => ({}),
+    statusExtras: () => deps.statusExtras?.() ?? {},
     inspect: (listener: InspectListener) => hub.add(listener),
   };
 }

@@ -1,0 +1,93 @@
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fakeDeps, TOKEN } from '../../test/http/support/fakes.js';
+import { createLogger } from '../logging/logger.js';
+import { buildServer, type ListenerName } from './build-server.js';
+
+const apps: Array<{ close(): Promise<unknown> }> = [];
+afterEach(async () => {
+  for (const a of apps.splice(0)) await a.close();
+});
+
+describe('buildServer', () => {
+  it('serves the DESIGN §2 routes on each listener and no others', async () => {
+    const deps = fakeDeps();
+    const table: Record<ListenerName, Array<[string, string]>> = {
+      ops: [
+        ['GET', '/readyz'],
+        ['GET', '/healthz'],
+        ['GET', '/status'],
+        ['GET', '/metrics'],
+        ['POST', '/kill'],
+        ['GET', '/audit'],
+      ],
+      engine: [
+        ['GET', '/readyz'],
+        ['GET', '/healthz'],
+        ['GET', '/health'],
+        ['GET', '/status'],
+        ['GET', '/metrics'],
+        ['GET', '/actors'],
+        ['GET', '/actors/:id'],
+        ['POST', '/actors/:id/events'],
+      ],
+    };
+    for (const listener of ['ops', 'engine'] as const) {
+      const app = await buildServer(deps, listener);
+      apps.push(app);
+      const other = listener === 'ops' ? table.engine : table.ops;
+      for (const [method, url] of table[listener]) expect(app.hasRoute({ method, url }), `${method} ${url}`).toBe(true);
+      for (const [method, url] of other.filter(([m, u]) => !table[listener].some(([m2, u2]) => m === m2 && u === u2)))
+        expect(app.hasRoute({ method, url }), `${listener} ${method} ${url}`).toBe(false);
+    }
+  });
+
+  it('refuses an unknown listener name', async () => {
+    await expect(buildServer(fakeDeps(), 'admin' as ListenerName)).rejects.toThrow(/unknown listener/);
+  });
+
+  it('logs requests at debug without tokens, signatures or bodies', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const log = createLogger({ level: 'debug', stream }).log;
+    const deps = fakeDeps({ log });
+    const app = await buildServer(deps, 'ops');
+    apps.push(app);
+    await app.inject({
+      method: 'POST',
+      url: '/kill',
+      headers: {
+        'x-ops-token': TOKEN,
+        'x-events-signature': 'sha256=deadbeef',
+        'content-type': 'application/json',
+      },
+      payload: '{"enabled": false, "reason": "body-marker"}',
+    });
+    await app.inject({ method: 'POST', url: '/kill', headers: { 'x-ops-token': 'wrong-token-value' } });
+    const text = lines.join('');
+    expect(text).toMatch(/"path":"\/kill"/);
+    expect(text).toMatch(/"status":200/);
+    expect(text).toMatch(/"status":401/);
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain('wrong-token-value');
+    expect(text).not.toContain('deadbeef');
+    expect(text).not.toContain('body-marker');
+  });
+
+  it('closes promptly with keep-alive connections open (forceCloseConnections)', async () => {
+    const app = await buildServer(fakeDeps(), 'ops');
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    const res = await fetch(`http://127.0.0.1:${port}/status`, { headers: { connection: 'keep-alive' } });
+    expect(res.status).toBe(200);
+    const t0 = performance.now();
+    await app.close();
+    expect(performance.now() - t0).toBeLessThan(1_000);
+  });
+});

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { AppError } from '../domain/errors.js';
+import { createAuditTrail } from './audit-trail.js';
+import { createAuthHook } from './auth.js';
+import { installContentTypes } from './content-types.plugin.js';
+import { installErrorHandling, onFrameworkError } from './error.plugin.js';
+import { createIdempotencyHooks } from './idempotency.js';
+import type { HttpDeps, ListenerName } from './ports.js';
+import type { CommandHooks, RouteContext, RouteModule } from './route-context.js';
+import { actorsRoutes } from './routes/actors.routes.js';
+import { auditRoutes } from './routes/audit.routes.js';
+import { healthRoutes } from './routes/health.routes.js';
+import { killRoutes } from './routes/kill.routes.js';
+import { metricsRoutes } from './routes/metrics.routes.js';
+import { statusRoutes } from './routes/status.routes.js';
+
+export type { HttpDeps, ListenerName } from './ports.js';
+
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/**
+ * Which routes each listener serves (DESIGN §2). Probes, `/status` and `/metrics` are on both; operator
+ * governance (`/kill`, `/audit`) is on ops; the actor tree and its commands are on engine.
+ */
+export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
+  ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes],
+  engine: [healthRoutes, statusRoutes, metricsRoutes, actorsRoutes],
+};
+
+/**
+ * Builds one listener (`ops` on 8002, `engine` on 8003), ready to `listen` or `inject`. Root-level pieces
+ * (content types, error and not-found handlers, request log) are installed on the root instance so 404s and
+ * framework errors share them; the zod compilers live only inside the encapsulated scope holding the routes
+ * (reference/libraries.md §2, gotcha 1).
+ */
+export async function buildServer(deps: HttpDeps, listener: ListenerName): Promise<FastifyInstance> {
+  if (!LISTENER_ROUTES[listener]) throw new AppError('CONFIG_INVALID', `unknown listener '${String(listener)}'`);
+  const log = deps.log.child({ actor: `http:${listener}` });
+  const app = Fastify({
+    logger: false,
+    // Keep-alive sockets would hold close() for seconds (reference/libraries.md §2, gotcha 3).
+    forceCloseConnections: true,
+    // Loopback by default; the audit log's `ip` must be the socket's, never a header the caller chose.
+    trustProxy: false,
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 200 },
+    // Unique across restarts: audit records carry it.
+    genReqId: () => randomUUID(),
+    frameworkErrors: onFrameworkError,
+  });
+  app.decorateRequest('command', null);
+
+  const trail = createAuditTrail({ audit: deps.audit, metrics: deps.metrics, log });
+  installContentTypes(app);
+  installErrorHandling(app, { log, trail });
+  if (log.isLevelEnabled('debug')) {
+    // Method, path, status and time only: headers (X-Ops-Token, signatures) and bodies are never logged.
+    app.addHook('onResponse', async (request, reply) => {
+      log.debug(
+        {
+          requestId: request.id,
+          method: request.method,
+          path: (request.url.split('?')[0] ?? '').slice(0, 200),
+          status: reply.statusCode,
+          ms: Number(reply.elapsedTime.toFixed(2)),
+        },
+        'request',
+      );
+    });
+  }
+
+  const idempotency = createIdempotencyHooks({ idempotency: deps.idempotency, log, listener });
+  const command: CommandHooks = {
+    onRequest: [createAuthHook(deps)],
+    preHandler: [idempotency.preHandler],
+    onSend: [idempotency.onSend],
+    onResponse: [idempotency.onResponse],
+  };
+  const ctx: RouteContext = { deps, listener, log, trail, command };
+
+  await app.register(async (scope) => {
+    const api = scope.withTypeProvider<ZodTypeProvider>();
+    api.setValidatorCompiler(validatorCompiler);
+    api.setSerializerCompiler(serializerCompiler);
+    for (const routes of LISTENER_ROUTES[listener]) routes(api, ctx);
+  });
+  await app.ready();
+  return app;
+}

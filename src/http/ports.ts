@@ -1,0 +1,74 @@
+import type { Logger } from '../logging/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { RuntimePort } from '../supervisor/runtime-port.js';
+
+/**
+ * What the HTTP layer needs from the rest of Bosun, as small structural interfaces. The LMDB stores in
+ * `src/store/` (`store.idempotency`, `store.audit`) satisfy them as they are; tests may pass fakes.
+ */
+
+/** The outcome of claiming an idempotency key (draft-ietf-httpapi-idempotency-key-header terms). */
+export type IdempotencyBegin =
+  | { kind: 'new' }
+  | { kind: 'replay'; status: number; body: unknown }
+  | { kind: 'mismatch' }
+  | { kind: 'in_flight' };
+
+export interface IdempotencyPort {
+  /** Claims `key` for a request, or says why not. The store does this synchronously; a promise is accepted too. */
+  begin(key: string, requestHash: string, scope: string): IdempotencyBegin | Promise<IdempotencyBegin>;
+  /** Stores the answer of a claimed request durably and releases the claim. */
+  complete(key: string, status: number, body: unknown): Promise<void>;
+  /** Releases a claim whose request failed before it had an effect. */
+  abandon(key: string): void | Promise<void>;
+}
+
+/** One operator command as it is written to the hash-chained audit log. */
+export interface AuditEntryInput {
+  actor: string;
+  action: string;
+  target?: string;
+  ip?: string;
+  before?: unknown;
+  after?: unknown;
+  result: string;
+  reason?: string;
+  requestId?: string;
+  idempotencyKey?: string;
+}
+
+/** A committed audit record as `GET /audit` shows it. */
+export interface AuditEntry extends AuditEntryInput {
+  seq: number;
+  ts: number;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditQuery {
+  limit: number;
+  since?: number;
+  actor?: string;
+  action?: string;
+}
+
+export interface AuditPort {
+  /** Appends a record; resolves only after the durable commit. */
+  append(record: AuditEntryInput): Promise<{ seq: number; hash: string }>;
+  /** Newest first. */
+  list(query: AuditQuery): readonly AuditEntry[] | Promise<readonly AuditEntry[]>;
+}
+
+export type ListenerName = 'ops' | 'engine';
+
+export interface HttpDeps {
+  runtime: RuntimePort;
+  metrics: Metrics;
+  log: Logger;
+  /** The `X-Ops-Token` every mutating route requires. Empty refuses every mutating request (fail closed). */
+  opsToken: string;
+  idempotency: IdempotencyPort;
+  audit: AuditPort;
+  /** Bytes; default 64 KiB. */
+  bodyLimit?: number;
+}

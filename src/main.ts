@@ -1,0 +1,225 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createAccountBook } from './actors/account-book.js';
+import { createOpsConfig } from './actors/config.actors.js';
+import { buildVenueSubtree } from './actors/venue.actors.js';
+import { ensureOpsToken } from './cli/ops-token.js';
+import { type Config, ConfigError, loadConfig, parseDotEnv, unknownFlagNames } from './config/load-config.js';
+import { opsFileSpecs } from './config/ops-files.js';
+import { errorMessage } from './domain/errors.js';
+import { buildServer } from './http/build-server.js';
+import { createLogger, type RootLogger } from './logging/logger.js';
+import { createMetrics } from './metrics/metrics.js';
+import { openStore, type Store } from './store/index.js';
+import { createRuntime, type Runtime } from './supervisor/runtime.js';
+import { type BosunGateway, createGateway } from './venues/index.js';
+import { type Simulator, startSimulator } from './venues/sim/index.js';
+
+/**
+ * Composition root (DESIGN §11): the only module that reads the environment, opens LMDB, builds gateways and
+ * listens. Order matters: config is validated before anything starts, governance is restored from LMDB before
+ * any actor can trade, and `/readyz` stays 503 until boot recovery has finished.
+ */
+type Listener = Awaited<ReturnType<typeof buildServer>>;
+
+let fatalInProgress = false;
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  let config: Config;
+  const dotenvPath = join(process.cwd(), '.env');
+  const dotenvText = existsSync(dotenvPath) ? readFileSync(dotenvPath, 'utf8') : undefined;
+  try {
+    config = loadConfig(process.env, dotenvText);
+  } catch (e) {
+    // Before any actor starts: name the variable and what was expected, then exit non-zero.
+    process.stderr.write(`bosun: ${e instanceof ConfigError ? e.message : errorMessage(e)}\n`);
+    process.exit(2);
+  }
+
+  const pretty = config.LOG_PRETTY === 'auto' ? Boolean(process.stdout.isTTY) : config.LOG_PRETTY === 'true';
+  const root: RootLogger = createLogger({ level: config.LOG_LEVEL, logDir: config.LOG_DIR, pretty });
+  const log = root.log.child({ actor: 'main' });
+  const metrics = createMetrics();
+  const typos = dotenvText ? unknownFlagNames(Object.keys(parseDotEnv(dotenvText))) : [];
+  if (typos.length > 0) log.warn({ names: typos, path: dotenvPath }, '.env names that are not Bosun flags (typo?)');
+
+  let store: Store | undefined;
+  let runtime: Runtime | undefined;
+  const listeners: Listener[] = [];
+
+  let emergencyCancel: () => Promise<unknown> = async () => undefined;
+  /** The crash path: halt trading durably, flush, exit non-zero; the outer supervisor restarts us. */
+  const fatal = (reason: string, error?: unknown): void => {
+    if (fatalInProgress) return;
+    fatalInProgress = true;
+    log.fatal(
+      { reason, err: error instanceof Error ? { message: error.message, stack: error.stack } : error },
+      'fatal: halting trading and exiting',
+    );
+    const done = () => {
+      root.flushSync();
+      process.exit(1);
+    };
+    const halt = runtime
+      ?.setTrading({ scope: 'global', state: 'HALTED', reason: `fatal: ${reason}`, actor: 'system', command: 'fatal' })
+      .catch(() => undefined);
+    // Cancel open orders straight through the gateways: the actor tree may be what failed.
+    const cancel = emergencyCancel().catch(() => undefined);
+    const timer = setTimeout(done, 1_500);
+    timer.unref();
+    void Promise.allSettled([halt, cancel]).finally(() => {
+      clearTimeout(timer);
+      done();
+    });
+  };
+  process.on('uncaughtException', (e) => fatal('uncaught_exception', e));
+  process.on('unhandledRejection', (e) => fatal('unhandled_rejection', e));
+
+  store = await openStore({
+    dir: config.DB_DIR,
+    logsDir: config.LOG_DIR,
+    metrics,
+    onFatal: (e) => fatal('store_commit_failed', e),
+  });
+  const ops = createOpsConfig();
+
+  // Paper mode (the default): the real ccxt classes talk to the embedded simulator on loopback.
+  let sim: Simulator | undefined;
+  if (config.MODE === 'paper') {
+    sim = await startSimulator({ host: '127.0.0.1', port: config.SIM_PORT, seed: config.SIM_SEED });
+    log.info({ baseUrl: sim.baseUrl }, 'paper mode: embedded exchange simulator listening');
+  }
+  const gateways = new Map<string, BosunGateway>();
+  for (const venue of config.VENUES) {
+    const keys =
+      venue === 'binance'
+        ? { apiKey: config.BINANCE_API_KEY, secret: config.BINANCE_API_SECRET, baseUrl: config.BINANCE_BASE_URL }
+        : { apiKey: config.KRAKEN_API_KEY, secret: config.KRAKEN_API_SECRET, baseUrl: config.KRAKEN_BASE_URL };
+    gateways.set(
+      venue,
+      sim
+        ? createGateway(venue, {
+            mode: 'paper',
+            simBaseUrl: sim.baseUrl,
+            apiKey: sim.keys[venue].apiKey,
+            secret: sim.keys[venue].secret,
+          })
+        : createGateway(venue, {
+            mode: 'live',
+            ...(keys.apiKey ? { apiKey: keys.apiKey } : {}),
+            ...(keys.secret ? { secret: keys.secret } : {}),
+            ...(keys.baseUrl ? { baseUrl: keys.baseUrl } : {}),
+            testnet: venue === 'binance' && config.BINANCE_TESTNET,
+          }),
+    );
+  }
+  emergencyCancel = () => Promise.allSettled([...gateways.values()].map((g) => g.cancelAllOrders()));
+  const book = createAccountBook(metrics);
+  const token = ensureOpsToken(config.STATE_DIR, config.OPS_API_TOKEN);
+  if (token.source === 'generated')
+    log.warn({ path: token.path }, 'paper mode: generated an ops token (mode 0600); the CLI reads it from there');
+  else if (token.source === 'file') log.info({ path: token.path }, 'ops token loaded from state');
+
+  runtime = createRuntime({
+    options: {
+      tradingEnabled: config.TRADING_ENABLED,
+      heartbeatMs: config.HEARTBEAT_SEC * 1000,
+      maxLoopDelayMs: 200,
+      restartIntensity: config.RESTART_INTENSITY,
+      restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
+      shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    },
+    log: root.log,
+    metrics,
+    kv: store.kv,
+    journal: store.journal,
+    onFatal: fatal,
+    opsFiles: { specs: opsFileSpecs(config), pollMs: config.CONFIG_POLL_SEC * 1000, ops },
+    statusExtras: () => ({ balances: book.balances() }),
+    subtrees: (hooks) =>
+      [...gateways].map(([venue, gateway]) =>
+        buildVenueSubtree({
+          venue,
+          gateway,
+          metrics,
+          log: root.log,
+          book,
+          lookup: (id) => runtime?.root().system.get(id),
+          symbols: [...(config.TRADE_SYMBOLS ?? [])],
+          feedIntervalMs: config.FEED_POLL_MS,
+          feedStaleMs: Math.max(5_000, config.FEED_POLL_MS * 10),
+          accountIntervalMs: 10_000,
+          hooks,
+          restartIntensity: config.RESTART_INTENSITY,
+          restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
+        }),
+      ),
+  });
+  await runtime.start();
+
+  const bound: Record<string, string> = {};
+  const deps = {
+    runtime,
+    metrics,
+    log: root.log,
+    opsToken: token.token,
+    idempotency: store.idempotency,
+    audit: store.audit,
+  };
+  for (const [name, port] of [
+    ['ops', config.OPS_PORT],
+    ['engine', config.ENGINE_PORT],
+  ] as const) {
+    const app = await buildServer(deps, name);
+    await app.listen({ host: config.BIND_HOST, port });
+    listeners.push(app);
+    const addr = app.server.address();
+    bound[name] = typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : String(addr);
+  }
+  // Boot recovery: governance was restored from LMDB inside runtime.start(); order and portfolio recovery
+  // join here as the trading pipeline lands. Only then is the process ready.
+  runtime.markReady();
+  log.info(
+    {
+      mode: config.MODE,
+      listeners: bound,
+      startMs: Math.round(performance.now() - started),
+    },
+    'bosun ready',
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => fatal('shutdown_timeout'), config.SHUTDOWN_TIMEOUT_MS + 2_000);
+    force.unref();
+    try {
+      const steps: Record<string, number> = {};
+      const step = async (name: string, fn: () => Promise<unknown> | undefined) => {
+        const t = performance.now();
+        await fn();
+        steps[name] = Math.round(performance.now() - t);
+      };
+      await step('listeners', () => Promise.all(listeners.map((l) => l.close())));
+      await step('actors', () => runtime?.shutdown());
+      await step('gateways', () => Promise.all([...gateways.values()].map((g) => g.close())));
+      await step('simulator', () => sim?.close());
+      await step('store', () => store?.close());
+      log.info({ steps }, 'shutdown complete');
+      root.flushSync();
+      process.exit(0);
+    } catch (e) {
+      fatal('shutdown_failed', e);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((e) => {
+  process.stderr.write(`bosun: startup failed: ${errorMessage(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../../../src/http/build-server.js';
+import type { AuditPort, IdempotencyPort } from '../../../src/http/ports.js';
+import { createLogger, type Logger } from '../../../src/logging/logger.js';
+import { createMetrics, type Metrics } from '../../../src/metrics/metrics.js';
+import { openStore, type Store } from '../../../src/store/index.js';
+import { createRuntime, type Runtime } from '../../../src/supervisor/runtime.js';
+
+/**
+ * The real thing behind the HTTP layer: LMDB store (durable, fsync'd commits) in a temp directory and the real
+ * supervised runtime over it, with both listeners built as `main.ts` builds them.
+ */
+export interface RealStack {
+  dir: string;
+  store: Store;
+  runtime: Runtime;
+  metrics: Metrics;
+  ops: FastifyInstance;
+  engine: FastifyInstance;
+  token: string;
+  fatal: string[];
+  close(): Promise<void>;
+}
+
+// Compile-time proof that the store satisfies the ports exactly as src/store/ declares them.
+const _ports = (s: Store): { idempotency: IdempotencyPort; audit: AuditPort } => ({
+  idempotency: s.idempotency,
+  audit: s.audit,
+});
+
+export async function startRealStack(
+  opts: { ready?: boolean; tradingEnabled?: boolean; log?: Logger; token?: string } = {},
+): Promise<RealStack> {
+  const dir = mkdtempSync(join(tmpdir(), 'bosun-http-'));
+  const metrics = createMetrics({ defaultMetrics: false });
+  const log = opts.log ?? createLogger({ level: 'silent', stdout: false }).log;
+  const fatal: string[] = [];
+  const store = await openStore({ dir: join(dir, 'db'), logsDir: join(dir, 'logs'), metrics });
+  const runtime = createRuntime({
+    options: {
+      tradingEnabled: opts.tradingEnabled ?? true,
+      heartbeatMs: 60_000,
+      maxLoopDelayMs: 200,
+      restartIntensity: 3,
+      restartPeriodMs: 60_000,
+      shutdownTimeoutMs: 500,
+    },
+    log,
+    metrics,
+    kv: store.kv,
+    onFatal: (reason) => fatal.push(reason),
+  });
+  await runtime.start();
+  if (opts.ready !== false) runtime.markReady();
+  const token = opts.token ?? 'integration-token-6f1c2a';
+  const deps = { runtime, metrics, log, opsToken: token, ..._ports(store) };
+  const ops = await buildServer(deps, 'ops');
+  const engine = await buildServer(deps, 'engine');
+  return {
+    dir,
+    store,
+    runtime,
+    metrics,
+    ops,
+    engine,
+    token,
+    fatal,
+    async close() {
+      await Promise.all([ops.close(), engine.close()]);
+      await runtime.shutdown();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Number of records in the audit chain. */
+export function auditCount(store: Store): number {
+  return store.audit.head()?.seq ?? 0;
+}
