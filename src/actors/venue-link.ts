@@ -83,7 +83,9 @@ export function createVenueLink(venue: string, gateway: VenueGateway, report: (o
           const status = (out as { status?: string; error?: VenueErrorInfo } | null)?.status;
           if (op === 'createOrder' && (status === 'rejected' || status === 'unknown')) {
             report(toOutcome(op, (out as { error: VenueErrorInfo }).error));
-          } else {
+          } else if (op !== 'loadMarkets') {
+            // loadMarkets is usually served from cache without a request: its success says nothing about
+            // the venue, and counting it would dilute the error rate.
             report({ ok: true, op });
           }
           return out;

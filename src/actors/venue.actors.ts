@@ -3,7 +3,7 @@ import { actorId } from '../domain/ids.js';
 import { valueHoldings } from '../domain/valuation.js';
 import type { Logger } from '../logging/logger.js';
 import { accountMachine } from '../machines/account.machine.js';
-import { CONN_DEFAULTS, type ConnContext, connMachine, judge } from '../machines/conn.machine.js';
+import { CONN_DEFAULTS, type ConnContext, type ConnInput, connMachine, judge } from '../machines/conn.machine.js';
 import { feedMachine } from '../machines/feed.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SubtreeProvider } from '../supervisor/runtime.js';
@@ -33,6 +33,8 @@ export interface VenueActorsDeps {
   now?: () => number;
   restartIntensity?: number;
   restartPeriodMs?: number;
+  /** Overrides of the conn health thresholds (window size, error-rate limits). */
+  conn?: Partial<Omit<ConnInput, 'venue' | 'failClosed'>>;
 }
 
 /** Reasons for which the link stops sending requests until conn recovers or an operator resets it. */
@@ -192,7 +194,7 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
     hooks: deps.hooks,
     logics: { conn, feed, account },
     children: [
-      { id: connId, src: 'conn', input: { venue, ...CONN_DEFAULTS }, shutdownMs: 0 },
+      { id: connId, src: 'conn', input: { venue, ...CONN_DEFAULTS, ...deps.conn }, shutdownMs: 0 },
       {
         id: actorId.feed(venue),
         src: 'feed',
