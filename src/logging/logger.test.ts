@@ -32,7 +32,8 @@ describe('logger', () => {
       'hello',
     );
     const line = JSON.stringify(lines[0]);
-    for (const secret of ['AK-123', 'S-456', '"tok"', 'sha256=abc', '"x"', '"y"', '"p"']) expect(line).not.toContain(secret);
+    for (const secret of ['AK-123', 'S-456', '"tok"', 'sha256=abc', '"x"', '"y"', '"p"'])
+      expect(line).not.toContain(secret);
     expect(lines[0]).toMatchObject({ actor: 'conn:binance', msg: 'hello' });
     expect((lines[0] as { deep: { nested: { more: { keep: string; token: string } } } }).deep.nested.more).toEqual({
       BINANCE_API_SECRET: REDACTED,

@@ -260,7 +260,11 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
 
   return {
     async start() {
-      const a = createActor(root, { id: actorId.root(), systemId: actorId.root(), ...(deps.clock ? { clock: deps.clock } : {}) });
+      const a = createActor(root, {
+        id: actorId.root(),
+        systemId: actorId.root(),
+        ...(deps.clock ? { clock: deps.clock } : {}),
+      });
       rootRef = a;
       a.subscribe({
         next: () => {},
