@@ -1,0 +1,278 @@
+/**
+ * Binance public market data, spot (`/api/v3`) and USDⓈ-M (`/fapi/v1`): ping, time, exchangeInfo, depth,
+ * 24 h tickers, price and book tickers, klines. Futures tickers carry no bid/ask (ccxt tells spot from
+ * contract tickers by `bidQty`).
+ */
+import { BinanceError, binanceErrors } from './binance-errors.js';
+import type { BinanceEndpoint, DialectDeps, Params } from './binance-gate.js';
+import { fmt } from './decimal.js';
+import type { MarketDef, MarketKind } from './instruments.js';
+
+export interface MarketDataSpec {
+  kind: MarketKind;
+  /** `/api/v3` or `/fapi/v1`. */
+  prefix: string;
+  symbolInfo(m: MarketDef): unknown;
+  /** Extra top-level exchangeInfo fields (rate limits, futures assets). */
+  infoExtra(): Record<string, unknown>;
+}
+
+const INTERVAL_MIN: Record<string, number> = {
+  '1m': 1,
+  '3m': 3,
+  '5m': 5,
+  '15m': 15,
+  '30m': 30,
+  '1h': 60,
+  '2h': 120,
+  '4h': 240,
+};
+
+function decimalsFor(m: MarketDef, x: number): string {
+  return fmt(x, m.kind === 'spot' ? 8 : Math.max(2, Math.round(-Math.log10(m.tickSize))));
+}
+
+function qtyFmt(m: MarketDef, x: number): string {
+  return fmt(x, m.kind === 'spot' ? 8 : Math.max(0, Math.round(-Math.log10(m.stepSize))));
+}
+
+/** `symbols=["BTCUSDT","ETHUSDT"]` → ids, or -1100/-1121. */
+function symbolList(p: Params): string[] | undefined {
+  const raw = p.str('symbols');
+  if (raw === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    throw new BinanceError(
+      -1100,
+      'Illegal characters found in parameter \'symbols\'; legal range is \'^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$\'.',
+    );
+  }
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw binanceErrors.invalidSymbol();
+  return v as string[];
+}
+
+export function marketDataEndpoints(d: DialectDeps, spec: MarketDataSpec): BinanceEndpoint[] {
+  const { kind, prefix } = spec;
+  const all = () => d.market.markets('binance', kind);
+  const one = (id: string) => {
+    const m = d.market.market('binance', kind, id);
+    if (m === undefined) throw binanceErrors.invalidSymbol();
+    return m;
+  };
+  const selected = (p: Params): MarketDef[] | MarketDef => {
+    const list = symbolList(p);
+    if (list !== undefined) return list.map(one);
+    const s = p.str('symbol');
+    return s === undefined ? all() : one(s);
+  };
+  const ticker = (m: MarketDef) => {
+    const t = d.now();
+    const s = d.market.stats(m, t);
+    const change = s.last - s.open;
+    const base = {
+      symbol: m.id,
+      priceChange: decimalsFor(m, change),
+      priceChangePercent: fmt((change / s.open) * 100, 3),
+      weightedAvgPrice: decimalsFor(m, s.baseVolume > 0 ? s.quoteVolume / s.baseVolume : s.last),
+      ...(kind === 'spot' ? { prevClosePrice: decimalsFor(m, s.open) } : {}),
+      lastPrice: decimalsFor(m, s.last),
+      lastQty: qtyFmt(m, m.minQty),
+    };
+    const book = kind === 'spot' ? d.market.book(m, t) : undefined;
+    const top =
+      book === undefined
+        ? {}
+        : {
+            bidPrice: decimalsFor(m, book.bids[0]?.price ?? s.last),
+            bidQty: qtyFmt(m, book.bids[0]?.qty ?? 0),
+            askPrice: decimalsFor(m, book.asks[0]?.price ?? s.last),
+            askQty: qtyFmt(m, book.asks[0]?.qty ?? 0),
+          };
+    return {
+      ...base,
+      ...top,
+      openPrice: decimalsFor(m, s.open),
+      highPrice: decimalsFor(m, s.high),
+      lowPrice: decimalsFor(m, s.low),
+      volume: qtyFmt(m, s.baseVolume),
+      quoteVolume: fmt(s.quoteVolume, 8),
+      openTime: s.openTime,
+      closeTime: s.closeTime,
+      firstId: 1,
+      lastId: s.trades,
+      count: s.trades,
+    };
+  };
+  const each = <T>(sel: MarketDef[] | MarketDef, f: (m: MarketDef) => T) => (Array.isArray(sel) ? sel.map(f) : f(sel));
+  return [
+    { method: 'GET', path: `${prefix}/ping`, weight: 1, signed: false, params: [], run: () => ({}) },
+    {
+      method: 'GET',
+      path: `${prefix}/time`,
+      weight: 1,
+      signed: false,
+      params: [],
+      run: (c) => ({ serverTime: c.ctx.authNow() }),
+    },
+    {
+      method: 'GET',
+      path: `${prefix}/exchangeInfo`,
+      weight: kind === 'spot' ? 20 : 1,
+      signed: false,
+      params: kind === 'spot' ? ['symbol', 'symbols', 'permissions', 'showPermissionSets', 'symbolStatus'] : [],
+      run: ({ params }) => {
+        for (const k of ['permissions', 'showPermissionSets', 'symbolStatus']) params.str(k);
+        const sel = kind === 'spot' ? selected(params) : all();
+        const markets = Array.isArray(sel) ? sel : [sel];
+        return {
+          timezone: 'UTC',
+          serverTime: d.now(),
+          ...spec.infoExtra(),
+          exchangeFilters: [],
+          symbols: markets.map((m) => spec.symbolInfo(m)),
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: `${prefix}/depth`,
+      weight: (p) => depthWeight(kind, Number(p.str('limit') ?? 100)),
+      signed: false,
+      params: ['symbol', 'limit'],
+      run: ({ params }) => {
+        const m = one(params.required('symbol'));
+        const limit = params.int('limit') ?? 100;
+        if (limit < 1 || limit > 5000) throw new BinanceError(-1100, "Illegal characters found in parameter 'limit'.");
+        const t = d.now();
+        const book = d.market.book(m, t);
+        const lvl = (l: { price: number; qty: number }) => [decimalsFor(m, l.price), qtyFmt(m, l.qty)];
+        return {
+          lastUpdateId: d.market.currentStep + 1,
+          ...(kind === 'perp' ? { E: t, T: t } : {}),
+          bids: book.bids.slice(0, limit).map(lvl),
+          asks: book.asks.slice(0, limit).map(lvl),
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: `${prefix}/ticker/24hr`,
+      weight: (p) => tickerWeight(kind, p),
+      signed: false,
+      params: kind === 'spot' ? ['symbol', 'symbols', 'type'] : ['symbol'],
+      run: ({ params }) => {
+        params.str('type');
+        return each(selected(params), ticker);
+      },
+    },
+    {
+      method: 'GET',
+      path: `${prefix}/ticker/price`,
+      weight: (p) => (p.has('symbol') ? 2 : 4),
+      signed: false,
+      params: kind === 'spot' ? ['symbol', 'symbols'] : ['symbol'],
+      run: ({ params }) =>
+        each(selected(params), (m) => ({
+          symbol: m.id,
+          price: decimalsFor(m, d.market.fair(m, d.now())),
+          ...(kind === 'perp' ? { time: d.now() } : {}),
+        })),
+    },
+    {
+      method: 'GET',
+      path: `${prefix}/ticker/bookTicker`,
+      weight: (p) => (p.has('symbol') ? 2 : 4),
+      signed: false,
+      params: kind === 'spot' ? ['symbol', 'symbols'] : ['symbol'],
+      run: ({ params }) =>
+        each(selected(params), (m) => {
+          const b = d.market.book(m, d.now());
+          return {
+            symbol: m.id,
+            bidPrice: decimalsFor(m, b.bids[0]?.price ?? 0),
+            bidQty: qtyFmt(m, b.bids[0]?.qty ?? 0),
+            askPrice: decimalsFor(m, b.asks[0]?.price ?? 0),
+            askQty: qtyFmt(m, b.asks[0]?.qty ?? 0),
+            ...(kind === 'perp' ? { time: d.now() } : {}),
+          };
+        }),
+    },
+    {
+      method: 'GET',
+      path: `${prefix}/klines`,
+      weight: 2,
+      signed: false,
+      params: ['symbol', 'interval', 'startTime', 'endTime', 'limit', 'timeZone'],
+      run: ({ params }) => {
+        const m = one(params.required('symbol'));
+        const per = INTERVAL_MIN[params.required('interval')];
+        if (per === undefined) throw new BinanceError(-1120, 'Invalid interval.');
+        params.str('timeZone');
+        return klines(d, m, per, params);
+      },
+    },
+  ];
+}
+
+function klines(d: DialectDeps, m: MarketDef, per: number, p: Params): unknown[][] {
+  const t = d.now();
+  const path = d.market.path(m.base);
+  const scale = d.market.fair(m, t) / (path.price || 1);
+  const start = p.int('startTime');
+  const end = p.int('endTime');
+  const limit = Math.min(p.int('limit') ?? 500, 1500);
+  const minuteMs = 60_000;
+  const rows = new Map<number, number[]>();
+  for (const b of path.bars()) {
+    const openTime = d.market.timeOfStep((b.minute * minuteMs) / d.market.stepMs);
+    const bucket = Math.floor(openTime / (per * minuteMs)) * per * minuteMs;
+    const r = rows.get(bucket);
+    const o = b.open * scale;
+    const h = b.high * scale;
+    const l = b.low * scale;
+    const c = b.close * scale;
+    if (r === undefined) rows.set(bucket, [o, h, l, c]);
+    else rows.set(bucket, [r[0] ?? o, Math.max(r[1] ?? h, h), Math.min(r[2] ?? l, l), c]);
+  }
+  const out = [...rows.entries()]
+    .filter(([ot]) => (start === undefined || ot >= start) && (end === undefined || ot <= end))
+    .map(([ot, [o = 0, h = 0, l = 0, c = 0]]) => {
+      const vol = (2_000 * per) / (c || 1);
+      return [
+        ot,
+        decimalsFor(m, o),
+        decimalsFor(m, h),
+        decimalsFor(m, l),
+        decimalsFor(m, c),
+        qtyFmt(m, vol),
+        ot + per * minuteMs - 1,
+        fmt(vol * c, 8),
+        17 * per,
+        qtyFmt(m, vol / 2),
+        fmt((vol * c) / 2, 8),
+        '0',
+      ];
+    });
+  return start !== undefined && end === undefined ? out.slice(0, limit) : out.slice(-limit);
+}
+
+function depthWeight(kind: MarketKind, limit: number): number {
+  if (kind === 'perp') return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
+  return limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
+}
+
+function tickerWeight(kind: MarketKind, p: Params): number {
+  if (kind === 'perp') return p.has('symbol') ? 1 : 40;
+  if (p.has('symbol')) return 2;
+  if (!p.has('symbols')) return 80;
+  let n = 1;
+  try {
+    const v: unknown = JSON.parse(p.str('symbols') ?? '[]');
+    n = Array.isArray(v) ? v.length : 1;
+  } catch {
+    // malformed: symbolList() answers -1100 when the endpoint runs
+  }
+  return n <= 20 ? 2 : n <= 100 ? 40 : 80;
+}
