@@ -4,8 +4,9 @@
  * actor reads `tag` to go DEGRADED (rate_limit) or HALTED (auth, ban). Verified mappings live in
  * reference/ccxt-venues.md §3; the rules below cite the quirks that shaped them.
  */
-import { errors as ccxtErrors } from 'ccxt';
+import ccxt, { type errors as ccxtErrors } from 'ccxt';
 import { AppError, type ErrorCode, errorMessage } from '../domain/errors.js';
+import { BudgetExhausted } from './rate-budget.js';
 
 export type ErrorKind = 'retryable' | 'fatal' | 'unknown_outcome';
 export type ErrorTag =
@@ -133,7 +134,7 @@ export class BadVenueResponse extends Error {
 
 const RULE_BY_CTOR = new Map<unknown, { name: string; rule: Rule }>(
   (Object.keys(CCXT_ERROR_RULES) as CcxtErrorName[]).map((name) => [
-    ccxtErrors[name],
+    (ccxt as unknown as Record<CcxtErrorName, unknown>)[name],
     { name, rule: CCXT_ERROR_RULES[name] },
   ]),
 );
@@ -159,7 +160,16 @@ function retryAfterFromMessage(message: string): number | undefined {
   return m?.[1] === undefined ? undefined : Number(m[1]);
 }
 
+/**
+ * A create refused because its client id is already taken means an earlier attempt was booked: Binance spot
+ * -2010 "Duplicate order sent.", USDⓈ-M -4116, Kraken `Invalid arguments:cl_ord_id` (our ids are valid UUIDs, so
+ * only a clash is left). ccxt calls these InvalidOrder/BadRequest; treating them as a plain rejection would
+ * hide a live order, so a create that meets one is settled by lookup.
+ */
+const DUPLICATE_ID = /Duplicate order sent|ClientOrderId is duplicated|Invalid arguments:cl_ord_id/;
+
 function refine(name: string, rule: Rule, message: string, status: number | undefined): Rule {
+  if (rule.kind === 'fatal' && DUPLICATE_ID.test(message)) return CCXT_ERROR_RULES.DuplicateOrderId;
   if (name === 'ExchangeError') {
     for (const u of UNMAPPED_MESSAGES) if (u.pattern.test(message)) return u.rule;
   }
@@ -177,6 +187,12 @@ export function classifyVenueError(e: unknown, op: VenueOp = 'read', now: number
   const reason = errorMessage(e).slice(0, 500);
   if (e instanceof LoopbackViolation) return { kind: 'fatal', code: 'LoopbackViolation', tag: 'blocked', reason };
   if (e instanceof VenueError) return e.info;
+  if (e instanceof BudgetExhausted) {
+    // Our own budget said no: nothing was sent, so even a create is a plain (retryable) refusal.
+    const info: VenueErrorInfo = { kind: 'retryable', code: 'BudgetExhausted', tag: 'rate_limit', reason };
+    if (Number.isFinite(e.retryInMs)) info.retryAfterMs = Math.ceil(e.retryInMs);
+    return info;
+  }
   let code: string;
   let rule: Rule;
   const hit = typeof e === 'object' && e !== null ? ccxtRule(e) : undefined;
@@ -201,6 +217,11 @@ export function classifyVenueError(e: unknown, op: VenueOp = 'read', now: number
   const until = retryAfterFromMessage(reason);
   if (until !== undefined) info.retryAfterMs = Math.max(0, until - now);
   return info;
+}
+
+/** A local refusal (nothing was sent): fatal with the given code and tag. */
+export function localError(code: string, tag: ErrorTag, reason: string): VenueErrorInfo {
+  return { kind: 'fatal', code, tag, reason };
 }
 
 /** The AppError catalogue code for a classification (only the HTTP plugin maps codes to statuses). */

@@ -79,6 +79,8 @@ export interface Order {
   id: string;
   /** Bosun's id when known (Kraken stores a UUID derived from it, see kraken.quirks.ts). */
   clientOrderId: string | null;
+  /** The client id as the venue stores it (`newClientOrderId` / `cl_ord_id`). */
+  venueClientOrderId: string | null;
   symbol: string;
   market: MarketKind;
   side: OrderSide;
@@ -177,6 +179,7 @@ export interface VenueGateway {
   /** Filters by Bosun symbol for one market kind (default spot); empty before loadMarkets. */
   markets(market?: MarketKind): Record<string, MarketInfo>;
   fetchBalances(market?: MarketKind): Promise<Balances>;
+  /** Tickers by Bosun symbol; symbols the venue does not list are absent from the answer. */
   fetchTickers(symbols: readonly string[], market?: MarketKind): Promise<Record<string, Ticker>>;
   fetchOrderBook(symbol: string, depth: number, market?: MarketKind): Promise<OrderBook>;
   createOrder(req: CreateOrderRequest): Promise<CreateOrderResult>;
@@ -184,10 +187,12 @@ export interface VenueGateway {
   resolveUnknown(clientOrderId: string, hint?: ResolveHint): Promise<ResolveResult>;
   /** Cancels one order; returns it when the venue echoes it (Binance), null when it only confirms (Kraken). */
   cancelOrder(ref: OrderRef): Promise<Order | null>;
-  /** Cancels every open order (on one symbol if given); returns how many the venue reported canceled. */
+  /** Cancels every open order (on one symbol if given; every market kind unless given); returns how many. */
   cancelAllOrders(symbol?: string, market?: MarketKind): Promise<number>;
   fetchOrder(ref: OrderRef): Promise<Order>;
+  /** Open orders (of every market kind unless `market` is given), across the venue's order books. */
   fetchOpenOrders(symbol?: string, market?: MarketKind): Promise<Order[]>;
+  /** Own trades; Binance needs `symbol` (ArgumentsRequired otherwise). Every market kind unless given. */
   fetchMyTrades(query: TradesQuery): Promise<Trade[]>;
   fetchFundingRate(symbol: string): Promise<FundingRate>;
   fetchFundingRates(symbols?: readonly string[]): Promise<Record<string, FundingRate>>;

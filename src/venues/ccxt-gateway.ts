@@ -1,0 +1,373 @@
+/**
+ * VenueGateway over one ccxt instance (DESIGN §7). Venue-independent: paper-mode URL rewriting and the loopback
+ * guard, the request budget, zod-validated mapping to domain types, error classification, and the create path
+ * that turns an unknown outcome into a lookup by clientOrderId instead of a retry. Venue specifics come from a
+ * VenueQuirks (binance.quirks.ts, kraken.quirks.ts).
+ */
+import type { Exchange } from 'ccxt';
+import type { VenueId } from '../domain/ids.js';
+import { toBalances, toFundingRate, toMarketInfo, toOrderBook, toPosition, toTicker, toTrade } from './ccxt-mappers.js';
+import { CcxtOrders } from './ccxt-orders.js';
+import {
+  BadVenueResponse,
+  classifyVenueError,
+  localError,
+  VenueError,
+  type VenueErrorInfo,
+  type VenueOp,
+} from './error-classifier.js';
+import { type GatewayConfigInput, parseGatewayConfig } from './gateway-config.js';
+import { installFetchGuard, isLoopbackUrl, isSameOrigin } from './loopback-guard.js';
+import type { RateBudget } from './rate-budget.js';
+import { installJsonGuard } from './response-guard.js';
+import { marketKindOf, SymbolMap } from './symbol-map.js';
+import type {
+  Balances,
+  CreateOrderRequest,
+  CreateOrderResult,
+  FundingRate,
+  MarketInfo,
+  MarketKind,
+  Order,
+  OrderBook,
+  OrderRef,
+  Position,
+  ResolveHint,
+  ResolveResult,
+  Ticker,
+  Trade,
+  TradesQuery,
+  VenueGateway,
+} from './venue-gateway.js';
+import type { CostContext, GatewayOp } from './venue-limits.js';
+import type { VenueQuirks } from './venue-quirks.js';
+import { pointExchangeAt } from './venue-urls.js';
+
+export interface CcxtGatewayOptions extends GatewayConfigInput {
+  quirks: VenueQuirks;
+  /** Shared by every instance trading on the same account (Binance spot + USDⓈ-M). */
+  budget: RateBudget;
+  /** Clock for receive timestamps and the accept window of unknown creates. */
+  now?: () => number;
+}
+
+export class CcxtGateway implements VenueGateway {
+  readonly venue: VenueId;
+  readonly marketKinds: readonly MarketKind[];
+  readonly quirks: VenueQuirks;
+  private readonly ex: Exchange;
+  private readonly budget: RateBudget;
+  private readonly now: () => number;
+  private readonly maxBudgetWaitMs: number;
+  private readonly guard: { refused: () => number } | undefined;
+  private symbolMap = SymbolMap.fromMarkets([]);
+  private infos: Record<MarketKind, Record<string, MarketInfo>> = { spot: {}, linear: {} };
+  private loading: Promise<void> | undefined;
+  private loaded = false;
+  readonly orders: CcxtOrders;
+
+  constructor(opts: CcxtGatewayOptions) {
+    const cfg = parseGatewayConfig(opts.quirks.ccxtId, opts);
+    this.quirks = opts.quirks;
+    this.venue = opts.quirks.venue;
+    this.marketKinds = opts.quirks.marketKinds;
+    this.budget = opts.budget;
+    this.now = opts.now ?? Date.now;
+    this.maxBudgetWaitMs = cfg.maxBudgetWaitMs;
+    const config: Record<string, unknown> = {
+      enableRateLimit: true,
+      timeout: cfg.timeoutMs,
+    };
+    // Must be given here: assigning ex.rateLimit later leaves ccxt's existing token bucket in charge.
+    if (cfg.rateLimitMs !== undefined) config.rateLimit = cfg.rateLimitMs;
+    if (cfg.apiKey !== undefined) config.apiKey = cfg.apiKey;
+    if (cfg.secret !== undefined) config.secret = cfg.secret;
+    this.ex = this.quirks.createExchange(config);
+    installJsonGuard(this.ex);
+    if (cfg.mode === 'paper') {
+      pointExchangeAt(this.ex, cfg.simBaseUrl!);
+      this.guard = installFetchGuard(this.ex, isLoopbackUrl, 'paper mode: loopback hosts only');
+    } else if (cfg.baseUrl !== undefined) {
+      const base = cfg.baseUrl;
+      pointExchangeAt(this.ex, base);
+      this.guard = installFetchGuard(this.ex, (u) => isSameOrigin(u, base), `live base URL ${base} only`);
+    } else if (cfg.testnet) {
+      this.quirks.useTestnet(this.ex);
+    }
+    this.orders = new CcxtOrders(this.quirks, this.now);
+  }
+
+  /** The ccxt instance, for tests and benches inside src/venues and test/venues only. */
+  get exchange(): Exchange {
+    return this.ex;
+  }
+
+  /** Requests the fetch guard refused so far (paper mode / base-URL override), undefined when unguarded. */
+  refusedRequests(): number | undefined {
+    return this.guard?.refused();
+  }
+
+  pressure(): number {
+    return this.budget.pressure();
+  }
+
+  /** Folds the venue's usage headers from the last response into the budget. */
+  observeUsage(): void {
+    this.quirks.observe(this.ex, this.budget);
+  }
+
+  /** Classifies with venue refinements and the Retry-After header of a 429/418. */
+  classify(e: unknown, op: VenueOp, opName: GatewayOp): VenueErrorInfo {
+    if (e instanceof VenueError) return e.info;
+    const info = this.quirks.refineError(classifyVenueError(e, op, this.now()), op, opName);
+    if (info.tag === 'rate_limit' || info.tag === 'ban') {
+      // ccxt stores the failing response's headers before raising, so this is the 429/418's own Retry-After;
+      // it beats a "banned until" read from the message, which is on the venue's clock.
+      const ra = Number(this.ex.last_response_headers?.['Retry-After'] ?? Number.NaN);
+      if (Number.isFinite(ra) && ra >= 0) info.retryAfterMs = ra * 1000;
+    }
+    return info;
+  }
+
+  /** Spends budget, runs one venue call, and turns any failure into a VenueError. */
+  async run<T>(opName: GatewayOp, ctx: CostContext, fn: () => Promise<T>): Promise<T> {
+    try {
+      await this.budget.acquire(this.quirks.cost(opName, ctx), this.maxBudgetWaitMs);
+      return await fn();
+    } catch (e) {
+      throw e instanceof VenueError ? e : new VenueError(this.venue, this.classify(e, 'read', opName), e);
+    } finally {
+      this.observeUsage();
+    }
+  }
+
+  /** Spends budget for a call without waiting; false when the budget is short (optional follow-ups). */
+  trySpend(opName: GatewayOp, ctx: CostContext): boolean {
+    return this.budget.tryAcquire(this.quirks.cost(opName, ctx)).ok;
+  }
+
+  /** Spends budget, waiting at most maxBudgetWaitMs (throws BudgetExhausted). */
+  async spend(opName: GatewayOp, ctx: CostContext): Promise<void> {
+    await this.budget.acquire(this.quirks.cost(opName, ctx), this.maxBudgetWaitMs);
+  }
+
+  async loadMarkets(reload = false): Promise<void> {
+    if (this.loaded && !reload) return;
+    this.loading ??= this.run('loadMarkets', { market: this.kind() }, async () => {
+      const list = Object.values(await this.ex.loadMarkets(reload)) as Array<Parameters<typeof marketKindOf>[0]>;
+      const map = SymbolMap.fromMarkets(list);
+      const infos: Record<MarketKind, Record<string, MarketInfo>> = { spot: {}, linear: {} };
+      for (const m of list) {
+        const kind = marketKindOf(m);
+        if (kind === undefined || !this.marketKinds.includes(kind)) continue;
+        const { symbol } = map.fromVenue(m.symbol);
+        if (map.venueSymbol(symbol, kind) !== m.symbol) continue;
+        try {
+          infos[kind][symbol] = toMarketInfo(m, symbol, kind);
+        } catch {
+          // One malformed market must not take the venue down; it simply is not tradable.
+        }
+      }
+      if (this.marketKinds.every((k) => Object.keys(infos[k]).length === 0)) {
+        throw new VenueError(this.venue, {
+          kind: 'retryable',
+          code: 'BadResponse',
+          tag: 'bad_response',
+          reason: 'no usable markets',
+        });
+      }
+      this.symbolMap = map;
+      this.infos = infos;
+      this.loaded = true;
+    }).finally(() => {
+      this.loading = undefined;
+    });
+    await this.loading;
+  }
+
+  markets(market?: MarketKind): Record<string, MarketInfo> {
+    return { ...this.infos[market ?? this.kind()] };
+  }
+
+  /** The symbol map (after loadMarkets). */
+  symbols(): SymbolMap {
+    return this.symbolMap;
+  }
+
+  /** Default market kind of this instance (its first). */
+  kind(market?: MarketKind): MarketKind {
+    const k = market ?? this.marketKinds[0] ?? 'spot';
+    if (!this.marketKinds.includes(k)) {
+      throw new VenueError(
+        this.venue,
+        localError(
+          'NotSupported',
+          'unsupported',
+          `${this.quirks.ccxtId} serves ${this.marketKinds.join(', ')}, not ${k}`,
+        ),
+      );
+    }
+    return k;
+  }
+
+  /** ccxt symbol for a Bosun symbol, loading markets first; VenueError(BadSymbol) when unlisted. */
+  async venueSymbol(symbol: string, market?: MarketKind): Promise<string> {
+    const kind = this.kind(market);
+    await this.loadMarkets();
+    const s = this.symbolMap.venueSymbol(symbol, kind);
+    if (s === undefined) {
+      throw new VenueError(
+        this.venue,
+        localError('BadSymbol', 'bad_request', `${symbol} (${kind}) is not listed at ${this.quirks.ccxtId}`),
+      );
+    }
+    return s;
+  }
+
+  async fetchBalances(market?: MarketKind): Promise<Balances> {
+    const kind = this.kind(market);
+    return this.run('fetchBalances', { market: kind }, async () => toBalances(await this.ex.fetchBalance()));
+  }
+
+  async fetchTickers(symbols: readonly string[], market?: MarketKind): Promise<Record<string, Ticker>> {
+    const kind = this.kind(market);
+    await this.loadMarkets();
+    // Unlisted (e.g. delisted) symbols are simply absent from the answer: one bad name must not blind the feed
+    // to the other 999.
+    const wanted = symbols.flatMap((s) => this.symbolMap.venueSymbol(s, kind) ?? []);
+    if (wanted.length === 0) return {};
+    const all = this.quirks.allTickersAbove !== undefined && wanted.length > this.quirks.allTickersAbove;
+    return this.run('fetchTickers', { market: kind, ...(all ? {} : { symbols: wanted.length }) }, async () => {
+      const raw = await this.ex.fetchTickers(all ? undefined : wanted);
+      const at = this.now();
+      const out: Record<string, Ticker> = {};
+      for (const s of wanted) {
+        const t = raw[s];
+        if (t === undefined) continue;
+        const ticker = toTicker(t, this.symbolMap, at);
+        out[ticker.symbol] = ticker;
+      }
+      // Listed symbols asked for and none answered: a broken answer, not a quiet market.
+      if (Object.keys(out).length === 0) throw new BadVenueResponse(`no ticker among ${wanted.length} asked`);
+      return out;
+    });
+  }
+
+  async fetchOrderBook(symbol: string, depth: number, market?: MarketKind): Promise<OrderBook> {
+    const kind = this.kind(market);
+    const s = await this.venueSymbol(symbol, kind);
+    return this.run('fetchOrderBook', { market: kind, depth }, async () => {
+      const book = toOrderBook(
+        await this.ex.fetchOrderBook(s, this.quirks.depthParam(depth)),
+        symbol,
+        kind,
+        this.now(),
+      );
+      return { ...book, bids: book.bids.slice(0, depth), asks: book.asks.slice(0, depth) };
+    });
+  }
+
+  createOrder(req: CreateOrderRequest): Promise<CreateOrderResult> {
+    return this.orders.create(this, req);
+  }
+
+  resolveUnknown(clientOrderId: string, hint?: ResolveHint): Promise<ResolveResult> {
+    return this.orders.resolve(this, clientOrderId, hint);
+  }
+
+  cancelOrder(ref: OrderRef): Promise<Order | null> {
+    return this.orders.cancel(this, ref);
+  }
+
+  async cancelAllOrders(symbol?: string, market?: MarketKind): Promise<number> {
+    let total = 0;
+    for (const kind of market === undefined ? this.marketKinds : [this.kind(market)]) {
+      total += await this.orders.cancelAll(this, symbol, kind);
+    }
+    return total;
+  }
+
+  fetchOrder(ref: OrderRef): Promise<Order> {
+    return this.orders.fetch(this, ref);
+  }
+
+  async fetchOpenOrders(symbol?: string, market?: MarketKind): Promise<Order[]> {
+    const out: Order[] = [];
+    for (const kind of market === undefined ? this.marketKinds : [this.kind(market)]) {
+      out.push(...(await this.orders.open(this, symbol, kind)));
+    }
+    return out;
+  }
+
+  async fetchMyTrades(query: TradesQuery): Promise<Trade[]> {
+    const out: Trade[] = [];
+    for (const kind of query.market === undefined ? this.marketKinds : [this.kind(query.market)]) {
+      const s = query.symbol === undefined ? undefined : await this.venueSymbol(query.symbol, kind);
+      const raw = await this.run('fetchMyTrades', { market: kind, hasSymbol: s !== undefined }, () =>
+        this.ex.fetchMyTrades(s, query.since, query.limit),
+      );
+      out.push(...this.mapList(raw, 'fetchMyTrades', (t) => toTrade(t, this.symbolMap)));
+    }
+    return out;
+  }
+
+  async fetchFundingRate(symbol: string): Promise<FundingRate> {
+    const s = await this.venueSymbol(symbol, 'linear');
+    return this.run('fetchFundingRate', { market: 'linear' }, async () =>
+      toFundingRate(await this.ex.fetchFundingRate(s), this.symbolMap, this.now()),
+    );
+  }
+
+  async fetchFundingRates(symbols?: readonly string[]): Promise<Record<string, FundingRate>> {
+    this.kind('linear');
+    const wanted =
+      symbols === undefined ? undefined : await Promise.all(symbols.map((s) => this.venueSymbol(s, 'linear')));
+    return this.run('fetchFundingRates', { market: 'linear' }, async () => {
+      const raw = await this.ex.fetchFundingRates(wanted);
+      const at = this.now();
+      const out: Record<string, FundingRate> = {};
+      for (const [s, f] of Object.entries(raw)) {
+        if (wanted !== undefined && !wanted.includes(s)) continue;
+        if (this.symbolMap.fromVenue(s).market !== 'linear') continue;
+        const rate = toFundingRate(f, this.symbolMap, at);
+        out[rate.symbol] = rate;
+      }
+      return out;
+    });
+  }
+
+  async fetchPositions(symbols?: readonly string[]): Promise<Position[]> {
+    if (!this.marketKinds.includes('linear')) return []; // a spot-only venue holds no positions
+    const wanted =
+      symbols === undefined ? undefined : await Promise.all(symbols.map((s) => this.venueSymbol(s, 'linear')));
+    const raw = await this.run('fetchPositions', { market: 'linear' }, () => this.ex.fetchPositions(wanted));
+    return this.mapList(raw, 'fetchPositions', (p) => toPosition(p, this.symbolMap)).filter(
+      (p): p is Position => p !== null,
+    );
+  }
+
+  /** Maps one answer; a bad shape becomes a VenueError (retryable bad_response). */
+  mapOne<T>(raw: unknown, opName: GatewayOp, map: (item: unknown) => T): T {
+    try {
+      return map(raw);
+    } catch (e) {
+      throw new VenueError(this.venue, this.classify(e, 'read', opName), e);
+    }
+  }
+
+  /** Maps a list answer; a list that is not an array, or any bad item, is a bad response for the whole call. */
+  mapList<T>(raw: unknown, opName: GatewayOp, map: (item: unknown) => T): T[] {
+    try {
+      if (!Array.isArray(raw)) throw new TypeError(`${opName}: expected a list`);
+      return raw.map(map);
+    } catch (e) {
+      throw new VenueError(this.venue, this.classify(e, 'read', opName), e);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.ex.close();
+    const dispatcher = (this.ex as unknown as { fetchDispatcher?: { close(): Promise<void> } }).fetchDispatcher;
+    await dispatcher?.close();
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * One VenueGateway over several CcxtGateways that share an account, routed by market kind. Binance needs it:
+ * ccxt `binance` serves spot and `binanceusdm` serves USDⓈ-M, and both spend the same per-account budget.
+ * Calls without a market kind default to spot, except the sweeping ones (open orders, cancel-all, my trades),
+ * which cover every kind — a kill switch that cancels only spot orders would be a bad surprise.
+ */
+import type { VenueId } from '../domain/ids.js';
+import type { CcxtGateway } from './ccxt-gateway.js';
+import { localError, VenueError } from './error-classifier.js';
+import type { RateBudget } from './rate-budget.js';
+import type {
+  Balances,
+  CreateOrderRequest,
+  CreateOrderResult,
+  FundingRate,
+  MarketInfo,
+  MarketKind,
+  Order,
+  OrderBook,
+  OrderRef,
+  Position,
+  ResolveHint,
+  ResolveResult,
+  Ticker,
+  Trade,
+  TradesQuery,
+  VenueGateway,
+} from './venue-gateway.js';
+
+/**
+ * Waits for every member call before answering (or rethrowing the first failure), so no request of a failed
+ * sweep is still in flight — or still queued in ccxt's throttle — after the caller has moved on.
+ */
+async function settleAll<T>(calls: Promise<T[]>[]): Promise<T[]> {
+  const results = await Promise.allSettled(calls);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+}
+
+export class CompositeGateway implements VenueGateway {
+  readonly venue: VenueId;
+  readonly marketKinds: readonly MarketKind[];
+  readonly members: readonly CcxtGateway[];
+  private readonly byKind = new Map<MarketKind, CcxtGateway>();
+
+  constructor(
+    venue: VenueId,
+    members: readonly CcxtGateway[],
+    readonly budget: RateBudget,
+  ) {
+    this.venue = venue;
+    this.members = members;
+    for (const m of members) for (const k of m.marketKinds) if (!this.byKind.has(k)) this.byKind.set(k, m);
+    this.marketKinds = [...this.byKind.keys()];
+  }
+
+  /** The member serving `market` (default spot); VenueError(NotSupported) when none does. */
+  member(market: MarketKind = 'spot'): CcxtGateway {
+    // Callers are async methods: a throw here becomes a rejected promise, never a synchronous throw.
+    const m = this.byKind.get(market);
+    if (m === undefined) {
+      throw new VenueError(
+        this.venue,
+        localError('NotSupported', 'unsupported', `${this.venue} has no ${market} market`),
+      );
+    }
+    return m;
+  }
+
+  private kinds(market: MarketKind | undefined): MarketKind[] {
+    return market === undefined ? [...this.marketKinds] : [market];
+  }
+
+  async loadMarkets(reload = false): Promise<void> {
+    await Promise.all(this.members.map((m) => m.loadMarkets(reload)));
+  }
+
+  markets(market: MarketKind = 'spot'): Record<string, MarketInfo> {
+    return this.byKind.get(market)?.markets(market) ?? {};
+  }
+
+  async fetchBalances(market: MarketKind = 'spot'): Promise<Balances> {
+    return this.member(market).fetchBalances(market);
+  }
+
+  async fetchTickers(symbols: readonly string[], market: MarketKind = 'spot'): Promise<Record<string, Ticker>> {
+    return this.member(market).fetchTickers(symbols, market);
+  }
+
+  async fetchOrderBook(symbol: string, depth: number, market: MarketKind = 'spot'): Promise<OrderBook> {
+    return this.member(market).fetchOrderBook(symbol, depth, market);
+  }
+
+  async createOrder(req: CreateOrderRequest): Promise<CreateOrderResult> {
+    const m = this.byKind.get(req.market);
+    if (m === undefined) {
+      return {
+        status: 'rejected',
+        error: localError('NotSupported', 'unsupported', `${this.venue} has no ${req.market} market`),
+      };
+    }
+    return m.createOrder(req);
+  }
+
+  async resolveUnknown(clientOrderId: string, hint?: ResolveHint): Promise<ResolveResult> {
+    // The member that saw the create knows its symbol and send time; after a restart the hint routes it.
+    const seen = this.members.find((m) => m.orders.isPending(clientOrderId));
+    return (seen ?? this.member(hint?.market ?? 'spot')).resolveUnknown(clientOrderId, hint);
+  }
+
+  async cancelOrder(ref: OrderRef): Promise<Order | null> {
+    return this.member(ref.market).cancelOrder(ref);
+  }
+
+  async cancelAllOrders(symbol?: string, market?: MarketKind): Promise<number> {
+    let n = 0;
+    for (const k of this.kinds(market)) n += await this.member(k).cancelAllOrders(symbol, k);
+    return n;
+  }
+
+  async fetchOrder(ref: OrderRef): Promise<Order> {
+    return this.member(ref.market).fetchOrder(ref);
+  }
+
+  async fetchOpenOrders(symbol?: string, market?: MarketKind): Promise<Order[]> {
+    return settleAll(this.kinds(market).map((k) => this.member(k).fetchOpenOrders(symbol, k)));
+  }
+
+  async fetchMyTrades(query: TradesQuery): Promise<Trade[]> {
+    return settleAll(this.kinds(query.market).map((k) => this.member(k).fetchMyTrades({ ...query, market: k })));
+  }
+
+  async fetchFundingRate(symbol: string): Promise<FundingRate> {
+    return this.member('linear').fetchFundingRate(symbol);
+  }
+
+  async fetchFundingRates(symbols?: readonly string[]): Promise<Record<string, FundingRate>> {
+    return this.member('linear').fetchFundingRates(symbols);
+  }
+
+  async fetchPositions(symbols?: readonly string[]): Promise<Position[]> {
+    return this.byKind.has('linear') ? this.member('linear').fetchPositions(symbols) : [];
+  }
+
+  pressure(): number {
+    return this.budget.pressure();
+  }
+
+  /** Requests refused by the members' fetch guards. */
+  refusedRequests(): number {
+    return this.members.reduce((n, m) => n + (m.refusedRequests() ?? 0), 0);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.close()));
+  }
+}
