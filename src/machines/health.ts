@@ -71,24 +71,32 @@ export const healthGuards = {
   'health.startDegraded': ({ context }: { context: unknown }) => (context as HealthContext).health.value === 'DEGRADED',
 };
 
-const onHealth = {
-  'health.ok': { guard: 'health.changed', target: '.OK', actions: ['health.set'] },
-  'health.degrade': { guard: 'health.changed', target: '.DEGRADED', actions: ['health.set'] },
-  'health.halt': { guard: 'health.changed', target: '.HALTED', actions: ['health.set'] },
-} as const;
+type Target = 'OK' | 'DEGRADED' | 'HALTED';
+
+/**
+ * Transitions from one health state. A move to another state targets the sibling; a new reason within the same
+ * state is targetless and reports explicitly. Never `reenter` at the region level: by SCXML rules that makes the
+ * parallel parent the transition domain, which exits and re-enters every sibling region and restarts their
+ * invoked effects (a poller restarted on every health change; with an effect that fails at once, a busy loop).
+ */
+function from(current: Target) {
+  const to = (target: Target) =>
+    target === current
+      ? { guard: 'health.changed', actions: ['health.set', 'health.report'] }
+      : { guard: 'health.changed', target, actions: ['health.set'] };
+  return {
+    'health.ok': to('OK'),
+    'health.degrade': to('DEGRADED'),
+    'health.halt': to('HALTED'),
+  };
+}
 
 /**
  * The region itself. `init` picks the starting state from context (fail-closed restarts and restored
- * snapshots start where they were). Entry into each state reports upward; a reason change within the
- * same state re-enters it (reenter) so the supervisor sees the new reason too.
+ * snapshots start where they were). Entry into each state reports upward.
  */
 export const healthRegion = {
   initial: 'init',
-  on: {
-    'health.ok': { ...onHealth['health.ok'], reenter: true },
-    'health.degrade': { ...onHealth['health.degrade'], reenter: true },
-    'health.halt': { ...onHealth['health.halt'], reenter: true },
-  },
   states: {
     init: {
       always: [
@@ -97,8 +105,8 @@ export const healthRegion = {
         { target: 'OK' },
       ],
     },
-    OK: { tags: ['health:ok'], entry: ['health.report'] },
-    DEGRADED: { tags: ['health:degraded'], entry: ['health.report'] },
-    HALTED: { tags: ['health:halted'], entry: ['health.report'] },
+    OK: { tags: ['health:ok'], entry: ['health.report'], on: from('OK') },
+    DEGRADED: { tags: ['health:degraded'], entry: ['health.report'], on: from('DEGRADED') },
+    HALTED: { tags: ['health:halted'], entry: ['health.report'], on: from('HALTED') },
   },
 } as const;
