@@ -231,11 +231,7 @@ export async function createConfigFileWatcher<const F extends readonly ConfigFil
     await Promise.all([...states.values()].map(enqueue));
   };
 
-  await reloadAll();
-
-  const poll = setInterval(() => void reloadAll(), opts.pollMs);
-  poll.unref();
-
+  // Watch before the first load: a change made between the load and the watch would otherwise wait for the poll.
   const watchers: FSWatcher[] = [];
   if (opts.watch !== false) {
     const byDir = new Map<string, FileState[]>();
@@ -266,6 +262,11 @@ export async function createConfigFileWatcher<const F extends readonly ConfigFil
       }
     }
   }
+
+  await reloadAll();
+
+  const poll = setInterval(() => void reloadAll(), opts.pollMs);
+  poll.unref();
 
   return {
     current(name) {

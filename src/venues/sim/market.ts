@@ -54,6 +54,7 @@ export interface Stats24h {
 const REGIME_FUNDING: Record<string, number> = { bull: 0.0001, volatile: 0, bear: -0.00015, peg: 0 };
 
 export class Market {
+  private readonly bookCache = new WeakMap<MarketDef, { k: number; mid: number; book: Book }>();
   private readonly paths = new Map<string, PricePath>();
   private readonly assets: Map<string, AssetDef>;
   private readonly byKey = new Map<string, MarketDef>();
@@ -166,14 +167,24 @@ export class Market {
 
   /** The book at the current step, net of what our orders already took in this step. */
   book(m: MarketDef, t: number): Book {
-    const raw = syntheticBook({
-      mid: this.fair(m, t),
-      tick: m.tickSize,
-      step: m.stepSize,
-      stream: bookStream(this.opts.seed, hash32(`${m.venue}|${m.kind}|${m.id}`)),
-      k: this.kNow,
-      shape: this.opts.book,
-    });
+    const mid = this.fair(m, t);
+    // The synthetic book is a pure function of (market, mid, step): a ticker poll of 1,000 markets would
+    // otherwise rebuild 1,000 full books per request for their top level alone.
+    const cached = this.bookCache.get(m);
+    let raw: Book;
+    if (cached && cached.k === this.kNow && cached.mid === mid) {
+      raw = cached.book;
+    } else {
+      raw = syntheticBook({
+        mid,
+        tick: m.tickSize,
+        step: m.stepSize,
+        stream: bookStream(this.opts.seed, hash32(`${m.venue}|${m.kind}|${m.id}`)),
+        k: this.kNow,
+        shape: this.opts.book,
+      });
+      this.bookCache.set(m, { k: this.kNow, mid, book: raw });
+    }
     return this.consumptionOf(m).apply(raw, this.kNow);
   }
 
