@@ -189,6 +189,13 @@ async function main(): Promise<void> {
     'bosun ready',
   );
 
+  if (config.FAULT_INJECT === 'uncaught_after_ready') {
+    // A named crash drill (DESIGN §12): the same path a real bug takes, exercised end to end by a test.
+    setImmediate(() => {
+      throw new Error('injected fault: uncaught_after_ready');
+    });
+  }
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

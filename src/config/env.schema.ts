@@ -317,6 +317,12 @@ export const EnvShape = {
     { min: 0, max: 300_000 },
     'Graceful shutdown budget for draining the tree.',
   ),
+  FAULT_INJECT: flag.oneOf(
+    'supervision',
+    ['none', 'uncaught_after_ready'],
+    'none',
+    'Crash drill: uncaught_after_ready throws an uncaught error once ready, to prove the fail-closed exit path.',
+  ),
 };
 
 /** The env flags whose defaults derive from another flag, with that flag and the suffix. */

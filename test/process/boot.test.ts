@@ -84,4 +84,21 @@ describe('the bosun process', () => {
     const metrics = await (await fetch(`${q.ops}/metrics`)).text();
     expect(metrics).toMatch(/^metrics_trading_enabled 0$/m);
   });
+
+  it('halts trading durably, flushes and exits non-zero on an uncaught error', async () => {
+    const stateDir = join(mkdtempSync(join(tmpdir(), 'bosun-crash-')), 'state');
+    const run = runBosun(bosunEnv(stateDir, { FAULT_INJECT: 'uncaught_after_ready' }));
+    const exit = await run.exited;
+    expect(exit.code).toBe(1);
+    const appLog = readFileSync(join(stateDir, 'logs', 'app.log'), 'utf8');
+    expect(appLog).toMatch(/"msg":"fatal: halting trading and exiting"/);
+    expect(appLog).toMatch(/injected fault: uncaught_after_ready/);
+    const q = await start({}, stateDir);
+    const status = (await (await fetch(`${q.ops}/status`)).json()) as {
+      trading_state: string;
+      governance: { global: { reason: string; command: string } };
+    };
+    expect(status.trading_state).toBe('HALTED');
+    expect(status.governance.global).toMatchObject({ reason: 'fatal: uncaught_exception', command: 'fatal' });
+  });
 });
