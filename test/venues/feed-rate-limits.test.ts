@@ -9,10 +9,10 @@ import { createManualClock, type Simulator, startSimulator } from '../../src/ven
  * minutes pass in seconds of wall time.
  */
 /**
- * The default suite covers 90 simulated seconds (past Binance's one-minute weight window); `npm run test:long`
- * runs the full ten minutes (FEED_SIM_MS=600000). A poll of 1,000 tickers costs ~0.3 s of wall time here.
+ * Ten simulated minutes, as the issue asks. A poll of 1,000 tickers costs ~0.3 s of wall time here (mostly the
+ * simulator building 1,000 tickers), so this test takes about 3 minutes; FEED_SIM_MS shortens it locally.
  */
-const SIMULATED_MS = Number(process.env.FEED_SIM_MS ?? 90_000);
+const SIMULATED_MS = Number(process.env.FEED_SIM_MS ?? 600_000);
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
