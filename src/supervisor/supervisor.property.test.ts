@@ -147,7 +147,7 @@ describe('supervisor under random crashes, health changes and operator commands'
         expect(h.live.size).toBe(0);
         expect(h.errors).toEqual([]);
       }),
-      { numRuns: 200 },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 200) },
     );
   });
 });
