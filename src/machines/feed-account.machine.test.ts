@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, fromCallback, SimulatedClock } from 'xstate';
+import { accountMachine } from './account.machine.js';
+import { feedMachine } from './feed.machine.js';
+
+/** The feed and account machines with their effect slots left idle; the tests play the effects' events. */
+const idle = fromCallback(() => () => {});
+
+describe('feed machine', () => {
+  it('goes DEGRADED when no poll succeeds for staleMs and OK again on the next good poll', () => {
+    const clock = new SimulatedClock();
+    const feed = createActor(feedMachine.provide({ actors: { poller: idle as never } }), {
+      clock,
+      input: { venue: 'binance', symbols: ['BTCUSDT'], intervalMs: 100, staleMs: 1_000 },
+    });
+    feed.start();
+    feed.send({ type: 'feed.polled', at: 1, ticks: 1 });
+    clock.increment(900);
+    feed.send({ type: 'feed.polled', at: 2, ticks: 1 });
+    clock.increment(900);
+    expect(feed.getSnapshot().context.health.value).toBe('OK');
+    feed.send({ type: 'feed.failed', at: 3, error: 'timeout' });
+    clock.increment(200);
+    expect(feed.getSnapshot().context.health).toEqual({
+      value: 'DEGRADED',
+      reason: 'stale: no ticks for 1000 ms (timeout)',
+    });
+    feed.send({ type: 'feed.polled', at: 4, ticks: 1 });
+    expect(feed.getSnapshot().context.health.value).toBe('OK');
+    expect(feed.getSnapshot().context).toMatchObject({ polls: 3, failures: 1, ticks: 3 });
+  });
+});
+
+describe('account machine', () => {
+  it('goes DEGRADED after maxFailures refreshes in a row fail and OK on the next good one', () => {
+    const acct = createActor(accountMachine.provide({ actors: { refresher: idle as never } }), {
+      input: { venue: 'kraken', intervalMs: 1_000, maxFailures: 3 },
+    });
+    acct.start();
+    acct.send({ type: 'account.failed', at: 1, error: 'timeout' });
+    acct.send({ type: 'account.failed', at: 2, error: 'timeout' });
+    expect(acct.getSnapshot().context.health.value).toBe('OK');
+    acct.send({ type: 'account.failed', at: 3, error: 'timeout' });
+    expect(acct.getSnapshot().context.health).toEqual({
+      value: 'DEGRADED',
+      reason: 'refresh_failing: 3 in a row (timeout)',
+    });
+    const summary = { cashUsd: 10, marketValueUsd: 5, equityUsd: 15, exposureUsd: 5, openOrders: 0, assets: 2 };
+    acct.send({ type: 'account.refreshed', at: 4, summary });
+    expect(acct.getSnapshot().context.health.value).toBe('OK');
+    expect(acct.getSnapshot().context.summary).toEqual(summary);
+  });
+});
