@@ -10,6 +10,7 @@ import type { SubtreeProvider } from '../supervisor/runtime.js';
 import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
 import type { AccountBook } from './account-book.js';
+import { everyInterval } from './periodic.js';
 import { createVenueLink, type LinkOutcome } from './venue-link.js';
 
 /**
@@ -80,24 +81,17 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
   });
 
   const poller = fromCallback<{ type: string }, { venue: string; symbols: string[]; intervalMs: number }>(
-    ({ input, sendBack }) => {
-      let stopped = false;
-      let running = false;
-      const poll = async () => {
-        if (running || stopped) return; // a slow venue never stacks polls: latest wins
-        running = true;
-        try {
+    ({ input, sendBack }) =>
+      everyInterval(
+        input.intervalMs,
+        async (alive) => {
           deps.lookup(connId)?.send({ type: 'conn.pressure', value: link.gateway.pressure(), at: now() });
           await link.gateway.loadMarkets();
           // Only symbols this venue lists; an unknown one would fail the whole batch.
           const spot = link.gateway.markets('spot');
           const symbols = input.symbols.filter((s) => spot[s] !== undefined);
-          if (symbols.length === 0) {
-            sendBack({ type: 'feed.polled', at: now(), ticks: 0 });
-            return;
-          }
-          const tickers = await link.gateway.fetchTickers(symbols);
-          if (stopped) return;
+          const tickers = symbols.length > 0 ? await link.gateway.fetchTickers(symbols) : {};
+          if (!alive()) return;
           let n = 0;
           for (const t of Object.values(tickers)) {
             const sym = deps.lookup(actorId.symbol(venue, t.symbol));
@@ -114,29 +108,17 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
             n += 1;
           }
           sendBack({ type: 'feed.polled', at: now(), ticks: n });
-        } catch (e) {
-          if (!stopped) sendBack({ type: 'feed.failed', at: now(), error: e instanceof Error ? e.message : String(e) });
-        } finally {
-          running = false;
-          deps.lookup(connId)?.send({ type: 'conn.tick', at: now() });
-        }
-      };
-      void poll();
-      const t = setInterval(() => void poll(), input.intervalMs);
-      return () => {
-        stopped = true;
-        clearInterval(t);
-      };
-    },
+        },
+        (error) => sendBack({ type: 'feed.failed', at: now(), error }),
+        // Every poll, good or bad, lets conn re-judge time-based conditions (a ban expiring, a 429 cooling down).
+        () => deps.lookup(connId)?.send({ type: 'conn.tick', at: now() }),
+      ),
   );
 
-  const refresher = fromCallback<{ type: string }, { venue: string; intervalMs: number }>(({ input, sendBack }) => {
-    let stopped = false;
-    let running = false;
-    const refresh = async () => {
-      if (running || stopped) return;
-      running = true;
-      try {
+  const refresher = fromCallback<{ type: string }, { venue: string; intervalMs: number }>(({ input, sendBack }) =>
+    everyInterval(
+      input.intervalMs,
+      async (alive) => {
         await link.gateway.loadMarkets();
         const balances = await link.gateway.fetchBalances();
         const holdings = Object.entries(balances).map(([asset, b]) => ({ asset, total: b.total }));
@@ -156,7 +138,7 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
         }
         const positions = link.gateway.marketKinds.includes('linear') ? await link.gateway.fetchPositions() : [];
         const open = await link.gateway.fetchOpenOrders();
-        if (stopped) return;
+        if (!alive()) return;
         const v = valueHoldings(holdings, prices, positions);
         const summary = {
           cashUsd: v.cashUsd,
@@ -168,20 +150,10 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
         };
         deps.book.update(venue, { summary, balances, at: now() });
         sendBack({ type: 'account.refreshed', at: now(), summary });
-      } catch (e) {
-        if (!stopped)
-          sendBack({ type: 'account.failed', at: now(), error: e instanceof Error ? e.message : String(e) });
-      } finally {
-        running = false;
-      }
-    };
-    void refresh();
-    const t = setInterval(() => void refresh(), input.intervalMs);
-    return () => {
-      stopped = true;
-      clearInterval(t);
-    };
-  });
+      },
+      (error) => sendBack({ type: 'account.failed', at: now(), error }),
+    ),
+  );
 
   const feed = feedMachine.provide({ actors: { poller } });
   const account = accountMachine.provide({ actors: { refresher } });
