@@ -63,6 +63,23 @@ export function effectiveState(g: GovernanceState, venue?: string, symbol?: stri
   return s;
 }
 
+export type Scope = 'global' | 'venue' | 'symbol';
+
+/** The state of one scope (`key` is the venue, or `venue:SYMBOL`; unused for global). */
+export function scopeOf(g: GovernanceState, scope: Scope, key?: string): ScopeState | undefined {
+  if (scope === 'global') return g.global;
+  if (!key) return undefined;
+  return scope === 'venue' ? g.venues[key] : g.symbols[key];
+}
+
+/** `g` with one scope replaced; a venue/symbol scope without a key leaves `g` unchanged. */
+export function withScope(g: GovernanceState, scope: Scope, key: string | undefined, s: ScopeState): GovernanceState {
+  if (scope === 'global') return { global: s, venues: g.venues, symbols: g.symbols };
+  if (!key) return { global: g.global, venues: g.venues, symbols: g.symbols };
+  if (scope === 'venue') return { global: g.global, venues: { ...g.venues, [key]: s }, symbols: g.symbols };
+  return { global: g.global, venues: g.venues, symbols: { ...g.symbols, [key]: s } };
+}
+
 /** Boot state: persisted exactly as it was, never loosened by the environment; a crash loop halts. */
 export function bootState(input: GovernanceInput): GovernanceState {
   const base: GovernanceState = input.persisted ?? {
@@ -107,17 +124,8 @@ export const governanceMachine = setup({
     'gov.publish': () => {},
     'gov.apply': assign(({ context, event }) => {
       if (event.type !== 'gov.set') return {};
-      const s: ScopeState = {
-        state: event.state,
-        reason: event.reason,
-        by: event.by,
-        at: event.at,
-        command: event.command,
-      };
-      if (event.scope === 'global') return { global: s };
-      if (!event.key) return {};
-      if (event.scope === 'venue') return { venues: { ...context.venues, [event.key]: s } };
-      return { symbols: { ...context.symbols, [event.key]: s } };
+      const { scope, key, state, reason, by, at, command } = event;
+      return withScope(context, scope, key, { state, reason, by, at, command });
     }),
   },
   guards: {

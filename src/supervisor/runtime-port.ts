@@ -1,3 +1,4 @@
+import type { GovernanceState, ScopeState, TradingState } from '../machines/governance.machine.js';
 import type { Health } from '../machines/health.js';
 import type { Liveness } from './rollup.js';
 
@@ -5,25 +6,13 @@ import type { Liveness } from './rollup.js';
  * The one small interface the HTTP layer talks to (STYLE.md: http/ never reaches machines or venues). The
  * runtime implements it; tests of http/ may use any implementation of it.
  */
-export type TradingState = 'ACTIVE' | 'REDUCING' | 'HALTED';
 export type TradingScope = 'global' | 'venue' | 'symbol';
 
-export interface ScopeTrading {
-  state: TradingState;
-  reason: string;
-  /** Who set it (X-Ops-Actor, or `system`/`env`/`boot`). */
-  by: string;
-  /** Epoch ms. */
-  at: number;
-  /** The command that set it, as recorded in the audit log. */
-  command: string;
-}
-
-export interface GovernanceView {
-  global: ScopeTrading;
-  venues: Record<string, ScopeTrading>;
-  symbols: Record<string, ScopeTrading>;
-}
+// The trading-state shapes belong to the governance machine; the port names them for the HTTP layer.
+export type { TradingState } from '../machines/governance.machine.js';
+/** One scope's state: who set it (X-Ops-Actor, or system/env/boot), when (epoch ms), and the command. */
+export type ScopeTrading = ScopeState;
+export type GovernanceView = GovernanceState;
 
 export interface TradingCommand {
   scope: TradingScope;

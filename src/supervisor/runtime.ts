@@ -11,7 +11,9 @@ import {
   type GovernanceInput,
   type GovernanceState,
   governanceMachine,
+  scopeOf,
   TRADING_RANK,
+  withScope,
 } from '../machines/governance.machine.js';
 import type { Health } from '../machines/health.js';
 import { heartbeatMachine } from '../machines/heartbeat.machine.js';
@@ -345,18 +347,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       const before = governanceView();
       const at = now();
       const entry = { state: cmd.state, reason: cmd.reason, by: cmd.actor, at, command: cmd.command };
-      const next: GovernanceState =
-        cmd.scope === 'global'
-          ? { ...before, global: entry }
-          : cmd.scope === 'venue'
-            ? { ...before, venues: { ...before.venues, [cmd.key!]: entry } }
-            : { ...before, symbols: { ...before.symbols, [cmd.key!]: entry } };
-      const prev =
-        cmd.scope === 'global'
-          ? before.global
-          : cmd.scope === 'venue'
-            ? before.venues[cmd.key!]
-            : before.symbols[cmd.key!];
+      const next = withScope(before, cmd.scope, cmd.key, entry);
+      const prev = scopeOf(before, cmd.scope, cmd.key);
       const loosening = TRADING_RANK[cmd.state] < TRADING_RANK[prev?.state ?? 'ACTIVE'];
       const event = { type: 'gov.set' as const, scope: cmd.scope, key: cmd.key, ...entry };
       const ref = rootRef?.system.get(actorId.governance()) as AnyActorRef | undefined;
