@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAccountBook } from './actors/account-book.js';
 import { createOpsConfig } from './actors/config.actors.js';
+import { createTrading, type Trading } from './actors/trading.actors.js';
 import { buildVenueSubtree } from './actors/venue.actors.js';
 import { ensureOpsToken } from './cli/ops-token.js';
 import { type Config, ConfigError, loadConfig, parseDotEnv, unknownFlagNames } from './config/load-config.js';
@@ -14,6 +15,7 @@ import { openStore, type Store } from './store/index.js';
 import { createRuntime, type Runtime } from './supervisor/runtime.js';
 import { type BosunGateway, createGateway } from './venues/index.js';
 import { type Simulator, startSimulator } from './venues/sim/index.js';
+import { MIN_TICKER_POLL_MS } from './venues/venue-limits.js';
 
 /**
  * Composition root (DESIGN §11): the only module that reads the environment, opens LMDB, builds gateways and
@@ -84,34 +86,42 @@ async function main(): Promise<void> {
   });
   const ops = createOpsConfig();
 
-  // Paper mode (the default): the real ccxt classes talk to the embedded simulator on loopback.
+  // Paper mode (the default): the real ccxt classes talk to the exchange simulator on loopback: the embedded
+  // one, or an external one (`npm run sim`) when the venue's base URL is set (the loopback guard still applies).
+  const venueKeys = (venue: string) =>
+    venue === 'binance'
+      ? { apiKey: config.BINANCE_API_KEY, secret: config.BINANCE_API_SECRET, baseUrl: config.BINANCE_BASE_URL }
+      : { apiKey: config.KRAKEN_API_KEY, secret: config.KRAKEN_API_SECRET, baseUrl: config.KRAKEN_BASE_URL };
   let sim: Simulator | undefined;
-  if (config.MODE === 'paper') {
+  if (config.MODE === 'paper' && config.VENUES.some((v) => !venueKeys(v).baseUrl)) {
     sim = await startSimulator({ host: '127.0.0.1', port: config.SIM_PORT, seed: config.SIM_SEED });
     log.info({ baseUrl: sim.baseUrl }, 'paper mode: embedded exchange simulator listening');
   }
   const gateways = new Map<string, BosunGateway>();
   for (const venue of config.VENUES) {
-    const keys =
-      venue === 'binance'
-        ? { apiKey: config.BINANCE_API_KEY, secret: config.BINANCE_API_SECRET, baseUrl: config.BINANCE_BASE_URL }
-        : { apiKey: config.KRAKEN_API_KEY, secret: config.KRAKEN_API_SECRET, baseUrl: config.KRAKEN_BASE_URL };
+    const keys = venueKeys(venue);
+    if (config.MODE === 'paper') {
+      const external = keys.baseUrl !== undefined;
+      gateways.set(
+        venue,
+        createGateway(venue, {
+          mode: 'paper',
+          simBaseUrl: external ? (keys.baseUrl as string) : (sim as Simulator).baseUrl,
+          apiKey: external ? (keys.apiKey ?? '') : (sim as Simulator).keys[venue].apiKey,
+          secret: external ? (keys.secret ?? '') : (sim as Simulator).keys[venue].secret,
+        }),
+      );
+      continue;
+    }
     gateways.set(
       venue,
-      sim
-        ? createGateway(venue, {
-            mode: 'paper',
-            simBaseUrl: sim.baseUrl,
-            apiKey: sim.keys[venue].apiKey,
-            secret: sim.keys[venue].secret,
-          })
-        : createGateway(venue, {
-            mode: 'live',
-            ...(keys.apiKey ? { apiKey: keys.apiKey } : {}),
-            ...(keys.secret ? { secret: keys.secret } : {}),
-            ...(keys.baseUrl ? { baseUrl: keys.baseUrl } : {}),
-            testnet: venue === 'binance' && config.BINANCE_TESTNET,
-          }),
+      createGateway(venue, {
+        mode: 'live',
+        ...(keys.apiKey ? { apiKey: keys.apiKey } : {}),
+        ...(keys.secret ? { secret: keys.secret } : {}),
+        ...(keys.baseUrl ? { baseUrl: keys.baseUrl } : {}),
+        testnet: venue === 'binance' && config.BINANCE_TESTNET,
+      }),
     );
   }
   emergencyCancel = () => Promise.allSettled([...gateways.values()].map((g) => g.cancelAllOrders()));
@@ -121,6 +131,16 @@ async function main(): Promise<void> {
     log.warn({ path: token.path }, 'paper mode: generated an ops token (mode 0600); the CLI reads it from there');
   else if (token.source === 'file') log.info({ path: token.path }, 'ops token loaded from state');
 
+  const trading: Trading = createTrading({
+    config,
+    store,
+    metrics,
+    log: root.log,
+    ops,
+    gateways,
+    runtime: () => runtime,
+  });
+  let snapshotLoaded = false;
   runtime = createRuntime({
     options: {
       tradingEnabled: config.TRADING_ENABLED,
@@ -135,10 +155,12 @@ async function main(): Promise<void> {
     kv: store.kv,
     journal: store.journal,
     onFatal: fatal,
+    onGovernance: (g) => trading.onGovernance(g),
+    afterTighten: () => trading.engine.quiesce(),
     opsFiles: { specs: opsFileSpecs(config), pollMs: config.CONFIG_POLL_SEC * 1000, ops },
-    statusExtras: () => ({ balances: book.balances() }),
-    subtrees: (hooks) =>
-      [...gateways].map(([venue, gateway]) =>
+    statusExtras: () => ({ balances: book.balances(), snapshot_loaded: snapshotLoaded }),
+    subtrees: (hooks) => [
+      ...[...gateways].map(([venue, gateway]) =>
         buildVenueSubtree({
           venue,
           gateway,
@@ -147,14 +169,20 @@ async function main(): Promise<void> {
           book,
           lookup: (id) => runtime?.root().system.get(id),
           symbols: [...(config.TRADE_SYMBOLS ?? [])],
-          feedIntervalMs: config.FEED_POLL_MS,
-          feedStaleMs: Math.max(5_000, config.FEED_POLL_MS * 10),
+          feedIntervalMs: Math.max(config.FEED_POLL_MS, MIN_TICKER_POLL_MS[venue] ?? 0),
+          feedStaleMs: Math.max(5_000, config.FEED_POLL_MS * 10, (MIN_TICKER_POLL_MS[venue] ?? 0) * 4),
           accountIntervalMs: 10_000,
           hooks,
           restartIntensity: config.RESTART_INTENSITY,
           restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
+          onTick: (t) => trading.router.push(t),
+          onLink: (gw) => trading.useLinkedGateway(venue, gw),
+          onOutcome: (ok) => trading.onVenueOutcome(venue, ok),
+          extra: trading.venueExtras(venue, hooks),
         }),
       ),
+      trading.riskSubtree(hooks),
+    ],
   });
   await runtime.start();
 
@@ -166,6 +194,7 @@ async function main(): Promise<void> {
     opsToken: token.token,
     idempotency: store.idempotency,
     audit: store.audit,
+    trading: trading.port,
   };
   for (const [name, port] of [
     ['ops', config.OPS_PORT],
@@ -177,8 +206,16 @@ async function main(): Promise<void> {
     const addr = app.server.address();
     bound[name] = typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : String(addr);
   }
-  // Boot recovery: governance was restored from LMDB inside runtime.start(); order and portfolio recovery
-  // join here as the trading pipeline lands. Only then is the process ready.
+  // Boot recovery (DESIGN §6): governance was restored from LMDB inside runtime.start(); now the portfolio
+  // baseline, every open or unknown order resolved by clientOrderId, fills and balances reconciled. Only then
+  // is the process ready (`/readyz` 503 until here) and may the strategies trade.
+  const recovered = await trading.recover();
+  snapshotLoaded = recovered.snapshotLoaded;
+  log.info(
+    { snapshotLoaded, fillsApplied: recovered.reconciled.fillsApplied, venues: recovered.reconciled.venues },
+    'boot recovery finished',
+  );
+  trading.startLoops();
   runtime.markReady();
   log.info(
     {
@@ -211,6 +248,7 @@ async function main(): Promise<void> {
         steps[name] = Math.round(performance.now() - t);
       };
       await step('listeners', () => Promise.all(listeners.map((l) => l.close())));
+      await step('trading', () => trading.stop());
       await step('actors', () => runtime?.shutdown());
       await step('gateways', () => Promise.all([...gateways.values()].map((g) => g.close())));
       await step('simulator', () => sim?.close());

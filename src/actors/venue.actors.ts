@@ -6,11 +6,13 @@ import { accountMachine } from '../machines/account.machine.js';
 import { CONN_DEFAULTS, type ConnContext, type ConnInput, connMachine, judge } from '../machines/conn.machine.js';
 import { feedMachine } from '../machines/feed.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { ChildSpec } from '../supervisor/policy.js';
 import type { SubtreeProvider } from '../supervisor/runtime.js';
 import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
 import type { AccountBook } from './account-book.js';
 import { everyInterval } from './periodic.js';
+import type { RoutedTick } from './tick-router.js';
 import { createVenueLink, type LinkOutcome } from './venue-link.js';
 
 /**
@@ -36,6 +38,16 @@ export interface VenueActorsDeps {
   restartPeriodMs?: number;
   /** Overrides of the conn health thresholds (window size, error-rate limits). */
   conn?: Partial<Omit<ConnInput, 'venue' | 'failClosed'>>;
+  /** Where ticks go (the coalescing tick router); without it they are sent straight to the symbol actors. */
+  onTick?: (tick: RoutedTick) => void;
+  /** High-resolution clock for tick receive times (`strategy_tick_to_order_latency_ms`). */
+  hr?: () => number;
+  /** Children started after conn, feed and account (symbols:<venue>, breakers), in this order. */
+  extra?: Array<{ spec: ChildSpec; logics: Record<string, unknown> }>;
+  /** Every venue request outcome, for the venue error-rate breaker. */
+  onOutcome?: (ok: boolean) => void;
+  /** Receives the linked gateway (outcomes reported, blocked on auth/ban/breaker) for the order path. */
+  onLink?: (gateway: VenueGateway) => void;
 }
 
 /** Reasons for which the link stops sending requests until conn recovers or an operator resets it. */
@@ -49,6 +61,10 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
 
   const report = (o: LinkOutcome) => {
     if (!o.ok) metrics.venueErrors.inc({ venue, kind: o.kind ?? 'other' });
+    // The venue error-rate breaker counts what the venue did: answers and venue-side failures (network, 5xx,
+    // exchange errors). Local refusals (budget, blocked), our own invalid orders, auth and bans are judged by conn.
+    if (o.ok) deps.onOutcome?.(true);
+    else if (o.kind === 'network' || o.kind === 'exchange') deps.onOutcome?.(false);
     const conn = deps.lookup(connId);
     if (!conn) return;
     conn.send({
@@ -63,6 +79,7 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
     if (ctx) metrics.venueErrorRatePct.set({ venue }, ctx.errorPct);
   };
   const link = createVenueLink(venue, deps.gateway, report);
+  deps.onLink?.(link.gateway);
 
   const conn = connMachine.provide({
     actions: {
@@ -93,7 +110,21 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
           const tickers = symbols.length > 0 ? await link.gateway.fetchTickers(symbols) : {};
           if (!alive()) return;
           let n = 0;
+          const t0 = (deps.hr ?? (() => performance.now()))();
           for (const t of Object.values(tickers)) {
+            if (deps.onTick) {
+              deps.onTick({
+                venue,
+                symbol: t.symbol,
+                bid: t.bid,
+                ask: t.ask,
+                last: t.last,
+                receivedAt: t.receivedAt,
+                t0,
+              });
+              n += 1;
+              continue;
+            }
             const sym = deps.lookup(actorId.symbol(venue, t.symbol));
             if (sym)
               sym.send({
@@ -164,7 +195,7 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
     backoff: { minMs: 250, maxMs: 8_000, factor: 2, jitter: 0.2, resetAfterMs: 30_000, immediateFirst: true },
     now,
     hooks: deps.hooks,
-    logics: { conn, feed, account },
+    logics: { conn, feed, account, ...Object.assign({}, ...(deps.extra ?? []).map((e) => e.logics)) },
     children: [
       { id: connId, src: 'conn', input: { venue, ...CONN_DEFAULTS, ...deps.conn }, shutdownMs: 0 },
       {
@@ -179,6 +210,7 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
         input: { venue, intervalMs: deps.accountIntervalMs, maxFailures: 3 },
         shutdownMs: 1_000,
       },
+      ...(deps.extra ?? []).map((e) => e.spec),
     ],
   });
   return {

@@ -167,7 +167,35 @@ export const EnvShape = {
   EXECUTOR_ENABLED: flag.bool('trading', false, 'Run the optional executor actor.'),
   DRY_RUN: flag.bool('trading', true, 'Executor computes and logs rebalance orders without sending them.'),
   FEED_POLL_MS: flag.int('trading', 1000, { min: 100, max: 60_000 }, 'Ticker polling period per venue feed.'),
-  PORTFOLIO_SNAPSHOT_SEC: flag.int('trading', 60, { min: 5, max: 3600 }, 'Period of portfolio.json snapshots.'),
+  PORTFOLIO_SNAPSHOT_SEC: flag.int('trading', 60, { min: 1, max: 3600 }, 'Period of portfolio.json snapshots.'),
+  BAR_MS: flag.int('trading', 60_000, { min: 100, max: 86_400_000 }, 'Bar length the strategies run on (ms).'),
+  HMM_WARMUP_BARS: flag.int(
+    'trading',
+    0,
+    { min: 0, max: 100_000 },
+    'Bars before the first HMM calibration; 0 = the variants’ defaults (2,000 stable, 500 canary).',
+  ),
+  TREND_SIGNAL_WEIGHT: flag.num(
+    'trading',
+    0.5,
+    { min: 0, max: 1 },
+    'Share of trend follow in the combined signal (the rest is the HMM blend).',
+  ),
+  TREND_FAST_BARS: flag.int('strategies', 8, { min: 3, max: 30 }, 'Trend follow fast EMA (bars); auto-tune default.'),
+  TREND_SLOW_BARS: flag.int(
+    'strategies',
+    34,
+    { min: 10, max: 200 },
+    'Trend follow slow EMA (bars); auto-tune default.',
+  ),
+  TREND_ENTRY_Z: flag.num(
+    'strategies',
+    0.5,
+    { min: 0.1, max: 2 },
+    'Trend follow entry threshold (z-score); auto-tune default.',
+  ),
+  MIN_TRADE_USDT: flag.num('trading', 10, { min: 0 }, 'Smallest position change worth an order (hysteresis).'),
+  RECONCILE_INTERVAL_SEC: flag.int('trading', 60, { min: 1, max: 86_400 }, 'Period of automatic reconciliation.'),
 
   // ── risk rails and breakers ──
   MAX_NOTIONAL_USDT: flag.num('rails', 100, { min: 0 }, 'Per-order notional cap (USDT); 0 blocks every new order.'),

@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health.routes.js';
 import { killRoutes } from './routes/kill.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
 import { statusRoutes } from './routes/status.routes.js';
+import { tradingRoutes, weightsRoutes } from './routes/trading.routes.js';
 
 export type { HttpDeps, ListenerName } from './ports.js';
 
@@ -25,8 +26,8 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  * governance (`/kill`, `/audit`) is on ops; the actor tree and its commands are on engine.
  */
 export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
-  ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes],
-  engine: [healthRoutes, statusRoutes, metricsRoutes, actorsRoutes],
+  ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes, weightsRoutes],
+  engine: [healthRoutes, statusRoutes, metricsRoutes, actorsRoutes, tradingRoutes],
 };
 
 /**

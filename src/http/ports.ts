@@ -1,6 +1,7 @@
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RuntimePort } from '../supervisor/runtime-port.js';
+import type { TradingPort } from '../supervisor/trading-port.js';
 
 /**
  * What the HTTP layer needs from the rest of Bosun, as small structural interfaces. The LMDB stores in
@@ -71,4 +72,6 @@ export interface HttpDeps {
   audit: AuditPort;
   /** Bytes; default 64 KiB. */
   bodyLimit?: number;
+  /** The trading pipeline (orders, state, reconcile, weights, breakers); its routes answer 503 without it. */
+  trading?: TradingPort | undefined;
 }

@@ -75,6 +75,13 @@ export interface RuntimeDeps {
   opsFiles?: { specs: readonly ConfigFileSpec[]; pollMs: number; ops: OpsConfig };
   /** Called when the root escalates or errors: the process must halt trading durably and exit. */
   onFatal: (reason: string, error?: unknown) => void;
+  /** Every published trading state (after persistence for a loosening): the engine cancels resting orders on a halt. */
+  onGovernance?: (g: GovernanceState) => void;
+  /**
+   * Awaited after a tightening is durable, before `setTrading` resolves: the engine waits for creates already
+   * handed to a venue, so once a kill is acknowledged no new order can still reach a venue.
+   */
+  afterTighten?: () => Promise<void>;
 }
 
 export interface Runtime extends RuntimePort {
@@ -153,6 +160,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       metrics.tradingStateScope.set({ scope: `venue:${v}` }, TRADING_RANK[s.state]);
     for (const [k, s] of Object.entries(g.symbols))
       metrics.tradingStateScope.set({ scope: `symbol:${k}` }, TRADING_RANK[s.state]);
+    deps.onGovernance?.(g);
     if (!rootRef) return;
     const event = { type: 'gov.trading', governance: g };
     const all = rootRef.system.getAll() as Record<string, AnyActorRef>;
@@ -356,7 +364,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       if (loosening) await persistGovernance(next);
       if (ref) ref.send(event);
       else publishGovernance(next);
-      if (!loosening) await persistGovernance(next);
+      if (!loosening) {
+        await persistGovernance(next);
+        await deps.afterTighten?.();
+      }
       return governanceView();
     },
     effectiveTrading(venue?: string, symbol?: string): TradingState {

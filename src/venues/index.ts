@@ -59,7 +59,9 @@ export function createGateway(venue: VenueId, opts: CreateGatewayOptions): Bosun
   const base = {
     ...common,
     budget,
-    ...(opts.rateLimitMs === undefined && opts.mode === 'paper' ? { rateLimitMs: 10 } : {}),
+    // Paper mode talks to the loopback simulator: ccxt's per-weight spacing is only a floor there (1 ms per weight
+    // unit); the venue's published limits are still enforced by Bosun's own budget above.
+    ...(opts.rateLimitMs === undefined && opts.mode === 'paper' ? { rateLimitMs: 1 } : {}),
   };
   const members =
     venue === 'binance'

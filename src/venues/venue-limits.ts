@@ -162,3 +162,9 @@ export function krakenCost(op: GatewayOp, ctx: CostContext): BudgetCost {
       return { units: { private_calls: 1 } };
   }
 }
+
+/**
+ * The shortest ticker-poll period a venue's public limit sustains inside the 80% budget: Kraken allows about one
+ * public call per second per IP, so polling it faster only burns the budget and degrades the venue.
+ */
+export const MIN_TICKER_POLL_MS: Readonly<Record<string, number>> = { binance: 0, kraken: 1_250 };

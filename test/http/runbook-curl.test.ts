@@ -83,9 +83,10 @@ describe.skipIf(!tools)("the runbook's curl commands, verbatim", () => {
   });
 
   it('answers a body-less POST with JSON, not a media-type or parse error', async () => {
-    // /reconcile/manual is not built yet: the body-less POST reaches routing and gets the JSON 404.
+    // This server has no trading pipeline behind it: the body-less, token-less POST passes the media-type, auth
+    // and parse layers and gets the pipeline's JSON 503 (test/trading/reconcile.test.ts runs it against Bosun).
     const out = JSON.parse(await sh(RECONCILE));
-    expect(out.error.code).toBe('NOT_FOUND');
+    expect(out.error.code).toBe('NOT_READY');
     const kill = JSON.parse(await sh(`curl -X POST http://localhost:8002/kill -H "X-Ops-Token: \${OPS_API_TOKEN}"`));
     expect(kill.error).toEqual({
       code: 'VALIDATION_FAILED',

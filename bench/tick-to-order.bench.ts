@@ -1,0 +1,340 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { type AnyActorRef, createActor } from 'xstate';
+import { createLedgerBook } from '../src/actors/ledger-book.js';
+import { buildSymbolsSupervisor, createCalibrator } from '../src/actors/symbol.actors.js';
+import { createTickRouter } from '../src/actors/tick-router.js';
+import { createTradingEngine } from '../src/actors/trading-engine.js';
+import { createLogger } from '../src/logging/logger.js';
+import type { SignalEffect } from '../src/machines/symbol.machine.js';
+import { createMetrics } from '../src/metrics/metrics.js';
+import { openStore } from '../src/store/index.js';
+import { addTick, initialBars } from '../src/strategies/bars.js';
+import { initialStrategyState, onBar, type StrategyEnv } from '../src/strategies/symbol-strategy.js';
+import { createSupervisor } from '../src/supervisor/supervisor.js';
+import type { CreateOrderRequest, MarketInfo, Order, Trade, VenueGateway } from '../src/venues/venue-gateway.js';
+
+/**
+ * Tick → order through the real pipeline (issue 4 benchmarks): 1,000 symbol actors under sharded `symbols:`
+ * supervisors, the coalescing tick router, the strategies, the allocator, the rails, the durable intent in LMDB,
+ * and an in-memory gateway that fills at once. Reports the tick → hand-off latency at 30,000 ticks/s with the
+ * event-loop delay, the sustained rate with coalescing, and the same pipeline as plain function calls in the same
+ * process (CPU per tick, actor/plain).
+ */
+const SYMBOLS = 1_000;
+const symbols = Array.from({ length: SYMBOLS }, (_, i) => `S${String(i).padStart(4, '0')}USDT`);
+
+function memoryGateway(): VenueGateway {
+  const markets: Record<string, MarketInfo> = {};
+  for (const s of symbols)
+    markets[s] = {
+      symbol: s,
+      market: 'spot',
+      base: s.replace('USDT', ''),
+      quote: 'USDT',
+      active: true,
+      minQty: 1e-8,
+      stepSize: 1e-8,
+      tickSize: 1e-8,
+      minNotional: 1,
+      venueSymbol: s,
+    };
+  const trades: Trade[] = [];
+  let id = 0;
+  const fail = async (): Promise<never> => {
+    throw new Error('not used in the benchmark');
+  };
+  return {
+    venue: 'binance',
+    marketKinds: ['spot'],
+    loadMarkets: async () => {},
+    markets: () => markets,
+    fetchBalances: async () => ({ USDT: { free: 1e9, used: 0, total: 1e9 } }),
+    fetchTickers: async () => ({}),
+    fetchOrderBook: fail,
+    async createOrder(req: CreateOrderRequest) {
+      id += 1;
+      const price = 100;
+      const order: Order = {
+        id: String(id),
+        clientOrderId: req.clientOrderId,
+        venueClientOrderId: req.clientOrderId,
+        symbol: req.symbol,
+        market: 'spot',
+        side: req.side,
+        type: 'market',
+        status: 'closed',
+        amount: req.amount,
+        filled: req.amount,
+        remaining: 0,
+        price: null,
+        average: price,
+        stopPrice: null,
+        reduceOnly: false,
+        postOnly: false,
+        fee: null,
+        timestamp: Date.now(),
+        ackOnly: false,
+      };
+      trades.push({
+        id: `t${id}`,
+        orderId: order.id,
+        symbol: req.symbol,
+        market: 'spot',
+        side: req.side,
+        price,
+        amount: req.amount,
+        cost: req.amount * price,
+        fee: null,
+        maker: false,
+        timestamp: Date.now(),
+      });
+      return { status: 'accepted' as const, order };
+    },
+    resolveUnknown: fail,
+    cancelOrder: fail,
+    cancelAllOrders: async () => 0,
+    fetchOrder: fail,
+    fetchOpenOrders: async () => [],
+    fetchMyTrades: async (q) => trades.filter((t) => t.symbol === q.symbol),
+    fetchFundingRate: fail,
+    fetchFundingRates: fail,
+    fetchPositions: async () => [],
+    pressure: () => 0,
+    close: async () => {},
+  };
+}
+
+const env: StrategyEnv = {
+  weights: { stable_model: 0.5, canary_model: 0.5 },
+  calibration: { confidence_gain: 1, quote_multiplier: 1, cooldown_scale: 1, states: 3 },
+  trend: { fastBars: 3, slowBars: 10, entryZ: 0.3 },
+  warmupBars: 100_000,
+  trendWeight: 1,
+};
+
+function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+}
+
+async function setup() {
+  const store = await openStore({ dir: join(mkdtempSync(join(tmpdir(), 'bosun-bench-t2o-')), 'db') });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const log = createLogger({ level: 'silent', stdout: false }).log;
+  const gateway = memoryGateway();
+  const book = createLedgerBook(store.portfolio, ['binance']);
+  await book.baseline('binance', { USDT: 1e9 }, Date.now());
+  const latencies: number[] = [];
+  let root: AnyActorRef | undefined;
+  const lookup = (id: string) => root?.system.get(id) as AnyActorRef | undefined;
+  const engine = createTradingEngine({
+    node: 'bench',
+    venues: [{ id: 'binance', gateway }],
+    symbols: { binance: symbols },
+    journal: store.journal,
+    orders: store.orders,
+    book,
+    metrics,
+    log,
+    now: Date.now,
+    hr: () => performance.now(),
+    notify: (v, s, e) => lookup(`sym:${v}:${s}`)?.send(e as never),
+    minTradeUsdt: 1,
+    onHandoff: (_v, ms) => latencies.push(ms),
+    inputs: {
+      trading: () => ({ global: 'ACTIVE', venue: 'ACTIVE', symbol: 'ACTIVE' }),
+      limits: () => ({
+        maxNotionalUsdt: 50,
+        maxSymbolExposureUsdt: 1e12,
+        maxVenueExposureUsdt: 1e12,
+        maxAssetExposureUsdt: 1e12,
+        equityFloorUsd: 0,
+        maxDrawdownPct: 100,
+        equityCooldownSec: 0,
+        orderCooldownSec: 0,
+      }),
+      policyAllowed: () => true,
+      allocations: () => ({ reserve_pct: 10 }),
+      equityBreaker: () => ({ tripped: false, reason: '' }),
+      venueBreaker: () => ({ tripped: false, reason: '' }),
+      guards: () => ({ depegActive: false, fundingSpike: false }),
+      haltVenue: async () => {},
+    },
+  });
+  engine.setAccepting(true);
+  return { store, metrics, log, engine, latencies, lookup, setRoot: (r: AnyActorRef) => (root = r) };
+}
+
+function priceWalk() {
+  const px = new Float64Array(SYMBOLS).fill(100);
+  const drift = Float64Array.from({ length: SYMBOLS }, (_, i) => (i % 2 === 0 ? 1 : -1) * 0.002);
+  let step = 0;
+  return (i: number): number => {
+    step += 1;
+    // Trends that flip every ~2,000 ticks per symbol, so positions open and close.
+    const flip = Math.floor(step / (SYMBOLS * 2_000)) % 2 === 0 ? 1 : -1;
+    const v = (px[i] as number) * (1 + flip * (drift[i] as number) + (Math.random() - 0.5) * 0.001);
+    px[i] = v;
+    return v;
+  };
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const s = await setup();
+  const calibrator = createCalibrator({ lookup: s.lookup, log: s.log, env: () => env });
+  const sym = buildSymbolsSupervisor({
+    venue: 'binance',
+    symbols,
+    barMs: 100,
+    baseCooldownMs: 0,
+    env: () => env,
+    trading: () => 'ACTIVE',
+    onSignal: (e) => s.engine.onSignal(e),
+    calibrator,
+    metrics: s.metrics,
+    hooks: {},
+  });
+  const rootLogic = createSupervisor({
+    strategy: 'one_for_one',
+    intensity: 10,
+    periodMs: 60_000,
+    logics: sym.logics as never,
+    children: [sym.spec],
+  });
+  const root = createActor(rootLogic, { systemId: 'root' });
+  s.setRoot(root);
+  root.start();
+  const router = createTickRouter({
+    lookup: s.lookup,
+    metrics: s.metrics,
+    onPrice: (v, sy, t) => s.engine.notePrice(v, sy, t.last ?? 0),
+  });
+  const next = priceWalk();
+
+  // ── 1. 30,000 ticks/s for 6 s: 300 ticks every 10 ms ──
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  const rateTicks = 30_000;
+  const seconds = 6;
+  let pushed = 0;
+  const t0 = performance.now();
+  loop.enable();
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const elapsed = performance.now() - t0;
+      const due = Math.min(rateTicks * seconds, Math.floor((elapsed / 1000) * rateTicks));
+      while (pushed < due) {
+        const i = pushed % SYMBOLS;
+        const p = next(i);
+        router.push({
+          venue: 'binance',
+          symbol: symbols[i] as string,
+          bid: null,
+          ask: null,
+          last: p,
+          receivedAt: Date.now(),
+          t0: performance.now(),
+        });
+        pushed += 1;
+      }
+      if (pushed >= rateTicks * seconds) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 10);
+  });
+  loop.disable();
+  const paced = {
+    ticks_pushed: pushed,
+    ticks_delivered: router.stats().delivered,
+    coalesced: router.stats().coalesced,
+    orders_handed_off: s.latencies.length,
+    tick_to_handoff_ms: {
+      p50: Number(percentile(s.latencies, 50).toFixed(3)),
+      p99: Number(percentile(s.latencies, 99).toFixed(3)),
+      max: Number(Math.max(...s.latencies).toFixed(3)),
+    },
+    event_loop_delay_ms: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+  };
+  await new Promise((r) => setTimeout(r, 500));
+
+  // ── 2. sustained: as fast as the loop takes it, 5,000 ticks per turn, for 4 s ──
+  const before = router.stats();
+  const cpu0 = process.cpuUsage();
+  const ts = performance.now();
+  let sustainedPushed = 0;
+  while (performance.now() - ts < 4_000) {
+    for (let k = 0; k < 5_000; k++) {
+      const i = sustainedPushed % SYMBOLS;
+      router.push({
+        venue: 'binance',
+        symbol: symbols[i] as string,
+        bid: null,
+        ask: null,
+        last: next(i),
+        receivedAt: Date.now(),
+        t0: performance.now(),
+      });
+      sustainedPushed += 1;
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  const wall = (performance.now() - ts) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const after = router.stats();
+  const delivered = after.delivered - before.delivered;
+  const actorCpuPerTickUs = (cpu.user + cpu.system) / delivered;
+  const sustained = {
+    ticks_offered_per_s: Math.round(sustainedPushed / wall),
+    ticks_through_actors_per_s: Math.round(delivered / wall),
+    coalesced_per_s: Math.round((after.coalesced - before.coalesced) / wall),
+    cpu_us_per_tick: Number(actorCpuPerTickUs.toFixed(2)),
+  };
+  root.stop();
+
+  // ── 3. the same pipeline as plain function calls (bars → strategies → engine), same process ──
+  const bars = symbols.map(() => initialBars(100));
+  const strat = symbols.map(() => initialStrategyState());
+  const cpu1 = process.cpuUsage();
+  const tp = performance.now();
+  let plainTicks = 0;
+  while (performance.now() - tp < 4_000) {
+    for (let k = 0; k < 5_000; k++) {
+      const i = plainTicks % SYMBOLS;
+      const p = next(i);
+      plainTicks += 1;
+      const bar = addTick(bars[i] as never, p, Date.now());
+      if (!bar) continue;
+      const out = onBar(strat[i] as never, bar.close, env);
+      const { state: _s, ...output } = out;
+      const e: SignalEffect = {
+        venue: 'binance',
+        symbol: symbols[i] as string,
+        price: p,
+        at: Date.now(),
+        t0: performance.now(),
+        output,
+        trading: 'ACTIVE',
+      };
+      s.engine.onSignal(e);
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  const cpuPlain = process.cpuUsage(cpu1);
+  const plainCpuPerTickUs = (cpuPlain.user + cpuPlain.system) / plainTicks;
+  await new Promise((r) => setTimeout(r, 300));
+  await s.store.close();
+  return {
+    symbols: SYMBOLS,
+    paced_30k_ticks_per_s: paced,
+    sustained,
+    plain_functions: {
+      ticks_per_s: Math.round(plainTicks / ((performance.now() - tp) / 1000)),
+      cpu_us_per_tick: Number(plainCpuPerTickUs.toFixed(2)),
+    },
+    ratio_actor_over_plain_cpu_per_tick: Number((actorCpuPerTickUs / plainCpuPerTickUs).toFixed(2)),
+  };
+}

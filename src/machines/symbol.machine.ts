@@ -1,0 +1,227 @@
+import { assign, enqueueActions, setup } from 'xstate';
+import { addTick, type BarState, initialBars } from '../strategies/bars.js';
+import type { HmmParams } from '../strategies/gaussian-hmm.js';
+import type { ModelVariant } from '../strategies/regime-signal.js';
+import {
+  initialStrategyState,
+  onBar,
+  type StrategyEnv,
+  type StrategyOutput,
+  type StrategyState,
+  withCalibration,
+} from '../strategies/symbol-strategy.js';
+import { effectiveState, type GovernanceState, type TradingState } from './governance.machine.js';
+import { type HealthContext, healthActions, healthGuards, healthRegion, initialHealth } from './health.js';
+
+/**
+ * sym:<venue>:<SYMBOL> — one traded symbol (DESIGN §5). Ticks build bars; each closed bar runs the strategy
+ * stack (HMM stable + canary, trend) and, when trading allows and no cooldown runs, hands the signal to the
+ * engine through the `sym.signal` effect slot. The engine sizes it, runs the rails, journals and sends; it tells
+ * this actor about orders in flight (`order.placed`) and their end (`order.settled`), so at most one order per
+ * side is in flight and a fill starts the cooldown (base × the HMM cooldown scale).
+ *
+ * Pure: time is the tick's receive time, never a clock. The trading region mirrors governance's effective state
+ * for this symbol; HALTED emits nothing (cancels are the engine's business), REDUCING still emits so the engine
+ * can reduce.
+ */
+export interface SymbolInput {
+  venue: string;
+  symbol: string;
+  barMs: number;
+  baseCooldownMs: number;
+  env: StrategyEnv;
+  trading?: TradingState;
+  failClosed?: string;
+}
+
+export interface LastSignal {
+  at: number;
+  price: number;
+  signal: number;
+  hmm: number;
+  trend: number;
+  strategy: 'hmm' | 'trend';
+}
+
+export interface SymbolContext extends HealthContext {
+  venue: string;
+  symbol: string;
+  trading: TradingState;
+  bars: BarState;
+  strat: StrategyState;
+  env: StrategyEnv;
+  ticks: number;
+  lastPrice: number | null;
+  lastTickAt: number;
+  inflight: { buy: string | null; sell: string | null };
+  cooldownUntil: number;
+  baseCooldownMs: number;
+  cooldownScale: number;
+  last: LastSignal | null;
+  fills: number;
+}
+
+/** What the engine receives on each emitted signal (plain JSON). */
+export interface SignalEffect {
+  venue: string;
+  symbol: string;
+  price: number;
+  /** Tick receive time, epoch ms (cooldowns, logs). */
+  at: number;
+  /** High-resolution receive time of the tick that closed the bar (`strategy_tick_to_order_latency_ms`). */
+  t0: number;
+  output: Omit<StrategyOutput, 'state'>;
+  trading: TradingState;
+}
+
+export type SymbolEvent =
+  | {
+      type: 'venue.tick';
+      venue: string;
+      symbol: string;
+      bid: number | null;
+      ask: number | null;
+      last: number | null;
+      receivedAt: number;
+      t0?: number;
+    }
+  | { type: 'gov.trading'; governance: GovernanceState }
+  | { type: 'strategy.env'; env: StrategyEnv }
+  | { type: 'hmm.calibrated'; variant: ModelVariant; params: HmmParams | null; atBar: number }
+  | { type: 'order.placed'; side: 'buy' | 'sell'; clientOrderId: string }
+  | { type: 'order.settled'; side: 'buy' | 'sell'; clientOrderId: string; filled: boolean; at: number }
+  | { type: 'sup.shutdown' }
+  | { type: 'health.ok'; reason?: string }
+  | { type: 'health.degrade'; reason: string }
+  | { type: 'health.halt'; reason: string };
+
+/** Mid if both sides are quoted, else last. */
+export function tickPrice(e: { bid: number | null; ask: number | null; last: number | null }): number | null {
+  if (e.bid !== null && e.ask !== null && e.bid > 0 && e.ask >= e.bid) return (e.bid + e.ask) / 2;
+  return e.last !== null && e.last > 0 ? e.last : null;
+}
+
+export const symbolMachine = setup({
+  types: {} as { context: SymbolContext; events: SymbolEvent; input: SymbolInput },
+  actions: {
+    ...(healthActions as unknown as Record<string, never>),
+    /** Effect slot: the engine sizes the signal, runs the rails and places the order. */
+    'sym.signal': (_: unknown, _params: SignalEffect) => {},
+    /** Effect slot: fit a variant off the tick path, answer with `hmm.calibrated`. */
+    'sym.calibrate': (
+      _: unknown,
+      _params: { venue: string; symbol: string; variant: ModelVariant; atBar: number },
+    ) => {},
+    /** Effect slot: count a tick (`strategy_ticks_total`) and a fired trend signal. */
+    'sym.counted': (_: unknown, _params: { trendFired: boolean }) => {},
+    onTick: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'venue.tick') return;
+      const price = tickPrice(event);
+      if (price === null) return;
+      // Bars mutate in place (allocation-free per tick); the context object itself is replaced below.
+      const bar = addTick(context.bars, price, event.receivedAt);
+      enqueue.assign({ ticks: context.ticks + 1, lastPrice: price, lastTickAt: event.receivedAt });
+      if (bar === null) {
+        enqueue({ type: 'sym.counted', params: { trendFired: false } });
+        return;
+      }
+      const out = onBar(context.strat, bar.close, context.env);
+      enqueue({ type: 'sym.counted', params: { trendFired: out.trendFired } });
+      for (const variant of out.calibrate)
+        enqueue({
+          type: 'sym.calibrate',
+          params: { venue: context.venue, symbol: context.symbol, variant, atBar: out.state.bars },
+        });
+      const last: LastSignal = {
+        at: event.receivedAt,
+        price: bar.close,
+        signal: out.signal,
+        hmm: out.hmm.signal,
+        trend: out.trend,
+        strategy: out.strategy,
+      };
+      enqueue.assign({ strat: out.state, last, cooldownScale: out.cooldownScale });
+      if (context.trading === 'HALTED') return;
+      if (event.receivedAt < context.cooldownUntil) return;
+      const { state: _s, ...output } = out;
+      enqueue({
+        type: 'sym.signal',
+        params: {
+          venue: context.venue,
+          symbol: context.symbol,
+          price,
+          at: event.receivedAt,
+          t0: event.t0 ?? event.receivedAt,
+          output,
+          trading: context.trading,
+        },
+      });
+    }),
+    setTrading: assign(({ context, event }) =>
+      event.type === 'gov.trading' ? { trading: effectiveState(event.governance, context.venue, context.symbol) } : {},
+    ),
+    setEnv: assign(({ event }) => (event.type === 'strategy.env' ? { env: event.env } : {})),
+    calibrated: assign(({ context, event }) =>
+      event.type === 'hmm.calibrated'
+        ? { strat: withCalibration(context.strat, event.variant, event.params, event.atBar) }
+        : {},
+    ),
+    placed: assign(({ context, event }) =>
+      event.type === 'order.placed' ? { inflight: { ...context.inflight, [event.side]: event.clientOrderId } } : {},
+    ),
+    settled: assign(({ context, event }) => {
+      if (event.type !== 'order.settled') return {};
+      const inflight =
+        context.inflight[event.side] === event.clientOrderId
+          ? { ...context.inflight, [event.side]: null }
+          : context.inflight;
+      if (!event.filled) return { inflight };
+      const until = event.at + context.baseCooldownMs * context.cooldownScale;
+      return { inflight, fills: context.fills + 1, cooldownUntil: Math.max(context.cooldownUntil, until) };
+    }),
+  },
+  guards: {
+    ...(healthGuards as unknown as Record<string, never>),
+  },
+}).createMachine({
+  id: 'symbol',
+  initial: 'running',
+  context: ({ input }) => ({
+    venue: input.venue,
+    symbol: input.symbol,
+    trading: input.trading ?? 'HALTED',
+    bars: initialBars(input.barMs),
+    strat: initialStrategyState(),
+    env: input.env,
+    ticks: 0,
+    lastPrice: null,
+    lastTickAt: 0,
+    inflight: { buy: null, sell: null },
+    cooldownUntil: 0,
+    baseCooldownMs: input.baseCooldownMs,
+    cooldownScale: 1,
+    last: null,
+    fills: 0,
+    failClosed: input.failClosed,
+    health: initialHealth(input.failClosed),
+  }),
+  states: {
+    running: {
+      type: 'parallel',
+      on: {
+        'sup.shutdown': 'done',
+        'venue.tick': { actions: 'onTick' },
+        'gov.trading': { actions: 'setTrading' },
+        'strategy.env': { actions: 'setEnv' },
+        'hmm.calibrated': { actions: 'calibrated' },
+        'order.placed': { actions: 'placed' },
+        'order.settled': { actions: 'settled' },
+      },
+      states: {
+        health: healthRegion as never,
+      },
+    },
+    done: { type: 'final' },
+  },
+  output: () => ({ reason: 'normal' }),
+});

@@ -1,0 +1,103 @@
+import type { VenueId } from '../domain/ids.js';
+
+/**
+ * What the HTTP layer (and the CLI through it) needs from the trading pipeline: orders, the portfolio snapshot,
+ * reconciliation, strategy weights and breaker resets. The trading engine implements it; http/ never reaches the
+ * engine, the stores or the gateways directly (STYLE.md boundaries). Plain JSON in and out.
+ */
+export type OrderSideView = 'buy' | 'sell';
+
+/** An operator order (`POST /orders`): goes through every rail, exactly like a strategy's intent. */
+export interface OperatorOrderRequest {
+  venue: VenueId;
+  symbol: string;
+  side: OrderSideView;
+  /** Quote amount in the symbol's quote currency (USDT on Binance, USD on Kraken). */
+  quote: number;
+  /** `market` (default) or a resting `limit` order at `price`. */
+  type?: 'market' | 'limit' | undefined;
+  price?: number | undefined;
+  /** X-Ops-Actor (or `ops`). */
+  actor: string;
+}
+
+/** One order as Bosun knows it (LMDB `orders`, mirrored to `orders.jsonl`). */
+export interface OrderView {
+  clientOrderId: string;
+  venue: string;
+  symbol: string;
+  side: OrderSideView;
+  strategy: string;
+  /** Lifecycle state: intent, submitted, acknowledged, partially_filled, filled, cancelled, rejected, unknown. */
+  status: string;
+  amount: number;
+  filled: number;
+  averagePrice: number | null;
+  quote: number;
+  venueOrderId: string | null;
+  reason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type OperatorOrderResult =
+  | { status: 'accepted'; order: OrderView }
+  /** A rail or the venue refused it; nothing was left open. */
+  | { status: 'rejected'; reason: string; message: string; order?: OrderView | undefined }
+  /** Sent, outcome unknown: recovery resolves it by clientOrderId (never re-sent). */
+  | { status: 'unknown'; reason: string; message: string; order: OrderView };
+
+export interface OrdersQuery {
+  limit: number;
+  venue?: string | undefined;
+  symbol?: string | undefined;
+  /** `open` = not terminal. */
+  open?: boolean | undefined;
+}
+
+export interface ReconcileVenueResult {
+  fillsApplied: number;
+  ordersResolved: number;
+  ordersAdopted: number;
+  /** Unexplained differences; non-empty means the venue was halted with reason `reconcile_mismatch`. */
+  mismatches: string[];
+  error?: string | undefined;
+}
+
+export interface ReconcileResult {
+  fillsApplied: number;
+  venues: Record<string, ReconcileVenueResult>;
+  at: number;
+}
+
+export interface WeightsView {
+  /** Normalised blend in force (sums to 1). */
+  weights: Record<string, number>;
+  /** What the file says. */
+  raw: Record<string, number>;
+}
+
+export interface BreakerView {
+  id: string;
+  tripped: boolean;
+  reason: string;
+  since: number | null;
+}
+
+export interface TradingPort {
+  submitOrder(req: OperatorOrderRequest): Promise<OperatorOrderResult>;
+  /** Newest first. */
+  listOrders(query: OrdersQuery): OrderView[];
+  /** The portfolio snapshot (the same document as `state/portfolio.json`). */
+  portfolio(): Record<string, unknown>;
+  /** Runs reconciliation on every venue now; idempotent (a second run applies nothing new). */
+  reconcile(actor: string): Promise<ReconcileResult>;
+  weights(): WeightsView;
+  /** Writes `ops/strategy_weights.json` durably and applies the blend from the next tick on. */
+  setWeights(weights: Record<string, number>, actor: string): Promise<WeightsView>;
+  breakers(): BreakerView[];
+  /** Operator reset of a breaker (`breaker:binance:venue`, `breaker:equity`); the RiskRails.record_result(True). */
+  resetBreaker(id: string, actor: string): Promise<BreakerView>;
+  /** Trend auto-tune back to env defaults (deletes the state file). */
+  resetAutoTune(actor: string): Promise<{ reset: boolean }>;
+}
