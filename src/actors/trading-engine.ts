@@ -253,9 +253,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
   /** The order path: rails → durable intent → re-check → hand-off → lifecycle. */
   async function submit(intent: Intent): Promise<Submitted> {
     if (!accepting) return reject(intent, 'not_ready', 'boot recovery has not finished');
-    // Fail closed: a venue whose last reconciliation failed trades again only once one succeeds.
-    if (unreconciled.has(intent.venue))
-      return reject(intent, 'not_reconciled', `${intent.venue} has not been reconciled since its last failure`);
+
     const gw = venues.get(intent.venue);
     const m = market(intent.venue, intent.symbol);
     if (!gw || !m || !m.active)
@@ -297,6 +295,9 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       ctx,
     );
     if (!verdict.ok) return reject(intent, verdict.reason, verdict.message);
+    // Fail closed: a venue whose last reconciliation failed trades again only once one succeeds.
+    if (unreconciled.has(intent.venue))
+      return reject(intent, 'not_reconciled', `${intent.venue} has not been reconciled since its last failure`);
     if (!(amount > 0))
       return reject(intent, 'min_notional', `quote ${intent.quote} is below one step of ${intent.symbol}`);
 
@@ -767,6 +768,28 @@ export function createTradingEngine(deps: TradingEngineDeps) {
         reason: r.reason,
         message: r.message,
         order: r.record ? toOrderView(r.record) : undefined,
+      };
+    },
+
+    /** A strategy order that is not sized from a symbol actor's signal (event breakout): same path and rails. */
+    async submitStrategy(req: {
+      venue: VenueId;
+      symbol: string;
+      side: 'buy' | 'sell';
+      quote: number;
+      strategy: string;
+      reason: string;
+    }): Promise<{ status: string; averagePrice: number | null; reason?: string }> {
+      const price = prices.get(`${req.venue}|${req.symbol}`) ?? (await lastPrice(req.venue, req.symbol));
+      const held = book.strategyPosition(req.venue, req.symbol) * price;
+      // Spot is long-only: a sell only ever reduces what the strategies hold.
+      const quote = req.side === 'sell' ? Math.min(req.quote, held) : req.quote;
+      if (!(quote > 0)) return { status: 'rejected', averagePrice: null, reason: 'nothing_to_sell' };
+      const r = await submit({ ...req, quote, price, reduceOnly: req.side === 'sell', t0: null });
+      if (r.status === 'rejected') return { status: r.status, averagePrice: null, reason: r.reason };
+      return {
+        status: r.status,
+        averagePrice: typeof r.record.averagePrice === 'number' ? r.record.averagePrice : null,
       };
     },
 

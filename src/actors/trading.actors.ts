@@ -22,6 +22,7 @@ import { venueBreakerMachine, venueBreakerView } from '../machines/venue-breaker
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/index.js';
 import type { AllocationInput } from '../strategies/allocator.js';
+import { BREAKOUT_DEFAULTS } from '../strategies/breakout.js';
 import type { StrategyEnv } from '../strategies/symbol-strategy.js';
 import { boundParams } from '../strategies/trend.js';
 import { type AutoTuneState, formatAutoTuneLine, recordOutcome } from '../strategies/trend-auto-tune.js';
@@ -30,6 +31,7 @@ import type { Runtime } from '../supervisor/runtime.js';
 import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor.js';
 import type { BreakerView, TradingPort } from '../supervisor/trading-port.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
+import { createBreakout, createExternalFeed } from './breakout.actors.js';
 import type { OpsConfig } from './config.actors.js';
 import { createLedgerBook } from './ledger-book.js';
 import { buildPortfolioDocument, createPortfolioFile } from './portfolio-file.js';
@@ -71,6 +73,9 @@ export type TradingConfig = Pick<
   | 'ORDER_COOLDOWN_SEC'
   | 'VENUE_ERROR_BREAKER_PCT'
   | 'VENUE_ERROR_WINDOW'
+  | 'EVENT_BREAKOUT_ENABLED'
+  | 'EVENT_BREAKOUT_DRY_RUN'
+  | 'EVENT_BREAKOUT_METRICS'
 >;
 
 export interface TradingDeps {
@@ -266,12 +271,37 @@ export function createTrading(deps: TradingDeps) {
     },
   });
 
+  // ── events.external_feed and the event breakout (on the first venue that lists the symbol) ──
+  const externalFeed = createExternalFeed();
+  const breakout = createBreakout({
+    feed: externalFeed,
+    enabled: config.EVENT_BREAKOUT_ENABLED,
+    dryRun: config.EVENT_BREAKOUT_DRY_RUN,
+    kpis: config.EVENT_BREAKOUT_METRICS,
+    symbols,
+    params: BREAKOUT_DEFAULTS,
+    metrics,
+    log,
+    submit: (d) =>
+      engine.submitStrategy({
+        venue: venuesList[0] as VenueId,
+        symbol: d.symbol,
+        side: d.side,
+        quote: resolveRiskLimits(config, policies(), d.symbol).maxNotionalUsdt,
+        strategy: 'breakout',
+        reason: `breakout:${d.source}:${d.eventId}`,
+      }),
+  });
+
   const router = createTickRouter({
     lookup,
     metrics,
     onPrice: (venue, symbol, t) => {
       const p = t.bid !== null && t.ask !== null ? (t.bid + t.ask) / 2 : t.last;
-      if (p !== null && p > 0) engine.notePrice(venue, symbol, p);
+      if (p !== null && p > 0) {
+        engine.notePrice(venue, symbol, p);
+        if (venue === venuesList[0]) breakout.price(symbol, p, t.receivedAt);
+      }
     },
   });
   const calibrator = createCalibrator({ lookup, log, env });
@@ -596,6 +626,8 @@ export function createTrading(deps: TradingDeps) {
   return {
     engine,
     router,
+    externalFeed,
+    breakout,
     calibrator,
     book,
     port,

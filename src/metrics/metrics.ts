@@ -189,6 +189,24 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['source'],
       registers: r,
     }),
+    breakoutDecisions: new Counter({
+      name: 'event_breakout_decisions_total',
+      help: 'Event breakout decisions (mode dry_run or live)',
+      labelNames: ['mode', 'side'],
+      registers: r,
+    }),
+    breakoutLatencyMs: new Histogram({
+      name: 'event_breakout_trigger_latency_ms',
+      help: 'External event to breakout decision, ms (EVENT_BREAKOUT_METRICS)',
+      buckets: [100, 1_000, 10_000, 60_000, 300_000, 900_000],
+      registers: r,
+    }),
+    breakoutSlippageBps: new Histogram({
+      name: 'event_breakout_slippage_bps',
+      help: 'Breakout fill price against the trigger price, bps, positive = worse (EVENT_BREAKOUT_METRICS)',
+      buckets: [-50, -10, -5, 0, 5, 10, 25, 50, 100],
+      registers: r,
+    }),
   };
   return m;
 }

@@ -111,7 +111,9 @@ export function tradingRoutes(app: ZodApp, ctx: RouteContext): void {
   const auth = createAuthHook(ctx.deps);
   const optionalAuth = async (request: Parameters<typeof auth>[0], reply: Parameters<typeof auth>[1]) => {
     if (request.headers[OPS_TOKEN_HEADER] === undefined) {
-      request.command = { authenticated: true, audited: false };
+      // Not an operator command: logged, but not written to the hash-chained operator audit log (anyone on
+      // loopback can call it, and an unauthenticated caller must not be able to grow that log).
+      request.command = { authenticated: false, audited: false };
       return;
     }
     await (auth as (a: typeof request, b: typeof reply) => Promise<void>)(request, reply);
@@ -127,7 +129,9 @@ export function tradingRoutes(app: ZodApp, ctx: RouteContext): void {
           { fills_applied: x.fillsApplied, mismatches: x.mismatches.length },
         ]),
       );
-      await ctx.trail.record(request, { action: 'reconcile', target: 'all', after: summary, result: 'ok' });
+      if (request.command?.authenticated)
+        await ctx.trail.record(request, { action: 'reconcile', target: 'all', after: summary, result: 'ok' });
+      else ctx.log.info({ actor: opsActor(request), venues: summary }, 'manual reconciliation (no token)');
       return { fills_applied: r.fillsApplied, venues: r.venues, at: r.at };
     },
   );
