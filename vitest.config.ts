@@ -1,4 +1,27 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The long files first: the kill -9 campaign (~290 s) and the 10-simulated-minute feed test (~90 s) each take one
+ * of the two workers at once, and everything else fills in around them. Without this a clean clone (no timing
+ * cache) starts them last and the suite's wall time is their sum with the rest.
+ */
+const LONG_FIRST = [
+  'test/trading/crash.test.ts',
+  'test/venues/feed-rate-limits.test.ts',
+  'test/trading/paper-e2e.test.ts',
+];
+
+class LongFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (f: TestSpecification) => {
+      const i = LONG_FIRST.findIndex((p) => f.moduleId.endsWith(p));
+      return i < 0 ? LONG_FIRST.length : i;
+    };
+    return [...sorted].sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 export default defineConfig({
   test: {
@@ -8,5 +31,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     fileParallelism: true,
+    sequence: { sequencer: LongFirst },
   },
 });

@@ -482,17 +482,25 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     if (!gw || !rec.venueOrderId) return 0;
     const since = num(rec.createdAt) - 60_000;
     const trades = await gw.gateway.fetchMyTrades({ symbol: String(rec.symbol), since, market: 'spot' });
+    // Only this order's trades, matched against this order: never a scan of every order in LMDB per fill.
     return applyTrades(
       String(rec.venue),
       trades.filter((t) => t.orderId === rec.venueOrderId),
+      new Map([[rec.venueOrderId as string, rec]]),
     );
   }
 
   /** Applies venue trades to the ledger once each; unknown orders' trades are manual trades (applied, flagged). */
-  async function applyTrades(venue: string, trades: readonly Trade[]): Promise<number> {
-    const byVenueId = new Map<string, OrderRecord>();
-    for (const r of orders.list())
-      if (r.venue === venue && typeof r.venueOrderId === 'string') byVenueId.set(r.venueOrderId, r);
+  async function applyTrades(
+    venue: string,
+    trades: readonly Trade[],
+    /** The orders these trades may belong to, by venue id; default: every order of the venue (reconciliation). */
+    known?: ReadonlyMap<string, OrderRecord>,
+  ): Promise<number> {
+    const byVenueId = new Map<string, OrderRecord>(known ?? []);
+    if (!known)
+      for (const r of orders.list())
+        if (r.venue === venue && typeof r.venueOrderId === 'string') byVenueId.set(r.venueOrderId, r);
     const writes: Promise<unknown>[] = [];
     let n = 0;
     for (const t of [...trades].sort((a, b) => a.timestamp - b.timestamp || a.id.localeCompare(b.id))) {

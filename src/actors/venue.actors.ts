@@ -75,8 +75,7 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
       retryAfterMs: o.retryAfterMs,
       at: now(),
     });
-    const ctx = conn.getSnapshot().context as ConnContext | undefined;
-    if (ctx) metrics.venueErrorRatePct.set({ venue }, ctx.errorPct);
+    // `venue_error_rate_pct` is the venue breaker's measure (VENUE_ERROR_BREAKER_PCT), set where it is judged.
   };
   const link = createVenueLink(venue, deps.gateway, report);
   deps.onLink?.(link.gateway);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -176,4 +176,29 @@ describe('reconciliation', () => {
     });
     expect(status.governance.venues.binance?.reason).toBe('reconcile_mismatch');
   });
+
+  it('an operator-corrected portfolio.json is loaded at boot as the baseline, audited, and the venue can resume', async () => {
+    await bosun.stop();
+    const path = join(stateDir, 'portfolio.json');
+    const doc = JSON.parse(readFileSync(path, 'utf8')) as {
+      ledger: { venues: Record<string, { balances: Record<string, number> }> };
+    };
+    const venueEth = simBalances(sim, 'binance').ETH ?? 0;
+    const binanceLedger = doc.ledger.venues.binance;
+    if (!binanceLedger) throw new Error('no binance ledger in portfolio.json');
+    expect(binanceLedger.balances.ETH).not.toBe(venueEth);
+    binanceLedger.balances.ETH = venueEth;
+    writeFileSync(path, JSON.stringify(doc, null, 2));
+    bosun = await startBosun(env, stateDir);
+    expect(await ledgerMatches('binance')).toEqual([]);
+    const audit = await getJson<{ records: Array<{ action: string; target: string; result: string }> }>(
+      `${bosun.ops}/audit?action=portfolio.adjust&limit=5`,
+    );
+    expect(audit.records[0]).toMatchObject({ action: 'portfolio.adjust', target: 'venue:binance', result: 'applied' });
+    expect((await reconcile()).venues.binance?.mismatches).toEqual([]);
+    const resume = await post(`${bosun.ops}/kill`, { enabled: true, venue: 'binance' });
+    expect(resume.status).toBe(200);
+    const s = await getJson<{ governance: { venues: Record<string, { state: string }> } }>(`${bosun.ops}/status`);
+    expect(s.governance.venues.binance?.state).toBe('ACTIVE');
+  }, 30_000);
 });
