@@ -4,13 +4,12 @@
  * wrote (`ours`), an operator adjustment (`operator_edited`: loaded as the baseline and audited by the caller),
  * absent, or unreadable. Reading never throws: a bad file must not turn boot into a crash loop.
  */
-import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
-import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { errorMessage } from '../domain/errors.js';
 import { type Ledger, LedgerSchema, type Valuation } from '../domain/portfolio.js';
 import { sha256Canonical } from '../store/canonical-json.js';
+import { type AtomicFileIo, writeFileAtomic } from './atomic-file.js';
 
 export interface PortfolioDocument {
   version: 1;
@@ -97,41 +96,8 @@ export interface PortfolioFile {
   read(): PortfolioReadResult;
 }
 
-/** The file-system calls the codec makes: a seam so a test can fail one step (e.g. fsync) without module mocks. */
-export type PortfolioFileIo = Pick<
-  typeof nodeFs,
-  'mkdirSync' | 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'rmSync' | 'readFileSync'
->;
-
-function writeAtomically(io: PortfolioFileIo, path: string, text: string): void {
-  const dir = dirname(path);
-  io.mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${randomBytes(6).toString('hex')}.portfolio.tmp`);
-  try {
-    const fd = io.openSync(tmp, 'w', 0o644);
-    try {
-      io.writeSync(fd, text);
-      io.fsyncSync(fd);
-    } finally {
-      io.closeSync(fd);
-    }
-    io.renameSync(tmp, path);
-  } catch (e) {
-    io.rmSync(tmp, { force: true });
-    throw e;
-  }
-  // The rename is durable only once the folder entry is; a platform that cannot fsync a folder keeps the rename.
-  try {
-    const dfd = io.openSync(dir, 'r');
-    try {
-      io.fsyncSync(dfd);
-    } finally {
-      io.closeSync(dfd);
-    }
-  } catch {
-    // best effort
-  }
-}
+/** The file-system calls the codec makes (a test seam, see atomic-file.ts). */
+export type PortfolioFileIo = AtomicFileIo;
 
 function classify(text: string, lastWrittenHash: string | undefined): PortfolioReadResult {
   let raw: unknown;
@@ -175,7 +141,7 @@ export function createPortfolioFile(
   return {
     path,
     write(doc) {
-      writeAtomically(io, path, `${JSON.stringify(doc, null, 2)}\n`);
+      writeFileAtomic(path, `${JSON.stringify(doc, null, 2)}\n`, io);
     },
     read() {
       let text: string;

@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { AnyActorRef } from 'xstate';
 import {
   type CapitalAllocations,
@@ -31,6 +29,7 @@ import type { Runtime } from '../supervisor/runtime.js';
 import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor.js';
 import type { BreakerView, TradingPort } from '../supervisor/trading-port.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
+import { writeFileAtomic } from './atomic-file.js';
 import { createBreakout, createExternalFeed } from './breakout.actors.js';
 import type { OpsConfig } from './config.actors.js';
 import { createLedgerBook } from './ledger-book.js';
@@ -96,20 +95,6 @@ const DEFAULT_WEIGHTS: StrategyWeights = StrategyWeightsFileSchema.parse({
 const DEFAULT_CALIBRATION: HmmCalibration = HmmCalibrationFileSchema.parse({});
 const DEFAULT_POLICIES: Policies = PoliciesFileSchema.parse({});
 const DEFAULT_ALLOCATIONS: AllocationInput = { reserve_pct: 10 };
-
-/** Writes a file atomically and durably (tmp + fsync + rename). */
-function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeFileSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
 
 export function createTrading(deps: TradingDeps) {
   const { config, store, metrics, ops } = deps;
@@ -577,7 +562,7 @@ export function createTrading(deps: TradingDeps) {
       const parsed = StrategyWeightsFileSchema.safeParse({ weights: input });
       if (!parsed.success)
         throw new AppError('VALIDATION_FAILED', parsed.error.issues.map((i) => i.message).join('; '));
-      writeAtomic(config.STRATEGY_WEIGHTS_PATH, `${JSON.stringify({ weights: input }, null, 2)}\n`);
+      writeFileAtomic(config.STRATEGY_WEIGHTS_PATH, `${JSON.stringify({ weights: input }, null, 2)}\n`);
       ops.set('strategy_weights', parsed.data);
       log.info({ actor, weights: parsed.data.weights }, 'strategy weights updated');
       return port.weights();

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { errorMessage } from '../domain/errors.js';
 import type { TrendParams } from '../strategies/trend.js';
 import { type AutoTuneState, AutoTuneStateSchema, initialAutoTune } from '../strategies/trend-auto-tune.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 /**
  * `state/runtime/trend_auto_tune.json` (the runbook's `data/runtime/…`). A deleted file means env defaults; a
@@ -53,22 +52,7 @@ export function createAutoTuneFile(path: string, defaults: TrendParams, now: () 
       return { state: initialAutoTune(defaults, now()), source: 'corrupt', warning };
     },
     save(state) {
-      const dir = dirname(path);
-      mkdirSync(dir, { recursive: true });
-      const tmp = join(dir, `.${randomBytes(6).toString('hex')}.auto-tune.tmp`);
-      try {
-        const fd = openSync(tmp, 'w', 0o644);
-        try {
-          writeSync(fd, `${JSON.stringify(state, null, 2)}\n`);
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
-        renameSync(tmp, path);
-      } catch (e) {
-        rmSync(tmp, { force: true });
-        throw e;
-      }
+      writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
     },
     remove() {
       try {
