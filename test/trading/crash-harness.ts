@@ -113,7 +113,7 @@ export async function crashCampaign(
     };
     const flows = venues.map((v) => flow(v, v === 'binance' ? 'BTCUSDT' : 'ETHUSDT'));
     // A random moment inside the flow (this wait picks when to crash; nothing is synchronised on it).
-    await new Promise((r) => setTimeout(r, 20 + Math.floor(rng.next() * 300)));
+    await new Promise((r) => setTimeout(r, 20 + Math.floor(rng.next() * 180)));
     b.child.kill('SIGKILL');
     flowing = false;
     await b.exited;
