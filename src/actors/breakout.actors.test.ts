@@ -4,7 +4,7 @@ import { createMetrics } from '../metrics/metrics.js';
 import type { BreakoutDecision } from '../strategies/breakout.js';
 import { createBreakout, createExternalFeed } from './breakout.actors.js';
 
-function setup(dryRun: boolean) {
+async function setup(dryRun: boolean) {
   const metrics = createMetrics({ defaultMetrics: false });
   const feed = createExternalFeed();
   const sent: BreakoutDecision[] = [];
@@ -23,14 +23,14 @@ function setup(dryRun: boolean) {
     },
   });
   feed.publish({ id: 'e1', source: 'test_harness', receivedAt: 0, payload: { symbol: 'FOOUSDT' } });
-  b.price('FOOUSDT', 100, 10);
-  b.price('FOOUSDT', 102, 20);
+  await b.price('FOOUSDT', 100, 10);
+  await b.price('FOOUSDT', 102, 20);
   return { metrics, sent, b };
 }
 
 describe('event breakout consumer of events.external_feed', () => {
   it('dry run: the decision is logged and counted, nothing is sent', async () => {
-    const { metrics, sent, b } = setup(true);
+    const { metrics, sent, b } = await setup(true);
     expect(b.state().decisions).toBe(1);
     expect(sent).toEqual([]);
     const text = await metrics.registry.metrics();
@@ -38,10 +38,9 @@ describe('event breakout consumer of events.external_feed', () => {
   });
 
   it('live: the decision goes to the order path and its slippage is measured', async () => {
-    const { metrics, sent } = setup(false);
+    const { metrics, sent } = await setup(false);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ symbol: 'FOOUSDT', side: 'buy', eventId: 'e1', source: 'test_harness' });
-    await new Promise((r) => setImmediate(r));
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/event_breakout_decisions_total\{mode="live",side="buy"\} 1/);
     expect(text).toMatch(/event_breakout_slippage_bps_count 1/);

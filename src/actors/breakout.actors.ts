@@ -58,18 +58,19 @@ export function createBreakout(deps: BreakoutDeps) {
   });
   return {
     state: () => state,
-    price(symbol: string, price: number, at: number): void {
-      if (!state.armed[symbol]) return;
+    /** Feeds a price; resolves once a live decision's order (if any) has been handled. */
+    price(symbol: string, price: number, at: number): Promise<void> {
+      if (!state.armed[symbol]) return Promise.resolve();
       const r = onPrice(state, symbol, price, at, deps.params);
       state = r.state;
       const d = r.decision;
-      if (!d) return;
+      if (!d) return Promise.resolve();
       const mode = deps.dryRun ? 'dry_run' : 'live';
       deps.metrics.breakoutDecisions.inc({ mode, side: d.side });
       if (deps.kpis) deps.metrics.breakoutLatencyMs.observe(d.latencyMs);
       log.info({ ...d, mode }, `[BREAKOUT] ${mode} decision: ${d.side} ${d.symbol} (${d.movePct.toFixed(2)}%)`);
-      if (deps.dryRun) return;
-      deps
+      if (deps.dryRun) return Promise.resolve();
+      return deps
         .submit(d)
         .then((o) => {
           if (deps.kpis && o.averagePrice !== null)

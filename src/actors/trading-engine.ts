@@ -1,4 +1,4 @@
-import { clientOrderId, parseClientOrderId } from '../domain/client-order-id.js';
+import { clientOrderId, parseClientOrderId, sanitizeNode } from '../domain/client-order-id.js';
 import { AppError, errorMessage } from '../domain/errors.js';
 import type { VenueId } from '../domain/ids.js';
 import type { Fill } from '../domain/portfolio.js';
@@ -162,12 +162,6 @@ export function createTradingEngine(deps: TradingEngineDeps) {
   for (const r of orders.list()) {
     const p = parseClientOrderId(r.clientOrderId);
     if (p && p.node === sanitizeNode(deps.node)) seq = Math.max(seq, p.seq);
-  }
-
-  function sanitizeNode(n: string): string {
-    return (
-      parseClientOrderId(clientOrderId({ node: n, venue: 'x', symbol: 'X', strategy: 'operator', seq: 1 }))?.node ?? n
-    );
   }
 
   function market(venue: string, symbol: string): MarketInfo | undefined {
@@ -400,11 +394,8 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     let filled = num(rec.filled);
     const amount = num(rec.amount, o.amount);
     if (status === 'intent') ({ status, filled } = orderTransition(status, filled, amount, { type: 'SENT' }));
-    if (status === 'submitted' && !o.ackOnly)
-      ({ status, filled } = orderTransition(status, filled, amount, { type: 'ACK' }));
-    if (o.ackOnly) {
-      if (status === 'submitted') ({ status, filled } = orderTransition(status, filled, amount, { type: 'ACK' }));
-    } else {
+    if (status === 'submitted') ({ status, filled } = orderTransition(status, filled, amount, { type: 'ACK' }));
+    if (!o.ackOnly) {
       const target = statusFromVenue(o.status, o.filled, o.amount || amount);
       if (status === 'unknown') {
         ({ status, filled } = orderTransition(status, filled, amount, {
@@ -576,11 +567,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       return true;
     }
     if (r.status === 'not_found') {
-      const next = await update(
-        latest,
-        { status: latest.status === 'intent' ? 'rejected' : 'rejected', reason: 'not_at_venue' },
-        'order.resolved',
-      );
+      const next = await update(latest, { status: 'rejected', reason: 'not_at_venue' }, 'order.resolved');
       finish(next, false);
       return true;
     }

@@ -15,7 +15,7 @@ import { AppError, errorMessage } from '../domain/errors.js';
 import { actorId, type VenueId } from '../domain/ids.js';
 import type { Logger } from '../logging/logger.js';
 import { equityBreakerMachine, equityBreakerView } from '../machines/equity-breaker.machine.js';
-import type { GovernanceState, TradingState } from '../machines/governance.machine.js';
+import { effectiveState, type GovernanceState, type TradingState } from '../machines/governance.machine.js';
 import { venueBreakerMachine, venueBreakerView } from '../machines/venue-breaker.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/index.js';
@@ -285,7 +285,7 @@ export function createTrading(deps: TradingDeps) {
       const p = t.bid !== null && t.ask !== null ? (t.bid + t.ask) / 2 : t.last;
       if (p !== null && p > 0) {
         engine.notePrice(venue, symbol, p);
-        if (venue === venuesList[0]) breakout.price(symbol, p, t.receivedAt);
+        if (venue === venuesList[0]) void breakout.price(symbol, p, t.receivedAt);
       }
     },
   });
@@ -370,13 +370,10 @@ export function createTrading(deps: TradingDeps) {
       barMs: config.BAR_MS,
       baseCooldownMs: config.ORDER_COOLDOWN_SEC * 1000,
       env,
+      // Fail closed: no governance view, nothing trades.
       trading: (v, s) => {
-        const t = tradingOf(v, s);
-        return [t.global, t.venue, t.symbol].includes('HALTED')
-          ? 'HALTED'
-          : [t.global, t.venue, t.symbol].includes('REDUCING')
-            ? 'REDUCING'
-            : 'ACTIVE';
+        const g = governance();
+        return g ? effectiveState(g, v, s) : 'HALTED';
       },
       onSignal: (e) => engine.onSignal(e),
       calibrator,
