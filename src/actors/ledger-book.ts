@@ -1,4 +1,4 @@
-import { applyFill, emptyLedger, type Fill, type Ledger, valueLedger, withBaseline } from '../domain/portfolio.js';
+import { applyFillTo, emptyLedger, type Fill, type Ledger, valueLedger, withBaseline } from '../domain/portfolio.js';
 import type { Json, KvStore } from '../store/index.js';
 
 /**
@@ -22,17 +22,50 @@ export interface LedgerBook {
   valuation(prices: Record<string, number>): ReturnType<typeof valueLedger>;
 }
 
+/** A venue's baseline (balances, applied-trade count, cursor): written by `baseline`, the format of old stores. */
 const ledgerKey = (venue: string) => `ledger:${venue}`;
+/** One asset's balance as fills since the baseline left it: a fill rewrites only the assets it touched. */
+const balPrefix = (venue: string) => `bal:${venue}:`;
+const balKey = (venue: string, asset: string) => `${balPrefix(venue)}${asset}`;
+/** The applied-trade count and cursor as fills since the baseline left them. */
+const metaKey = (venue: string) => `lmeta:${venue}`;
 const tradeKey = (venue: string, id: string) => `trade:${venue}:${id}`;
 const posKey = (venue: string, symbol: string) => `pos:${venue}:${symbol}`;
 
 type VenueLedger = Ledger['venues'][string];
 
+/** A copy deep enough that later fills (which mutate the book's own balances) never change what a caller holds. */
+function copyLedger(l: Ledger): Ledger {
+  const venues: Record<string, VenueLedger> = {};
+  for (const [v, x] of Object.entries(l.venues)) venues[v] = { ...x, balances: { ...x.balances } };
+  return { venues };
+}
+
+/**
+ * Loads one venue: its baseline, then the per-asset balances and counters fills wrote after it. A store written
+ * before per-asset keys existed has only the baseline key, which then holds everything.
+ */
+function loadVenue(kv: KvStore, venue: string): VenueLedger | undefined {
+  const stored = kv.get<VenueLedger & Json>(ledgerKey(venue)) as VenueLedger | undefined;
+  const balKeys = kv.keys(balPrefix(venue));
+  const meta = kv.get<{ appliedTrades: number; lastTradeAt: number } & Json>(metaKey(venue));
+  if (!stored && balKeys.length === 0 && !meta) return undefined;
+  const v: VenueLedger = {
+    balances: { ...(stored?.balances ?? {}) },
+    appliedTrades: meta?.appliedTrades ?? stored?.appliedTrades ?? 0,
+    lastTradeAt: meta?.lastTradeAt ?? stored?.lastTradeAt ?? 0,
+  };
+  for (const key of balKeys) v.balances[key.slice(balPrefix(venue).length)] = Number(kv.get(key));
+  return v;
+}
+
 export function createLedgerBook(kv: KvStore, venues: readonly string[]): LedgerBook {
-  let ledger = emptyLedger();
+  // The book's own copy, mutated in place by fills (O(1) per fill at any number of assets); `ledger()` hands out
+  // copies, `baseline` replaces a venue whole.
+  const ledger: Ledger = emptyLedger();
   for (const v of venues) {
-    const stored = kv.get<VenueLedger & Json>(ledgerKey(v));
-    if (stored) ledger = { venues: { ...ledger.venues, [v]: stored as VenueLedger } };
+    const loaded = loadVenue(kv, v);
+    if (loaded) ledger.venues[v] = loaded;
   }
   // Trades applied in this process: an async put is not visible to reads until it commits, and two paths (the
   // order's own settlement and a reconciliation) may see the same trade inside one commit window.
@@ -41,24 +74,44 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
   for (const key of kv.keys('pos:')) positions.set(key, Number(kv.get(key)) || 0);
 
   return {
-    ledger: () => ledger,
+    ledger: () => copyLedger(ledger),
     hasVenue: (v) => ledger.venues[v] !== undefined,
     hasTrade: (venue, id) => applied.has(tradeKey(venue, id)) || kv.get(tradeKey(venue, id)) !== undefined,
     async baseline(venue, balances, at) {
-      ledger = withBaseline(ledger, venue, balances);
-      const v = ledger.venues[venue];
-      if (v) v.lastTradeAt = Math.max(v.lastTradeAt, at);
-      await kv.put(ledgerKey(venue), ledger.venues[venue]);
+      const next = withBaseline(ledger, venue, balances).venues[venue] as VenueLedger;
+      next.lastTradeAt = Math.max(next.lastTradeAt, at);
+      ledger.venues[venue] = { ...next, balances: { ...next.balances } };
+      // One synchronous block, so one transaction: the baseline replaces whatever fills wrote before it.
+      const writes: Promise<unknown>[] = [kv.put(ledgerKey(venue), next)];
+      for (const key of kv.keys(balPrefix(venue))) writes.push(kv.delete(key));
+      writes.push(kv.put(metaKey(venue), { appliedTrades: next.appliedTrades, lastTradeAt: next.lastTradeAt }));
+      await Promise.all(writes);
     },
     apply(fill, strategyOwned) {
       const tk = tradeKey(fill.venue, fill.tradeId);
       if (applied.has(tk) || kv.get(tk) !== undefined) return null;
+      let v = ledger.venues[fill.venue];
+      // Validate before anything changes: applyFillTo throws on a bad fill, so it first runs on a scratch copy of
+      // just the assets a fill can touch (a copy of every balance would make each fill O(assets)).
+      const balances: Record<string, number> = {};
+      for (const a of [fill.base, fill.quote, ...(fill.fee ? [fill.fee.currency] : [])]) {
+        const b = v?.balances[a];
+        if (b !== undefined) balances[a] = b;
+      }
+      const touched = applyFillTo(balances, fill);
       applied.add(tk);
-      ledger = applyFill(ledger, fill);
+      if (!v) {
+        v = { balances: {}, appliedTrades: 0, lastTradeAt: 0 };
+        ledger.venues[fill.venue] = v;
+      }
+      for (const asset of touched) v.balances[asset] = balances[asset] as number;
+      v.appliedTrades += 1;
+      v.lastTradeAt = Math.max(v.lastTradeAt, fill.at);
       const writes: Promise<void>[] = [
-        kv.put(ledgerKey(fill.venue), ledger.venues[fill.venue]),
+        kv.put(metaKey(fill.venue), { appliedTrades: v.appliedTrades, lastTradeAt: v.lastTradeAt }),
         kv.put(tk, { at: fill.at, clientOrderId: fill.clientOrderId }),
       ];
+      for (const asset of touched) writes.push(kv.put(balKey(fill.venue, asset), v.balances[asset]));
       if (strategyOwned) {
         const k = posKey(fill.venue, fill.symbol);
         const next = Math.max(0, (positions.get(k) ?? 0) + (fill.side === 'buy' ? fill.amount : -fill.amount));

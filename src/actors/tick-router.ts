@@ -1,6 +1,8 @@
 import type { AnyActorRef } from 'xstate';
 import { actorId } from '../domain/ids.js';
+import { type BarClosedEvent, tickPrice } from '../machines/symbol.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { addTick, type BarState, initialBars } from '../strategies/bars.js';
 
 /** A tick as the feeds hand it over; `t0` is the high-resolution receive time. */
 export interface RoutedTick {
@@ -13,47 +15,101 @@ export interface RoutedTick {
   t0: number;
 }
 
+/** Closed bars a symbol may have waiting for delivery; past this the oldest is dropped (counted as coalesced). */
+export const MAX_PENDING_BARS = 8;
+
+/** One symbol's data plane: its bar builder and the closed bars waiting for its actor. */
+interface Lane {
+  id: string;
+  bars: BarState;
+  /** Ticks since the last delivered bar. */
+  ticks: number;
+  pending: BarClosedEvent[];
+  counter: { inc(): void };
+}
+
 /**
- * Delivers ticks to symbol actors with back-pressure by coalescing (DESIGN §5): ticks wait in a map keyed by
- * symbol (latest wins) and are delivered in one batch per event-loop turn, so however fast feeds push, the backlog
- * is bounded by the number of symbols and a busy loop sees only the newest price.
+ * The data plane of the symbol actors (DESIGN §5). Every tick is folded into its symbol's bar here, as plain code
+ * (`addTick`, allocation-free), and only a closed bar becomes an XState event (`bar.closed`) for the symbol actor,
+ * which runs the strategies and decides. Measured: an XState event costs 4–20 µs, a plain `addTick` ~0.1 µs, so
+ * one event per tick made the actor pipeline ~250× the plain one in CPU per tick; per bar it is a small multiple.
+ *
+ * Back-pressure: closed bars wait in a per-symbol queue of at most MAX_PENDING_BARS and are delivered in one batch
+ * per event-loop turn, so the backlog is bounded by the number of symbols however fast feeds push, and unlike
+ * coalescing ticks no tick is lost to a bar. A symbol without a live actor (restarting, or stopped by the
+ * scanner) keeps its bar building; its closed bars are dropped, as ticks to it were.
  */
 export function createTickRouter(opts: {
   lookup: (systemId: string) => AnyActorRef | undefined;
   metrics: Metrics;
+  /** Bar length (BAR_MS). */
+  barMs: number;
+  /** Every tick with a usable price (the engine's latest price per symbol). */
   onPrice?: (venue: string, symbol: string, tick: RoutedTick) => void;
   schedule?: (fn: () => void) => void;
 }) {
-  const pending = new Map<string, RoutedTick>();
-  const counters = new Map<string, { inc(): void }>();
+  // venue → symbol → lane: no string is built per tick.
+  const lanes = new Map<string, Map<string, Lane>>();
+  const dirty = new Set<Lane>();
   const schedule = opts.schedule ?? setImmediate;
   let scheduled = false;
   let coalesced = 0;
   let delivered = 0;
+  let ticks = 0;
+
+  function lane(venue: string, symbol: string): Lane {
+    let byVenue = lanes.get(venue);
+    if (!byVenue) {
+      byVenue = new Map();
+      lanes.set(venue, byVenue);
+    }
+    let l = byVenue.get(symbol);
+    if (!l) {
+      l = {
+        id: actorId.symbol(venue, symbol),
+        bars: initialBars(opts.barMs),
+        ticks: 0,
+        pending: [],
+        counter: opts.metrics.strategyTicks.labels({ venue, symbol }),
+      };
+      byVenue.set(symbol, l);
+    }
+    return l;
+  }
 
   function flush(): void {
     scheduled = false;
-    for (const [id, t] of pending) {
-      pending.delete(id);
-      const ref = opts.lookup(id);
+    for (const l of dirty) {
+      dirty.delete(l);
+      const ref = opts.lookup(l.id);
+      const events = l.pending;
+      l.pending = [];
       if (!ref) continue;
-      opts.onPrice?.(t.venue, t.symbol, t);
-      ref.send({ type: 'venue.tick', ...t });
-      let c = counters.get(id);
-      if (!c) {
-        c = opts.metrics.strategyTicks.labels({ venue: t.venue, symbol: t.symbol });
-        counters.set(id, c);
+      for (const e of events) {
+        ref.send(e);
+        delivered += 1;
       }
-      c.inc();
-      delivered += 1;
     }
   }
 
   return {
     push(t: RoutedTick): void {
-      const id = actorId.symbol(t.venue, t.symbol);
-      if (pending.has(id)) coalesced += 1;
-      pending.set(id, t);
+      const l = lane(t.venue, t.symbol);
+      ticks += 1;
+      l.counter.inc();
+      const price = tickPrice(t);
+      if (price === null) return;
+      opts.onPrice?.(t.venue, t.symbol, t);
+      l.ticks += 1;
+      const bar = addTick(l.bars, price, t.receivedAt);
+      if (bar === null) return;
+      if (l.pending.length >= MAX_PENDING_BARS) {
+        l.pending.shift();
+        coalesced += 1;
+      }
+      l.pending.push({ type: 'bar.closed', bar, price, receivedAt: t.receivedAt, t0: t.t0, ticks: l.ticks });
+      l.ticks = 0;
+      dirty.add(l);
       if (!scheduled) {
         scheduled = true;
         schedule(flush);
@@ -61,7 +117,8 @@ export function createTickRouter(opts: {
     },
     /** Delivers what is pending now (tests, shutdown). */
     flush,
-    stats: () => ({ coalesced, delivered, pending: pending.size }),
+    /** `ticks` folded into bars; `delivered` bar events; `coalesced` bars dropped to the backlog bound. */
+    stats: () => ({ ticks, delivered, coalesced, pending: dirty.size }),
   };
 }
 

@@ -19,6 +19,7 @@ import type {
   ReconcileVenueResult,
 } from '../supervisor/trading-port.js';
 import type { MarketInfo, Order, Trade, VenueGateway } from '../venues/venue-gateway.js';
+import { createExposureView, type ExposureView } from './exposure-view.js';
 import type { LedgerBook } from './ledger-book.js';
 
 /**
@@ -180,28 +181,24 @@ export function createTradingEngine(deps: TradingEngineDeps) {
   }
 
   /**
-   * The ledger valued at the latest prices, recomputed at most every 250 ms or after a fill: sizing and the
-   * exposure rails read it on every signal, and a full valuation per tick would make the hot path O(symbols).
+   * Sizing and the exposure rails read this on every signal. It is a full valuation at the latest prices at most
+   * every 250 ms, moved by every fill in between (exposure-view.ts): exact quantities without an O(assets)
+   * revaluation per order.
    */
-  let valCache: { at: number; fills: number; val: ReturnType<LedgerBook['valuation']> } | undefined;
-  let fillsApplied = 0;
-  function valuation(): ReturnType<LedgerBook['valuation']> {
+  const view = createExposureView();
+  let viewAt = Number.NEGATIVE_INFINITY;
+  function riskView(): ExposureView {
     const t = now();
-    if (valCache && valCache.fills === fillsApplied && t - valCache.at < 250) return valCache.val;
-    valCache = { at: t, fills: fillsApplied, val: book.valuation(assetPrices()) };
-    return valCache.val;
+    if (t - viewAt >= 250) {
+      const px = assetPrices();
+      view.reset(book.valuation(px), px);
+      viewAt = t;
+    }
+    return view;
   }
 
   function exposures(venue: string, base: string) {
-    const val = valuation();
-    const v = val.venues[venue];
-    let venueUsdt = 0;
-    for (const h of Object.values(v?.holdings ?? {})) venueUsdt += h.valueUsd;
-    venueUsdt -= v?.cashUsd ?? 0;
-    let assetUsdt = 0;
-    for (const vv of Object.values(val.venues)) assetUsdt += vv.holdings[base]?.valueUsd ?? 0;
-    const symbolUsdt = v?.holdings[base]?.valueUsd ?? 0;
-    return { symbolUsdt: Math.abs(symbolUsdt), venueUsdt: Math.abs(venueUsdt), assetUsdt: Math.abs(assetUsdt), val };
+    return riskView().exposures(venue, base);
   }
 
   function reject(intent: Intent, reason: RailReason | string, message: string): Submitted {
@@ -517,7 +514,8 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       const w = book.apply(fill, strategyOwned);
       if (!w) continue;
       n += 1;
-      fillsApplied += 1;
+      // The ledger already holds it; a view not yet built starts from the ledger, so it must not count it twice.
+      if (viewAt > Number.NEGATIVE_INFINITY) view.applyFill(fill);
       writes.push(
         w,
         journal.append({
@@ -701,12 +699,12 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       if (!accepting) return;
       const m = market(e.venue, e.symbol);
       if (!m) return;
-      const val = valuation();
+      const equityUsd = riskView().equityUsd();
       const posBase = book.strategyPosition(e.venue, e.symbol);
       const current = posBase * e.price;
       const budget = symbolBudgetUsdt(
         inputs.allocations(),
-        val.equityUsd,
+        equityUsd,
         e.venue,
         [...venues.keys()],
         e.symbol,

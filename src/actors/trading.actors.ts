@@ -281,6 +281,7 @@ export function createTrading(deps: TradingDeps) {
   const router = createTickRouter({
     lookup,
     metrics,
+    barMs: config.BAR_MS,
     onPrice: (venue, symbol, t) => {
       const p = t.bid !== null && t.ask !== null ? (t.bid + t.ask) / 2 : t.last;
       if (p !== null && p > 0) {

@@ -97,13 +97,9 @@ function checkFill(f: Fill): void {
  * first fill. Idempotency (a trade applied once) is the caller's job: the ledger counts, it does not dedupe.
  */
 export function applyFill(l: Ledger, f: Fill): Ledger {
-  checkFill(f);
   const prev = l.venues[f.venue];
   const balances = { ...(prev?.balances ?? {}) };
-  const sign = f.side === 'buy' ? 1 : -1;
-  balances[f.base] = (balances[f.base] ?? 0) + sign * f.amount;
-  balances[f.quote] = (balances[f.quote] ?? 0) - sign * f.cost;
-  if (f.fee !== null && f.fee.cost !== 0) balances[f.fee.currency] = (balances[f.fee.currency] ?? 0) - f.fee.cost;
+  applyFillTo(balances, f);
   return {
     venues: {
       ...l.venues,
@@ -114,6 +110,23 @@ export function applyFill(l: Ledger, f: Fill): Ledger {
       },
     },
   };
+}
+
+/**
+ * The same arithmetic as `applyFill`, done in place on one venue's balances; returns the assets it touched. For
+ * callers that own a mutable copy of the ledger (the ledger book): a fill then costs O(1), not O(assets).
+ */
+export function applyFillTo(balances: Record<string, number>, f: Fill): string[] {
+  checkFill(f);
+  const sign = f.side === 'buy' ? 1 : -1;
+  balances[f.base] = (balances[f.base] ?? 0) + sign * f.amount;
+  balances[f.quote] = (balances[f.quote] ?? 0) - sign * f.cost;
+  const touched = [f.base, f.quote];
+  if (f.fee !== null && f.fee.cost !== 0) {
+    balances[f.fee.currency] = (balances[f.fee.currency] ?? 0) - f.fee.cost;
+    if (!touched.includes(f.fee.currency)) touched.push(f.fee.currency);
+  }
+  return touched;
 }
 
 export interface HoldingValue {

@@ -1,5 +1,5 @@
 import { assign, enqueueActions, setup } from 'xstate';
-import { addTick, type BarState, initialBars } from '../strategies/bars.js';
+import { addTick, type Bar, type BarState, initialBars } from '../strategies/bars.js';
 import type { HmmParams } from '../strategies/gaussian-hmm.js';
 import type { ModelVariant } from '../strategies/regime-signal.js';
 import {
@@ -85,6 +85,7 @@ export type SymbolEvent =
       receivedAt: number;
       t0?: number;
     }
+  | BarClosedEvent
   | { type: 'gov.trading'; governance: GovernanceState }
   | { type: 'strategy.env'; env: StrategyEnv }
   | { type: 'hmm.calibrated'; variant: ModelVariant; params: HmmParams | null; atBar: number }
@@ -95,10 +96,69 @@ export type SymbolEvent =
   | { type: 'health.degrade'; reason: string }
   | { type: 'health.halt'; reason: string };
 
+/**
+ * A bar built outside the actor (the tick router aggregates every tick into bars as plain code, so a tick costs
+ * no XState event): the closed bar plus the tick that closed it. Equivalent to the `venue.tick` that closed it.
+ */
+export interface BarClosedEvent {
+  type: 'bar.closed';
+  bar: Bar;
+  /** The price of the tick that closed the bar (the signal's price). */
+  price: number;
+  receivedAt: number;
+  t0: number;
+  /** Ticks since the previous `bar.closed` (`ticks` in context counts every tick). */
+  ticks: number;
+}
+
 /** Mid if both sides are quoted, else last. */
 export function tickPrice(e: { bid: number | null; ask: number | null; last: number | null }): number | null {
   if (e.bid !== null && e.ask !== null && e.bid > 0 && e.ask >= e.bid) return (e.bid + e.ask) / 2;
   return e.last !== null && e.last > 0 ? e.last : null;
+}
+
+interface BarOutcome {
+  trendFired: boolean;
+  calibrate: Array<{ venue: string; symbol: string; variant: ModelVariant; atBar: number }>;
+  patch: Pick<SymbolContext, 'strat' | 'last' | 'cooldownScale'>;
+  /** Null when trading is HALTED or a cooldown runs. */
+  signal: SignalEffect | null;
+}
+
+/** One closed bar: the strategies, calibration requests, and the signal when trading allows and no cooldown runs. */
+function closeBar(context: SymbolContext, e: { bar: Bar; price: number; receivedAt: number; t0: number }): BarOutcome {
+  const out = onBar(context.strat, e.bar.close, context.env);
+  const last: LastSignal = {
+    at: e.receivedAt,
+    price: e.bar.close,
+    signal: out.signal,
+    hmm: out.hmm.signal,
+    trend: out.trend,
+    strategy: out.strategy,
+  };
+  const { state: _s, ...output } = out;
+  const quiet = context.trading === 'HALTED' || e.receivedAt < context.cooldownUntil;
+  return {
+    trendFired: out.trendFired,
+    calibrate: out.calibrate.map((variant) => ({
+      venue: context.venue,
+      symbol: context.symbol,
+      variant,
+      atBar: out.state.bars,
+    })),
+    patch: { strat: out.state, last, cooldownScale: out.cooldownScale },
+    signal: quiet
+      ? null
+      : {
+          venue: context.venue,
+          symbol: context.symbol,
+          price: e.price,
+          at: e.receivedAt,
+          t0: e.t0,
+          output,
+          trading: context.trading,
+        },
+  };
 }
 
 export const symbolMachine = setup({
@@ -125,37 +185,24 @@ export const symbolMachine = setup({
         enqueue({ type: 'sym.counted', params: { trendFired: false } });
         return;
       }
-      const out = onBar(context.strat, bar.close, context.env);
-      enqueue({ type: 'sym.counted', params: { trendFired: out.trendFired } });
-      for (const variant of out.calibrate)
-        enqueue({
-          type: 'sym.calibrate',
-          params: { venue: context.venue, symbol: context.symbol, variant, atBar: out.state.bars },
-        });
-      const last: LastSignal = {
-        at: event.receivedAt,
-        price: bar.close,
-        signal: out.signal,
-        hmm: out.hmm.signal,
-        trend: out.trend,
-        strategy: out.strategy,
-      };
-      enqueue.assign({ strat: out.state, last, cooldownScale: out.cooldownScale });
-      if (context.trading === 'HALTED') return;
-      if (event.receivedAt < context.cooldownUntil) return;
-      const { state: _s, ...output } = out;
-      enqueue({
-        type: 'sym.signal',
-        params: {
-          venue: context.venue,
-          symbol: context.symbol,
-          price,
-          at: event.receivedAt,
-          t0: event.t0 ?? event.receivedAt,
-          output,
-          trading: context.trading,
-        },
+      const r = closeBar(context, { bar, price, receivedAt: event.receivedAt, t0: event.t0 ?? event.receivedAt });
+      enqueue({ type: 'sym.counted', params: { trendFired: r.trendFired } });
+      for (const params of r.calibrate) enqueue({ type: 'sym.calibrate', params });
+      enqueue.assign(r.patch);
+      if (r.signal) enqueue({ type: 'sym.signal', params: r.signal });
+    }),
+    onBarClosed: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'bar.closed') return;
+      enqueue.assign({
+        ticks: context.ticks + event.ticks,
+        lastPrice: event.price,
+        lastTickAt: event.receivedAt,
       });
+      const r = closeBar(context, event);
+      enqueue({ type: 'sym.counted', params: { trendFired: r.trendFired } });
+      for (const params of r.calibrate) enqueue({ type: 'sym.calibrate', params });
+      enqueue.assign(r.patch);
+      if (r.signal) enqueue({ type: 'sym.signal', params: r.signal });
     }),
     setTrading: assign(({ context, event }) =>
       event.type === 'gov.trading' ? { trading: effectiveState(event.governance, context.venue, context.symbol) } : {},
@@ -211,6 +258,7 @@ export const symbolMachine = setup({
       on: {
         'sup.shutdown': 'done',
         'venue.tick': { actions: 'onTick' },
+        'bar.closed': { actions: 'onBarClosed' },
         'gov.trading': { actions: 'setTrading' },
         'strategy.env': { actions: 'setEnv' },
         'hmm.calibrated': { actions: 'calibrated' },

@@ -31,20 +31,35 @@ function venueShare(a: AllocationInput, venue: string, venues: readonly string[]
  * listed fractions leave. The remainder is computed from every listed fraction, active or not, so an operator
  * who reserves 50% for BTCUSDT never sees other symbols take it while BTCUSDT is not trading.
  */
+const NO_SYMBOLS: Readonly<Record<string, number>> = Object.freeze({});
+
+/**
+ * The symbols of `symbols` that `listed` does not name, memoised per (symbols list, allocations object): both are
+ * stable between config reloads, and recounting them made every signal O(symbols) (a burst of 1,000 signals over
+ * 1,000 symbols spent ~0.8 s here). Pure: the memo only caches what the inputs determine.
+ */
+const unlistedMemo = new WeakMap<readonly string[], WeakMap<object, ReadonlySet<string>>>();
+function unlistedOf(listed: Readonly<Record<string, number>>, symbols: readonly string[]): ReadonlySet<string> {
+  let bySymbols = unlistedMemo.get(symbols);
+  if (!bySymbols) {
+    bySymbols = new WeakMap();
+    unlistedMemo.set(symbols, bySymbols);
+  }
+  let set = bySymbols.get(listed);
+  if (!set) {
+    set = new Set(symbols.filter((s) => !Object.hasOwn(listed, s)));
+    bySymbols.set(listed, set);
+  }
+  return set;
+}
+
 function symbolShare(a: AllocationInput, symbol: string, symbols: readonly string[]): number {
-  const listed = a.symbols ?? {};
+  const listed = a.symbols ?? NO_SYMBOLS;
   if (Object.hasOwn(listed, symbol)) return clamp(nonNeg(listed[symbol]), 0, 1);
   let taken = 0;
   for (const k in listed) taken += nonNeg(listed[k]);
-  let unlisted = 0;
-  let includesSelf = false;
-  for (const s of symbols) {
-    if (Object.hasOwn(listed, s)) continue;
-    unlisted += 1;
-    if (s === symbol) includesSelf = true;
-  }
-  if (!includesSelf) unlisted += 1;
-  return Math.max(0, 1 - taken) / unlisted;
+  const unlisted = unlistedOf(listed, symbols);
+  return Math.max(0, 1 - taken) / (unlisted.size + (unlisted.has(symbol) ? 0 : 1));
 }
 
 /** An absolute ceiling from `max_usdt`, or +∞ when none is set (or it is not a usable number). */

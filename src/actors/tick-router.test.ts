@@ -1,0 +1,110 @@
+import { type AnyActorRef, createActor } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { type SymbolContext, symbolMachine } from '../machines/symbol.machine.js';
+import { createMetrics } from '../metrics/metrics.js';
+import type { StrategyEnv } from '../strategies/symbol-strategy.js';
+import { createTickRouter, MAX_PENDING_BARS, type RoutedTick } from './tick-router.js';
+
+const env: StrategyEnv = {
+  weights: { stable_model: 0.5, canary_model: 0.5 },
+  calibration: { confidence_gain: 1, quote_multiplier: 1, cooldown_scale: 1, states: 3 },
+  trend: { fastBars: 3, slowBars: 10, entryZ: 0.3 },
+  warmupBars: 100_000,
+  trendWeight: 1,
+};
+
+function symbolActor(symbol: string) {
+  const signals: unknown[] = [];
+  const ref = createActor(symbolMachine.provide({ actions: { 'sym.signal': (_, p) => void signals.push(p) } }), {
+    input: { venue: 'binance', symbol, barMs: 1_000, baseCooldownMs: 0, env, trading: 'ACTIVE' },
+  });
+  ref.subscribe({ error: () => {} });
+  ref.start();
+  return { ref, signals, ctx: () => ref.getSnapshot().context as SymbolContext };
+}
+
+const tick = (symbol: string, last: number, receivedAt: number): RoutedTick => ({
+  venue: 'binance',
+  symbol,
+  bid: null,
+  ask: null,
+  last,
+  receivedAt,
+  t0: receivedAt,
+});
+
+function router(actors: Record<string, AnyActorRef>) {
+  const queued: Array<() => void> = [];
+  const metrics = createMetrics({ defaultMetrics: false });
+  const r = createTickRouter({
+    lookup: (id) => actors[id],
+    metrics,
+    barMs: 1_000,
+    schedule: (fn) => void queued.push(fn),
+  });
+  const turn = () => {
+    for (const fn of queued.splice(0)) fn();
+  };
+  return { r, turn, metrics };
+}
+
+describe('tick router (the symbol actors’ data plane)', () => {
+  it('folds every tick into its bar and sends one bar.closed per closed bar, equal to per-tick delivery', () => {
+    const viaRouter = symbolActor('BTCUSDT');
+    const perTick = symbolActor('BTCUSDT');
+    const { r, turn, metrics } = router({ 'sym:binance:BTCUSDT': viaRouter.ref });
+    let px = 100;
+    for (let i = 0; i < 500; i++) {
+      px *= 1 + Math.sin(i / 7) * 0.002;
+      const t = tick('BTCUSDT', px, 10_000 + i * 250);
+      r.push(t);
+      perTick.ref.send({ type: 'venue.tick', ...t });
+      if (i % 3 === 0) turn();
+    }
+    turn();
+    const a = viaRouter.ctx();
+    const b = perTick.ctx();
+    expect(a.strat.bars).toBe(124);
+    expect(a.strat).toEqual(b.strat);
+    expect(a.ticks).toBe(b.ticks - 3);
+    expect(a.last).toEqual(b.last);
+    expect(viaRouter.signals).toEqual(perTick.signals);
+    expect(r.stats()).toMatchObject({ ticks: 500, delivered: 124, coalesced: 0 });
+    return metrics.registry.getSingleMetricAsString('strategy_ticks_total').then((text) => {
+      expect(text).toContain('strategy_ticks_total{venue="binance",symbol="BTCUSDT"} 500');
+    });
+  });
+
+  it('bounds each symbol’s backlog of closed bars and counts what it drops', () => {
+    const s = symbolActor('ETHUSDT');
+    const { r, turn } = router({ 'sym:binance:ETHUSDT': s.ref });
+    // 20 bars close before the loop gets a turn: only the newest MAX_PENDING_BARS are delivered.
+    for (let i = 0; i <= 20; i++) r.push(tick('ETHUSDT', 100 + i, i * 1_000));
+    turn();
+    expect(r.stats()).toMatchObject({ delivered: MAX_PENDING_BARS, coalesced: 20 - MAX_PENDING_BARS });
+    expect(s.ctx().strat.bars).toBe(MAX_PENDING_BARS);
+  });
+
+  it('drops the bars of a symbol without a live actor and keeps building its next bar', () => {
+    const s = symbolActor('SOLUSDT');
+    const actors: Record<string, AnyActorRef> = {};
+    const { r, turn } = router(actors);
+    r.push(tick('SOLUSDT', 10, 0));
+    r.push(tick('SOLUSDT', 11, 1_000));
+    turn();
+    expect(r.stats().delivered).toBe(0);
+    actors['sym:binance:SOLUSDT'] = s.ref;
+    r.push(tick('SOLUSDT', 12, 2_000));
+    turn();
+    expect(r.stats().delivered).toBe(1);
+    expect(s.ctx().last?.price).toBe(11);
+  });
+
+  it('ignores a tick without a usable price', () => {
+    const { r, turn } = router({});
+    r.push({ ...tick('BTCUSDT', 0, 0), last: null });
+    r.push(tick('BTCUSDT', -5, 1));
+    turn();
+    expect(r.stats()).toMatchObject({ ticks: 2, delivered: 0, pending: 0 });
+  });
+});
