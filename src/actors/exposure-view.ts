@@ -33,7 +33,7 @@ interface VenueView {
   cashUsd: number;
 }
 
-const valueOf = (h: Holding) => (h.price === null ? 0 : h.amount * h.price);
+const holdingValue = (h: Holding) => (h.price === null ? 0 : h.amount * h.price);
 
 export function createExposureView(): ExposureView {
   let venues = new Map<string, VenueView>();
@@ -59,9 +59,9 @@ export function createExposureView(): ExposureView {
       h = { amount: 0, price: CASH_ASSETS.has(asset) ? 1 : (prices[asset] ?? fallbackPrice) };
       v.holdings.set(asset, h);
     } else if (h.price === null && fallbackPrice !== null && !CASH_ASSETS.has(asset)) h.price = fallbackPrice;
-    const before = valueOf(h);
+    const before = holdingValue(h);
     h.amount += delta;
-    const change = valueOf(h) - before;
+    const change = holdingValue(h) - before;
     if (CASH_ASSETS.has(asset)) v.cashUsd += change;
     else v.marketUsd += change;
     byAsset.set(asset, (byAsset.get(asset) ?? 0) + change);
@@ -97,7 +97,7 @@ export function createExposureView(): ExposureView {
       const v = venues.get(venueName);
       const h = v?.holdings.get(base);
       return {
-        symbolUsdt: Math.abs(h ? valueOf(h) : 0),
+        symbolUsdt: Math.abs(h ? holdingValue(h) : 0),
         venueUsdt: Math.abs(v?.marketUsd ?? 0),
         assetUsdt: Math.abs(byAsset.get(base) ?? 0),
       };

@@ -1,5 +1,5 @@
-import { type AnyActorRef, createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { type AnyActorRef, createActor } from 'xstate';
 import { type SymbolContext, symbolMachine } from '../machines/symbol.machine.js';
 import { createMetrics } from '../metrics/metrics.js';
 import type { StrategyEnv } from '../strategies/symbol-strategy.js';
