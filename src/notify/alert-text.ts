@@ -7,16 +7,17 @@ import type { AlertInput } from './notifier.js';
 
 export const HEALTH_ICON: Record<Health, string> = { OK: '🟢', DEGRADED: '🟡', HALTED: '🔴' };
 
-/**
- * Supervisors whose health is only the roll-up of a child's: the child's own alert already says it, so these
- * would repeat it once per level. The root stays: it is the system's health.
- */
+/** Supervisors whose health is only the roll-up of a child's: the child's own alert already says it. */
 const ROLLUP_KINDS = new Set(['core', 'venue', 'symbols', 'guards', 'risk']);
 
-/** A health transition worth a message, or undefined (roll-ups, and the notifier's own health: it would loop). */
+/**
+ * A health transition worth a message, or undefined: roll-ups repeat a child's alert, and the notifier's own
+ * health would loop. The root (the system) speaks only when it halts and when it is all clear again.
+ */
 export function healthAlert(actor: string, health: Health, reason: string): AlertInput | undefined {
   const { kind } = parseActorId(actor);
   if (ROLLUP_KINDS.has(kind) || kind === 'notifier') return undefined;
+  if (actor === 'root' && health === 'DEGRADED') return undefined;
   const why = reason ? `: ${reason}` : '';
   const severity = health === 'HALTED' ? 'critical' : health === 'DEGRADED' ? 'warning' : 'info';
   const who = actor === 'root' ? 'system' : actor;
