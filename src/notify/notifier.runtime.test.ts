@@ -12,8 +12,8 @@ import { createMetrics } from '../metrics/metrics.js';
 import { openStore } from '../store/index.js';
 import { createRuntime } from '../supervisor/runtime.js';
 import { createAlertSources } from './alert-sources.js';
-import { createNotifier } from './notifier.js';
 import { makeNotifierPump } from './notifier.actors.js';
+import { createNotifier } from './notifier.js';
 import { createTelegramClient } from './telegram-client.js';
 
 /** A stand-in guard: an entity machine with the shared health region, driven by operator `health.*` events. */
