@@ -167,6 +167,17 @@ describe('notifier', () => {
     expect(t.store.alerts.list()).toHaveLength(1);
   });
 
+  it('queues the digest every interval from the injected source', async () => {
+    let n = 0;
+    const t = await setup({ digest: { intervalMs: 60_000, source: () => `📊 digest ${++n}` } });
+    t.clock.increment(59_999);
+    expect(n).toBe(0);
+    t.clock.increment(1);
+    await expect.poll(() => t.fake.delivered()).toEqual(['📊 digest 1']);
+    t.clock.increment(60_000);
+    await expect.poll(() => t.fake.delivered()).toEqual(['📊 digest 1', '📊 digest 2']);
+  });
+
   it('refuses an alert without a key or text', async () => {
     const t = await setup();
     await expect(t.notifier.alert({ key: '', text: 'x' })).rejects.toThrow(/key/);

@@ -46,7 +46,7 @@ export interface NotifierOptions {
   backoff?: { minMs: number; maxMs: number; factor: number };
   /** Queue bound; past it the oldest non-critical record is dropped. */
   maxQueue?: number;
-  /** The digest: every `intervalMs` the source's text (if any) is queued as an `info` alert with key `digest`. */
+  /** The digest: every `intervalMs` the source's text (if any) is queued as an `info` alert. */
   digest?: { intervalMs: number; source: () => string | undefined | Promise<string | undefined> };
 }
 
@@ -253,7 +253,8 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       throw new TypeError(`alert key must be a string of 1-${MAX_KEY_CHARS} characters`);
     if (typeof a.text !== 'string' || a.text.trim() === '') throw new TypeError('alert text must not be empty');
     const severity = a.severity ?? 'warning';
-    if (!(severity in SEVERITY_RANK)) throw new TypeError(`alert severity must be critical, warning or info`);
+    if (!Object.hasOwn(SEVERITY_RANK, severity))
+      throw new TypeError(`alert severity must be critical, warning or info`);
     const t = clock.now();
     const seq = byKey.get(a.key);
     const existing = seq === undefined ? undefined : queue.get(seq);
@@ -300,7 +301,8 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       void (async () => {
         try {
           const text = await d.source();
-          if (text) await alert({ key: 'digest', text, severity: 'info' });
+          // Its own key each time: a digest is never a duplicate of the previous one.
+          if (text) await alert({ key: `digest:${clock.now()}`, text, severity: 'info' });
         } catch (e) {
           log.warn({ err: errorMessage(e) }, 'could not build the digest');
         }
