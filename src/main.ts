@@ -8,9 +8,18 @@ import { ensureOpsToken } from './cli/ops-token.js';
 import { type Config, ConfigError, loadConfig, parseDotEnv, unknownFlagNames } from './config/load-config.js';
 import { opsFileSpecs } from './config/ops-files.js';
 import { errorMessage } from './domain/errors.js';
+import { actorId } from './domain/ids.js';
 import { buildServer } from './http/build-server.js';
 import { createLogger, type RootLogger } from './logging/logger.js';
+import { notifierMachine } from './machines/notifier.machine.js';
 import { createMetrics } from './metrics/metrics.js';
+import {
+  createAlertSources,
+  createNotifier,
+  createTelegramClient,
+  makeNotifierPump,
+  type Notify,
+} from './notify/index.js';
 import { openStore, type Store } from './store/index.js';
 import { createRuntime, type Runtime } from './supervisor/runtime.js';
 import { type BosunGateway, createGateway } from './venues/index.js';
@@ -131,6 +140,32 @@ async function main(): Promise<void> {
     log.warn({ path: token.path }, 'paper mode: generated an ops token (mode 0600); the CLI reads it from there');
   else if (token.source === 'file') log.info({ path: token.path }, 'ops token loaded from state');
 
+  // Telegram alerts (DESIGN §9): `notify` is the one alert API (durable in LMDB before it resolves); the
+  // `notifier` actor under core delivers the queue. Disabled, it accepts and drops, so callers need no branch.
+  const notifier =
+    config.TELEGRAM_ENABLED && config.TELEGRAM_BOT_TOKEN && config.TELEGRAM_CHAT_ID
+      ? createNotifier({
+          store: store.alerts,
+          client: createTelegramClient({
+            apiRoot: config.TELEGRAM_API_ROOT ?? 'https://api.telegram.org',
+            token: config.TELEGRAM_BOT_TOKEN,
+            chatId: config.TELEGRAM_CHAT_ID,
+          }),
+          log: root.log.child({ actor: actorId.notifier() }),
+          metrics,
+          digest: { intervalMs: config.DIGEST_INTERVAL_MIN * 60_000, source: () => alerts.digest() },
+        })
+      : undefined;
+  const notify: Notify = notifier ? notifier.alert : async () => undefined;
+  const alerts = createAlertSources({
+    notify,
+    log,
+    equityUsd: () => Object.values(book.balances()).reduce((sum, b) => sum + b.equity_usd, 0),
+    tradesSince: (since) =>
+      trading.port.listOrders({ limit: 1_000 }).filter((o) => o.updatedAt > since && o.filled > 0).length,
+    digestPeriodMin: config.DIGEST_INTERVAL_MIN,
+  });
+
   const trading: Trading = createTrading({
     config,
     store,
@@ -155,7 +190,19 @@ async function main(): Promise<void> {
     kv: store.kv,
     journal: store.journal,
     onFatal: fatal,
-    onGovernance: (g) => trading.onGovernance(g),
+    onGovernance: (g) => {
+      trading.onGovernance(g);
+      alerts.onGovernance(g);
+    },
+    onHealthTransition: (id, h, reason) => alerts.onHealthTransition(id, h, reason),
+    ...(notifier
+      ? {
+          core: {
+            children: [{ id: actorId.notifier(), src: 'notifier', critical: false, shutdownMs: 0 }],
+            logics: { notifier: notifierMachine.provide({ actors: { pump: makeNotifierPump(notifier) } }) },
+          },
+        }
+      : {}),
     afterTighten: () => trading.engine.quiesce(),
     opsFiles: { specs: opsFileSpecs(config), pollMs: config.CONFIG_POLL_SEC * 1000, ops },
     statusExtras: () => ({ balances: book.balances(), snapshot_loaded: snapshotLoaded }),

@@ -207,6 +207,28 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       buckets: [-50, -10, -5, 0, 5, 10, 25, 50, 100],
       registers: r,
     }),
+    // telegram notifier (DESIGN §9)
+    notifierSent: new Counter({
+      name: 'notifier_alerts_sent_total',
+      help: 'Telegram messages accepted by the Bot API',
+      registers: r,
+    }),
+    notifierSuppressed: new Counter({
+      name: 'notifier_alerts_suppressed_total',
+      help: 'Alerts collapsed into another message by deduplication',
+      registers: r,
+    }),
+    notifierQueueDepth: new Gauge({
+      name: 'notifier_queue_depth',
+      help: 'Telegram messages queued in LMDB, not yet accepted',
+      registers: r,
+    }),
+    notifierFailures: new Counter({
+      name: 'notifier_send_failures_total',
+      help: 'Failed Telegram sends (rate_limited, http, network) and alerts dropped from a full queue (dropped)',
+      labelNames: ['kind'],
+      registers: r,
+    }),
   };
   return m;
 }

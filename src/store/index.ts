@@ -1,4 +1,5 @@
 /** The LMDB persistence layer: the only module allowed to import lmdb (STYLE.md boundaries). */
+export type { AlertRecord, AlertSeverity, AlertsStore } from './alerts.store.js';
 export {
   AUDIT_HEAD_KEY,
   type AuditHead,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { AppError, errorMessage } from '../domain/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { type AlertRecord, type AlertsStore, createAlertsStore } from './alerts.store.js';
 import { type AuditStore, createAuditStore } from './audit.store.js';
 import type { Json } from './canonical-json.js';
 import { createCommitGuard, type Durability, type GuardState } from './commit-guard.js';
@@ -14,7 +15,7 @@ import { createOrdersStore, type OrdersStore } from './orders.store.js';
 import { createSnapshotsStore, type SnapshotsStore } from './snapshots.store.js';
 
 /** The named databases of the environment (DESIGN §6). */
-export const DB_NAMES = ['journal', 'orders', 'portfolio', 'actors', 'idempotency', 'audit', 'kv'] as const;
+export const DB_NAMES = ['journal', 'orders', 'portfolio', 'actors', 'idempotency', 'audit', 'kv', 'alerts'] as const;
 
 export interface StoreOptions {
   /** The LMDB environment directory (`state/db`); created if missing. */
@@ -41,6 +42,8 @@ export interface Store {
   kv: KvStore;
   idempotency: IdempotencyStore;
   audit: AuditStore;
+  /** The notifier's durable Telegram queue. */
+  alerts: AlertsStore;
   /** `open`, `failed` (a commit failed: writes refused) or `closed`. */
   readonly state: GuardState;
   /** Rebuilds every JSONL mirror from LMDB (`bosun export`); returns line counts. */
@@ -114,6 +117,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       now,
       opts.idempotencyTtlMs ?? IDEMPOTENCY_TTL_MS,
     ),
+    alerts: createAlertsStore(root.openDB<AlertRecord, number>({ name: 'alerts' }), guard),
     get state() {
       return guard.state;
     },

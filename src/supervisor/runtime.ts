@@ -82,6 +82,10 @@ export interface RuntimeDeps {
    * handed to a venue, so once a kill is acknowledged no new order can still reach a venue.
    */
   afterTighten?: () => Promise<void>;
+  /** Every health edge of an actor (not the first OK report at spawn): the notifier alerts on these. */
+  onHealthTransition?: (actor: string, health: Health, reason: string) => void;
+  /** More children of `core` (the notifier), started after governance and heartbeat. */
+  core?: { children: ChildSpec[]; logics: Record<string, AnyActorLogic> };
 }
 
 export interface Runtime extends RuntimePort {
@@ -132,6 +136,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
           deps.journal?.append({ type: 'health', actor: id, health: h, reason }).catch((e: unknown) => {
             healthLog.warn({ err: errorMessage(e) }, 'could not journal a health transition');
           });
+          deps.onHealthTransition?.(id, h, reason);
         }
       }
       if (id === actorId.root()) {
@@ -195,7 +200,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     strategy: 'one_for_all',
     intensity: options.restartIntensity,
     periodMs: options.restartPeriodMs,
-    logics: { governance, heartbeat, ...(config ? { config } : {}) },
+    logics: { governance, heartbeat, ...(config ? { config } : {}), ...deps.core?.logics },
     children: [
       ...(config ? [{ id: actorId.config(), src: 'config', critical: false, shutdownMs: 1_000 }] : []),
       { id: actorId.governance(), src: 'governance', input: govInput, flavour: 'guard', shutdownMs: 0 },
@@ -206,6 +211,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         critical: false,
         shutdownMs: 0,
       },
+      ...(deps.core?.children ?? []),
     ],
   });
   const subtrees = deps.subtrees?.(hooks) ?? [];
