@@ -139,42 +139,41 @@ export function eventsRoutes(app: ZodApp, ctx: RouteContext): void {
 
   app.register(async (plain) => {
     const scope = plain.withTypeProvider<ZodTypeProvider>();
-    // This scope's only parser: the raw bytes, whatever the label, so the HMAC sees exactly what was sent.
+    // This scope's only parser: the raw bytes, whatever the label, so the HMAC sees exactly what was sent. It
+    // never fails (but for the size limit): an error from a parser makes Fastify close the connection, which would
+    // turn every refused event into a reconnect. The checks run next, in `preValidation`.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBody }, (request, raw, done) => {
-      const body = raw as Buffer;
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBody }, (_request, raw, done) => {
+      done(null, raw);
+    });
+
+    // Signature (constant time), media type, then JSON.parse; zod validation follows on the parsed body.
+    const verify = async (request: FastifyRequest) => {
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       if (secret.length > 0) {
         const tsHeader = request.headers[TIMESTAMP_HEADER];
         const ts = typeof tsHeader === 'string' ? tsHeader : undefined;
-        if (!signatureMatches(secret, body, request.headers[SIGNATURE_HEADER], ts)) {
-          done(refuse(request, 'bad_signature', 'UNAUTHORIZED', 'X-Events-Signature does not match the body'));
-          return;
-        }
+        if (!signatureMatches(secret, body, request.headers[SIGNATURE_HEADER], ts))
+          throw refuse(request, 'bad_signature', 'UNAUTHORIZED', 'X-Events-Signature does not match the body');
       } else if (!warnedUnsigned) {
         warnedUnsigned = true;
         log.warn('EXTERNAL_EVENTS_SECRET is not set: accepting unsigned external events');
       }
       const type = request.headers['content-type'];
       const media = type?.split(';')[0]?.trim().toLowerCase();
-      if (media !== undefined && !(JSON_MEDIA_TYPES as readonly string[]).includes(media)) {
-        done(
-          refuse(
-            request,
-            'bad_media_type',
-            'UNSUPPORTED_MEDIA_TYPE',
-            `unsupported Content-Type '${type?.slice(0, 120)}': send JSON (application/json)`,
-          ),
+      if (media !== undefined && !(JSON_MEDIA_TYPES as readonly string[]).includes(media))
+        throw refuse(
+          request,
+          'bad_media_type',
+          'UNSUPPORTED_MEDIA_TYPE',
+          `unsupported Content-Type '${type?.slice(0, 120)}': send JSON (application/json)`,
         );
-        return;
-      }
+      request.body = undefined;
+      const parsed = parseJsonBody(body.toString('utf8'));
       verified.add(request);
       anonymousKeys.set(request, anonymousEventKey(body, request.headers[SIGNATURE_HEADER]));
-      try {
-        done(null, parseJsonBody(body.toString('utf8')));
-      } catch (e) {
-        done(e as Error);
-      }
-    });
+      request.body = parsed;
+    };
 
     scope.addHook('onError', async (request, reply, err) => {
       const e = toHttpError(err);
@@ -187,9 +186,14 @@ export function eventsRoutes(app: ZodApp, ctx: RouteContext): void {
 
     scope.post(
       '/events/external',
-      { schema: { body: ExternalEventBody }, bodyLimit: maxBody, onRequest: [checkHeaders] },
+      {
+        schema: { body: ExternalEventBody },
+        bodyLimit: maxBody,
+        onRequest: [checkHeaders],
+        preValidation: [verify],
+      },
       async (request, reply) => {
-        // Fail closed: a body that never went through the verifying parser is never published.
+        // Fail closed: a body that never went through `verify` is never published.
         if (!port || !verified.has(request))
           throw refuse(request, 'bad_signature', 'UNAUTHORIZED', 'the request body was not verified');
         const b = request.body;
