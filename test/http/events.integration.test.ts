@@ -55,6 +55,10 @@ describe('POST /events/external with EXTERNAL_EVENTS_SECRET set', () => {
       (v) => v.metricName === 'external_feed_fetch_latency_ms_count',
     );
     expect(latency?.value).toBe(1);
+    const latencySum = (await s.metrics.externalFeedFetchLatencyMs.get()).values.find(
+      (v) => v.metricName === 'external_feed_fetch_latency_ms_sum',
+    );
+    expect(latencySum?.value).toBeGreaterThan(0);
   });
 
   const good = '{"source":"refusals","payload":{"symbol":"BTCUSDT"},"id":"r-1"}';

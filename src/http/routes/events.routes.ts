@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -115,7 +116,10 @@ export function eventsRoutes(app: ZodApp, ctx: RouteContext): void {
     lastLogged.set(reason, { at: t, suppressed: 0 });
   };
 
+  // reply.elapsedTime is 0 on a route without a logger or onResponse hook: the route keeps its own clock.
+  const receivedAt = new WeakMap<FastifyRequest, number>();
   const checkHeaders = async (request: FastifyRequest) => {
+    receivedAt.set(request, performance.now());
     if (!port) throw refuse(request, 'not_configured', 'NOT_READY', 'the external event feed is not running');
     if (secret.length === 0) return;
     const signature = request.headers[SIGNATURE_HEADER];
@@ -220,7 +224,10 @@ export function eventsRoutes(app: ZodApp, ctx: RouteContext): void {
         const source = label(b.source);
         metrics.externalFeedEvents.inc({ source });
         metrics.externalFeedLastEvent.set({ source }, Math.floor(t / 1000));
-        metrics.externalFeedFetchLatencyMs.observe({ source }, reply.elapsedTime);
+        metrics.externalFeedFetchLatencyMs.observe(
+          { source },
+          performance.now() - (receivedAt.get(request) ?? performance.now()),
+        );
         reply.code(202);
         return { accepted: true, id };
       },
