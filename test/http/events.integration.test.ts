@@ -192,5 +192,15 @@ describe('POST /events/external without a secret', () => {
     }
     expect(got).toHaveLength(2);
     expect(lines.filter((l) => l.includes('accepting unsigned external events'))).toHaveLength(1);
+    // Without a secret the replay key is the body itself, whatever signature header comes with it.
+    const again = await s.engine.inject({
+      method: 'POST',
+      url: '/events/external',
+      headers: { 'content-type': 'application/json', 'x-events-signature': `sha256=${'0'.repeat(64)}` },
+      payload: JSON.stringify({ source: 'open', payload: { symbol: 'BTCUSDT' } }),
+    });
+    expect(again.statusCode).toBe(401);
+    expect(again.json().error.message).toContain('replay');
+    expect(got).toHaveLength(2);
   });
 });

@@ -175,7 +175,11 @@ export function eventsRoutes(app: ZodApp, ctx: RouteContext): void {
       request.body = undefined;
       const parsed = parseJsonBody(body.toString('utf8'));
       verified.add(request);
-      anonymousKeys.set(request, anonymousEventKey(body, request.headers[SIGNATURE_HEADER]));
+      // Unsigned mode keys on the body: a header nobody checked must not make a resend look new.
+      anonymousKeys.set(
+        request,
+        anonymousEventKey(body, secret.length > 0 ? request.headers[SIGNATURE_HEADER] : undefined),
+      );
       request.body = parsed;
     };
 
