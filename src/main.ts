@@ -10,6 +10,7 @@ import { opsFileSpecs } from './config/ops-files.js';
 import { errorMessage } from './domain/errors.js';
 import { actorId } from './domain/ids.js';
 import { buildServer } from './http/build-server.js';
+import type { PublishedExternalEvent } from './http/ports.js';
 import { createLogger, type RootLogger } from './logging/logger.js';
 import { notifierMachine } from './machines/notifier.machine.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -242,6 +243,11 @@ async function main(): Promise<void> {
     idempotency: store.idempotency,
     audit: store.audit,
     trading: trading.port,
+    events: {
+      secret: config.EXTERNAL_EVENTS_SECRET,
+      maxBodyBytes: config.EXTERNAL_EVENTS_MAX_BODY_BYTES,
+      publish: (e: PublishedExternalEvent) => trading.externalFeed.publish(e),
+    },
   };
   for (const [name, port] of [
     ['ops', config.OPS_PORT],

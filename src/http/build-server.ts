@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import { AppError } from '../domain/errors.js';
 import { createAuditTrail } from './audit-trail.js';
 import { createAuthHook } from './auth.js';
@@ -11,6 +17,8 @@ import type { HttpDeps, ListenerName } from './ports.js';
 import type { CommandHooks, RouteContext, RouteModule } from './route-context.js';
 import { actorsRoutes } from './routes/actors.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
+import { docsRoutes } from './routes/docs.routes.js';
+import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { killRoutes } from './routes/kill.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
@@ -26,9 +34,15 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  * governance (`/kill`, `/audit`) is on ops; the actor tree and its commands are on engine.
  */
 export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
-  ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes, weightsRoutes],
-  engine: [healthRoutes, statusRoutes, metricsRoutes, actorsRoutes, tradingRoutes],
+  ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes, weightsRoutes, docsRoutes],
+  engine: [healthRoutes, statusRoutes, metricsRoutes, actorsRoutes, tradingRoutes, eventsRoutes, docsRoutes],
 };
+
+/** Method and URL of every route a listener registered (HEAD twins left out), in registration order. */
+const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
+export function registeredRoutes(app: FastifyInstance): readonly { method: string; url: string }[] {
+  return ROUTES.get(app) ?? [];
+}
 
 /**
  * Builds one listener (`ops` on 8002, `engine` on 8003), ready to `listen` or `inject`. Root-level pieces
@@ -72,6 +86,23 @@ export async function buildServer(deps: HttpDeps, listener: ListenerName): Promi
       );
     });
   }
+
+  const routes: { method: string; url: string }[] = [];
+  ROUTES.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+  });
+  // OpenAPI at /docs (routes/docs.routes.ts): registered on the root before the zod scope so it sees its routes.
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: `Bosun ${listener} API`, version: '1' },
+      components: {
+        securitySchemes: { opsToken: { type: 'apiKey', in: 'header', name: 'X-Ops-Token' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
 
   const idempotency = createIdempotencyHooks({ idempotency: deps.idempotency, log, listener });
   const command: CommandHooks = {

@@ -74,4 +74,31 @@ export interface HttpDeps {
   bodyLimit?: number;
   /** The trading pipeline (orders, state, reconcile, weights, breakers); its routes answer 503 without it. */
   trading?: TradingPort | undefined;
+  /** `events.external_feed` for `POST /events/external`; that route answers 503 without it. */
+  events?: ExternalEventsPort | undefined;
+}
+
+/** One accepted external event as it is published onto `events.external_feed`. */
+export interface PublishedExternalEvent {
+  id: string;
+  source: string;
+  /** Epoch ms at which Bosun accepted it. */
+  receivedAt: number;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * `POST /events/external` (engine): where accepted events go and how they are checked. The route answers 503
+ * without it.
+ */
+export interface ExternalEventsPort {
+  /** `EXTERNAL_EVENTS_SECRET`; empty or unset accepts unsigned events (a warning is logged once). */
+  secret?: string | undefined;
+  /** `EXTERNAL_EVENTS_MAX_BODY_BYTES`; default 64 KiB. */
+  maxBodyBytes?: number | undefined;
+  /** Accepted clock skew of `X-Events-Timestamp` and of the body's `ts`, seconds; default 300. */
+  toleranceSec?: number | undefined;
+  /** Epoch ms; tests move it. Default `Date.now`. */
+  now?: (() => number) | undefined;
+  publish(e: PublishedExternalEvent): void;
 }

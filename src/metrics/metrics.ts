@@ -229,6 +229,26 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['kind'],
       registers: r,
     }),
+    // ── POST /events/external (Grafana: External Feed Event Rate, Fetch Latency p90, Last Event Age, Error Rate) ──
+    externalFeedEvents: new Counter({
+      name: 'external_feed_events_total',
+      help: 'External events accepted and published onto events.external_feed',
+      labelNames: ['source'],
+      registers: r,
+    }),
+    externalFeedErrors: new Counter({
+      name: 'external_feed_errors_total',
+      help: 'External events refused (source "unknown" before the body is verified and parsed)',
+      labelNames: ['source', 'reason'],
+      registers: r,
+    }),
+    externalFeedFetchLatencyMs: new Histogram({
+      name: 'external_feed_fetch_latency_ms',
+      help: 'Request received to event published, ms (signature check, parse, validation, publish)',
+      labelNames: ['source'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250],
+      registers: r,
+    }),
   };
   return m;
 }

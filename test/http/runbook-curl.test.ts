@@ -19,9 +19,10 @@ const STATUS = 'curl http://localhost:8002/status | jq';
 const VALIDATE = `curl http://localhost:8002/status | jq '.snapshot_loaded, .balances'`;
 const READYZ = 'curl http://localhost:8003/readyz';
 const RECONCILE = 'curl -X POST http://localhost:8003/reconcile/manual';
+const INJECT = `BODY='{"source":"test_harness","payload":{"symbol":"FOOUSDT"}}'; curl -X POST http://localhost:8003/events/external -H "Content-Type: application/json" -H "X-Events-Signature: sha256=$(printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$EXTERNAL_EVENTS_SECRET" -binary | xxd -p -c 256)" -d "$BODY"`;
 
-const tools = ['/usr/bin/curl', '/usr/bin/jq'].every((p) => existsSync(p));
-if (!tools && process.env.CI === 'true') throw new Error('curl and jq are required in CI');
+const tools = ['/usr/bin/curl', '/usr/bin/jq', '/usr/bin/openssl', '/usr/bin/xxd'].every((p) => existsSync(p));
+if (!tools && process.env.CI === 'true') throw new Error('curl, jq, openssl and xxd are required in CI');
 
 const port = (app: FastifyInstance) => {
   const a = app.server.address();
@@ -31,7 +32,7 @@ const port = (app: FastifyInstance) => {
 describe.skipIf(!tools)("the runbook's curl commands, verbatim", () => {
   let s: RealStack;
   let shimDir: string;
-  const sh = async (command: string, opts: { clock?: string } = {}) => {
+  const sh = async (command: string, opts: { clock?: string; eventsSecret?: string } = {}) => {
     const cmd = command
       .replaceAll('localhost:8002', `localhost:${port(s.ops)}`)
       .replaceAll('localhost:8003', `localhost:${port(s.engine)}`);
@@ -40,7 +41,12 @@ describe.skipIf(!tools)("the runbook's curl commands, verbatim", () => {
     const PATH = opts.clock ? `${shimDir}:${process.env.PATH}` : process.env.PATH;
     // Verbatim: curl's progress meter goes to stderr, the answer to stdout.
     const { stdout } = await run('bash', ['-c', cmd], {
-      env: { PATH, OPS_API_TOKEN: s.token, FAKE_EPOCH: opts.clock ?? '' },
+      env: {
+        PATH,
+        OPS_API_TOKEN: s.token,
+        EXTERNAL_EVENTS_SECRET: opts.eventsSecret ?? s.eventsSecret,
+        FAKE_EPOCH: opts.clock ?? '',
+      },
     });
     return stdout;
   };
@@ -92,5 +98,23 @@ describe.skipIf(!tools)("the runbook's curl commands, verbatim", () => {
       code: 'VALIDATION_FAILED',
       message: 'body: a JSON body {"enabled": false|true} is required',
     });
+  });
+
+  it('publishes the signed external event of the openssl line onto events.external_feed', async () => {
+    const got: Array<{ source: string; payload: unknown }> = [];
+    const off = s.feed.subscribe((e) => got.push(e));
+    try {
+      const out = JSON.parse(await sh(INJECT));
+      expect(out).toMatchObject({ accepted: true, id: expect.any(String) });
+      expect(got).toEqual([expect.objectContaining({ source: 'test_harness', payload: { symbol: 'FOOUSDT' } })]);
+      // The same line is a replay now; with another secret it is a bad signature: both 401, nothing published.
+      expect(JSON.parse(await sh(INJECT)).error.code).toBe('UNAUTHORIZED');
+      expect(JSON.parse(await sh(INJECT, { eventsSecret: 'not-the-secret' })).error.message).toContain(
+        'does not match',
+      );
+      expect(got).toHaveLength(1);
+    } finally {
+      off();
+    }
   });
 });

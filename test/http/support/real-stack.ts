@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { createExternalFeed, type ExternalFeed } from '../../../src/actors/breakout.actors.js';
 import { buildServer } from '../../../src/http/build-server.js';
 import type { AuditPort, IdempotencyPort } from '../../../src/http/ports.js';
 import { createLogger, type Logger } from '../../../src/logging/logger.js';
@@ -21,6 +22,10 @@ export interface RealStack {
   ops: FastifyInstance;
   engine: FastifyInstance;
   token: string;
+  /** `events.external_feed` behind `POST /events/external` (subscribe to see what was published). */
+  feed: ExternalFeed;
+  /** `EXTERNAL_EVENTS_SECRET` of this stack ('' = unsigned events accepted). */
+  eventsSecret: string;
   fatal: string[];
   close(): Promise<void>;
 }
@@ -32,7 +37,15 @@ const _ports = (s: Store): { idempotency: IdempotencyPort; audit: AuditPort } =>
 });
 
 export async function startRealStack(
-  opts: { ready?: boolean; tradingEnabled?: boolean; log?: Logger; token?: string } = {},
+  opts: {
+    ready?: boolean;
+    tradingEnabled?: boolean;
+    log?: Logger;
+    token?: string;
+    eventsSecret?: string;
+    eventsMaxBodyBytes?: number;
+    now?: () => number;
+  } = {},
 ): Promise<RealStack> {
   const dir = mkdtempSync(join(tmpdir(), 'bosun-http-'));
   const metrics = createMetrics({ defaultMetrics: false });
@@ -56,7 +69,15 @@ export async function startRealStack(
   await runtime.start();
   if (opts.ready !== false) runtime.markReady();
   const token = opts.token ?? 'integration-token-6f1c2a';
-  const deps = { runtime, metrics, log, opsToken: token, ..._ports(store) };
+  const feed = createExternalFeed();
+  const eventsSecret = opts.eventsSecret ?? 'integration-events-secret-9d3e';
+  const events = {
+    secret: eventsSecret,
+    maxBodyBytes: opts.eventsMaxBodyBytes,
+    now: opts.now,
+    publish: feed.publish,
+  };
+  const deps = { runtime, metrics, log, opsToken: token, ..._ports(store), events };
   const ops = await buildServer(deps, 'ops');
   const engine = await buildServer(deps, 'engine');
   return {
@@ -67,6 +88,8 @@ export async function startRealStack(
     ops,
     engine,
     token,
+    feed,
+    eventsSecret,
     fatal,
     async close() {
       await Promise.all([ops.close(), engine.close()]);
