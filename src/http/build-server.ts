@@ -11,6 +11,7 @@ import type { HttpDeps, ListenerName } from './ports.js';
 import type { CommandHooks, RouteContext, RouteModule } from './route-context.js';
 import { actorsRoutes } from './routes/actors.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
+import { backupRoutes } from './routes/backup.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { killRoutes } from './routes/kill.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
@@ -26,7 +27,7 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  * governance (`/kill`, `/audit`) is on ops; the actor tree and its commands are on engine.
  */
 export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
-  ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes, weightsRoutes],
+  ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes, weightsRoutes, backupRoutes],
   engine: [healthRoutes, statusRoutes, metricsRoutes, actorsRoutes, tradingRoutes],
 };
 

@@ -74,4 +74,11 @@ export interface HttpDeps {
   bodyLimit?: number;
   /** The trading pipeline (orders, state, reconcile, weights, breakers); its routes answer 503 without it. */
   trading?: TradingPort | undefined;
+  /** `POST /backup` (the `bosun backup` CLI); the route answers 503 without it. */
+  backup?: BackupPort | undefined;
+}
+
+/** A consistent copy of the LMDB environment taken while Bosun runs, written under `state/backups/`. */
+export interface BackupPort {
+  snapshotDb(): Promise<{ path: string; bytes: number; at: number }>;
 }
