@@ -1,11 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { HmmCalibrationFileSchema, StrategyWeightsFileSchema } from '../config/files.schema.js';
 import { errorMessage } from '../domain/errors.js';
-import { runBacktest } from './backtest.js';
-import { backup, restore } from './backup.commands.js';
 import { type CliContext, CliFailure, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './cli-context.js';
-import { validateDashboards } from './dashboards.commands.js';
 import { audit, kill, order, reconcile, status, weights } from './ops.commands.js';
 import { readOpsToken } from './ops-token.js';
 import { smoke } from './smoke.commands.js';
@@ -55,7 +51,10 @@ function num(args: string[], name: string, d: number): number {
   return n;
 }
 
-function backtest(args: string[]): void {
+async function backtest(args: string[]): Promise<void> {
+  // Loaded on demand, like backup: the operator commands start faster without the strategy code.
+  const { HmmCalibrationFileSchema, StrategyWeightsFileSchema } = await import('../config/files.schema.js');
+  const { runBacktest } = await import('./backtest.js');
   const calPath = arg(args, 'calibration') ?? 'ops/hmm_calibration.json';
   const wPath = arg(args, 'weights') ?? 'ops/strategy_weights.json';
   const calibration = HmmCalibrationFileSchema.parse(JSON.parse(readFileSync(calPath, 'utf8')));
@@ -115,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
     return cmd === undefined ? EXIT_USAGE : EXIT_OK;
   }
   if (cmd === 'backtest') {
-    backtest(opts.json ? [...args, '--json'] : args);
+    await backtest(opts.json ? [...args, '--json'] : args);
     return EXIT_OK;
   }
   const env = process.env;
@@ -151,12 +150,13 @@ async function main(argv: string[]): Promise<number> {
       return audit(ctx, args);
     case 'smoke':
       return smoke(ctx, args);
+    // Loaded on demand: LMDB and prom-client would slow every other command's start.
     case 'backup':
-      return backup(ctx, args);
+      return (await import('./backup.commands.js')).backup(ctx, args);
     case 'restore':
-      return restore(ctx, args);
+      return (await import('./backup.commands.js')).restore(ctx, args);
     case 'validate-dashboards':
-      return validateDashboards(ctx, args);
+      return (await import('./dashboards.commands.js')).validateDashboards(ctx, args);
     default:
       throw new UsageError(`unknown command '${cmd}' (bosun --help lists them)`);
   }
