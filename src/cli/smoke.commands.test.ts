@@ -92,6 +92,7 @@ describe('dashboard validation', () => {
       'cash_usd',
       'market_value_usd',
     ]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's literal ${…} variable syntax
     expect(concreteExpr('rate(x[$__rate_interval]) + rate(y[${__interval}])')).toBe('rate(x[1m]) + rate(y[1m])');
   });
 
