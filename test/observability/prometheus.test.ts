@@ -100,6 +100,8 @@ describe.skipIf(!tools)('a real Prometheus scraping Bosun', () => {
         `--config.file=${join(dir, 'prometheus.yml')}`,
         `--storage.tsdb.path=${join(dir, 'data')}`,
         `--web.listen-address=127.0.0.1:${promPort}`,
+        // As compose.yaml runs it, so `make prom-reload` works.
+        '--web.enable-lifecycle',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -161,6 +163,16 @@ describe.skipIf(!tools)('a real Prometheus scraping Bosun', () => {
     const exp = await run('make', ['-s', 'smoke-exporter', `ENGINE_URL=${bosun.engine}`], { cwd: ROOT, env });
     expect(exp.stdout).toContain('smoke exporter: ok');
     expect(exp.stdout).toMatch(/^ok {3}kraken_equity_usd \d/m);
+  });
+
+  it('make prom-reload reloads the config and rules', async () => {
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const r = await run('make', ['-s', 'prom-reload', `PROM_URL=${promUrl}`], { cwd: ROOT, env });
+    expect(r.stdout).toContain(`prometheus at ${promUrl} reloaded its config and rules`);
+    const status = (await (await fetch(`${promUrl}/api/v1/status/runtimeinfo`)).json()) as {
+      data: { reloadConfigSuccess: boolean };
+    };
+    expect(status.data.reloadConfigSuccess).toBe(true);
   });
 
   it('smoke prom fails (exit 1) when a required job has no target', async () => {
