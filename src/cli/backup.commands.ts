@@ -5,7 +5,10 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
+  readlinkSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -81,6 +84,35 @@ async function answering(ctx: CliContext): Promise<string | undefined> {
     }
   }
   return undefined;
+}
+
+/**
+ * Processes holding `file` open (Linux `/proc/<pid>/fd`): a Bosun on other ports still holds its LMDB open.
+ * Processes of other users are unreadable and skipped; elsewhere than Linux this finds nothing.
+ */
+function holders(file: string): number[] {
+  if (!existsSync(file) || !existsSync('/proc/self/fd')) return [];
+  const target = realpathSync(file);
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === target) {
+          pids.push(Number(pid));
+          break;
+        }
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+  }
+  return pids;
 }
 
 /** The LMDB copy: from the running Bosun, or directly when none answers. Returns its file and how to clean up. */
@@ -161,6 +193,9 @@ export async function restore(ctx: CliContext, args: string[]): Promise<number> 
   const live = await answering(ctx);
   if (live) throw new CliFailure(`Bosun is running at ${live}: stop it first (make down, or SIGTERM the process)`);
   const dbFile = join(ctx.stateDir, 'db', 'data.mdb');
+  const open = holders(dbFile);
+  if (open.length > 0)
+    throw new CliFailure(`${dbFile} is open in process ${open.join(', ')} (a running Bosun?): stop it first`);
   if (existsSync(dbFile) && !values.force)
     throw new CliFailure(
       `${ctx.stateDir} already holds an LMDB environment: restore into a fresh state dir (--state-dir), or pass --force to move the current one aside`,

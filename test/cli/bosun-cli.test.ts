@@ -23,6 +23,11 @@ let bosun: BosunProcess;
 let env: Record<string, string>;
 const stateDir = mkdtempSync(join(tmpdir(), 'bosun-cli-state-'));
 
+interface Valued {
+  ledger: unknown;
+  valuation: { venues: Record<string, { holdings: Record<string, { amount: number }> }> };
+}
+
 interface Run {
   code: number;
   stdout: string;
@@ -193,8 +198,17 @@ describe('bosun usage errors and failures', () => {
 describe('bosun backup → restore into a fresh state dir', () => {
   it('brings back the same portfolio, orders and audit chain', async () => {
     const outDir = mkdtempSync(join(tmpdir(), 'bosun-backups-'));
+    const amounts = (st: Valued) =>
+      Object.fromEntries(
+        Object.entries(st.valuation.venues).map(([v, x]) => [
+          v,
+          Object.fromEntries(Object.entries(x.holdings).map(([a, h]) => [a, h.amount])),
+        ]),
+      );
+    const state0 = await getJson<Valued>(`${bosun.engine}/state`);
     const before = {
-      ledger: (await getJson<{ ledger: unknown }>(`${bosun.engine}/state`)).ledger,
+      ledger: state0.ledger,
+      amounts: amounts(state0),
       orders: (await getJson<{ orders: unknown[] }>(`${bosun.engine}/orders?limit=1000`)).orders,
       audit: (await getJson<{ records: Array<{ seq: number; hash: string }> }>(`${bosun.ops}/audit?limit=1000`))
         .records,
@@ -226,6 +240,19 @@ describe('bosun backup → restore into a fresh state dir', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('Bosun is running at');
     expect(existsSync(join(fresh, 'db'))).toBe(false);
+    // A Bosun on ports the CLI does not know still holds its LMDB open: --force does not get past that.
+    const held = await cli([
+      'restore',
+      tarball,
+      '--force',
+      '--ops-url',
+      'http://127.0.0.1:1',
+      '--engine-url',
+      'http://127.0.0.1:1',
+    ]);
+    expect(held.code).toBe(1);
+    expect(held.stderr).toMatch(/data\.mdb is open in process \d+/);
+    expect(existsSync(join(stateDir, 'db', 'data.mdb'))).toBe(true);
 
     const first = bosun;
     await first.stop();
@@ -249,13 +276,16 @@ describe('bosun backup → restore into a fresh state dir', () => {
 
     env = { ...env, OPS_DIR: opsDir };
     bosun = await startBosun(env, fresh);
+    const state1 = await getJson<Valued>(`${bosun.engine}/state`);
     const after = {
-      ledger: (await getJson<{ ledger: unknown }>(`${bosun.engine}/state`)).ledger,
+      ledger: state1.ledger,
+      amounts: amounts(state1),
       orders: (await getJson<{ orders: unknown[] }>(`${bosun.engine}/orders?limit=1000`)).orders,
       audit: (await getJson<{ records: unknown[] }>(`${bosun.ops}/audit?limit=1000`)).records,
     };
     expect((await getJson(`${bosun.ops}/status`)).snapshot_loaded).toBe(true);
     expect(after.ledger).toEqual(before.ledger);
+    expect(after.amounts).toEqual(before.amounts);
     expect(after.orders).toEqual(before.orders);
     expect(after.audit).toEqual(before.audit);
     await bosun.stop();
