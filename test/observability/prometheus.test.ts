@@ -80,7 +80,7 @@ describe.skipIf(!tools)('a real Prometheus scraping Bosun', () => {
   let promLog = '';
 
   beforeAll(async () => {
-    bosun = await startBosun();
+    bosun = await startBosun({ FEED_POLL_MS: '250' });
     const engine = new URL(bosun.engine).host;
     const ops = new URL(bosun.ops).host;
     const dir = mkdtempSync(join(tmpdir(), 'bosun-prom-'));
@@ -125,6 +125,7 @@ describe.skipIf(!tools)('a real Prometheus scraping Bosun', () => {
   });
 
   it('sees every Bosun job up, then the runbook ingest query is > 0 for binance', async () => {
+    // Prometheus 2.42 applies discovered targets on a fixed 5 s tick: the first scrape comes ~5 s after start.
     const targets = await poll('all targets up', async () => {
       const j = (await (await fetch(`${promUrl}/api/v1/targets`)).json()) as {
         data: { activeTargets: Array<{ labels: { job: string }; health: string }> };
