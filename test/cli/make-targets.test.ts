@@ -73,3 +73,35 @@ describe.skipIf(!hasMake)('make grafana-import', () => {
     expect(r.stderr).toContain('usage: make grafana-import path=');
   });
 });
+
+describe.skipIf(!hasMake)('make executor-down', () => {
+  const seen: Array<{ line: string; headers: IncomingMessage['headers']; body: string }> = [];
+  const engine = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => {
+      body += String(d);
+    });
+    req.on('end', () => {
+      seen.push({ line: `${req.method} ${req.url}`, headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"executor":"stopped"}');
+    });
+  });
+  beforeAll(() => new Promise<void>((r) => engine.listen(0, '127.0.0.1', r)));
+  afterAll(() => new Promise<void>((r) => engine.close(() => r())));
+
+  it('POSTs /executor/stop on the engine listener with the token, actor and an Idempotency-Key', async () => {
+    const a = engine.address();
+    const url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+    const r = await make(['executor-down', `ENGINE_URL=${url}`], {
+      OPS_API_TOKEN: 'tok-0123456789abcdef',
+      USER: 'mia',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('{"executor":"stopped"}');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.line).toBe('POST /executor/stop');
+    expect(seen[0]?.headers).toMatchObject({ 'x-ops-token': 'tok-0123456789abcdef', 'x-ops-actor': 'mia' });
+    expect(seen[0]?.headers['idempotency-key']).toMatch(/^make-\d+-\d+$/);
+  });
+});

@@ -24,6 +24,13 @@ const tools = [PROMETHEUS, PROMTOOL, '/usr/bin/curl', '/usr/bin/jq', '/usr/bin/m
 if (!tools && process.env.CI === 'true') throw new Error('prometheus, promtool, curl, jq and make are required in CI');
 if (!tools) console.warn('skipping the Prometheus tests: prometheus/promtool/curl/jq/make not installed');
 
+/** The runbook's other Prometheus lines ("Tick→order latency" and "Observability Routines"), verbatim. */
+const OTHER_QUERIES = [
+  `curl -G --data-urlencode 'query=histogram_quantile(0.95, rate(strategy_tick_to_order_latency_ms_bucket[5m]))' http://localhost:9090/api/v1/query | jq`,
+  `curl -fsS -G --data-urlencode 'query=increase(orders_submitted_total[5m])' http://localhost:9090/api/v1/query`,
+  `curl -fsS -G --data-urlencode 'query=histogram_quantile(0.5, rate(strategy_tick_to_order_latency_ms_bucket[5m]))' http://localhost:9090/api/v1/query`,
+];
+
 /** The runbook's "Strategy ingest rate" Daily Check, character for character. */
 const INGEST = `curl -G --data-urlencode 'query=rate(strategy_ticks_total{venue="binance"}[1m])' http://localhost:9090/api/v1/query | jq`;
 
@@ -154,6 +161,17 @@ describe.skipIf(!tools)('a real Prometheus scraping Bosun', () => {
     // Only engine_binance carries venue="binance" series: each symbol's rate appears once.
     expect(new Set(result.map((r) => r.metric.job))).toEqual(new Set(['engine_binance']));
     expect(new Set(result.map((r) => r.metric.symbol)).size).toBe(result.length);
+  });
+
+  it("answers the runbook's latency and order queries (vectors, possibly empty: no orders were placed)", async () => {
+    for (const q of OTHER_QUERIES) {
+      const { stdout } = await run('bash', ['-c', q.replaceAll('localhost:9090', `localhost:${promPort}`)], {
+        env: { PATH: process.env.PATH },
+      });
+      const body = JSON.parse(stdout) as { status: string; data: { resultType: string; result: unknown[] } };
+      expect(body.status, q).toBe('success');
+      expect(body.data.resultType, q).toBe('vector');
+    }
   });
 
   it('make smoke-prom and make smoke-exporter pass against it', async () => {
