@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createAccountBook } from './actors/account-book.js';
 import { createOpsConfig } from './actors/config.actors.js';
 import { createTrading, type Trading } from './actors/trading.actors.js';
@@ -247,6 +247,14 @@ async function main(): Promise<void> {
       secret: config.EXTERNAL_EVENTS_SECRET,
       maxBodyBytes: config.EXTERNAL_EVENTS_MAX_BODY_BYTES,
       publish: (e: PublishedExternalEvent) => trading.externalFeed.publish(e),
+    },
+    // `POST /backup`: a consistent LMDB copy under state/backups/ for `bosun backup` to archive.
+    backup: {
+      snapshotDb: async () => {
+        const at = Date.now();
+        const dir = resolve(config.STATE_DIR, 'backups', `db-${new Date(at).toISOString().replace(/[:.]/g, '-')}`);
+        return { ...(await (store as Store).backup(dir)), at };
+      },
     },
   };
   for (const [name, port] of [

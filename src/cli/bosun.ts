@@ -1,16 +1,42 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { HmmCalibrationFileSchema, StrategyWeightsFileSchema } from '../config/files.schema.js';
 import { errorMessage } from '../domain/errors.js';
-import { runBacktest } from './backtest.js';
+import { type CliContext, CliFailure, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './cli-context.js';
+import { audit, kill, order, reconcile, status, weights } from './ops.commands.js';
+import { readOpsToken } from './ops-token.js';
+import { smoke } from './smoke.commands.js';
 
 /**
- * The `bosun` CLI (`npx bosun …` or `npm run bosun -- …`). Today: `backtest`. The operator commands (status,
- * kill, resume, weights, order, reconcile, smoke, audit, backup, restore) come with the operator-surface work.
+ * The `bosun` CLI (`npx bosun …` or `npm run bosun -- …`) and its composition root: the only CLI file that
+ * reads `process.env` and `argv`. Operator commands talk to a running Bosun over HTTP (ops 8002, engine 8003);
+ * each command group lives in its own module.
  */
-const USAGE = `usage: bosun backtest [--seed N] [--bars N] [--asset BTC] [--capital USD] [--max-notional USD]
-                      [--fee-bps N] [--calibration ops/hmm_calibration.json] [--weights ops/strategy_weights.json]
-                      [--warmup-bars N] [--trend-weight 0..1] [--json]`;
+const USAGE = `usage: bosun <command> [options]
+
+  status                                  GET /status (ops)
+  kill [--venue V] [--symbol S]           pause trading (POST /kill {"enabled": false})
+  resume [--venue V] [--symbol S]         resume trading (POST /kill {"enabled": true})
+  weights [show]                          GET /strategy/weights
+  weights set --stable 0.7 --canary 0.3   POST /strategy/weights (also --set name=weight)
+  order <SYMBOL.VENUE> <BUY|SELL> <quote> a test order through every rail (POST /orders, engine)
+  reconcile                               POST /reconcile/manual (engine)
+  audit [--limit N] [--actor A] [--action X] [--since epochMs]
+  smoke exporter [--url URL]              the daily check's metrics non-empty and residual ≈ 0
+  smoke prom [--jobs a,b,c]               Prometheus targets of the Bosun jobs are up
+  backup [--out DIR]                      timestamped .tar.gz (LMDB copied consistently while running)
+  restore <tarball> [--force] [--no-ops]  put a backup back into a fresh state dir (Bosun must be stopped)
+  validate-dashboards <file.json…> [--promtool PATH]
+  backtest [--seed N] [--bars N] [--asset BTC] [--capital USD] [--max-notional USD]
+           [--fee-bps N] [--calibration ops/hmm_calibration.json] [--weights ops/strategy_weights.json]
+           [--warmup-bars N] [--trend-weight 0..1] [--json]
+
+global options: --ops-url URL (env OPS_URL, default http://127.0.0.1:8002)
+                --engine-url URL (env ENGINE_URL, default http://127.0.0.1:8003)
+                --prom-url URL (env PROM_URL, default http://localhost:9090)
+                --state-dir DIR (env STATE_DIR, default state)  --ops-dir DIR (env OPS_DIR, default ops)
+                --json (one JSON document on stdout)
+token: OPS_API_TOKEN, else <state-dir>/ops_token; X-Ops-Actor: $USER
+exit codes: 0 ok, 1 a failed check or a refused request, 2 a usage error`;
 
 function arg(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -25,7 +51,10 @@ function num(args: string[], name: string, d: number): number {
   return n;
 }
 
-function backtest(args: string[]): void {
+async function backtest(args: string[]): Promise<void> {
+  // Loaded on demand, like backup: the operator commands start faster without the strategy code.
+  const { HmmCalibrationFileSchema, StrategyWeightsFileSchema } = await import('../config/files.schema.js');
+  const { runBacktest } = await import('./backtest.js');
   const calPath = arg(args, 'calibration') ?? 'ops/hmm_calibration.json';
   const wPath = arg(args, 'weights') ?? 'ops/strategy_weights.json';
   const calibration = HmmCalibrationFileSchema.parse(JSON.parse(readFileSync(calPath, 'utf8')));
@@ -59,14 +88,93 @@ function backtest(args: string[]): void {
     );
 }
 
-const [cmd, ...rest] = process.argv.slice(2);
-try {
-  if (cmd === 'backtest') backtest(rest);
-  else {
-    process.stderr.write(`${USAGE}\n`);
-    process.exit(cmd === undefined || cmd === '--help' ? 0 : 2);
+/** Pulls the global options out of argv wherever they appear; the rest goes to the command. */
+function globals(argv: string[]): { opts: Record<string, string | true>; rest: string[] } {
+  const valued = new Set(['ops-url', 'engine-url', 'prom-url', 'state-dir', 'ops-dir']);
+  const opts: Record<string, string | true> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const [flag, inline] = a.startsWith('--') ? (a.slice(2).split(/=(.*)/s) as [string, string?]) : ['', undefined];
+    if (valued.has(flag)) {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`--${flag} needs a value`);
+      opts[flag] = v;
+    } else if (flag === 'json' && inline === undefined) opts.json = true;
+    else rest.push(a);
   }
-} catch (e) {
-  process.stderr.write(`bosun: ${errorMessage(e)}\n`);
-  process.exit(2);
+  return { opts, rest };
 }
+
+async function main(argv: string[]): Promise<number> {
+  const { opts, rest } = globals(argv);
+  const [cmd, ...args] = rest;
+  if (cmd === undefined || cmd === '--help' || cmd === 'help' || cmd === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return cmd === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (cmd === 'backtest') {
+    await backtest(opts.json ? [...args, '--json'] : args);
+    return EXIT_OK;
+  }
+  const env = process.env;
+  const stateDir = String(opts['state-dir'] ?? env.STATE_DIR ?? 'state');
+  const ctx: CliContext = {
+    opsUrl: String(opts['ops-url'] ?? env.OPS_URL ?? 'http://127.0.0.1:8002'),
+    engineUrl: String(opts['engine-url'] ?? env.ENGINE_URL ?? 'http://127.0.0.1:8003'),
+    promUrl: String(opts['prom-url'] ?? env.PROM_URL ?? 'http://localhost:9090'),
+    stateDir,
+    opsDir: String(opts['ops-dir'] ?? env.OPS_DIR ?? 'ops'),
+    token: readOpsToken(stateDir, env.OPS_API_TOKEN),
+    actor: env.OPS_ACTOR || env.USER || 'ops',
+    json: opts.json === true,
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+  };
+  for (const k of ['opsUrl', 'engineUrl', 'promUrl'] as const)
+    if (!/^https?:\/\/[^/\s]+/.test(ctx[k])) throw new UsageError(`${k} must be an http(s) URL, got '${ctx[k]}'`);
+  switch (cmd) {
+    case 'status':
+      return status(ctx, args);
+    case 'kill':
+      return kill(ctx, args, false);
+    case 'resume':
+      return kill(ctx, args, true);
+    case 'weights':
+      return weights(ctx, args);
+    case 'order':
+      return order(ctx, args);
+    case 'reconcile':
+      return reconcile(ctx, args);
+    case 'audit':
+      return audit(ctx, args);
+    case 'smoke':
+      return smoke(ctx, args);
+    // Loaded on demand: LMDB and prom-client would slow every other command's start.
+    case 'backup':
+      return (await import('./backup.commands.js')).backup(ctx, args);
+    case 'restore':
+      return (await import('./backup.commands.js')).restore(ctx, args);
+    case 'validate-dashboards':
+      return (await import('./dashboards.commands.js')).validateDashboards(ctx, args);
+    default:
+      throw new UsageError(`unknown command '${cmd}' (bosun --help lists them)`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof CliFailure) {
+      process.stderr.write(`bosun: ${e.message}\n`);
+      if (process.argv.includes('--json') && e.body !== undefined) process.stdout.write(`${JSON.stringify(e.body)}\n`);
+      process.exitCode = EXIT_FAILED;
+    } else {
+      process.stderr.write(`bosun: ${errorMessage(e)}\n`);
+      if (e instanceof UsageError) process.stderr.write('(bosun --help lists the commands and options)\n');
+      process.exitCode = EXIT_USAGE;
+    }
+  },
+);

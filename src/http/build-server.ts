@@ -17,6 +17,7 @@ import type { HttpDeps, ListenerName } from './ports.js';
 import type { CommandHooks, RouteContext, RouteModule } from './route-context.js';
 import { actorsRoutes } from './routes/actors.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
+import { backupRoutes } from './routes/backup.routes.js';
 import { docsRoutes } from './routes/docs.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
@@ -34,7 +35,7 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  * governance (`/kill`, `/audit`) is on ops; the actor tree and its commands are on engine.
  */
 export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
-  ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes, weightsRoutes, docsRoutes],
+  ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes, weightsRoutes, backupRoutes, docsRoutes],
   engine: [healthRoutes, statusRoutes, metricsRoutes, actorsRoutes, tradingRoutes, eventsRoutes, docsRoutes],
 };
 

@@ -74,6 +74,8 @@ export interface HttpDeps {
   bodyLimit?: number;
   /** The trading pipeline (orders, state, reconcile, weights, breakers); its routes answer 503 without it. */
   trading?: TradingPort | undefined;
+  /** `POST /backup` (the `bosun backup` CLI); the route answers 503 without it. */
+  backup?: BackupPort | undefined;
   /** `events.external_feed` for `POST /events/external`; that route answers 503 without it. */
   events?: ExternalEventsPort | undefined;
 }
@@ -101,4 +103,9 @@ export interface ExternalEventsPort {
   /** Epoch ms; tests move it. Default `Date.now`. */
   now?: (() => number) | undefined;
   publish(e: PublishedExternalEvent): void;
+}
+
+/** A consistent copy of the LMDB environment taken while Bosun runs, written under `state/backups/`. */
+export interface BackupPort {
+  snapshotDb(): Promise<{ path: string; bytes: number; at: number }>;
 }

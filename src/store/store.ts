@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { AppError, errorMessage } from '../domain/errors.js';
@@ -54,6 +54,11 @@ export interface Store {
   stats(): StoreStats;
   /** Waits for pending writes and mirror lines, then closes the environment. */
   close(): Promise<void>;
+  /**
+   * A consistent copy of the whole environment while it keeps running (LMDB's `mdb_env_copy2` inside one read
+   * transaction): writes `<dir>/data.mdb`, which `openStore({ dir })` opens as it is. `dir` must be new or empty.
+   */
+  backup(dir: string, opts?: { compact?: boolean }): Promise<{ path: string; bytes: number }>;
 }
 
 export interface StoreStats {
@@ -136,6 +141,17 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
         lastPageNumber: s.lastPageNumber ?? 0,
         numReaders: s.numReaders ?? 0,
       };
+    },
+    async backup(dir, backupOpts) {
+      if (guard.state !== 'open') throw new AppError('STORE_FAILED', `cannot back up a ${guard.state} store`);
+      mkdirSync(dir, { recursive: true });
+      try {
+        await root.backup(dir, backupOpts?.compact ?? true);
+      } catch (e) {
+        throw new AppError('STORE_FAILED', `LMDB backup to ${dir} failed: ${errorMessage(e)}`, { cause: e });
+      }
+      const path = join(dir, 'data.mdb');
+      return { path, bytes: statSync(path).size };
     },
     close() {
       closing ??= (async () => {
