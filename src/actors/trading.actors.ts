@@ -394,7 +394,11 @@ export function createTrading(deps: TradingDeps) {
             tripPct: config.VENUE_ERROR_BREAKER_PCT,
             window: config.VENUE_ERROR_WINDOW,
             minSamples: Math.min(10, config.VENUE_ERROR_WINDOW),
-            persisted: store.kv.get(breakerKey(breakerId)),
+            // Read at every spawn, not once at boot: an operator restart (`sup.restartChild`, a fresh start)
+            // must come back with the trip it had, never with the state of boot time (fail closed).
+            get persisted() {
+              return store.kv.get(breakerKey(breakerId));
+            },
           },
         },
         logics: { [`breaker:${venue}`]: breaker },
@@ -437,7 +441,10 @@ export function createTrading(deps: TradingDeps) {
             floorUsd: limits.equityFloorUsd,
             maxDrawdownPct: limits.maxDrawdownPct,
             cooldownSec: limits.equityCooldownSec,
-            persisted: store.kv.get(breakerKey(id)),
+            // Read at every spawn (see the venue breaker's input).
+            get persisted() {
+              return store.kv.get(breakerKey(id));
+            },
           },
         },
       ],
