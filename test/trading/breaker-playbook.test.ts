@@ -227,6 +227,8 @@ describe('circuit breaker tripped: the venue error-rate breaker', () => {
   }, 15_000);
 
   it('once the venue is healthy, the operator reset (token + Idempotency-Key, audited) restores trading', async () => {
+    // Playbook step 3: trading is paused (kill switch) while the operator investigates.
+    expect((await post(`${bosun.ops}/kill`, { enabled: false })).status).toBe(200);
     const key = `reset-${Date.now()}`;
     const reset = await post(`${bosun.engine}/breakers/${VB}/reset`, undefined, { key });
     expect(reset.status, JSON.stringify(reset.body)).toBe(200);
@@ -245,6 +247,11 @@ describe('circuit breaker tripped: the venue error-rate breaker', () => {
 
     expect((await actorNode(bosun, VB)).health).toBe('OK');
     expect(await metric(bosun, 'venue_error_rate_pct', { venue: 'binance' })).toBeLessThan(50);
+    // Clearing the breaker does not override the kill switch: still halted until the operator resumes (step 5).
+    const halted = await order(bosun, 'BTCUSDT.BINANCE');
+    expect(halted.status).toBe(422);
+    expect(halted.body.reason).toBe('trading_halted');
+    expect((await post(`${bosun.ops}/kill`, { enabled: true })).status).toBe(200);
     const ok = await order(bosun, 'BTCUSDT.BINANCE');
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
     await FILLED(bosun, (ok.body.order as OrderViewJson).clientOrderId);
