@@ -226,6 +226,24 @@ describe('circuit breaker tripped: the venue error-rate breaker', () => {
     expect(refused.body.reason).toBe('venue_breaker');
   }, 15_000);
 
+  it('a restart in the same turn as a trip (before LMDB has committed it) keeps the trip', async () => {
+    const kraken = 'breaker:kraken:venue';
+    expect((await breaker(bosun, kraken)).tripped).toBe(false);
+    const restartsBefore = (await actorNode(bosun, kraken)).restarts;
+    // Outcomes straight into the actor and the restart command right after, synchronously: no commit can land
+    // in between.
+    const ref = bosun.runtime.root().system.get(kraken) as { send(e: unknown): void };
+    for (let i = 0; i < 10; i++) ref.send({ type: 'breaker.result', ok: false, at: Date.now() });
+    expect(bosun.runtime.send(kraken, { type: 'sup.restartChild' }).accepted).toBe(true);
+    await until('the kraken breaker restarted', async () => {
+      const n = await actorNode(bosun, kraken);
+      return n.restarts > restartsBefore && n.liveness === 'running' ? n : undefined;
+    });
+    expect((await breaker(bosun, kraken)).tripped).toBe(true);
+    const reset = await post(`${bosun.engine}/breakers/${kraken}/reset`, undefined);
+    expect((reset.body.breaker as BreakerJson).tripped).toBe(false);
+  });
+
   it('once the venue is healthy, the operator reset (token + Idempotency-Key, audited) restores trading', async () => {
     // Playbook step 3: trading is paused (kill switch) while the operator investigates.
     expect((await post(`${bosun.ops}/kill`, { enabled: false })).status).toBe(200);
