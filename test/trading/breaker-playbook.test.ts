@@ -171,12 +171,22 @@ describe('circuit breaker tripped: the venue error-rate breaker', () => {
     expect(still.tripped).toBe(true);
     expect(still.since).toBe(tripSince);
     expect(await auditCount(bosun, 'breaker.reset')).toBe(resetsBefore);
+    const unknown = await post(`${bosun.engine}/breakers/breaker:nowhere:venue/reset`, undefined);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ code: 'NOT_FOUND' });
+    expect((unknown.body.error as { message: string }).message).toMatch(/breaker:binance:venue/);
+    // An authenticated command that failed is audited as such; nothing was reset.
+    const failed = (
+      await getJson<{ records: Array<Record<string, unknown>> }>(`${bosun.ops}/audit?action=breaker.reset&limit=1`)
+    ).records[0];
+    expect(failed).toMatchObject({ target: 'breaker:nowhere:venue', result: 'error' });
+    expect(await breaker(bosun, VB)).toMatchObject({ tripped: true, since: tripSince });
 
     // The fault is still on: the reset clears the window, and the next failures trip it again.
     const reset = await post(`${bosun.engine}/breakers/${VB}/reset`, undefined);
     expect(reset.status, JSON.stringify(reset.body)).toBe(200);
     expect((reset.body.breaker as BreakerJson).tripped).toBe(false);
-    expect(await auditCount(bosun, 'breaker.reset')).toBe(resetsBefore + 1);
+    expect(await auditCount(bosun, 'breaker.reset')).toBe(resetsBefore + 2);
     const again = await until(
       'the breaker re-tripped',
       async () => {
