@@ -1,0 +1,142 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { createAccountBook } from '../../src/actors/account-book.js';
+import { createOpsConfig } from '../../src/actors/config.actors.js';
+import { createTrading, type Trading } from '../../src/actors/trading.actors.js';
+import { buildVenueSubtree } from '../../src/actors/venue.actors.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { opsFileSpecs } from '../../src/config/ops-files.js';
+import { buildServer } from '../../src/http/build-server.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { createRuntime, type Runtime } from '../../src/supervisor/runtime.js';
+import { type BosunGateway, createGateway } from '../../src/venues/index.js';
+import type { Simulator } from '../../src/venues/sim/index.js';
+import { MIN_TICKER_POLL_MS } from '../../src/venues/venue-limits.js';
+import { TOKEN, tradingEnv } from './support.js';
+
+/**
+ * Bosun's trading stack in this process, composed as `src/main.ts` composes it (config from env, LMDB, the real
+ * ccxt gateways against `sim`, the supervised runtime with the venue subtrees and `risk`, both listeners on
+ * 127.0.0.1:0, boot recovery, the periodic loops) — without the process-level parts (signal handlers, the fatal
+ * path, Telegram). `stop()` then `startInProcess(sim, env, stateDir)` again is a restart over the same LMDB.
+ */
+export interface InProcessBosun {
+  stateDir: string;
+  ops: string;
+  engine: string;
+  store: Store;
+  runtime: Runtime;
+  trading: Trading;
+  stop(): Promise<void>;
+}
+
+export async function startInProcess(
+  sim: Simulator,
+  extra: Record<string, string> = {},
+  stateDir = mkdtempSync(join(tmpdir(), 'bosun-inproc-')),
+): Promise<InProcessBosun> {
+  const config = loadConfig({ ...tradingEnv(sim, extra), STATE_DIR: stateDir, LOG_LEVEL: 'silent' });
+  const root = createLogger({ level: 'silent', stdout: false });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const store = await openStore({ dir: config.DB_DIR, logsDir: config.LOG_DIR, metrics });
+  const ops = createOpsConfig();
+  const gateways = new Map<string, BosunGateway>();
+  for (const venue of config.VENUES)
+    gateways.set(
+      venue,
+      createGateway(venue, {
+        mode: 'paper',
+        simBaseUrl: sim.baseUrl,
+        apiKey: sim.keys[venue].apiKey,
+        secret: sim.keys[venue].secret,
+      }),
+    );
+  const book = createAccountBook(metrics);
+  let runtime: Runtime | undefined;
+  const trading = createTrading({ config, store, metrics, log: root.log, ops, gateways, runtime: () => runtime });
+  runtime = createRuntime({
+    options: {
+      tradingEnabled: config.TRADING_ENABLED,
+      heartbeatMs: config.HEARTBEAT_SEC * 1000,
+      maxLoopDelayMs: 200,
+      restartIntensity: config.RESTART_INTENSITY,
+      restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
+      shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    },
+    log: root.log,
+    metrics,
+    kv: store.kv,
+    journal: store.journal,
+    onFatal: (reason) => {
+      throw new Error(`fatal in the in-process stack: ${reason}`);
+    },
+    onGovernance: (g) => trading.onGovernance(g),
+    afterTighten: () => trading.engine.quiesce(),
+    opsFiles: { specs: opsFileSpecs(config), pollMs: config.CONFIG_POLL_SEC * 1000, ops },
+    statusExtras: () => ({ balances: book.balances() }),
+    subtrees: (hooks) => [
+      ...[...gateways].map(([venue, gateway]) =>
+        buildVenueSubtree({
+          venue,
+          gateway,
+          metrics,
+          log: root.log,
+          book,
+          lookup: (id) => runtime?.root().system.get(id),
+          symbols: [...(config.TRADE_SYMBOLS ?? [])],
+          feedIntervalMs: Math.max(config.FEED_POLL_MS, MIN_TICKER_POLL_MS[venue] ?? 0),
+          feedStaleMs: Math.max(5_000, config.FEED_POLL_MS * 10, (MIN_TICKER_POLL_MS[venue] ?? 0) * 4),
+          accountIntervalMs: 10_000,
+          hooks,
+          restartIntensity: config.RESTART_INTENSITY,
+          restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
+          onTick: (t) => trading.router.push(t),
+          onLink: (gw) => trading.useLinkedGateway(venue, gw),
+          onOutcome: (ok) => trading.onVenueOutcome(venue, ok),
+          extra: trading.venueExtras(venue, hooks),
+        }),
+      ),
+      trading.riskSubtree(hooks),
+    ],
+  });
+  await runtime.start();
+  const deps = {
+    runtime,
+    metrics,
+    log: root.log,
+    opsToken: TOKEN,
+    idempotency: store.idempotency,
+    audit: store.audit,
+    trading: trading.port,
+  };
+  const listeners: FastifyInstance[] = [];
+  const urls: string[] = [];
+  for (const name of ['ops', 'engine'] as const) {
+    const app = await buildServer(deps, name);
+    urls.push(await app.listen({ host: '127.0.0.1', port: 0 }));
+    listeners.push(app);
+  }
+  await trading.recover();
+  trading.startLoops();
+  runtime.markReady();
+  const rt = runtime;
+  return {
+    stateDir,
+    ops: urls[0] as string,
+    engine: urls[1] as string,
+    store,
+    runtime: rt,
+    trading,
+    async stop() {
+      await Promise.all(listeners.map((l) => l.close()));
+      await trading.stop();
+      await rt.shutdown();
+      await Promise.all([...gateways.values()].map((g) => g.close()));
+      await store.close();
+    },
+  };
+}
