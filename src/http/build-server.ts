@@ -4,6 +4,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { AppError } from '../domain/errors.js';
 import { createAuditTrail } from './audit-trail.js';
 import { createAuthHook } from './auth.js';
+import { installLoopbackCors } from './cors.js';
 import { installContentTypes } from './content-types.plugin.js';
 import { installErrorHandling, onFrameworkError } from './error.plugin.js';
 import { createIdempotencyHooks } from './idempotency.js';
@@ -12,6 +13,7 @@ import type { CommandHooks, RouteContext, RouteModule } from './route-context.js
 import { actorsRoutes } from './routes/actors.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
+import { inspectRoutes } from './routes/inspect.routes.js';
 import { killRoutes } from './routes/kill.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
 import { statusRoutes } from './routes/status.routes.js';
@@ -27,7 +29,7 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  */
 export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
   ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes, weightsRoutes],
-  engine: [healthRoutes, statusRoutes, metricsRoutes, actorsRoutes, tradingRoutes],
+  engine: [healthRoutes, statusRoutes, metricsRoutes, actorsRoutes, tradingRoutes, inspectRoutes],
 };
 
 /**
@@ -56,6 +58,8 @@ export async function buildServer(deps: HttpDeps, listener: ListenerName): Promi
 
   const trail = createAuditTrail({ audit: deps.audit, metrics: deps.metrics, log });
   installContentTypes(app);
+  // The inspector page (engine origin) sends /kill here: loopback origins only (src/http/cors.ts).
+  if (listener === 'ops') installLoopbackCors(app);
   installErrorHandling(app, { log, trail });
   if (log.isLevelEnabled('debug')) {
     // Method, path, status and time only: headers (X-Ops-Token, signatures) and bodies are never logged.
