@@ -4,8 +4,8 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { AppError } from '../domain/errors.js';
 import { createAuditTrail } from './audit-trail.js';
 import { createAuthHook } from './auth.js';
-import { installLoopbackCors } from './cors.js';
 import { installContentTypes } from './content-types.plugin.js';
+import { installLoopbackCors } from './cors.js';
 import { installErrorHandling, onFrameworkError } from './error.plugin.js';
 import { createIdempotencyHooks } from './idempotency.js';
 import type { HttpDeps, ListenerName } from './ports.js';
