@@ -90,6 +90,8 @@ export interface Runtime extends RuntimePort {
   markReady(): void;
   shutdown(): Promise<void>;
   root(): AnyActorRef;
+  /** Whether XState inspection is attached and for how many listeners (tests, diagnostics). */
+  inspection(): { attached: boolean; listeners: number };
 }
 
 const GOV_KEY = 'governance';
@@ -375,5 +377,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     },
     statusExtras: () => deps.statusExtras?.() ?? {},
     inspect: (listener: InspectListener) => hub.add(listener),
+    inspection: () => ({ attached: hub.attached(), listeners: hub.listenerCount() }),
   };
 }
