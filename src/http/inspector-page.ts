@@ -43,6 +43,7 @@ input { font: inherit; background: #0f1114; color: var(--fg); border: 1px solid 
 #log li { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; border-bottom: 1px solid #22252b; }
 #log li.local { color: #c3a6ff; }
 #log li.err { color: var(--halt); }
+#log li.transition { color: var(--deg); }
 #log .ts { color: var(--mut); margin-right: 6px; }
 #details { max-height: 280px; overflow: auto; margin: 0; font-size: 12px; white-space: pre-wrap; }
 #conn[data-state="open"] { color: var(--ok); }
@@ -340,11 +341,13 @@ const SCRIPT = `
   }
 
   // ── the stream ──
+  var es = null;
   function connect() {
     var conn = $('conn');
     conn.dataset.state = 'connecting';
     conn.textContent = 'connecting';
-    var es = new EventSource('/inspect/stream');
+    if (es) es.close();
+    es = new EventSource('/inspect/stream' + ($('all-events').checked ? '?events=all' : ''));
     es.addEventListener('open', function () {
       conn.dataset.state = 'open';
       conn.textContent = 'live';
@@ -362,11 +365,12 @@ const SCRIPT = `
       if (b.dropped > 0) log('\\u2026 ' + b.dropped + ' events not shown', 'local');
       for (var i = 0; i < b.events.length; i++) {
         var ev = b.events[i];
-        log(ev.type + '  ' + (ev.from ? ev.from + ' \\u2192 ' : '') + (ev.to || ''), '', ev.ts);
+        log(ev.type + '  ' + (ev.from ? ev.from + ' \\u2192 ' : '') + (ev.to || '') + (ev.detail ? '  \\u2014 ' + ev.detail : ''), ev.type.indexOf('health.') === 0 || ev.type === 'actor.error' ? 'transition' : '', ev.ts);
       }
     });
   }
   $('ops-base').textContent = opsBase;
+  $('all-events').addEventListener('change', connect);
   connect();
 })();
 `;
@@ -408,6 +412,7 @@ export function inspectorHtml(opts: InspectorPageOptions = {}): { body: string; 
   <span id="conn" data-state="connecting">connecting</span>
   <label>token <input id="token" type="password" autocomplete="off" size="24"></label>
   <label>as <input id="actor" value="inspector" size="12"></label>
+  <label title="every actor event through XState inspection: slows the actors while on"><input id="all-events" type="checkbox"> all actor events</label>
   <span class="muted">ops <span id="ops-base"></span></span>
   <span id="result" data-status="idle"></span>
 </header>

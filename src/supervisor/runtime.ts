@@ -26,6 +26,7 @@ import type {
   CommandResult,
   GovernanceView,
   InspectListener,
+  InspectOptions,
   RuntimePort,
   TradingCommand,
   TradingState,
@@ -233,7 +234,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     return describe(requireRoot());
   }
 
-  const hub = createInspectionHub({ root: requireRoot, tree, node: (id) => findNode(tree(), id), now });
+  const hub = createInspectionHub({ root: requireRoot, tree, now });
 
   function governanceView(): GovernanceView {
     const ref = rootRef?.system.get(actorId.governance()) as AnyActorRef | undefined;
@@ -376,7 +377,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       return effectiveState(governanceView(), venue, symbol);
     },
     statusExtras: () => deps.statusExtras?.() ?? {},
-    inspect: (listener: InspectListener) => hub.add(listener),
+    inspect: (listener: InspectListener, opts?: InspectOptions) => hub.add(listener, opts),
     inspection: () => ({ attached: hub.attached(), listeners: hub.listenerCount() }),
   };
 }

@@ -116,7 +116,8 @@ describe('GET /inspect/stream (real listener)', () => {
     };
     walk(tree);
     expect(ids).toEqual(expect.arrayContaining(['core', 'governance', 'heartbeat']));
-    expect(stack.runtime.inspection()).toEqual({ attached: true, listeners: 1 });
+    // The default stream diffs the tree: XState inspection stays off (it costs actor throughput).
+    expect(stack.runtime.inspection()).toEqual({ attached: false, listeners: 1 });
 
     // A global halt turns the governance actor's health HALTED: it arrives as a coalesced `nodes` update.
     await stack.runtime.setTrading({
@@ -139,11 +140,61 @@ describe('GET /inspect/stream (real listener)', () => {
       .flat()
       .find((n) => (n as ActorNode).id === 'governance') as ActorNode;
     expect(update.children).toEqual([]);
+    // Only changed nodes are sent: the halt rolls up to core and root, the heartbeat did not change.
+    expect(
+      client
+        .of('nodes')
+        .flat()
+        .map((n) => (n as ActorNode).id),
+    ).not.toContain('heartbeat');
+    // The transition is in the event log, with its reason.
+    await expect
+      .poll(() =>
+        client
+          .of('event')
+          .flatMap((b) => (b as { events: Array<{ type: string; to?: string; detail?: string }> }).events)
+          .find((e) => e.type === 'health.HALTED' && e.to === 'governance'),
+      )
+      .toMatchObject({ detail: expect.stringContaining('stream test') });
     await expect.poll(() => client.comments.some((c) => c.startsWith(': hb '))).toBe(true);
 
     client.close();
     await client.done;
     await expect.poll(() => stack.runtime.inspection()).toEqual({ attached: false, listeners: 0 });
+  });
+
+  it('attaches XState inspection only while a client asks for every actor event', async () => {
+    const all = new SseClient();
+    await all.open(`${base}/inspect/stream?events=all`);
+    await expect.poll(() => all.of('tree').length).toBe(1);
+    expect(stack.runtime.inspection()).toEqual({ attached: true, listeners: 1 });
+    // An actor event as it happens: a command to the governance actor.
+    await stack.runtime.setTrading({
+      scope: 'global',
+      state: 'ACTIVE',
+      reason: 'resume',
+      actor: 'test',
+      command: 'resume',
+    });
+    await expect
+      .poll(() =>
+        all
+          .of('event')
+          .flatMap((b) => (b as { events: Array<{ type: string; to?: string }> }).events)
+          .some((e) => e.to === 'governance' && !e.type.startsWith('health.')),
+      )
+      .toBe(true);
+    all.close();
+    await all.done;
+    await expect.poll(() => stack.runtime.inspection()).toEqual({ attached: false, listeners: 0 });
+  });
+
+  it('refuses an unknown events mode with a 400 naming it', async () => {
+    const r = await fetch(`${base}/inspect/stream?events=everything`);
+    expect(r.status).toBe(400);
+    const body = (await r.json()) as { error: { code: string; message: string } };
+    expect(body.error.message).toMatch(/events/);
+    expect(stack.runtime.inspection().listeners).toBe(0);
   });
 
   it('closes promptly with a stream open (forceCloseConnections) and detaches', async () => {
@@ -178,7 +229,7 @@ describe('GET /inspect/stream (real listener)', () => {
     expect(csp).toMatch(/default-src 'none'/);
     expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
     const html = await r.text();
-    expect(html).toContain("new EventSource('/inspect/stream')");
+    expect(html).toContain("new EventSource('/inspect/stream'");
     // Nothing external: no http(s) URL in any src or href.
     expect(html).not.toMatch(/(src|href)\s*=\s*["']https?:/i);
     expect(html).toContain('"opsPort":null');

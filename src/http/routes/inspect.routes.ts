@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { ActorNode } from '../../supervisor/runtime-port.js';
+import { z } from 'zod';
+import type { ActorNode, InspectEvent } from '../../supervisor/runtime-port.js';
 import { inspectorHtml } from '../inspector-page.js';
 import type { RouteContext, ZodApp } from '../route-context.js';
 
@@ -8,18 +9,18 @@ export const DEFAULT_EVENT_FLUSH_MS = 250;
 /** Event lines kept per flush; the rest are counted in `dropped` (a tick storm must not flood the browser). */
 export const MAX_EVENTS_PER_FLUSH = 100;
 
-interface InspectEvent {
-  seq: number;
-  ts: number;
-  type: string;
-  from?: string | undefined;
-  to?: string | undefined;
-}
+const StreamQuery = z.strictObject({
+  events: z
+    .enum(['transitions', 'all'])
+    .optional()
+    .describe('transitions (default): health/liveness/restart changes; all: every actor event (XState inspection)'),
+});
 
 /**
  * `GET /inspect/stream` (engine): Server-Sent Events over the runtime's inspection hub (DESIGN §9). `tree` on
- * connect and on topology changes, `nodes` (coalesced by the hub, at most every 250 ms), `event` batches of recent
- * actor events, and a comment line as heartbeat. Inspection is attached only while a stream is open: the hub
+ * connect and on topology changes, `nodes` (changed nodes only, coalesced by the hub, at most every 250 ms),
+ * `event` batches (health/liveness/restart transitions; with `?events=all` every actor event too, through XState
+ * inspection, which costs actor throughput), and a comment line as heartbeat. Inspection is attached only while a stream is open: the hub
  * attaches on the first listener and detaches when the last stream closes (client gone, or the listener closes).
  * A client that cannot keep up is not buffered without bound: while the socket needs draining, updates are
  * skipped and a full tree is sent once it drains.
@@ -47,7 +48,7 @@ export function inspectRoutes(app: ZodApp, ctx: RouteContext): void {
     return html.body;
   });
 
-  app.get('/inspect/stream', async (_request, reply) => {
+  app.get('/inspect/stream', { schema: { querystring: StreamQuery } }, async (request, reply) => {
     // Before hijacking: a runtime that is not started answers 503 JSON through the error handler.
     runtime.tree();
     reply.hijack();
@@ -74,23 +75,26 @@ export function inspectRoutes(app: ZodApp, ctx: RouteContext): void {
       return stale;
     };
 
-    const detach = runtime.inspect({
-      tree(root: ActorNode) {
-        if (backedUp()) return;
-        send('tree', root);
+    const detach = runtime.inspect(
+      {
+        tree(root: ActorNode) {
+          if (backedUp()) return;
+          send('tree', root);
+        },
+        nodes(nodes: ActorNode[]) {
+          if (backedUp()) return;
+          send('nodes', nodes);
+        },
+        event(e) {
+          if (events.length >= MAX_EVENTS_PER_FLUSH) {
+            events.shift();
+            dropped += 1;
+          }
+          events.push(e);
+        },
       },
-      nodes(nodes: ActorNode[]) {
-        if (backedUp()) return;
-        send('nodes', nodes);
-      },
-      event(e) {
-        if (events.length >= MAX_EVENTS_PER_FLUSH) {
-          events.shift();
-          dropped += 1;
-        }
-        events.push(e);
-      },
-    });
+      { events: request.query.events === 'all' },
+    );
 
     const flushEvents = setInterval(() => {
       if (events.length === 0 || backedUp()) return;
