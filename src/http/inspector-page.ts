@@ -262,6 +262,7 @@ const SCRIPT = `
       if (list.length === 0) box.appendChild(el('span', 'muted', 'none'));
       list.forEach(function (br) {
         var row = el('div', 'trading-item');
+        row.dataset.breakerId = br.id;
         var led = el('span', 'led');
         led.dataset.health = br.tripped ? 'HALTED' : 'OK';
         row.appendChild(led);

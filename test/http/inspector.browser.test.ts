@@ -91,8 +91,6 @@ describe.skipIf(!available)('inspector page (chromium)', () => {
       .toEqual(['global=OK', 'binance=OK', 'kraken=OK', 'binance:BTCUSDT=OK', 'kraken:BTCUSDT=OK']);
     // The page's ops base points at the ops listener (another port, reached through loopback CORS).
     expect(await page.textContent('#ops-base')).toBe(bosun.ops);
-    // The event log fills from the stream.
-    await expect.poll(() => page.locator('#log li').count()).toBeGreaterThan(0);
     expect(consoleErrors).toEqual([]);
   });
 
@@ -129,6 +127,10 @@ describe.skipIf(!available)('inspector page (chromium)', () => {
     const seq = await page.evaluate(() => (window as unknown as { __seq: string[] }).__seq);
     expect(seq.filter((h) => h !== 'none')).toEqual(['OK', 'DEGRADED', 'HALTED']);
     expect(await page.textContent(`${CONN} > .row .reason`)).toMatch(/^ban: /);
+    // Both transitions are in the event log, with their reasons.
+    const log = await page.locator('#log li').allTextContents();
+    expect(log.some((l) => /health\.DEGRADED {2}conn:binance .*rate_limited/.test(l))).toBe(true);
+    expect(log.some((l) => /health\.HALTED {2}conn:binance .*ban: /.test(l))).toBe(true);
     // The other venue is untouched.
     expect(await ledOf(page, 'li[data-actor-id="conn:kraken"]')).toBe('OK');
     expect(consoleErrors).toEqual([]);
@@ -149,6 +151,19 @@ describe.skipIf(!available)('inspector page (chromium)', () => {
     });
     // The token stays for the session only.
     expect(await page.evaluate(() => sessionStorage.getItem('bosun.opsToken'))).toBe(TOKEN);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('resets a breaker from the page (engine route, audited)', async () => {
+    await page.click('#breakers [data-breaker-id="breaker:equity"] button.reset');
+    await page.waitForFunction(() => {
+      const r = document.querySelector<HTMLElement & { textContent: string | null }>('#result');
+      return r?.dataset.status === 'ok' && (r.textContent ?? '').startsWith('reset breaker breaker:equity');
+    });
+    const audit = await getJson<{ records: Array<{ action: string; target: string; actor: string }> }>(
+      `${bosun.ops}/audit?action=breaker.reset&limit=1`,
+    );
+    expect(audit.records[0]).toMatchObject({ action: 'breaker.reset', target: 'breaker:equity', actor: 'inspector' });
     expect(consoleErrors).toEqual([]);
   });
 
