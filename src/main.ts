@@ -256,6 +256,8 @@ async function main(): Promise<void> {
         return { ...(await (store as Store).backup(dir)), at };
       },
     },
+    // The inspector page on engine sends /kill to ops; ops listens first, so its port is known by then.
+    inspector: { opsPort: () => Number(bound.ops?.split(':').pop()) || undefined },
   };
   for (const [name, port] of [
     ['ops', config.OPS_PORT],

@@ -30,6 +30,8 @@ describe('buildServer', () => {
         ['GET', '/actors'],
         ['GET', '/actors/:id'],
         ['POST', '/actors/:id/events'],
+        ['GET', '/inspect/stream'],
+        ['GET', '/inspector'],
       ],
     };
     for (const listener of ['ops', 'engine'] as const) {

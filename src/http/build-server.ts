@@ -11,6 +11,7 @@ import { AppError } from '../domain/errors.js';
 import { createAuditTrail } from './audit-trail.js';
 import { createAuthHook } from './auth.js';
 import { installContentTypes } from './content-types.plugin.js';
+import { installLoopbackCors } from './cors.js';
 import { installErrorHandling, onFrameworkError } from './error.plugin.js';
 import { createIdempotencyHooks } from './idempotency.js';
 import type { HttpDeps, ListenerName } from './ports.js';
@@ -21,6 +22,7 @@ import { backupRoutes } from './routes/backup.routes.js';
 import { docsRoutes } from './routes/docs.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
+import { inspectRoutes } from './routes/inspect.routes.js';
 import { killRoutes } from './routes/kill.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
 import { statusRoutes } from './routes/status.routes.js';
@@ -36,7 +38,16 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  */
 export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
   ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes, weightsRoutes, backupRoutes, docsRoutes],
-  engine: [healthRoutes, statusRoutes, metricsRoutes, actorsRoutes, tradingRoutes, eventsRoutes, docsRoutes],
+  engine: [
+    healthRoutes,
+    statusRoutes,
+    metricsRoutes,
+    actorsRoutes,
+    tradingRoutes,
+    eventsRoutes,
+    inspectRoutes,
+    docsRoutes,
+  ],
 };
 
 /** Method and URL of every route a listener registered (HEAD twins left out), in registration order. */
@@ -71,6 +82,8 @@ export async function buildServer(deps: HttpDeps, listener: ListenerName): Promi
 
   const trail = createAuditTrail({ audit: deps.audit, metrics: deps.metrics, log });
   installContentTypes(app);
+  // The inspector page (engine origin) sends /kill here: loopback origins only (src/http/cors.ts).
+  if (listener === 'ops') installLoopbackCors(app);
   installErrorHandling(app, { log, trail });
   if (log.isLevelEnabled('debug')) {
     // Method, path, status and time only: headers (X-Ops-Token, signatures) and bodies are never logged.

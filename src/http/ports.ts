@@ -74,6 +74,8 @@ export interface HttpDeps {
   bodyLimit?: number;
   /** The trading pipeline (orders, state, reconcile, weights, breakers); its routes answer 503 without it. */
   trading?: TradingPort | undefined;
+  /** The live inspector (`/inspector`, `/inspect/stream` on engine); every field optional. */
+  inspector?: InspectorDeps | undefined;
   /** `POST /backup` (the `bosun backup` CLI); the route answers 503 without it. */
   backup?: BackupPort | undefined;
   /** `events.external_feed` for `POST /events/external`; that route answers 503 without it. */
@@ -108,4 +110,13 @@ export interface ExternalEventsPort {
 /** A consistent copy of the LMDB environment taken while Bosun runs, written under `state/backups/`. */
 export interface BackupPort {
   snapshotDb(): Promise<{ path: string; bytes: number; at: number }>;
+}
+
+export interface InspectorDeps {
+  /** The ops listener's bound port, so the page can send `/kill` there (known only once ops listens). */
+  opsPort?: () => number | undefined;
+  /** SSE comment line to keep proxies and the browser from timing the stream out; default 15 s. */
+  heartbeatMs?: number;
+  /** Event lines are batched and flushed at this interval, capped per flush; default 250 ms. */
+  eventFlushMs?: number;
 }

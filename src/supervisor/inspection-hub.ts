@@ -1,109 +1,170 @@
 import type { AnyActorRef, InspectionEvent } from 'xstate';
-import type { ActorNode, InspectListener } from './runtime-port.js';
+import type { ActorNode, InspectEvent, InspectListener, InspectOptions } from './runtime-port.js';
 
 /**
- * Coalescing inspection hub (reference §4.8): XState inspection is attached only while a client watches
- * (it halves throughput), snapshots are collected into a dirty set and flushed at most every `flushMs`;
- * a topology change (actor created, stopped, errored) sends the full tree instead.
+ * Coalescing inspection hub (reference §4.8), attached only while a client watches. Two sources, by cost:
+ *
+ * - **Tree diff** (every listener): every `flushMs` the tree is described once and compared with the last one
+ *   sent. A changed shape (an actor added, removed, or a supervisor's children gone to backoff) sends the full tree;
+ *   otherwise only the nodes whose visible fields changed are sent. Transitions an operator cares about (health,
+ *   liveness, restarts, a new last error) become events. Costs one tree description per flush, whatever the tick
+ *   rate: 1,000 ticking symbol actors whose state does not change send nothing.
+ * - **XState inspection** (only while a listener asks for `events: true`): every actor event (minus tick noise)
+ *   as it happens. XState's inspection is system-wide and roughly halves actor throughput, so it is opt-in.
  */
 export interface InspectionHubDeps {
   root: () => AnyActorRef;
   tree: () => ActorNode;
-  node: (id: string) => ActorNode | undefined;
   flushMs?: number;
   now?: () => number;
 }
 
 const NOISY = /^(xstate\.|hb\.tick|venue\.tick|sup\.\$)/;
 
+interface Seen {
+  sig: string;
+  health: string;
+  liveness: string;
+  restarts: number;
+  lastError: string | undefined;
+}
+
+/** The fields the inspector shows; a node whose signature is unchanged is not sent again. */
+function signature(n: ActorNode): string {
+  return JSON.stringify([n.status, n.liveness, n.health, n.reason, n.restarts, n.lastError ?? null, n.value]);
+}
+
+function index(root: ActorNode): { nodes: Map<string, ActorNode>; shape: string } {
+  const nodes = new Map<string, ActorNode>();
+  const parts: string[] = [];
+  const walk = (n: ActorNode): void => {
+    nodes.set(n.id, n);
+    parts.push(n.id, '(');
+    for (const c of n.children) walk(c);
+    parts.push(')');
+  };
+  walk(root);
+  return { nodes, shape: parts.join(' ') };
+}
+
 export function createInspectionHub(deps: InspectionHubDeps) {
   const flushMs = deps.flushMs ?? 250;
   const now = deps.now ?? Date.now;
-  const listeners = new Set<InspectListener>();
-  const dirty = new Set<string>();
-  let topology = false;
+  const listeners = new Map<InspectListener, InspectOptions>();
   let seq = 0;
   let sub: { unsubscribe(): void } | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
+  let seen: Map<string, Seen> | undefined;
+  let shape = '';
 
   const idOf = (ref: unknown) => (ref as { systemId?: string }).systemId ?? (ref as { id: string }).id;
 
+  function emit(e: Omit<InspectEvent, 'seq' | 'ts'>, onlyEvents = false): void {
+    const full: InspectEvent = { seq: ++seq, ts: now(), ...e };
+    for (const [l, o] of listeners) if (!onlyEvents || o.events) l.event(full);
+  }
+
   function onInspect(ev: InspectionEvent): void {
-    if (ev.type === '@xstate.actor') {
-      topology = true;
-    } else if (ev.type === '@xstate.snapshot') {
-      const status = (ev.snapshot as { status?: string }).status;
-      if (status !== 'active') topology = true;
-      dirty.add(idOf(ev.actorRef));
-    } else if (ev.type === '@xstate.event') {
-      const type = ev.event.type;
-      if (
-        type.startsWith('xstate.error.actor') ||
-        type.startsWith('xstate.done.actor') ||
-        type.startsWith('xstate.stop')
-      )
-        topology = true;
-      if (NOISY.test(type)) return;
-      const e = {
-        seq: ++seq,
-        ts: now(),
-        type,
-        from: ev.sourceRef ? idOf(ev.sourceRef) : undefined,
-        to: idOf(ev.actorRef),
-      };
-      for (const l of listeners) l.event(e);
+    if (ev.type !== '@xstate.event') return;
+    const type = ev.event.type;
+    if (NOISY.test(type)) return;
+    emit({ type, from: ev.sourceRef ? idOf(ev.sourceRef) : undefined, to: idOf(ev.actorRef) }, true);
+  }
+
+  function remember(nodes: Map<string, ActorNode>): Map<string, Seen> {
+    const out = new Map<string, Seen>();
+    for (const [id, n] of nodes)
+      out.set(id, {
+        sig: signature(n),
+        health: n.health,
+        liveness: n.liveness,
+        restarts: n.restarts,
+        lastError: n.lastError,
+      });
+    return out;
+  }
+
+  function transitions(prev: Map<string, Seen>, next: Map<string, Seen>, nodes: Map<string, ActorNode>): void {
+    for (const [id, s] of next) {
+      const p = prev.get(id);
+      if (!p) {
+        emit({ type: 'actor.added', to: id });
+        continue;
+      }
+      if (p.sig === s.sig) continue;
+      const n = nodes.get(id) as ActorNode;
+      if (p.health !== s.health) emit({ type: `health.${s.health}`, to: id, detail: n.reason || undefined });
+      if (p.liveness !== s.liveness) emit({ type: `liveness.${s.liveness}`, to: id });
+      if (s.restarts > p.restarts) emit({ type: 'actor.restarted', to: id, detail: `restarts ${s.restarts}` });
+      if (s.lastError && s.lastError !== p.lastError) emit({ type: 'actor.error', to: id, detail: s.lastError });
     }
+    for (const id of prev.keys()) if (!next.has(id)) emit({ type: 'actor.removed', to: id });
   }
 
   function flush(): void {
-    if (topology) {
-      topology = false;
-      dirty.clear();
-      const t = deps.tree();
-      for (const l of listeners) l.tree(t);
+    if (listeners.size === 0) return;
+    const root = deps.tree();
+    const { nodes, shape: nextShape } = index(root);
+    const next = remember(nodes);
+    const prev = seen;
+    seen = next;
+    if (!prev) return;
+    transitions(prev, next, nodes);
+    if (nextShape !== shape) {
+      shape = nextShape;
+      for (const l of listeners.keys()) l.tree(root);
       return;
     }
-    if (dirty.size === 0) return;
-    const nodes: ActorNode[] = [];
-    for (const id of dirty) {
-      const n = deps.node(id);
-      if (n) nodes.push({ ...n, children: [] });
-    }
-    dirty.clear();
-    if (nodes.length > 0) for (const l of listeners) l.nodes(nodes);
+    const changed: ActorNode[] = [];
+    for (const [id, s] of next)
+      if (prev.get(id)?.sig !== s.sig) changed.push({ ...(nodes.get(id) as ActorNode), children: [] });
+    if (changed.length > 0) for (const l of listeners.keys()) l.nodes(changed);
   }
 
-  function attach(): void {
+  function attachInspection(): void {
     sub = deps.root().system.inspect({ next: onInspect, error: () => {}, complete: () => {} } as never) as unknown as {
       unsubscribe(): void;
     };
-    timer = setInterval(flush, flushMs);
-    timer.unref();
   }
 
-  function detach(): void {
-    sub?.unsubscribe();
-    sub = undefined;
-    if (timer) clearInterval(timer);
-    timer = undefined;
-    dirty.clear();
-    topology = false;
+  function syncInspection(): void {
+    const wanted = [...listeners.values()].some((o) => o.events);
+    if (wanted && !sub) attachInspection();
+    if (!wanted && sub) {
+      sub.unsubscribe();
+      sub = undefined;
+    }
   }
 
   return {
     /** Adds a listener (sends it the full tree now); returns the detach function. */
-    add(listener: InspectListener): () => void {
-      if (listeners.size === 0) attach();
-      listeners.add(listener);
-      listener.tree(deps.tree());
+    add(listener: InspectListener, opts: InspectOptions = {}): () => void {
+      const root = deps.tree();
+      if (listeners.size === 0) {
+        const { nodes, shape: s } = index(root);
+        seen = remember(nodes);
+        shape = s;
+        timer = setInterval(flush, flushMs);
+        timer.unref();
+      }
+      listeners.set(listener, { events: opts.events === true });
+      syncInspection();
+      listener.tree(root);
       return () => {
-        listeners.delete(listener);
-        if (listeners.size === 0) detach();
+        if (!listeners.delete(listener)) return;
+        syncInspection();
+        if (listeners.size === 0) {
+          if (timer) clearInterval(timer);
+          timer = undefined;
+          seen = undefined;
+          shape = '';
+        }
       };
     },
+    /** XState inspection is attached (some listener asked for every actor event). */
     attached: () => sub !== undefined,
     listenerCount: () => listeners.size,
-    /** Flushes now (tests; also used when the root re-topologises). */
+    /** Flushes now (tests). */
     flush,
   };
 }

@@ -46,11 +46,27 @@ export interface CommandResult {
   error?: { code: 'NOT_FOUND' | 'ACTOR_UNAVAILABLE' | 'BAD_REQUEST'; message: string };
 }
 
+/** One line of the inspector's event log: an actor event (XState inspection) or a transition seen in the tree. */
+export interface InspectEvent {
+  seq: number;
+  ts: number;
+  type: string;
+  from?: string | undefined;
+  to?: string | undefined;
+  /** Reason of a health change, the error of a crash, the restart count. */
+  detail?: string | undefined;
+}
+
 export interface InspectListener {
   /** Full tree on attach and on topology changes; node updates coalesced (at most every flush). */
   tree(root: ActorNode): void;
   nodes(nodes: ActorNode[]): void;
-  event(e: { seq: number; ts: number; type: string; from?: string | undefined; to?: string | undefined }): void;
+  event(e: InspectEvent): void;
+}
+
+export interface InspectOptions {
+  /** Every actor event through XState inspection (costs actor throughput); default: tree transitions only. */
+  events?: boolean | undefined;
 }
 
 export interface RuntimePort {
@@ -72,5 +88,5 @@ export interface RuntimePort {
   /** Extra fields for `/status` from actors that exist (balances once account actors exist). */
   statusExtras(): Record<string, unknown>;
   /** Attach an inspection listener; detached (and inspection off) when the last one leaves. */
-  inspect(listener: InspectListener): () => void;
+  inspect(listener: InspectListener, opts?: InspectOptions): () => void;
 }

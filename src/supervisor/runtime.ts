@@ -26,6 +26,7 @@ import type {
   CommandResult,
   GovernanceView,
   InspectListener,
+  InspectOptions,
   RuntimePort,
   TradingCommand,
   TradingState,
@@ -94,6 +95,8 @@ export interface Runtime extends RuntimePort {
   markReady(): void;
   shutdown(): Promise<void>;
   root(): AnyActorRef;
+  /** Whether XState inspection is attached and for how many listeners (tests, diagnostics). */
+  inspection(): { attached: boolean; listeners: number };
 }
 
 const GOV_KEY = 'governance';
@@ -237,7 +240,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     return describe(requireRoot());
   }
 
-  const hub = createInspectionHub({ root: requireRoot, tree, node: (id) => findNode(tree(), id), now });
+  const hub = createInspectionHub({ root: requireRoot, tree, now });
 
   function governanceView(): GovernanceView {
     const ref = rootRef?.system.get(actorId.governance()) as AnyActorRef | undefined;
@@ -380,6 +383,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       return effectiveState(governanceView(), venue, symbol);
     },
     statusExtras: () => deps.statusExtras?.() ?? {},
-    inspect: (listener: InspectListener) => hub.add(listener),
+    inspect: (listener: InspectListener, opts?: InspectOptions) => hub.add(listener, opts),
+    inspection: () => ({ attached: hub.attached(), listeners: hub.listenerCount() }),
   };
 }

@@ -1,0 +1,134 @@
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { ActorNode, InspectEvent } from '../../supervisor/runtime-port.js';
+import { inspectorHtml } from '../inspector-page.js';
+import type { RouteContext, ZodApp } from '../route-context.js';
+
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+export const DEFAULT_EVENT_FLUSH_MS = 250;
+/** Event lines kept per flush; the rest are counted in `dropped` (a tick storm must not flood the browser). */
+export const MAX_EVENTS_PER_FLUSH = 100;
+
+const StreamQuery = z.strictObject({
+  events: z
+    .enum(['transitions', 'all'])
+    .optional()
+    .describe('transitions (default): health/liveness/restart changes; all: every actor event (XState inspection)'),
+});
+
+/**
+ * `GET /inspect/stream` (engine): Server-Sent Events over the runtime's inspection hub (DESIGN §9). `tree` on
+ * connect and on topology changes, `nodes` (changed nodes only, coalesced by the hub, at most every 250 ms),
+ * `event` batches (health/liveness/restart transitions; with `?events=all` every actor event too, through XState
+ * inspection, which costs actor throughput), and a comment line as heartbeat. Inspection is attached only while a stream is open: the hub
+ * attaches on the first listener and detaches when the last stream closes (client gone, or the listener closes).
+ * A client that cannot keep up is not buffered without bound: while the socket needs draining, updates are
+ * skipped and a full tree is sent once it drains.
+ *
+ * `GET /inspector`: the self-contained page that reads the stream.
+ */
+export function inspectRoutes(app: ZodApp, ctx: RouteContext): void {
+  const { runtime } = ctx.deps;
+  const heartbeatMs = ctx.deps.inspector?.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const eventFlushMs = ctx.deps.inspector?.eventFlushMs ?? DEFAULT_EVENT_FLUSH_MS;
+  const open = new Set<() => void>();
+
+  app.addHook('onClose', async () => {
+    for (const end of [...open]) end();
+  });
+
+  app.get('/inspector', async (_request, reply) => {
+    const html = inspectorHtml({ opsPort: ctx.deps.inspector?.opsPort?.() });
+    reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('content-security-policy', html.csp)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer');
+    return html.body;
+  });
+
+  app.get('/inspect/stream', { schema: { querystring: StreamQuery } }, async (request, reply) => {
+    // Before hijacking: a runtime that is not started answers 503 JSON through the error handler.
+    runtime.tree();
+    reply.hijack();
+    const res: ServerResponse = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+
+    let closed = false;
+    let stale = false;
+    let events: InspectEvent[] = [];
+    let dropped = 0;
+
+    const send = (name: string, data: unknown): void => {
+      if (closed) return;
+      res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    const backedUp = (): boolean => {
+      if (res.writableNeedDrain) stale = true;
+      return stale;
+    };
+
+    const detach = runtime.inspect(
+      {
+        tree(root: ActorNode) {
+          if (backedUp()) return;
+          send('tree', root);
+        },
+        nodes(nodes: ActorNode[]) {
+          if (backedUp()) return;
+          send('nodes', nodes);
+        },
+        event(e) {
+          if (events.length >= MAX_EVENTS_PER_FLUSH) {
+            events.shift();
+            dropped += 1;
+          }
+          events.push(e);
+        },
+      },
+      { events: request.query.events === 'all' },
+    );
+
+    const flushEvents = setInterval(() => {
+      if (events.length === 0 || backedUp()) return;
+      send('event', { events, dropped });
+      events = [];
+      dropped = 0;
+    }, eventFlushMs);
+    const heartbeat = setInterval(() => {
+      if (!closed && !res.writableNeedDrain) res.write(`: hb ${Date.now()}\n\n`);
+    }, heartbeatMs);
+    flushEvents.unref();
+    heartbeat.unref();
+
+    const onDrain = (): void => {
+      if (!stale || closed) return;
+      stale = false;
+      send('tree', runtime.tree());
+    };
+    res.on('drain', onDrain);
+
+    const end = (): void => {
+      if (closed) return;
+      closed = true;
+      open.delete(end);
+      clearInterval(flushEvents);
+      clearInterval(heartbeat);
+      res.off('drain', onDrain);
+      detach();
+      if (!res.writableEnded) res.end();
+    };
+    open.add(end);
+    // The response's close, not the request's: IncomingMessage closes once its (empty) body is read.
+    res.on('close', end);
+    res.on('error', end);
+    ctx.log.debug({ streams: open.size }, 'inspector stream opened');
+  });
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, createMachine } from 'xstate';
+import { createInspectionHub } from './inspection-hub.js';
+import type { ActorNode, InspectEvent } from './runtime-port.js';
+
+const node = (id: string, over: Partial<ActorNode> = {}, children: ActorNode[] = []): ActorNode => ({
+  id,
+  kind: id.split(':')[0] ?? id,
+  liveness: 'running',
+  status: 'active',
+  value: 'running',
+  health: 'OK',
+  reason: '',
+  restarts: 0,
+  children,
+  ...over,
+});
+
+function recorder() {
+  const trees: ActorNode[] = [];
+  const nodes: ActorNode[][] = [];
+  const events: InspectEvent[] = [];
+  return {
+    trees,
+    nodes,
+    events,
+    listener: {
+      tree: (t: ActorNode) => trees.push(t),
+      nodes: (n: ActorNode[]) => nodes.push(n),
+      event: (e: InspectEvent) => events.push(e),
+    },
+  };
+}
+
+describe('inspection hub (tree diff)', () => {
+  const root = createActor(createMachine({ id: 'm', on: { ping: {} } }), { systemId: 'root' }).start();
+
+  it('sends the tree on add, only changed nodes after, the tree on a shape change, and transitions as events', () => {
+    let current = node('root', {}, [node('conn:binance'), node('feed:binance')]);
+    const hub = createInspectionHub({ root: () => root, tree: () => current, flushMs: 60_000, now: () => 5 });
+    const r = recorder();
+    const detach = hub.add(r.listener);
+    expect(r.trees).toHaveLength(1);
+    expect(hub.attached()).toBe(false);
+
+    hub.flush();
+    expect(r.nodes).toEqual([]);
+
+    current = node('root', {}, [
+      node('conn:binance', { health: 'DEGRADED', reason: 'error_rate: 25%' }),
+      node('feed:binance'),
+    ]);
+    hub.flush();
+    expect(r.nodes).toHaveLength(1);
+    expect(r.nodes[0]?.map((n) => n.id)).toEqual(['conn:binance']);
+    expect(r.nodes[0]?.[0]?.children).toEqual([]);
+    expect(r.events).toEqual([
+      { seq: 1, ts: 5, type: 'health.DEGRADED', to: 'conn:binance', detail: 'error_rate: 25%' },
+    ]);
+
+    current = node('root', {}, [
+      node('conn:binance', { health: 'DEGRADED', reason: 'error_rate: 25%' }),
+      node('feed:binance', { liveness: 'backoff', restarts: 1, lastError: 'boom' }),
+      node('account:binance'),
+    ]);
+    hub.flush();
+    expect(r.trees).toHaveLength(2);
+    expect(r.nodes).toHaveLength(1);
+    expect(r.events.map((e) => e.type)).toEqual([
+      'health.DEGRADED',
+      'liveness.backoff',
+      'actor.restarted',
+      'actor.error',
+      'actor.added',
+    ]);
+
+    detach();
+    expect(hub.listenerCount()).toBe(0);
+    current = node('root', { health: 'HALTED' });
+    hub.flush();
+    expect(r.trees).toHaveLength(2);
+  });
+
+  it('attaches XState inspection only while a listener asks for every event', () => {
+    const hub = createInspectionHub({ root: () => root, tree: () => node('root'), flushMs: 60_000 });
+    const plain = recorder();
+    const all = recorder();
+    const d1 = hub.add(plain.listener);
+    expect(hub.attached()).toBe(false);
+    const d2 = hub.add(all.listener, { events: true });
+    expect(hub.attached()).toBe(true);
+    root.send({ type: 'ping' });
+    expect(all.events.map((e) => e.type)).toContain('ping');
+    expect(plain.events).toEqual([]);
+    d2();
+    expect(hub.attached()).toBe(false);
+    d1();
+    expect(hub.listenerCount()).toBe(0);
+  });
+});
