@@ -195,6 +195,7 @@ async function main(): Promise<void> {
     idempotency: store.idempotency,
     audit: store.audit,
     trading: trading.port,
+    guards: trading.guardsPort,
   };
   for (const [name, port] of [
     ['ops', config.OPS_PORT],

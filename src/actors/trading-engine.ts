@@ -255,7 +255,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     const gw = venues.get(intent.venue);
     const kind = intent.market ?? 'spot';
     const m = market(intent.venue, intent.symbol, kind);
-    if (!gw || !m || !m.active)
+    if (!gw || !m?.active)
       return reject(intent, 'unknown_symbol', `${intent.symbol} is not tradable on ${intent.venue}`);
     const key = slotOf(intent.venue, intent.symbol, intent.side, intent.strategy);
     const refPrice = intent.type === 'limit' && intent.limitPrice ? intent.limitPrice : intent.price;

@@ -11,6 +11,7 @@ import type { HttpDeps, ListenerName } from './ports.js';
 import type { CommandHooks, RouteContext, RouteModule } from './route-context.js';
 import { actorsRoutes } from './routes/actors.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
+import { guardsRoutes } from './routes/guards.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { killRoutes } from './routes/kill.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
@@ -27,7 +28,7 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  */
 export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
   ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes, weightsRoutes],
-  engine: [healthRoutes, statusRoutes, metricsRoutes, actorsRoutes, tradingRoutes],
+  engine: [healthRoutes, statusRoutes, metricsRoutes, actorsRoutes, tradingRoutes, guardsRoutes],
 };
 
 /**

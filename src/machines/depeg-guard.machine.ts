@@ -72,11 +72,14 @@ export function deviationPct(o: Pick<DepegObservation, 'usdtUsdc' | 'btcRatio'>)
   return worst;
 }
 
-export type RearmCheck = { ok: true } | { ok: false; code: 'NOT_TRIPPED' | 'PARITY_BROKEN' | 'COOLDOWN'; message: string };
+export type RearmCheck =
+  | { ok: true }
+  | { ok: false; code: 'NOT_TRIPPED' | 'PARITY_BROKEN' | 'COOLDOWN'; message: string };
 
 /** Whether a re-arm at `at` is allowed (the route and the daily reset both ask this). */
 export function depegRearmCheck(c: DepegGuardContext, at: number): RearmCheck {
-  if (!c.failClosed && c.phase !== 'tripped') return { ok: false, code: 'NOT_TRIPPED', message: 'the depeg guard is armed, not tripped' };
+  if (!c.failClosed && c.phase !== 'tripped')
+    return { ok: false, code: 'NOT_TRIPPED', message: 'the depeg guard is armed, not tripped' };
   if (c.heldSince === null || c.deviationPct === null || c.deviationPct > c.thresholdPct)
     return {
       ok: false,

@@ -99,7 +99,11 @@ export function fundingPlans(
     const side = p.side === 'long' ? 'sell' : 'buy';
     const hedge =
       c.hedgeRatio > 0 && notionalUsdt > 0
-        ? { symbol: c.hedgeSymbol, side: p.side === 'long' ? ('buy' as const) : ('sell' as const), quoteUsdt: notionalUsdt * c.hedgeRatio }
+        ? {
+            symbol: c.hedgeSymbol,
+            side: p.side === 'long' ? ('buy' as const) : ('sell' as const),
+            quoteUsdt: notionalUsdt * c.hedgeRatio,
+          }
         : null;
     out.push({ symbol: p.symbol, trim: { side, amount, notionalUsdt }, hedge, ratePct: r.ratePct, key });
   }

@@ -171,7 +171,11 @@ describe('funding guard', () => {
       },
     ]);
     expect(fundingPlans(base, rates, [{ symbol: 'ETHUSDT', side: 'short', amount: 2, markPrice: 3_000 }])).toEqual([]);
-    expect(fundingPlans({ ...base, hedgeRatio: 0 }, rates, [{ symbol: 'ETHUSDT', side: 'long', amount: 2, markPrice: 3_000 }])[0]?.hedge).toBeNull();
+    expect(
+      fundingPlans({ ...base, hedgeRatio: 0 }, rates, [
+        { symbol: 'ETHUSDT', side: 'long', amount: 2, markPrice: 3_000 },
+      ])[0]?.hedge,
+    ).toBeNull();
   });
 
   it('trims once per spike, goes DEGRADED while spiking, and OK when the rate falls back', () => {
