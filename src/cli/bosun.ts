@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { HmmCalibrationFileSchema, StrategyWeightsFileSchema } from '../config/files.schema.js';
 import { errorMessage } from '../domain/errors.js';
 import { runBacktest } from './backtest.js';
+import { depegRearm } from './depeg-rearm.js';
 
 /**
  * The `bosun` CLI (`npx bosun …` or `npm run bosun -- …`). Today: `backtest`. The operator commands (status,
@@ -10,7 +11,8 @@ import { runBacktest } from './backtest.js';
  */
 const USAGE = `usage: bosun backtest [--seed N] [--bars N] [--asset BTC] [--capital USD] [--max-notional USD]
                       [--fee-bps N] [--calibration ops/hmm_calibration.json] [--weights ops/strategy_weights.json]
-                      [--warmup-bars N] [--trend-weight 0..1] [--json]`;
+                      [--warmup-bars N] [--trend-weight 0..1] [--json]
+       bosun depeg rearm [--url http://127.0.0.1:8003] [--state-dir state] [--token T] [--note TEXT]`;
 
 function arg(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -62,6 +64,14 @@ function backtest(args: string[]): void {
 const [cmd, ...rest] = process.argv.slice(2);
 try {
   if (cmd === 'backtest') backtest(rest);
+  else if (cmd === 'depeg' && rest[0] === 'rearm')
+    void depegRearm(rest.slice(1), (l) => process.stdout.write(`${l}\n`)).then(
+      (code) => process.exit(code),
+      (e: unknown) => {
+        process.stderr.write(`bosun: ${errorMessage(e)}\n`);
+        process.exit(2);
+      },
+    );
   else {
     process.stderr.write(`${USAGE}\n`);
     process.exit(cmd === undefined || cmd === '--help' ? 0 : 2);
