@@ -333,7 +333,9 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       updatedAt: createdAt,
     };
     try {
-      record = await persist(record, { type: 'order.intent', ...record });
+      // The record's own `type` is the order type (market/limit): spread first, or the entry is not an
+      // `order.*` entry and never reaches orders.jsonl.
+      record = await persist(record, { ...record, type: 'order.intent', orderType: record.type });
     } catch (e) {
       inflight.delete(key);
       deps.notify(intent.venue, intent.symbol, {

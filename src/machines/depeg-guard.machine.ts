@@ -102,6 +102,7 @@ export function depegGuardView(ctx: unknown) {
   return {
     active: c.phase === 'tripped' || failClosed !== '',
     phase: c.phase,
+    failClosed: failClosed !== '',
     reason: c.phase === 'tripped' ? c.reason : failClosed,
     deviationPct: c.deviationPct,
     usdtUsdc: c.usdtUsdc,
