@@ -270,6 +270,19 @@ export function createGuards(deps: GuardsDeps) {
     },
   };
   const built = new Set<string>();
+  type ChildProvider = (
+    venue: string,
+    hooks: SupervisorHooks,
+  ) => Array<{ spec: ChildSpec; logics: Record<string, unknown> }>;
+  const providers: ChildProvider[] = [];
+
+  /**
+   * Adds guards to every `guards:<venue>` built from now on (call before the runtime starts): the stop validator
+   * joins this way, and `register`s a view for `GET /guards`. Its children should be `flavour: 'guard'`.
+   */
+  function extend(provider: ChildProvider): void {
+    providers.push(provider);
+  }
 
   /**
    * `guards:<venue>` (one_for_one): this venue's guards plus `extraChildren` (e.g. the stop validator). Null when
@@ -328,7 +341,7 @@ export function createGuards(deps: GuardsDeps) {
       logics.funding = fundingLogic(venue);
       built.add(id);
     }
-    for (const e of extraChildren) {
+    for (const e of [...extraChildren, ...providers.flatMap((p) => p(venue, hooks))]) {
       children.push(e.spec);
       Object.assign(logics, e.logics);
       built.add(e.spec.id);
@@ -414,7 +427,7 @@ export function createGuards(deps: GuardsDeps) {
     },
   };
 
-  return { buildGuardsSubtree, register, railInput, port, depegId };
+  return { buildGuardsSubtree, extend, register, railInput, port, depegId };
 }
 
 export type Guards = ReturnType<typeof createGuards>;

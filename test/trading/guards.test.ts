@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GuardView } from '../../src/supervisor/guards-port.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
+import { makeWorker } from '../support/worker.js';
 import { type Pipeline, startPipeline } from './in-process.js';
 import { post, startVenue, until } from './support.js';
 
@@ -10,6 +11,8 @@ import { post, startVenue, until } from './support.js';
  */
 const DEPEG_ID = 'guard:depeg:binance';
 const FUNDING_ID = 'guard:funding:binance';
+/** Stands in for the stop validator: a guard that joins guards:binance through `extend`. */
+const EXTRA_ID = 'guard:stopval:binance';
 
 async function guards(p: Pipeline): Promise<GuardView[]> {
   const r = await fetch(`${p.url}/guards`);
@@ -70,6 +73,24 @@ describe('depeg guard with DEPEG_EXIT_RISK=false, and the funding guard', () => 
         FUNDING_POLL_SEC: '1',
       },
       {
+        beforeStart: (trading) => {
+          trading.guards.extend((venue) =>
+            venue === 'binance'
+              ? [
+                  {
+                    spec: { id: EXTRA_ID, src: 'stopval', flavour: 'guard', input: { name: 'stopval' } },
+                    logics: { stopval: makeWorker([], new Set()) },
+                  },
+                ]
+              : [],
+          );
+          trading.guards.register({
+            id: EXTRA_ID,
+            kind: 'stopval',
+            venue: 'binance',
+            view: () => ({ active: false, reason: '', state: {} }),
+          });
+        },
         beforePublish: (id) => {
           if (id === DEPEG_ID && crashNext) {
             crashNext = false;
@@ -87,7 +108,10 @@ describe('depeg guard with DEPEG_EXIT_RISK=false, and the funding guard', () => 
 
   it('lists both guards under guards:binance, armed', async () => {
     const all = await guards(p);
-    expect(all.map((g) => g.id).sort()).toEqual([DEPEG_ID, FUNDING_ID]);
+    expect(all.map((g) => g.id).sort()).toEqual([DEPEG_ID, FUNDING_ID, EXTRA_ID]);
+    expect(all.find((g) => g.id === EXTRA_ID)).toMatchObject({ running: true, active: false, kind: 'stopval' });
+    const sup = p.runtime.root().system.get('guards:binance');
+    expect(Object.keys(sup?.getSnapshot().children ?? {}).sort()).toEqual([DEPEG_ID, FUNDING_ID, EXTRA_ID]);
     const d = await until('a depeg observation', async () => {
       const g = await guard(p, DEPEG_ID);
       return g.state.lastObsAt ? g : undefined;

@@ -39,7 +39,11 @@ export interface Pipeline {
 export async function startPipeline(
   sim: Simulator,
   env: Record<string, string>,
-  opts: { beforePublish?: (id: string, context: unknown) => void } = {},
+  opts: {
+    beforePublish?: (id: string, context: unknown) => void;
+    /** Called with the pipeline's trading before the runtime starts (e.g. `trading.guards.extend`). */
+    beforeStart?: (trading: Trading) => void;
+  } = {},
 ): Promise<Pipeline> {
   const dir = mkdtempSync(join(tmpdir(), 'bosun-guards-'));
   const config: Config = {
@@ -70,6 +74,7 @@ export async function startPipeline(
     runtime: () => runtime,
     ...(opts.beforePublish ? { guardFaults: { beforePublish: opts.beforePublish } } : {}),
   });
+  opts.beforeStart?.(trading);
   const restarts: Pipeline['restarts'] = [];
   const fatal: string[] = [];
   runtime = createRuntime({
