@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { depegRearm } from '../../src/cli/depeg-rearm.js';
 import type { GuardView } from '../../src/supervisor/guards-port.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
 import { makeWorker } from '../support/worker.js';
 import { type Pipeline, startPipeline } from './in-process.js';
-import { post, startVenue, until } from './support.js';
+import { post, startVenue, TOKEN, until } from './support.js';
 
 /**
  * The runbook's "Depeg detected" and "Funding spike" playbooks as scenario tests against the simulator, through
@@ -219,6 +220,11 @@ describe('depeg guard with DEPEG_EXIT_RISK=false, and the funding guard', () => 
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
     expect(String((bad.body.error as { message: string }).message)).toContain('force');
+    // `bosun depeg rearm` calls the same route and exits 1 on the refusal.
+    const printed: string[] = [];
+    expect(await depegRearm(['--url', p.url, '--token', TOKEN], (l) => printed.push(l))).toBe(1);
+    expect(printed.join('\n')).toMatch(/^409 .*CONFLICT/);
+    expect(await depegRearm(['--url', p.url, '--state-dir', '/nonexistent'], () => undefined)).toBe(2);
     const noToken = await post(`${p.url}/guards/depeg/rearm`, {}, { token: false });
     expect(noToken.status).toBe(401);
     expect(noToken.body).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
