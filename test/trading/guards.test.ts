@@ -317,6 +317,9 @@ describe('depeg guard with DEPEG_EXIT_RISK=true', () => {
     const exits = p.ordersJsonl().filter((r) => r.type === 'order.intent' && r.strategy === 'depeg');
     expect(exits.length).toBeGreaterThanOrEqual(1);
     expect(exits.every((r) => r.side === 'sell' && r.reduceOnly === true && r.symbol === 'BTCUSDT')).toBe(true);
-    expect(p.ordersJsonl().some((r) => r.type === 'order.fill' && r.strategy === 'depeg')).toBe(true);
+    // The ledger moves at the fill; its orders.jsonl line follows the journal's commit.
+    await until('the exit fill in orders.jsonl', () =>
+      p.ordersJsonl().some((r) => r.type === 'order.fill' && r.strategy === 'depeg') ? true : undefined,
+    );
   });
 });
