@@ -322,4 +322,23 @@ describe('depeg guard with DEPEG_EXIT_RISK=true', () => {
       p.ordersJsonl().some((r) => r.type === 'order.fill' && r.strategy === 'depeg') ? true : undefined,
     );
   });
+
+  it('a restart of the whole pipeline restores the trip from LMDB: still HALTED even though parity is back', async () => {
+    const before = await guard(p, DEPEG_ID);
+    expect(before.active).toBe(true);
+    sim.scenario({ kind: 'depeg', pct: 0 });
+    await p.close({ keep: true });
+    p = await startPipeline(
+      sim,
+      { ...COMMON, DEPEG_EXIT_RISK: 'true', FUNDING_GUARD_ENABLED: 'false' },
+      { stateDir: p.stateDir },
+    );
+    const after = await guard(p, DEPEG_ID);
+    expect(after).toMatchObject({ running: true, active: true, health: 'HALTED', reason: 'depeg_trigger' });
+    expect(after.state).toMatchObject({ trippedAt: before.state.trippedAt, trips: before.state.trips });
+    expect((await order(p, 'BTCUSDT')).body).toMatchObject({ reason: 'depeg' });
+    // Parity has to be seen holding again in this incarnation before a re-arm.
+    await until('parity seen holding', async () => ((await guard(p, DEPEG_ID)).state.heldSince ? true : undefined));
+    expect((await post(`${p.url}/guards/depeg/rearm`, {})).status).toBe(200);
+  });
 });

@@ -33,7 +33,9 @@ export interface Pipeline {
   url: string;
   restarts: Array<{ child: string; reason: string }>;
   ordersJsonl(): Array<Record<string, unknown>>;
-  close(): Promise<void>;
+  stateDir: string;
+  /** Stops everything; `keep` leaves the state directory for a restart. */
+  close(opts?: { keep?: boolean }): Promise<void>;
 }
 
 export async function startPipeline(
@@ -41,11 +43,13 @@ export async function startPipeline(
   env: Record<string, string>,
   opts: {
     beforePublish?: (id: string, context: unknown) => void;
+    /** Reuse a state directory (a restart); default a fresh temp directory. */
+    stateDir?: string;
     /** Called with the pipeline's trading before the runtime starts (e.g. `trading.guards.extend`). */
     beforeStart?: (trading: Trading) => void;
   } = {},
 ): Promise<Pipeline> {
-  const dir = mkdtempSync(join(tmpdir(), 'bosun-guards-'));
+  const dir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'bosun-guards-'));
   const config: Config = {
     ...loadConfig({ ...tradingEnv(sim), VENUES: 'binance', STATE_DIR: dir, LOG_LEVEL: 'silent', ...env }),
     // No symbol actors: the tests place the strategies' orders themselves, so nothing trades behind their back.
@@ -154,18 +158,19 @@ export async function startPipeline(
     engine,
     url,
     restarts,
+    stateDir: dir,
     ordersJsonl: () =>
       readFileSync(join(config.LOG_DIR, 'orders.jsonl'), 'utf8')
         .split('\n')
         .filter((l) => l.trim() !== '')
         .map((l) => JSON.parse(l) as Record<string, unknown>),
-    async close() {
+    async close(o: { keep?: boolean } = {}) {
       await engine.close();
       await trading.stop();
       await rt.shutdown();
       await gateway.close();
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!o.keep) rmSync(dir, { recursive: true, force: true });
       if (fatal.length > 0) throw new Error(`fatal: ${fatal.join(', ')}`);
     },
   };
