@@ -171,6 +171,8 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     return venues.get(venue)?.gateway.markets(kind)[symbol];
   }
   const kindOf = (rec: OrderRecord): 'spot' | 'linear' => (rec.market === 'linear' ? 'linear' : 'spot');
+  const slotSymbol = (rec: OrderRecord) =>
+    kindOf(rec) === 'linear' ? `${String(rec.symbol)}:perp` : String(rec.symbol);
 
   /** USD prices by asset from the latest ticks (quote assets count 1: the depeg guard watches that). */
   function assetPrices(): Record<string, number> {
@@ -257,7 +259,13 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     const m = market(intent.venue, intent.symbol, kind);
     if (!gw || !m?.active)
       return reject(intent, 'unknown_symbol', `${intent.symbol} is not tradable on ${intent.venue}`);
-    const key = slotOf(intent.venue, intent.symbol, intent.side, intent.strategy);
+    // A perpetual has its own slot: a funding trim does not hold up the spot market of the same name.
+    const key = slotOf(
+      intent.venue,
+      kind === 'linear' ? `${intent.symbol}:perp` : intent.symbol,
+      intent.side,
+      intent.strategy,
+    );
     const refPrice = intent.type === 'limit' && intent.limitPrice ? intent.limitPrice : intent.price;
     const amount = roundToStep(intent.quote / refPrice, m.stepSize);
     const notional = amount * refPrice;
@@ -435,7 +443,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
   }
 
   function finish(rec: OrderRecord, filled: boolean): void {
-    const key = slotOf(String(rec.venue), String(rec.symbol), String(rec.side), String(rec.strategy));
+    const key = slotOf(String(rec.venue), slotSymbol(rec), String(rec.side), String(rec.strategy));
     if (inflight.get(key) === rec.clientOrderId) inflight.delete(key);
     deps.notify(String(rec.venue), String(rec.symbol), {
       type: 'order.settled',
@@ -594,7 +602,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     for (const rec of orders.listOpen()) {
       if (rec.venue !== venue) continue;
       // The order holds its slot until it is resolved: nothing else goes out on that side meanwhile.
-      const slot = slotOf(venue, String(rec.symbol), String(rec.side), String(rec.strategy));
+      const slot = slotOf(venue, slotSymbol(rec), String(rec.side), String(rec.strategy));
       if (!inflight.has(slot)) inflight.set(slot, rec.clientOrderId);
       if (rec.status === 'intent' || rec.status === 'submitted' || rec.status === 'unknown') {
         // Inside the venue's accept window a lookup is not conclusive: keep resolving in the background (the
