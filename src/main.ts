@@ -258,6 +258,7 @@ async function main(): Promise<void> {
     },
     // The inspector page on engine sends /kill to ops; ops listens first, so its port is known by then.
     inspector: { opsPort: () => Number(bound.ops?.split(':').pop()) || undefined },
+    guards: trading.guardsPort,
   };
   for (const [name, port] of [
     ['ops', config.OPS_PORT],

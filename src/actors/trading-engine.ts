@@ -56,7 +56,8 @@ export interface EngineInputs {
   allocations(): AllocationInput;
   equityBreaker(): { tripped: boolean; reason: string };
   venueBreaker(venue: string): { tripped: boolean; reason: string };
-  guards(venue: string, symbol: string): { depegActive: boolean; fundingSpike: boolean };
+  /** Guard state for an intent (`market` 'linear' for perpetuals: the funding guard applies to those only). */
+  guards(venue: string, symbol: string, market?: 'spot' | 'linear'): { depegActive: boolean; fundingSpike: boolean };
   /** Halts a venue durably (reconciliation found what it cannot explain). */
   haltVenue(venue: string, reason: string): Promise<void>;
 }
@@ -90,6 +91,8 @@ interface Intent {
   type?: 'market' | 'limit';
   /** Limit price (limit orders). */
   limitPrice?: number;
+  /** Spot unless 'linear' (perpetual: reduce-only trims of the funding guard; no fills in the spot ledger). */
+  market?: 'spot' | 'linear';
   venue: VenueId;
   symbol: string;
   side: 'buy' | 'sell';
@@ -165,9 +168,12 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     if (p && p.node === sanitizeNode(deps.node)) seq = Math.max(seq, p.seq);
   }
 
-  function market(venue: string, symbol: string): MarketInfo | undefined {
-    return venues.get(venue)?.gateway.markets('spot')[symbol];
+  function market(venue: string, symbol: string, kind: 'spot' | 'linear' = 'spot'): MarketInfo | undefined {
+    return venues.get(venue)?.gateway.markets(kind)[symbol];
   }
+  const kindOf = (rec: OrderRecord): 'spot' | 'linear' => (rec.market === 'linear' ? 'linear' : 'spot');
+  const slotSymbol = (rec: OrderRecord) =>
+    kindOf(rec) === 'linear' ? `${String(rec.symbol)}:perp` : String(rec.symbol);
 
   /** USD prices by asset from the latest ticks (quote assets count 1: the depeg guard watches that). */
   function assetPrices(): Record<string, number> {
@@ -246,10 +252,17 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     if (!accepting) return reject(intent, 'not_ready', 'boot recovery has not finished');
 
     const gw = venues.get(intent.venue);
-    const m = market(intent.venue, intent.symbol);
-    if (!gw || !m || !m.active)
+    const kind = intent.market ?? 'spot';
+    const m = market(intent.venue, intent.symbol, kind);
+    if (!gw || !m?.active)
       return reject(intent, 'unknown_symbol', `${intent.symbol} is not tradable on ${intent.venue}`);
-    const key = slotOf(intent.venue, intent.symbol, intent.side, intent.strategy);
+    // A perpetual has its own slot: a funding trim does not hold up the spot market of the same name.
+    const key = slotOf(
+      intent.venue,
+      kind === 'linear' ? `${intent.symbol}:perp` : intent.symbol,
+      intent.side,
+      intent.strategy,
+    );
     const refPrice = intent.type === 'limit' && intent.limitPrice ? intent.limitPrice : intent.price;
     const amount = roundToStep(intent.quote / refPrice, m.stepSize);
     const notional = amount * refPrice;
@@ -263,7 +276,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       exposure: { symbolUsdt: ex.symbolUsdt, venueUsdt: ex.venueUsdt, assetUsdt: ex.assetUsdt },
       equityBreaker: inputs.equityBreaker(),
       venueBreaker: inputs.venueBreaker(intent.venue),
-      guards: inputs.guards(intent.venue, intent.symbol),
+      guards: inputs.guards(intent.venue, intent.symbol, kind),
       inFlight: inflight.has(key),
       cooldownUntil: 0,
       now: now(),
@@ -318,13 +331,16 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       quote: intent.quote,
       price: intent.price,
       reduceOnly: intent.reduceOnly,
+      ...(kind === 'linear' ? { market: 'linear' } : {}),
       venueOrderId: null,
       reason: intent.reason,
       createdAt,
       updatedAt: createdAt,
     };
     try {
-      record = await persist(record, { type: 'order.intent', ...record });
+      // The record's own `type` is the order type (market/limit): spread first, or the entry is not an
+      // `order.*` entry and never reaches orders.jsonl.
+      record = await persist(record, { ...record, type: 'order.intent', orderType: record.type });
     } catch (e) {
       inflight.delete(key);
       deps.notify(intent.venue, intent.symbol, {
@@ -353,7 +369,8 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       type: intent.type ?? 'market',
       amount,
       ...(intent.type === 'limit' && intent.limitPrice ? { price: intent.limitPrice } : {}),
-      market: 'spot',
+      ...(kind === 'linear' && intent.reduceOnly ? { reduceOnly: true } : {}),
+      market: kind,
     });
     metrics.ordersSubmitted.inc({ venue: intent.venue, side: intent.side });
     if (intent.t0 !== null) {
@@ -423,7 +440,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
   }
 
   function finish(rec: OrderRecord, filled: boolean): void {
-    const key = slotOf(String(rec.venue), String(rec.symbol), String(rec.side), String(rec.strategy));
+    const key = slotOf(String(rec.venue), slotSymbol(rec), String(rec.side), String(rec.strategy));
     if (inflight.get(key) === rec.clientOrderId) inflight.delete(key);
     deps.notify(String(rec.venue), String(rec.symbol), {
       type: 'order.settled',
@@ -446,6 +463,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
           const o = await gw.gateway.fetchOrder({
             symbol: String(current.symbol),
             clientOrderId: current.clientOrderId,
+            market: kindOf(current),
           });
           current = await applyVenueOrder(current, o, 'order.update');
         }
@@ -467,7 +485,8 @@ export function createTradingEngine(deps: TradingEngineDeps) {
 
   async function applyTradesFor(rec: OrderRecord): Promise<number> {
     const gw = venues.get(String(rec.venue));
-    if (!gw || !rec.venueOrderId) return 0;
+    // A perpetual's fills change a position at the venue, not the spot ledger (the venue's positions are the truth).
+    if (!gw || !rec.venueOrderId || kindOf(rec) === 'linear') return 0;
     const since = num(rec.createdAt) - 60_000;
     const trades = await gw.gateway.fetchMyTrades({ symbol: String(rec.symbol), since, market: 'spot' });
     // Only this order's trades, matched against this order: never a scan of every order in LMDB per fill.
@@ -555,7 +574,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     if (!gw) return false;
     const r = await gw.gateway.resolveUnknown(rec.clientOrderId, {
       symbol: String(rec.symbol),
-      market: 'spot',
+      market: kindOf(rec),
       sentAt: num(rec.createdAt),
     });
     const latest = orders.get(rec.clientOrderId) ?? rec;
@@ -581,7 +600,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     for (const rec of orders.listOpen()) {
       if (rec.venue !== venue) continue;
       // The order holds its slot until it is resolved: nothing else goes out on that side meanwhile.
-      const slot = slotOf(venue, String(rec.symbol), String(rec.side), String(rec.strategy));
+      const slot = slotOf(venue, slotSymbol(rec), String(rec.side), String(rec.strategy));
       if (!inflight.has(slot)) inflight.set(slot, rec.clientOrderId);
       if (rec.status === 'intent' || rec.status === 'submitted' || rec.status === 'unknown') {
         // Inside the venue's accept window a lookup is not conclusive: keep resolving in the background (the
@@ -589,7 +608,11 @@ export function createTradingEngine(deps: TradingEngineDeps) {
         if (await resolveOne(rec)) out.ordersResolved += 1;
         else if (!resolving.has(rec.clientOrderId)) void resolveLater(rec);
       } else {
-        const o = await gw.gateway.fetchOrder({ symbol: String(rec.symbol), clientOrderId: rec.clientOrderId });
+        const o = await gw.gateway.fetchOrder({
+          symbol: String(rec.symbol),
+          clientOrderId: rec.clientOrderId,
+          market: kindOf(rec),
+        });
         const next = await applyVenueOrder(rec, o, 'order.update');
         if (TERMINAL.has(next.status as OrderStatusName)) {
           out.ordersResolved += 1;
@@ -784,6 +807,50 @@ export function createTradingEngine(deps: TradingEngineDeps) {
         status: r.status,
         averagePrice: typeof r.record.averagePrice === 'number' ? r.record.averagePrice : null,
       };
+    },
+
+    /**
+     * A guard's order (depeg exit, funding trim or hedge): the same path and rails as every order. `market`
+     * 'linear' sends a reduce-only perpetual order at `price` (the mark); a spot sell is capped at what the
+     * strategies hold and is reduce-only.
+     */
+    async submitGuard(req: {
+      venue: VenueId;
+      symbol: string;
+      side: 'buy' | 'sell';
+      quote: number;
+      strategy: string;
+      reason: string;
+      market?: 'spot' | 'linear';
+      price?: number;
+      reduceOnly?: boolean;
+    }): Promise<{ status: string; reason?: string; clientOrderId?: string }> {
+      const kind = req.market ?? 'spot';
+      const price =
+        req.price !== undefined && req.price > 0
+          ? req.price
+          : (prices.get(`${req.venue}|${req.symbol}`) ?? (await lastPrice(req.venue, req.symbol)));
+      let quote = req.quote;
+      let reduceOnly = req.reduceOnly ?? false;
+      if (kind === 'spot' && req.side === 'sell') {
+        quote = Math.min(quote, book.strategyPosition(req.venue, req.symbol) * price);
+        reduceOnly = true;
+      }
+      if (!(quote > 0)) return { status: 'rejected', reason: 'nothing_to_sell' };
+      const r = await submit({
+        venue: req.venue,
+        symbol: req.symbol,
+        side: req.side,
+        quote,
+        price,
+        strategy: req.strategy,
+        reduceOnly,
+        market: kind,
+        t0: null,
+        reason: req.reason,
+      });
+      if (r.status === 'rejected') return { status: r.status, reason: r.reason };
+      return { status: r.status, clientOrderId: r.record.clientOrderId };
     },
 
     async reconcileAll(): Promise<ReconcileResult> {

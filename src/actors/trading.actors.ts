@@ -32,6 +32,7 @@ import type { VenueGateway } from '../venues/venue-gateway.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { createBreakout, createExternalFeed } from './breakout.actors.js';
 import type { OpsConfig } from './config.actors.js';
+import { createGuards, type GuardsConfig } from './guards.actors.js';
 import { createLedgerBook } from './ledger-book.js';
 import { buildPortfolioDocument, createPortfolioFile } from './portfolio-file.js';
 import { buildSymbolsSupervisor, createCalibrator } from './symbol.actors.js';
@@ -75,7 +76,8 @@ export type TradingConfig = Pick<
   | 'EVENT_BREAKOUT_ENABLED'
   | 'EVENT_BREAKOUT_DRY_RUN'
   | 'EVENT_BREAKOUT_METRICS'
->;
+> &
+  GuardsConfig;
 
 export interface TradingDeps {
   config: TradingConfig;
@@ -87,6 +89,8 @@ export interface TradingDeps {
   runtime: () => Runtime | undefined;
   now?: () => number;
   hr?: () => number;
+  /** Test seam (guard crash drills): see GuardsDeps.beforePublish. */
+  guardFaults?: { beforePublish?: (id: string, context: unknown) => void };
 }
 
 const DEFAULT_WEIGHTS: StrategyWeights = StrategyWeightsFileSchema.parse({
@@ -215,7 +219,7 @@ export function createTrading(deps: TradingDeps) {
       allocations,
       equityBreaker,
       venueBreaker,
-      guards: () => ({ depegActive: false, fundingSpike: false }),
+      guards: (venue, symbol, market) => guards.railInput(venue, symbol, market),
       haltVenue: async (venue, reason) => {
         await deps.runtime()?.setTrading({
           scope: 'venue',
@@ -258,6 +262,73 @@ export function createTrading(deps: TradingDeps) {
           }
         }
       }
+    },
+  });
+
+  // ── guards:<venue> — depeg and funding (issue 5); their orders go through the engine and its rails ──
+  const guards = createGuards({
+    config,
+    kv: store.kv,
+    metrics,
+    log,
+    now,
+    gateway: (venue) => engineVenues.find((v) => v.id === venue)?.gateway,
+    lookup,
+    beforePublish: deps.guardFaults?.beforePublish,
+    async reduceUsdtExposure(reason) {
+      let sent = 0;
+      const px = engine.assetPrices();
+      for (const v of engineVenues) {
+        for (const [symbol, m] of Object.entries(v.gateway.markets('spot'))) {
+          if (m.quote !== 'USDT') continue;
+          const held = book.strategyPosition(v.id, symbol);
+          const price = px[m.base];
+          if (!(held > 0) || price === undefined || held * price < config.MIN_TRADE_USDT) continue;
+          const r = await engine.submitGuard({
+            venue: v.id,
+            symbol,
+            side: 'sell',
+            quote: resolveRiskLimits(config, policies(), symbol).maxNotionalUsdt,
+            strategy: 'depeg',
+            reason,
+          });
+          if (r.status !== 'rejected') sent += 1;
+        }
+      }
+      return sent;
+    },
+    async executeFunding(venue, plan) {
+      const limits = resolveRiskLimits(config, policies(), plan.symbol);
+      const price = plan.trim.amount > 0 ? plan.trim.notionalUsdt / plan.trim.amount : 0;
+      // One reduce-only order per spike, capped at MAX_NOTIONAL_USDT (the rails' notional cap applies to trims).
+      const trim = await engine.submitGuard({
+        venue: venue as VenueId,
+        symbol: plan.symbol,
+        side: plan.trim.side,
+        quote: Math.min(plan.trim.notionalUsdt, limits.maxNotionalUsdt),
+        price,
+        market: 'linear',
+        reduceOnly: true,
+        strategy: 'funding',
+        reason: `funding_trim:${plan.ratePct.toFixed(4)}%`,
+      });
+      const trimmed = trim.status !== 'rejected';
+      let hedged = false;
+      if (trimmed && plan.hedge) {
+        const h = await engine.submitGuard({
+          venue: venue as VenueId,
+          symbol: plan.hedge.symbol,
+          side: plan.hedge.side,
+          quote: Math.min(
+            plan.hedge.quoteUsdt,
+            resolveRiskLimits(config, policies(), plan.hedge.symbol).maxNotionalUsdt,
+          ),
+          strategy: 'funding',
+          reason: `funding_hedge:${plan.symbol}`,
+        });
+        hedged = h.status !== 'rejected';
+      }
+      return { trimmed, hedged };
     },
   });
 
@@ -410,6 +481,10 @@ export function createTrading(deps: TradingDeps) {
         logics: { [`breaker:${venue}`]: breaker },
       },
       sym,
+      ...(() => {
+        const g = guards.buildGuardsSubtree(venue, hooks);
+        return g ? [g] : [];
+      })(),
     ];
   }
 
@@ -623,6 +698,9 @@ export function createTrading(deps: TradingDeps) {
   return {
     engine,
     router,
+    guards,
+    /** `GET /guards`, `POST /guards/depeg/rearm`. */
+    guardsPort: guards.port,
     externalFeed,
     breakout,
     calibrator,

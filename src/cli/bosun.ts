@@ -20,6 +20,7 @@ const USAGE = `usage: bosun <command> [options]
   weights set --stable 0.7 --canary 0.3   POST /strategy/weights (also --set name=weight)
   order <SYMBOL.VENUE> <BUY|SELL> <quote> a test order through every rail (POST /orders, engine)
   reconcile                               POST /reconcile/manual (engine)
+  depeg rearm [--note TEXT]               re-arm the depeg guard once parity has held (POST /guards/depeg/rearm)
   audit [--limit N] [--actor A] [--action X] [--since epochMs]
   smoke exporter [--url URL]              the daily check's metrics non-empty and residual ≈ 0
   smoke prom [--jobs a,b,c]               Prometheus targets of the Bosun jobs are up
@@ -155,6 +156,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./backup.commands.js')).backup(ctx, args);
     case 'restore':
       return (await import('./backup.commands.js')).restore(ctx, args);
+    case 'depeg':
+      return (await import('./depeg-rearm.js')).depeg(ctx, args);
     case 'validate-dashboards':
       return (await import('./dashboards.commands.js')).validateDashboards(ctx, args);
     default:

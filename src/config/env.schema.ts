@@ -268,6 +268,12 @@ export const EnvShape = {
     { min: 0, max: 1 },
     'BTC hedge size as a fraction of the trimmed notional; 0 = no hedge.',
   ),
+  FUNDING_POLL_SEC: flag.int(
+    'guards',
+    60,
+    { min: 1, max: 3600 },
+    'Funding guard polls funding rates and positions this often.',
+  ),
   STOP_VALIDATOR_REPAIR: flag.bool('guards', true, 'Place a server-side stop for any position found without one.'),
   STOPVAL_NOTIFY_ENABLED: flag.bool('guards', true, 'Telegram 🛡 message on each stop repair.'),
   STOP_VALIDATOR_INTERVAL_SEC: flag.int('guards', 60, { min: 5, max: 3600 }, 'Stop validator sweep period.'),

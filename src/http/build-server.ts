@@ -21,6 +21,7 @@ import { auditRoutes } from './routes/audit.routes.js';
 import { backupRoutes } from './routes/backup.routes.js';
 import { docsRoutes } from './routes/docs.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
+import { guardsRoutes } from './routes/guards.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { inspectRoutes } from './routes/inspect.routes.js';
 import { killRoutes } from './routes/kill.routes.js';
@@ -44,6 +45,7 @@ export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
     metricsRoutes,
     actorsRoutes,
     tradingRoutes,
+    guardsRoutes,
     eventsRoutes,
     inspectRoutes,
     docsRoutes,

@@ -1,5 +1,6 @@
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { GuardsPort } from '../supervisor/guards-port.js';
 import type { RuntimePort } from '../supervisor/runtime-port.js';
 import type { TradingPort } from '../supervisor/trading-port.js';
 
@@ -74,6 +75,8 @@ export interface HttpDeps {
   bodyLimit?: number;
   /** The trading pipeline (orders, state, reconcile, weights, breakers); its routes answer 503 without it. */
   trading?: TradingPort | undefined;
+  /** The money guards (`GET /guards`, depeg re-arm); their routes answer 503 without it. */
+  guards?: GuardsPort | undefined;
   /** The live inspector (`/inspector`, `/inspect/stream` on engine); every field optional. */
   inspector?: InspectorDeps | undefined;
   /** `POST /backup` (the `bosun backup` CLI); the route answers 503 without it. */

@@ -249,6 +249,20 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250],
       registers: r,
     }),
+    // ── guards (issue 5: funding guard) ──
+    fundingRatePct: new Gauge({
+      name: 'funding_rate_pct',
+      help: 'Latest funding rate per perpetual, % per funding interval',
+      labelNames: ['symbol'],
+      registers: r,
+    }),
+    fundingTrims: new Counter({ name: 'funding_trims_total', help: 'Funding-spike trims sent', registers: r }),
+    fundingHedges: new Counter({ name: 'funding_hedges_total', help: 'Funding-spike BTC hedges sent', registers: r }),
+    fundingSpikeActive: new Gauge({
+      name: 'funding_spike_active',
+      help: '1 while a funding rate is above FUNDING_SPIKE_THRESHOLD_PCT',
+      registers: r,
+    }),
   };
   return m;
 }
