@@ -379,7 +379,7 @@ export function createStopValidator(deps: StopValidatorDeps) {
         logics: { [id]: machine },
       };
     },
-    /** Entry prices and adopted quantities from fills; a buy asks for a pass at once. Returns true on a buy. */
+    /** Entry prices and adopted quantities from fills; true when the fill changed a protected position. */
     async noteFill(fill: Fill, strategy: string): Promise<boolean> {
       if (fill.venue !== venue) return false;
       const owned = strategy !== 'operator' && strategy !== 'external';
@@ -399,13 +399,35 @@ export function createStopValidator(deps: StopValidatorDeps) {
           (b.adopted[fill.symbol] ?? 0) + (fill.side === 'buy' ? fill.amount : -fill.amount),
         );
       await save(b);
-      return fill.side === 'buy';
+      return true;
     },
     /** True for a stop this validator placed (reconciliation does not adopt it; its fills are the strategies'). */
     owns(o: { id?: string | null; clientOrderId?: string | null }): boolean {
       const p = o.clientOrderId ? parseClientOrderId(o.clientOrderId) : null;
       if (p && p.node === node && p.strategyCode === 's') return true;
       return typeof o.id === 'string' && load().ownedIds.includes(o.id);
+    },
+    /**
+     * Cancels this validator's stops on a symbol before a strategy sell (the stop locks the base it would sell);
+     * the next pass re-protects what is left, as a fresh placement rather than a missing stop.
+     */
+    release(symbol: string): Promise<void> {
+      const run = lock.then(async () => {
+        const b = load();
+        // Every stop this validator sends is recorded before it is sent: no record, nothing of ours to release.
+        if (b.stops[symbol] === undefined) return;
+        const gw = deps.gateway();
+        const open = await gw.fetchOpenOrders(symbol, 'spot');
+        for (const o of open)
+          if (o.side === 'sell' && STOP_TYPES.has(o.type) && isOurs(o)) await cancelOurs(gw, o, 'exit');
+        const rec = b.stops[symbol];
+        // A stop whose outcome is still unknown stays recorded: the next pass settles it by its id.
+        if (rec && rec.status === 'live') delete b.stops[symbol];
+        delete b.firstSeen[symbol];
+        await save(b);
+      });
+      lock = run.catch(() => undefined);
+      return run;
     },
     book: load,
     /** One pass outside the actor (tests, the route): serialised with the actor's own. */

@@ -33,6 +33,7 @@ import { writeFileAtomic } from './atomic-file.js';
 import { createBreakout, createExternalFeed } from './breakout.actors.js';
 import type { OpsConfig } from './config.actors.js';
 import { createLedgerBook } from './ledger-book.js';
+import { createStopValidator, type StopAlert, type StopValidator } from './stop-validator.actors.js';
 import { buildPortfolioDocument, createPortfolioFile } from './portfolio-file.js';
 import { buildSymbolsSupervisor, createCalibrator } from './symbol.actors.js';
 import { createTickRouter } from './tick-router.js';
@@ -75,6 +76,10 @@ export type TradingConfig = Pick<
   | 'EVENT_BREAKOUT_ENABLED'
   | 'EVENT_BREAKOUT_DRY_RUN'
   | 'EVENT_BREAKOUT_METRICS'
+  | 'STOP_VALIDATOR_REPAIR'
+  | 'STOPVAL_NOTIFY_ENABLED'
+  | 'STOP_VALIDATOR_INTERVAL_SEC'
+  | 'STOP_LOSS_PCT'
 >;
 
 export interface TradingDeps {
@@ -87,6 +92,8 @@ export interface TradingDeps {
   runtime: () => Runtime | undefined;
   now?: () => number;
   hr?: () => number;
+  /** The notifier's entry point for guard alerts (🛡 stop repairs); default: logged. */
+  notify?: (alert: StopAlert) => void;
 }
 
 const DEFAULT_WEIGHTS: StrategyWeights = StrategyWeightsFileSchema.parse({
@@ -190,6 +197,16 @@ export function createTrading(deps: TradingDeps) {
   const engineVenues: EngineVenue[] = venuesList.map((id) => ({ id, gateway: deps.gateways.get(id) as VenueGateway }));
   const avgEntry = new Map<string, { qty: number; cost: number }>();
 
+  // ── stop validators (one per venue): every position keeps one live server-side stop ──
+  const stopValidators = new Map<string, StopValidator>();
+  const stopsPort = {
+    owns: (venue: string, o: { id: string | null; clientOrderId: string | null }) =>
+      stopValidators.get(venue)?.owns(o) ?? false,
+    release: async (venue: string, symbol: string) => {
+      await stopValidators.get(venue)?.release(symbol);
+    },
+  };
+
   const engine = createTradingEngine({
     node: config.NODE_ID,
     venues: engineVenues,
@@ -222,7 +239,17 @@ export function createTrading(deps: TradingDeps) {
         });
       },
     },
+    stops: stopsPort,
     onFill: (fill, strategy) => {
+      const sv = stopValidators.get(fill.venue);
+      if (sv)
+        void sv
+          .noteFill(fill, strategy)
+          .then((changed) => {
+            // A fill changes what needs protecting: validate now rather than at the next interval.
+            if (changed) lookup(sv.id)?.send({ type: 'stopval.check' });
+          })
+          .catch((e: unknown) => log.error({ err: errorMessage(e) }, 'stop validator: fill not recorded'));
       if (strategy !== 'trend' && strategy !== 'hmm') return;
       const key = `${fill.venue}|${fill.symbol}`;
       const e = avgEntry.get(key) ?? { qty: 0, cost: 0 };
@@ -255,6 +282,29 @@ export function createTrading(deps: TradingDeps) {
       }
     },
   });
+
+  for (const v of engineVenues)
+    stopValidators.set(
+      v.id,
+      createStopValidator({
+        venue: v.id,
+        node: config.NODE_ID,
+        gateway: () => v.gateway,
+        kv: store.kv,
+        journal: store.journal,
+        metrics,
+        log: deps.log,
+        now,
+        symbols: () => symbols,
+        strategyPosition: (symbol) => book.strategyPosition(v.id, symbol),
+        price: (symbol) => engine.price(v.id, symbol),
+        stopLossPct: config.STOP_LOSS_PCT,
+        repair: config.STOP_VALIDATOR_REPAIR,
+        notifyEnabled: config.STOPVAL_NOTIFY_ENABLED,
+        intervalMs: config.STOP_VALIDATOR_INTERVAL_SEC * 1000,
+        ...(deps.notify ? { notify: deps.notify } : {}),
+      }),
+    );
 
   // ── events.external_feed and the event breakout (on the first venue that lists the symbol) ──
   const externalFeed = createExternalFeed();
@@ -399,6 +449,8 @@ export function createTrading(deps: TradingDeps) {
         logics: { [`breaker:${venue}`]: breaker },
       },
       sym,
+      // stopval:<venue> (a money guard; moves under guards:<venue> once that supervisor exists).
+      ...(stopValidators.has(venue) ? [(stopValidators.get(venue) as StopValidator).child()] : []),
     ];
   }
 
@@ -615,6 +667,8 @@ export function createTrading(deps: TradingDeps) {
     port,
     env,
     venueExtras,
+    /** The stop validators by venue (their `child()` is the ChildSpec + logic for any supervisor). */
+    stopValidators,
     riskSubtree,
     recover,
     startLoops,
