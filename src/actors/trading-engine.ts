@@ -56,6 +56,10 @@ export interface EngineInputs {
   equityBreaker(): { tripped: boolean; reason: string };
   venueBreaker(venue: string): { tripped: boolean; reason: string };
   guards(venue: string, symbol: string): { depegActive: boolean; fundingSpike: boolean };
+  /** Auto-cutback's size multiplier in [floor, 1] (default 1). */
+  sizeScale?(venue: string, symbol: string): number;
+  /** Risk-parity weights across the venue's symbols, or undefined when risk parity is off. */
+  riskWeights?(venue: string): Readonly<Record<string, number>> | undefined;
   /** Halts a venue durably (reconciliation found what it cannot explain). */
   haltVenue(venue: string, reason: string): Promise<void>;
 }
@@ -738,8 +742,10 @@ export function createTradingEngine(deps: TradingEngineDeps) {
         [...venues.keys()],
         e.symbol,
         deps.symbols[e.venue] ?? [e.symbol],
+        inputs.riskWeights?.(e.venue),
       );
-      const target = targetPositionUsdt(e.output.signal, budget, {
+      const scale = inputs.sizeScale?.(e.venue, e.symbol) ?? 1;
+      const target = targetPositionUsdt(e.output.signal, budget * (Number.isFinite(scale) ? scale : 0), {
         quoteMultiplier: e.output.quoteMultiplier,
         longOnly: true,
       });

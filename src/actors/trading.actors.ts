@@ -29,6 +29,7 @@ import type { Runtime } from '../supervisor/runtime.js';
 import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor.js';
 import type { BreakerView, TradingPort } from '../supervisor/trading-port.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
+import { createAllocationGuards } from './allocation-guards.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { createBreakout, createExternalFeed } from './breakout.actors.js';
 import type { OpsConfig } from './config.actors.js';
@@ -80,6 +81,8 @@ export type TradingConfig = Pick<
   | 'STOPVAL_NOTIFY_ENABLED'
   | 'STOP_VALIDATOR_INTERVAL_SEC'
   | 'STOP_LOSS_PCT'
+  | 'AUTO_CUTBACK_ENABLED'
+  | 'RISK_PARITY_ENABLED'
 >;
 
 export interface TradingDeps {
@@ -207,6 +210,19 @@ export function createTrading(deps: TradingDeps) {
     },
   };
 
+  // ── allocator guards: auto-cutback's size multiplier and risk parity's weights ──
+  const allocationGuards = createAllocationGuards({
+    cutbackEnabled: config.AUTO_CUTBACK_ENABLED,
+    riskParityEnabled: config.RISK_PARITY_ENABLED,
+    kv: store.kv,
+    metrics,
+    log,
+    barMs: config.BAR_MS,
+    maxDrawdownPct: resolveRiskLimits(config, policies()).maxDrawdownPct,
+    symbols: Object.fromEntries(venuesList.map((v) => [v, symbols])),
+    now,
+  });
+
   const engine = createTradingEngine({
     node: config.NODE_ID,
     venues: engineVenues,
@@ -228,6 +244,8 @@ export function createTrading(deps: TradingDeps) {
       equityBreaker,
       venueBreaker,
       guards: () => ({ depegActive: false, fundingSpike: false }),
+      sizeScale: () => allocationGuards.sizeScale(),
+      riskWeights: (venue) => allocationGuards.riskWeights(venue),
       haltVenue: async (venue, reason) => {
         await deps.runtime()?.setTrading({
           scope: 'venue',
@@ -335,6 +353,7 @@ export function createTrading(deps: TradingDeps) {
       const p = t.bid !== null && t.ask !== null ? (t.bid + t.ask) / 2 : t.last;
       if (p !== null && p > 0) {
         engine.notePrice(venue, symbol, p);
+        allocationGuards.notePrice(venue, symbol, p, t.receivedAt);
         if (venue === venuesList[0]) void breakout.price(symbol, p, t.receivedAt);
       }
     },
@@ -576,6 +595,12 @@ export function createTrading(deps: TradingDeps) {
       if (last > 0) metrics.reconcileLagSeconds.set((now() - last) / 1000);
       const val = book.valuation(engine.assetPrices());
       lookup(actorId.equityBreaker())?.send({ type: 'equity.update', equityUsd: val.equityUsd, at: now() });
+      // Auto-cutback sees the breakers as the rails do (an unavailable breaker counts as tripped: fail closed).
+      const eqRef = breakerSnapshot(actorId.equityBreaker());
+      const drawdownPct = eqRef ? equityBreakerView(eqRef.getSnapshot().context).drawdownPct : 0;
+      const tripped = equityBreaker().tripped || venuesList.some((v) => venueBreaker(v).tripped);
+      await allocationGuards.observe({ at: now(), drawdownPct, tripped });
+      allocationGuards.refreshWeights();
     });
   }
 
@@ -669,6 +694,7 @@ export function createTrading(deps: TradingDeps) {
     venueExtras,
     /** The stop validators by venue (their `child()` is the ChildSpec + logic for any supervisor). */
     stopValidators,
+    allocationGuards,
     riskSubtree,
     recover,
     startLoops,

@@ -207,6 +207,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       buckets: [-50, -10, -5, 0, 5, 10, 25, 50, 100],
       registers: r,
     }),
+    // allocation guards
+    autoCutbackScale: new Gauge({
+      name: 'auto_cutback_scale',
+      help: 'Size multiplier applied to every target position by auto-cutback, in [floor, 1]',
+      registers: r,
+    }),
+    riskParityWeight: new Gauge({
+      name: 'risk_parity_weight',
+      help: 'Inverse-volatility weight of a symbol within its venue allocation (RISK_PARITY_ENABLED)',
+      labelNames: ['venue', 'symbol'],
+      registers: r,
+    }),
   };
   return m;
 }
