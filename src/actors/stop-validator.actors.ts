@@ -63,6 +63,24 @@ interface StopRecord {
   venueOrderId: string | null;
 }
 
+export interface StopsVenueView {
+  venue: string;
+  positions: Array<{
+    symbol: string;
+    qty: number;
+    entryPrice: number | null;
+    stop: {
+      clientOrderId: string;
+      generation: number;
+      status: string;
+      qty: number;
+      stopPrice: number;
+      venueOrderId: string | null;
+    } | null;
+    unprotectedSince: number | null;
+  }>;
+}
+
 /** What the validator keeps in LMDB (`stopval:<venue>:book`). */
 export interface StopBook {
   /** Last generation used on this venue (every stop's id carries one; never reused). */
@@ -428,6 +446,34 @@ export function createStopValidator(deps: StopValidatorDeps) {
       });
       lock = run.catch(() => undefined);
       return run;
+    },
+    /** Positions and their recorded stops, for `GET /guards/stops` (the last pass says what the venue showed). */
+    view(): StopsVenueView {
+      const b = load();
+      return {
+        venue,
+        positions: positions(b)
+          .filter((p) => p.qty > 0 || b.stops[p.symbol] !== undefined)
+          .map((p) => {
+            const r = b.stops[p.symbol];
+            return {
+              symbol: p.symbol,
+              qty: p.qty,
+              entryPrice: p.entry,
+              stop: r
+                ? {
+                    clientOrderId: r.clientOrderId,
+                    generation: r.generation,
+                    status: r.status,
+                    qty: r.qty,
+                    stopPrice: r.stopPrice,
+                    venueOrderId: r.venueOrderId,
+                  }
+                : null,
+              unprotectedSince: b.firstSeen[p.symbol] ?? null,
+            };
+          }),
+      };
     },
     book: load,
     /** One pass outside the actor (tests, the route): serialised with the actor's own. */

@@ -16,6 +16,7 @@ import { actorId, type VenueId } from '../domain/ids.js';
 import type { Logger } from '../logging/logger.js';
 import { equityBreakerMachine, equityBreakerView } from '../machines/equity-breaker.machine.js';
 import { effectiveState, type GovernanceState, type TradingState } from '../machines/governance.machine.js';
+import { stopValidatorView } from '../machines/stop-validator.machine.js';
 import { venueBreakerMachine, venueBreakerView } from '../machines/venue-breaker.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/index.js';
@@ -672,6 +673,20 @@ export function createTrading(deps: TradingDeps) {
       const view = port.breakers().find((b) => b.id === id);
       if (!view) throw new AppError('NOT_FOUND', `no breaker '${id}'`);
       return view;
+    },
+    stops() {
+      return [...stopValidators.values()].map((sv) => {
+        const ref = breakerSnapshot(sv.id);
+        const c = ref ? stopValidatorView(ref.getSnapshot().context) : undefined;
+        return {
+          ...sv.view(),
+          health: c?.health ?? { value: 'HALTED', reason: 'actor_unavailable' },
+          passes: c?.passes ?? 0,
+          lastPassAt: c?.lastPassAt ?? null,
+          missingTotal: c?.missingTotal ?? 0,
+          placedTotal: c?.placedTotal ?? 0,
+        };
+      });
     },
     async resetAutoTune(actor) {
       const removed = autoTuneFile.remove();
