@@ -252,7 +252,9 @@ export function createStopValidator(deps: StopValidatorDeps) {
       //    has gone a whole interval without one: that is a missing stop.
       const t = now();
       b.firstSeen[p.symbol] ??= t;
-      const lost = rec !== undefined;
+      // Lost: the stop recorded for the position is not at the venue. Still there but short of the quantity (the
+      // position grew) is a resize, not a missing stop.
+      const lost = rec !== undefined && !ours.some((o) => cidOf(o) === rec?.clientOrderId);
       const missing = lost || t - (b.firstSeen[p.symbol] as number) >= deps.intervalMs;
       if (missing) {
         metrics.stopValidatorMissing.inc({ venue, symbol: p.symbol });

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { type CutbackParams, cutbackCeiling, initialCutback, restoreCutback, stepCutback } from './auto-cutback.js';
 import { createRng } from './seeded-random.js';
 
-const P: CutbackParams = { floor: 0.25, stepUp: 0.1, stepMs: 1_000, maxDrawdownPct: 20 };
+const P: CutbackParams = { floor: 0.25, stepUp: 0.1, stepMs: 1_000, maxDrawdownPct: 20, graceFraction: 0.25 };
 
 describe('auto-cutback', () => {
   it.each([
     [{ drawdownPct: 0, tripped: false }, 1],
-    [{ drawdownPct: 10, tripped: false }, 0.625],
+    [{ drawdownPct: 5, tripped: false }, 1], // inside the grace band (25% of 20%)
+    [{ drawdownPct: 10, tripped: false }, 0.75],
     [{ drawdownPct: 20, tripped: false }, 0.25],
     [{ drawdownPct: 50, tripped: false }, 0.25],
     [{ drawdownPct: 0, tripped: true }, 0.25],
@@ -37,13 +38,13 @@ describe('auto-cutback', () => {
 
   it('a drawdown holds it down and restoration starts only once the drawdown eases', () => {
     let s = stepCutback(initialCutback(), { at: 0, drawdownPct: 10, tripped: false }, P);
-    expect(s.scale).toBeCloseTo(0.625, 12);
+    expect(s.scale).toBeCloseTo(0.75, 12);
     s = stepCutback(s, { at: 60_000, drawdownPct: 10, tripped: false }, P);
-    expect(s.scale).toBeCloseTo(0.625, 12);
+    expect(s.scale).toBeCloseTo(0.75, 12);
     s = stepCutback(s, { at: 60_500, drawdownPct: 0, tripped: false }, P);
-    expect(s.scale).toBeCloseTo(0.625, 12);
+    expect(s.scale).toBeCloseTo(0.75, 12);
     s = stepCutback(s, { at: 61_000, drawdownPct: 0, tripped: false }, P);
-    expect(s.scale).toBeCloseTo(0.725, 12);
+    expect(s.scale).toBeCloseTo(0.85, 12);
   });
 
   it('property: always in [floor, 1], never above the ceiling, and never rises by more than one step', () => {

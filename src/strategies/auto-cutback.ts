@@ -1,7 +1,7 @@
 /**
  * Auto-cutback (AUTO_CUTBACK_ENABLED, DESIGN §8): a size multiplier in [floor, 1] that the allocator applies to
- * every target position. It is cut at once — to the floor on any breaker trip, and in proportion to the equity
- * drawdown (drawdown / maxDrawdown of the equity breaker, so at the breaker's limit it reaches the floor) — and
+ * every target position. It is cut at once — to the floor on any breaker trip, and linearly with the equity
+ * drawdown past a grace band (reaching the floor at the equity breaker's drawdown limit) — and
  * restored only gradually: one `stepUp` per `stepMs` while healthy, never above what the current drawdown allows.
  * Pure: the caller feeds it the breaker views with their time and persists the state.
  */
@@ -14,9 +14,14 @@ export interface CutbackParams {
   stepMs: number;
   /** The equity breaker's drawdown limit (%): the drawdown at which the multiplier reaches the floor. */
   maxDrawdownPct: number;
+  /**
+   * Fraction of `maxDrawdownPct` tolerated before any cut: the ordinary give-back of an open position is not a
+   * loss streak, and a multiplier a hair under 1 would hold the restoration clock for nothing.
+   */
+  graceFraction: number;
 }
 
-export const CUTBACK_DEFAULTS = { floor: 0.25, stepUp: 0.1, stepMs: 5 * 60_000 } as const;
+export const CUTBACK_DEFAULTS = { floor: 0.25, stepUp: 0.1, stepMs: 5 * 60_000, graceFraction: 0.25 } as const;
 
 export interface CutbackState {
   scale: number;
@@ -51,7 +56,9 @@ export function cutbackCeiling(o: CutbackObservation, p: CutbackParams): number 
   const dd = Number.isFinite(o.drawdownPct) ? Math.max(0, o.drawdownPct) : Number.POSITIVE_INFINITY;
   const max = p.maxDrawdownPct > 0 && Number.isFinite(p.maxDrawdownPct) ? p.maxDrawdownPct : 0;
   if (max === 0) return dd > 0 ? floor : 1;
-  return clamp(1 - (dd / max) * (1 - floor), floor, 1);
+  const grace = max * (Number.isFinite(p.graceFraction) ? clamp(p.graceFraction, 0, 0.99) : 0);
+  if (dd <= grace) return 1;
+  return clamp(1 - ((dd - grace) / (max - grace)) * (1 - floor), floor, 1);
 }
 
 /** One observation: cut at once to the ceiling if above it; otherwise restore by one step per `stepMs` healthy. */
