@@ -169,7 +169,10 @@ export function createStopValidator(deps: StopValidatorDeps) {
     const markets = gw.markets('spot');
     const b = load();
     const result: StopPassResult = { at: now(), positions: 0, covered: 0, missing: [], placed: [], unprotected: [] };
-    const all = positions(b).filter((p) => markets[p.symbol] !== undefined);
+    // Symbols with something held or a stop on record (a flat symbol with no stop costs no request).
+    const all = positions(b).filter(
+      (p) => markets[p.symbol] !== undefined && (p.qty > 0 || b.stops[p.symbol] !== undefined),
+    );
     // Binance charges 6 weight per symbol and 80 for all at once: ask per symbol there (as reconciliation does).
     const open: Order[] = [];
     if (venue === 'binance') for (const p of all) open.push(...(await gw.fetchOpenOrders(p.symbol, 'spot')));

@@ -270,6 +270,46 @@ describe('stop validator against the simulator', () => {
   }, 30_000);
 });
 
+describe('stop validator on Kraken', () => {
+  it('recognises its own stop through Kraken’s client-id mapping: one stop after several passes', async () => {
+    const kr = createGateway('kraken', {
+      mode: 'paper',
+      simBaseUrl: sim.baseUrl,
+      apiKey: sim.keys.kraken.apiKey,
+      secret: sim.keys.kraken.secret,
+    });
+    await kr.loadMarkets();
+    const store = await freshStore();
+    const metrics = createMetrics();
+    const v = createStopValidator({
+      venue: 'kraken',
+      node: 'test',
+      gateway: () => kr,
+      kv: store.kv,
+      journal: store.journal,
+      metrics,
+      log: silent,
+      now: Date.now,
+      symbols: () => ['BTCUSDT'],
+      // The default Kraken account holds 2 BTC: protect 0.01 of it as if the strategies had bought it.
+      strategyPosition: () => 0.01,
+      price: () => Number(sim.prices('kraken')['kraken:spot:XBTUSDT']),
+      stopLossPct: 10,
+      repair: true,
+      notifyEnabled: false,
+      intervalMs: INTERVAL_MS,
+    });
+    for (let i = 0; i < 4; i++) await v.pass();
+    const stops = sim
+      .state({ venue: 'kraken' })
+      .orders.filter((o) => o.status === 'new' && o.type.toLowerCase().includes('stop'));
+    expect(stops).toHaveLength(1);
+    expect(v.book()).toMatchObject({ gen: 1, stops: { BTCUSDT: { status: 'live' } } });
+    expect(await missingCount(metrics, 'BTCUSDT')).toBe(0);
+    await kr.close();
+  }, 30_000);
+});
+
 describe('stop validator machine', () => {
   it('starts HALTED after a crash loop and stays so whatever a pass finds', async () => {
     const m = stopValidatorMachine.provide({
