@@ -48,6 +48,8 @@ export interface StopValidatorDeps {
   intervalMs: number;
   /** The notifier's entry point; default logs the alert. */
   notify?: (alert: StopAlert) => void;
+  /** A stop filled at the venue: the ledger must apply its trades (reconciliation). */
+  onTriggered?: (symbol: string) => void;
 }
 
 type StopStatus = 'pending' | 'live' | 'unknown';
@@ -258,6 +260,25 @@ export function createStopValidator(deps: StopValidatorDeps) {
       // Lost: the stop recorded for the position is not at the venue. Still there but short of the quantity (the
       // position grew) is a resize, not a missing stop.
       const lost = rec !== undefined && !ours.some((o) => cidOf(o) === rec?.clientOrderId);
+      if (lost && rec) {
+        // Gone from the open orders: it may have done its job. A triggered stop sold the position; the ledger
+        // learns it at the next reconciliation, which is asked for now (a new stop would sell other holdings).
+        const r = await gw.resolveUnknown(rec.clientOrderId, { symbol: p.symbol, market: 'spot', sentAt: rec.sentAt });
+        if (r.status === 'found' && r.order.filled > 0) {
+          delete b.stops[p.symbol];
+          delete b.firstSeen[p.symbol];
+          await journal.append({
+            type: 'order.stop.triggered',
+            venue,
+            symbol: p.symbol,
+            clientOrderId: rec.clientOrderId,
+            filled: r.order.filled,
+          });
+          log.warn({ symbol: p.symbol, filled: r.order.filled }, 'server-side stop triggered: reconciling');
+          deps.onTriggered?.(p.symbol);
+          continue;
+        }
+      }
       const missing = lost || t - (b.firstSeen[p.symbol] as number) >= deps.intervalMs;
       if (missing) {
         metrics.stopValidatorMissing.inc({ venue, symbol: p.symbol });

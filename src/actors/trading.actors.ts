@@ -322,6 +322,11 @@ export function createTrading(deps: TradingDeps) {
         notifyEnabled: config.STOPVAL_NOTIFY_ENABLED,
         intervalMs: config.STOP_VALIDATOR_INTERVAL_SEC * 1000,
         ...(deps.notify ? { notify: deps.notify } : {}),
+        onTriggered: () => {
+          void engine
+            .reconcileAll()
+            .catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'reconcile after a stop fill failed'));
+        },
       }),
     );
 

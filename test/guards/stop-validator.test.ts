@@ -270,6 +270,47 @@ describe('stop validator against the simulator', () => {
   }, 30_000);
 });
 
+describe('a stop that triggered', () => {
+  it('is not replaced: the validator asks for reconciliation instead', async () => {
+    const store = await freshStore();
+    const metrics = createMetrics();
+    const positions: Record<string, number> = { BNBUSDT: 1 };
+    const triggered: string[] = [];
+    const v = createStopValidator({
+      venue: 'binance',
+      node: 'test',
+      gateway: () => gw,
+      kv: store.kv,
+      journal: store.journal,
+      metrics,
+      log: silent,
+      now: Date.now,
+      symbols: () => ['BNBUSDT'],
+      strategyPosition: (s) => positions[s] ?? 0,
+      price: (s) => Number(sim.prices('binance')[`binance:spot:${s}`]),
+      stopLossPct: 10,
+      repair: true,
+      notifyEnabled: false,
+      intervalMs: INTERVAL_MS,
+      onTriggered: (s) => {
+        triggered.push(s);
+        positions[s] = 0; // what reconciliation does to the ledger once it applies the stop's fill
+      },
+    });
+    await v.pass();
+    expect(liveStops('BNBUSDT')).toHaveLength(1);
+    const price = Number(sim.prices('binance')['binance:spot:BNBUSDT']);
+    sim.setPrice({ venue: 'binance', symbol: 'BNBUSDT', price: price * 0.8 });
+    await expect.poll(() => liveStops('BNBUSDT').length, { timeout: 10_000 }).toBe(0);
+    await v.pass();
+    await v.pass();
+    expect(triggered).toEqual(['BNBUSDT']);
+    expect(liveStops('BNBUSDT')).toHaveLength(0);
+    expect(v.book().gen).toBe(1);
+    expect(await missingCount(metrics, 'BNBUSDT')).toBe(0);
+  }, 30_000);
+});
+
 describe('stop validator on Kraken', () => {
   it('recognises its own stop through Kraken’s client-id mapping: one stop after several passes', async () => {
     const kr = createGateway('kraken', {
