@@ -175,6 +175,12 @@ async function main(): Promise<void> {
     ops,
     gateways,
     runtime: () => runtime,
+    // 🛡 stop repairs (STOPVAL_NOTIFY_ENABLED): queued durably in LMDB and sent by the notifier.
+    notify: (a) => {
+      notify({ key: a.key, text: a.text, severity: 'warning' }).catch((e: unknown) =>
+        log.warn({ err: errorMessage(e) }, 'could not queue a stop alert'),
+      );
+    },
   });
   let snapshotLoaded = false;
   runtime = createRuntime({

@@ -58,6 +58,10 @@ export interface EngineInputs {
   venueBreaker(venue: string): { tripped: boolean; reason: string };
   /** Guard state for an intent (`market` 'linear' for perpetuals: the funding guard applies to those only). */
   guards(venue: string, symbol: string, market?: 'spot' | 'linear'): { depegActive: boolean; fundingSpike: boolean };
+  /** Auto-cutback's size multiplier in [floor, 1] (default 1). */
+  sizeScale?(venue: string, symbol: string): number;
+  /** Risk-parity weights across the venue's symbols, or undefined when risk parity is off. */
+  riskWeights?(venue: string): Readonly<Record<string, number>> | undefined;
   /** Halts a venue durably (reconciliation found what it cannot explain). */
   haltVenue(venue: string, reason: string): Promise<void>;
 }
@@ -85,6 +89,15 @@ export interface TradingEngineDeps {
   onHandoff?: (venue: string, ms: number) => void;
   /** Every fill applied, with the strategy of its order (`external` for a manual trade): auto-tune outcomes. */
   onFill?: (fill: Fill, strategy: string) => void;
+  /**
+   * The stop validator's server-side stops (DESIGN §8): reconciliation does not adopt them (the validator owns
+   * them), a triggered stop's fills reduce the strategies' position, and a strategy sell first releases the stop
+   * that locks the base it sells (spot venues lock a stop's quantity).
+   */
+  stops?: {
+    owns(venue: string, order: { id: string | null; clientOrderId: string | null }): boolean;
+    release(venue: string, symbol: string): Promise<void>;
+  };
 }
 
 interface Intent {
@@ -361,6 +374,17 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       return reject(intent, 'trading_halted', 'trading was halted before the order was sent');
     }
 
+    // The base a strategy sells may be locked by its own protective stop: release it first (the validator
+    // re-protects what is left on its next pass). A failed release is a venue error: the sell is not sent.
+    if (intent.side === 'sell' && deps.stops && intent.strategy !== 'operator') {
+      try {
+        await deps.stops.release(intent.venue, intent.symbol);
+      } catch (e) {
+        record = await update(record, { status: 'rejected', reason: 'stop_release_failed' }, 'order.abandoned');
+        finish(record, false);
+        return reject(intent, 'stop_release_failed', `could not release the protective stop: ${errorMessage(e)}`);
+      }
+    }
     const handoff = deps.hr();
     const pending = gw.gateway.createOrder({
       clientOrderId: cid,
@@ -515,6 +539,9 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       const m = market(venue, t.symbol);
       if (!m) continue;
       const rec = t.orderId ? byVenueId.get(t.orderId) : undefined;
+      // A triggered protective stop sells the strategies' position: its fill is theirs, not a manual trade.
+      const stopFill =
+        rec === undefined && t.orderId !== null && deps.stops?.owns(venue, { id: t.orderId, clientOrderId: null });
       const fill: Fill = {
         venue,
         tradeId: t.id,
@@ -529,7 +556,8 @@ export function createTradingEngine(deps: TradingEngineDeps) {
         fee: t.fee,
         at: t.timestamp,
       };
-      const strategyOwned = rec !== undefined && rec.strategy !== 'operator' && rec.strategy !== 'external';
+      const strategyOwned =
+        stopFill === true || (rec !== undefined && rec.strategy !== 'operator' && rec.strategy !== 'external');
       const w = book.apply(fill, strategyOwned);
       if (!w) continue;
       n += 1;
@@ -540,14 +568,14 @@ export function createTradingEngine(deps: TradingEngineDeps) {
         journal.append({
           type: 'order.fill',
           ...fill,
-          external: rec === undefined,
-          strategy: rec?.strategy ?? 'external',
+          external: rec === undefined && !stopFill,
+          strategy: rec?.strategy ?? (stopFill ? 'stop' : 'external'),
         }),
       );
-      deps.onFill?.(fill, rec?.strategy !== undefined ? String(rec.strategy) : 'external');
-      if (rec === undefined)
+      deps.onFill?.(fill, rec?.strategy !== undefined ? String(rec.strategy) : stopFill ? 'stop' : 'external');
+      if (rec === undefined && !stopFill)
         log.warn({ venue, tradeId: t.id, symbol: t.symbol }, 'manual trade on the venue applied to the ledger');
-      else if (rec.strategy === 'trend') metrics.trendTrades.inc();
+      else if (rec?.strategy === 'trend') metrics.trendTrades.inc();
     }
     await Promise.all(writes);
     return n;
@@ -637,6 +665,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     for (const o of open) {
       const cidAtVenue = o.clientOrderId ?? o.venueClientOrderId;
       if ((cidAtVenue && known.has(cidAtVenue)) || known.has(`id:${o.id}`)) continue;
+      if (deps.stops?.owns(venue, { id: o.id, clientOrderId: cidAtVenue })) continue;
       const cid = cidAtVenue ?? `ext-${venue}-${o.id}`;
       const rec: OrderRecord = {
         clientOrderId: cid,
@@ -694,6 +723,8 @@ export function createTradingEngine(deps: TradingEngineDeps) {
   }
 
   return {
+    /** Latest price of a symbol on a venue (tick router or signal), if any. */
+    price: (venue: string, symbol: string): number | undefined => prices.get(`${venue}|${symbol}`),
     /** Latest price per (venue, symbol), from the tick router. */
     notePrice(venue: string, symbol: string, price: number): void {
       prices.set(`${venue}|${symbol}`, price);
@@ -732,8 +763,10 @@ export function createTradingEngine(deps: TradingEngineDeps) {
         [...venues.keys()],
         e.symbol,
         deps.symbols[e.venue] ?? [e.symbol],
+        inputs.riskWeights?.(e.venue),
       );
-      const target = targetPositionUsdt(e.output.signal, budget, {
+      const scale = inputs.sizeScale?.(e.venue, e.symbol) ?? 1;
+      const target = targetPositionUsdt(e.output.signal, budget * (Number.isFinite(scale) ? scale : 0), {
         quoteMultiplier: e.output.quoteMultiplier,
         longOnly: true,
       });

@@ -16,6 +16,7 @@ import { actorId, type VenueId } from '../domain/ids.js';
 import type { Logger } from '../logging/logger.js';
 import { equityBreakerMachine, equityBreakerView } from '../machines/equity-breaker.machine.js';
 import { effectiveState, type GovernanceState, type TradingState } from '../machines/governance.machine.js';
+import { stopValidatorView } from '../machines/stop-validator.machine.js';
 import { venueBreakerMachine, venueBreakerView } from '../machines/venue-breaker.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/index.js';
@@ -29,12 +30,14 @@ import type { Runtime } from '../supervisor/runtime.js';
 import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor.js';
 import type { BreakerView, TradingPort } from '../supervisor/trading-port.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
+import { createAllocationGuards } from './allocation-guards.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { createBreakout, createExternalFeed } from './breakout.actors.js';
 import type { OpsConfig } from './config.actors.js';
 import { createGuards, type GuardsConfig } from './guards.actors.js';
 import { createLedgerBook } from './ledger-book.js';
 import { buildPortfolioDocument, createPortfolioFile } from './portfolio-file.js';
+import { createStopValidator, type StopAlert, type StopValidator } from './stop-validator.actors.js';
 import { buildSymbolsSupervisor, createCalibrator } from './symbol.actors.js';
 import { createTickRouter } from './tick-router.js';
 import { createTradingEngine, type EngineVenue, toOrderView } from './trading-engine.js';
@@ -76,6 +79,12 @@ export type TradingConfig = Pick<
   | 'EVENT_BREAKOUT_ENABLED'
   | 'EVENT_BREAKOUT_DRY_RUN'
   | 'EVENT_BREAKOUT_METRICS'
+  | 'STOP_VALIDATOR_REPAIR'
+  | 'STOPVAL_NOTIFY_ENABLED'
+  | 'STOP_VALIDATOR_INTERVAL_SEC'
+  | 'STOP_LOSS_PCT'
+  | 'AUTO_CUTBACK_ENABLED'
+  | 'RISK_PARITY_ENABLED'
 > &
   GuardsConfig;
 
@@ -91,6 +100,8 @@ export interface TradingDeps {
   hr?: () => number;
   /** Test seam (guard crash drills): see GuardsDeps.beforePublish. */
   guardFaults?: { beforePublish?: (id: string, context: unknown) => void };
+  /** The notifier's entry point for guard alerts (🛡 stop repairs); default: logged. */
+  notify?: (alert: StopAlert) => void;
 }
 
 const DEFAULT_WEIGHTS: StrategyWeights = StrategyWeightsFileSchema.parse({
@@ -199,6 +210,29 @@ export function createTrading(deps: TradingDeps) {
   const engineVenues: EngineVenue[] = venuesList.map((id) => ({ id, gateway: deps.gateways.get(id) as VenueGateway }));
   const avgEntry = new Map<string, { qty: number; cost: number }>();
 
+  // ── stop validators (one per venue): every position keeps one live server-side stop ──
+  const stopValidators = new Map<string, StopValidator>();
+  const stopsPort = {
+    owns: (venue: string, o: { id: string | null; clientOrderId: string | null }) =>
+      stopValidators.get(venue)?.owns(o) ?? false,
+    release: async (venue: string, symbol: string) => {
+      await stopValidators.get(venue)?.release(symbol);
+    },
+  };
+
+  // ── allocator guards: auto-cutback's size multiplier and risk parity's weights ──
+  const allocationGuards = createAllocationGuards({
+    cutbackEnabled: config.AUTO_CUTBACK_ENABLED,
+    riskParityEnabled: config.RISK_PARITY_ENABLED,
+    kv: store.kv,
+    metrics,
+    log,
+    barMs: config.BAR_MS,
+    maxDrawdownPct: resolveRiskLimits(config, policies()).maxDrawdownPct,
+    symbols: Object.fromEntries(venuesList.map((v) => [v, symbols])),
+    now,
+  });
+
   const engine = createTradingEngine({
     node: config.NODE_ID,
     venues: engineVenues,
@@ -220,6 +254,8 @@ export function createTrading(deps: TradingDeps) {
       equityBreaker,
       venueBreaker,
       guards: (venue, symbol, market) => guards.railInput(venue, symbol, market),
+      sizeScale: () => allocationGuards.sizeScale(),
+      riskWeights: (venue) => allocationGuards.riskWeights(venue),
       haltVenue: async (venue, reason) => {
         await deps.runtime()?.setTrading({
           scope: 'venue',
@@ -231,7 +267,17 @@ export function createTrading(deps: TradingDeps) {
         });
       },
     },
+    stops: stopsPort,
     onFill: (fill, strategy) => {
+      const sv = stopValidators.get(fill.venue);
+      if (sv)
+        void sv
+          .noteFill(fill, strategy)
+          .then((changed) => {
+            // A fill changes what needs protecting: validate now rather than at the next interval.
+            if (changed) lookup(sv.id)?.send({ type: 'stopval.check' });
+          })
+          .catch((e: unknown) => log.error({ err: errorMessage(e) }, 'stop validator: fill not recorded'));
       if (strategy !== 'trend' && strategy !== 'hmm') return;
       const key = `${fill.venue}|${fill.symbol}`;
       const e = avgEntry.get(key) ?? { qty: 0, cost: 0 };
@@ -331,6 +377,33 @@ export function createTrading(deps: TradingDeps) {
       return { trimmed, hedged };
     },
   });
+  for (const v of engineVenues)
+    stopValidators.set(
+      v.id,
+      createStopValidator({
+        venue: v.id,
+        node: config.NODE_ID,
+        gateway: () => v.gateway,
+        kv: store.kv,
+        journal: store.journal,
+        metrics,
+        log: deps.log,
+        now,
+        symbols: () => symbols,
+        strategyPosition: (symbol) => book.strategyPosition(v.id, symbol),
+        price: (symbol) => engine.price(v.id, symbol),
+        stopLossPct: config.STOP_LOSS_PCT,
+        repair: config.STOP_VALIDATOR_REPAIR,
+        notifyEnabled: config.STOPVAL_NOTIFY_ENABLED,
+        intervalMs: config.STOP_VALIDATOR_INTERVAL_SEC * 1000,
+        ...(deps.notify ? { notify: deps.notify } : {}),
+        onTriggered: () => {
+          void engine
+            .reconcileAll()
+            .catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'reconcile after a stop fill failed'));
+        },
+      }),
+    );
 
   // ── events.external_feed and the event breakout (on the first venue that lists the symbol) ──
   const externalFeed = createExternalFeed();
@@ -362,6 +435,7 @@ export function createTrading(deps: TradingDeps) {
       const p = t.bid !== null && t.ask !== null ? (t.bid + t.ask) / 2 : t.last;
       if (p !== null && p > 0) {
         engine.notePrice(venue, symbol, p);
+        allocationGuards.notePrice(venue, symbol, p, t.receivedAt);
         if (venue === venuesList[0]) void breakout.price(symbol, p, t.receivedAt);
       }
     },
@@ -481,8 +555,10 @@ export function createTrading(deps: TradingDeps) {
         logics: { [`breaker:${venue}`]: breaker },
       },
       sym,
+      // guards:<venue>: depeg and funding, and stopval:<venue> (every position has a live server-side stop).
       ...(() => {
-        const g = guards.buildGuardsSubtree(venue, hooks);
+        const stopval = stopValidators.get(venue);
+        const g = guards.buildGuardsSubtree(venue, hooks, stopval ? [stopval.child()] : []);
         return g ? [g] : [];
       })(),
     ];
@@ -614,6 +690,12 @@ export function createTrading(deps: TradingDeps) {
       if (last > 0) metrics.reconcileLagSeconds.set((now() - last) / 1000);
       const val = book.valuation(engine.assetPrices());
       lookup(actorId.equityBreaker())?.send({ type: 'equity.update', equityUsd: val.equityUsd, at: now() });
+      // Auto-cutback sees the breakers as the rails do (an unavailable breaker counts as tripped: fail closed).
+      const eqRef = breakerSnapshot(actorId.equityBreaker());
+      const drawdownPct = eqRef ? equityBreakerView(eqRef.getSnapshot().context).drawdownPct : 0;
+      const tripped = equityBreaker().tripped || venuesList.some((v) => venueBreaker(v).tripped);
+      await allocationGuards.observe({ at: now(), drawdownPct, tripped });
+      allocationGuards.refreshWeights();
     });
   }
 
@@ -686,6 +768,20 @@ export function createTrading(deps: TradingDeps) {
       if (!view) throw new AppError('NOT_FOUND', `no breaker '${id}'`);
       return view;
     },
+    stops() {
+      return [...stopValidators.values()].map((sv) => {
+        const ref = breakerSnapshot(sv.id);
+        const c = ref ? stopValidatorView(ref.getSnapshot().context) : undefined;
+        return {
+          ...sv.view(),
+          health: c?.health ?? { value: 'HALTED', reason: 'actor_unavailable' },
+          passes: c?.passes ?? 0,
+          lastPassAt: c?.lastPassAt ?? null,
+          missingTotal: c?.missingTotal ?? 0,
+          placedTotal: c?.placedTotal ?? 0,
+        };
+      });
+    },
     async resetAutoTune(actor) {
       const removed = autoTuneFile.remove();
       autoTune = autoTuneFile.load().state;
@@ -708,6 +804,9 @@ export function createTrading(deps: TradingDeps) {
     port,
     env,
     venueExtras,
+    /** The stop validators by venue (their `child()` is the ChildSpec + logic for any supervisor). */
+    stopValidators,
+    allocationGuards,
     riskSubtree,
     recover,
     startLoops,

@@ -18,6 +18,7 @@ export type ActorKind =
   | 'sym'
   | 'guards'
   | 'guard'
+  | 'stopval'
   | 'risk'
   | 'rails'
   | 'allocator'
@@ -45,6 +46,7 @@ export const actorId = {
   symbol: (v: string, symbol: string) => `sym:${v}:${symbol}`,
   guards: (v: string) => `guards:${v}`,
   guard: (name: string, v: string) => `guard:${name}:${v}`,
+  stopValidator: (v: string) => `stopval:${v}`,
   risk: () => 'risk',
   rails: () => 'rails',
   allocator: () => 'allocator',

@@ -263,6 +263,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       help: '1 while a funding rate is above FUNDING_SPIKE_THRESHOLD_PCT',
       registers: r,
     }),
+    // allocation guards
+    autoCutbackScale: new Gauge({
+      name: 'auto_cutback_scale',
+      help: 'Size multiplier applied to every target position by auto-cutback, in [floor, 1]',
+      registers: r,
+    }),
+    riskParityWeight: new Gauge({
+      name: 'risk_parity_weight',
+      help: 'Inverse-volatility weight of a symbol within its venue allocation (RISK_PARITY_ENABLED)',
+      labelNames: ['venue', 'symbol'],
+      registers: r,
+    }),
   };
   return m;
 }

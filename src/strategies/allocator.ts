@@ -80,12 +80,23 @@ export function symbolBudgetUsdt(
   venues: readonly string[],
   symbol: string,
   symbols: readonly string[],
+  /**
+   * Risk parity (risk-parity.ts): weights summing to 1 over some symbols. Those symbols' combined allocation
+   * share is split by the weights instead of by their own shares; a symbol not weighted keeps its share.
+   */
+  riskWeights?: Readonly<Record<string, number>>,
 ): number {
   const equity = nonNeg(equityUsdt);
   if (equity === 0) return 0;
   const deployable = equity * (1 - clamp(Number.isFinite(a.reserve_pct) ? a.reserve_pct : 100, 0, 100) / 100);
   const venueCapital = Math.min(deployable * venueShare(a, venue, venues), ceiling(a.max_usdt?.venues, venue));
-  return Math.min(venueCapital * symbolShare(a, symbol, symbols), ceiling(a.max_usdt?.symbols, symbol));
+  let share = symbolShare(a, symbol, symbols);
+  if (riskWeights !== undefined && Object.hasOwn(riskWeights, symbol)) {
+    let group = 0;
+    for (const k in riskWeights) group += symbolShare(a, k, symbols);
+    share = clamp(group, 0, 1) * clamp(nonNeg(riskWeights[symbol]), 0, 1);
+  }
+  return Math.min(venueCapital * share, ceiling(a.max_usdt?.symbols, symbol));
 }
 
 /**

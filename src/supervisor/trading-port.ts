@@ -100,4 +100,30 @@ export interface TradingPort {
   resetBreaker(id: string, actor: string): Promise<BreakerView>;
   /** Trend auto-tune back to env defaults (deletes the state file). */
   resetAutoTune(actor: string): Promise<{ reset: boolean }>;
+  /** Per venue: the stop validator's health and every position with its server-side stop (`GET /guards/stops`). */
+  stops?(): StopsView[];
+}
+
+export interface StopsView {
+  venue: string;
+  /** The validator actor's health; HALTED with `actor_unavailable` when it is not running. */
+  health: { value: string; reason: string };
+  passes: number;
+  lastPassAt: number | null;
+  missingTotal: number;
+  placedTotal: number;
+  positions: Array<{
+    symbol: string;
+    qty: number;
+    entryPrice: number | null;
+    stop: {
+      clientOrderId: string;
+      generation: number;
+      status: string;
+      qty: number;
+      stopPrice: number;
+      venueOrderId: string | null;
+    } | null;
+    unprotectedSince: number | null;
+  }>;
 }

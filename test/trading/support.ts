@@ -53,6 +53,9 @@ export function tradingEnv(sim: Simulator, extra: Record<string, string> = {}): 
     RECONCILE_INTERVAL_SEC: '3600',
     CONFIG_POLL_SEC: '1',
     OPS_DIR: opsCopy(),
+    // These tests hold every order at the venue to Bosun's order records; the stop validator's protective stops
+    // live in its own book (test/guards/stop-validator.test.ts), so it only counts here unless a test opts in.
+    STOP_VALIDATOR_REPAIR: 'false',
     ...extra,
   };
 }

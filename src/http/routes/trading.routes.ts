@@ -137,6 +137,12 @@ export function tradingRoutes(app: ZodApp, ctx: RouteContext): void {
   );
 
   app.get('/breakers', async () => ({ breakers: port(ctx).breakers() }));
+  // The stop validator's view (runbook "Missing server-side stop"): each position and its server-side stop.
+  app.get('/guards/stops', async () => {
+    const t = port(ctx);
+    if (!t.stops) throw new AppError('NOT_READY', 'the stop validator is not wired in this process');
+    return { venues: t.stops() };
+  });
   app.post(
     '/breakers/:id/reset',
     { schema: { params: BreakerParams }, config: { command: 'breaker.reset' }, ...ctx.command },
