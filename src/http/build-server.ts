@@ -16,6 +16,9 @@ import { killRoutes } from './routes/kill.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
 import { statusRoutes } from './routes/status.routes.js';
 import { tradingRoutes, weightsRoutes } from './routes/trading.routes.js';
+import { executorRoutes } from './routes/executor.routes.js';
+import { scannerControlRoutes, screenerRoutes, universeRoutes } from './routes/scanner.routes.js';
+import { situationsRoutes } from './routes/situations.routes.js';
 
 export type { HttpDeps, ListenerName } from './ports.js';
 
@@ -28,7 +31,12 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
 export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
   ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes, weightsRoutes],
   engine: [healthRoutes, statusRoutes, metricsRoutes, actorsRoutes, tradingRoutes],
+  universe: [universeRoutes],
+  screener: [screenerRoutes],
+  situations: [situationsRoutes],
 };
+// Scanner and executor control routes live on engine (DESIGN §2: "breaker/guard/scanner/auto-tune control routes").
+LISTENER_ROUTES.engine = [...LISTENER_ROUTES.engine, scannerControlRoutes, executorRoutes];
 
 /**
  * Builds one listener (`ops` on 8002, `engine` on 8003), ready to `listen` or `inject`. Root-level pieces
