@@ -5,8 +5,8 @@ import type { Logger } from '../logging/logger.js';
 import { type ExecutorContext, executorMachine, type RebalanceResult } from '../machines/executor.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { type AllocationInput, intentFor, symbolBudgetUsdt } from '../strategies/allocator.js';
-import type { ChildSpec } from '../supervisor/policy.js';
 import type { ExecutorPort, ExecutorView } from '../supervisor/executor-port.js';
+import type { ChildSpec } from '../supervisor/policy.js';
 
 /**
  * The executor's effects (EXECUTOR_ENABLED, EXEC_INTERVAL_SEC, DRY_RUN): one rebalance moves each live symbol's
@@ -58,7 +58,10 @@ export function planRebalance(deps: Omit<ExecutorDeps, 'submit' | 'lookup' | 'me
       const p = deps.position(venue, symbol);
       if (!p) continue;
       const target = symbolBudgetUsdt(a, equity, venue, deps.venues, symbol, symbols);
-      const d = intentFor(p.usd, target, { minTradeUsdt: deps.minTradeUsdt, maxNotionalUsdt: deps.maxNotionalUsdt(symbol) });
+      const d = intentFor(p.usd, target, {
+        minTradeUsdt: deps.minTradeUsdt,
+        maxNotionalUsdt: deps.maxNotionalUsdt(symbol),
+      });
       if (d) out.push({ venue, symbol, side: d.side, quote: d.quoteUsdt, reason: `executor: ${d.reason}` });
     }
   }
@@ -104,7 +107,19 @@ export function createExecutor(deps: ExecutorDeps) {
   };
   const view = (): ExecutorView => {
     const r = ref();
-    if (!r) return { enabled: deps.enabled, running: false, stopped: !deps.enabled, dryRun: deps.dryRun, health: 'HALTED', reason: deps.enabled ? 'executor not running' : 'disabled', rebalances: 0, failures: 0, attempt: 0, lastError: null };
+    if (!r)
+      return {
+        enabled: deps.enabled,
+        running: false,
+        stopped: !deps.enabled,
+        dryRun: deps.dryRun,
+        health: 'HALTED',
+        reason: deps.enabled ? 'executor not running' : 'disabled',
+        rebalances: 0,
+        failures: 0,
+        attempt: 0,
+        lastError: null,
+      };
     const c = r.getSnapshot().context as ExecutorContext;
     return {
       enabled: deps.enabled,

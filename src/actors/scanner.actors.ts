@@ -38,7 +38,13 @@ export const ScannerStateSchema = z.object({
     z.object({
       shortlist: z.array(z.string()),
       scores: z.array(
-        z.object({ symbol: z.string(), score: z.number(), volume: z.number(), volatility: z.number(), trend: z.number() }),
+        z.object({
+          symbol: z.string(),
+          score: z.number(),
+          volume: z.number(),
+          volatility: z.number(),
+          trend: z.number(),
+        }),
       ),
     }),
   ),
@@ -141,7 +147,8 @@ export function createScanner(deps: ScannerDeps) {
       if (!s) break;
       shards.push(s);
     }
-    if (shards.length === 0) return top;
+    if (shards.length === 0)
+      return !childId || (top.getSnapshot().context as SupCtx).specs[childId] !== undefined ? top : undefined;
     if (childId) return shards.find((s) => (s.getSnapshot().context as SupCtx).specs[childId] !== undefined);
     // A new symbol goes to the shard with the fewest children.
     return shards.reduce((a, b) =>
@@ -152,6 +159,7 @@ export function createScanner(deps: ScannerDeps) {
   function spawnSymbol(venue: string, symbol: string): void {
     const id = actorId.symbol(venue, symbol);
     const owner = symbolsSupervisorFor(venue, id);
+    // A symbol stopped earlier keeps its spec until deleted: start it again rather than add a duplicate.
     if (owner) {
       owner.send({ type: 'sup.startChild', id });
       return;
@@ -251,7 +259,11 @@ export function createScanner(deps: ScannerDeps) {
     running = (async () => {
       try {
         const v = await pass(reason);
-        report?.({ type: 'scan.done', at: now(), shortlisted: Object.values(v.venues).flatMap((x) => x.shortlist).length });
+        report?.({
+          type: 'scan.done',
+          at: now(),
+          shortlisted: Object.values(v.venues).flatMap((x) => x.shortlist).length,
+        });
         return v;
       } catch (e) {
         log.warn({ err: errorMessage(e), reason }, '[SCAN] pass failed: the previous shortlist stays in force');

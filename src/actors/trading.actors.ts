@@ -286,12 +286,14 @@ export function createTrading(deps: TradingDeps) {
       }),
   });
 
+  const lastPrices = new Map<string, number>();
   const router = createTickRouter({
     lookup,
     metrics,
     onPrice: (venue, symbol, t) => {
       const p = t.bid !== null && t.ask !== null ? (t.bid + t.ask) / 2 : t.last;
       if (p !== null && p > 0) {
+        lastPrices.set(`${venue}|${symbol}`, p);
         engine.notePrice(venue, symbol, p);
         if (venue === venuesList[0]) void breakout.price(symbol, p, t.receivedAt);
       }
@@ -654,6 +656,16 @@ export function createTrading(deps: TradingDeps) {
           out.add(String(r.symbol));
       }
       return out;
+    },
+    /** ops/policies.yaml's allow/block lists (the scanner's candidates pass it). */
+    symbolAllowed: (symbol: string) => isSymbolAllowedByPolicy(policies(), symbol),
+    allocations,
+    maxNotionalUsdt: (symbol: string) => resolveRiskLimits(config, policies(), symbol).maxNotionalUsdt,
+    equityUsd: () => book.valuation(engine.assetPrices()).equityUsd,
+    /** The strategies' position in USD at the last tick's price (null before the first tick). */
+    positionUsd(venue: string, symbol: string): { usd: number; price: number } | null {
+      const p = lastPrices.get(`${venue}|${symbol}`);
+      return p === undefined ? null : { usd: book.strategyPosition(venue, symbol) * p, price: p };
     },
     /** Cancels a symbol's resting entry orders (reduce-only orders and stops stay; see engine.cancelOpen). */
     drain: (venue: string, symbol: string) => engine.cancelOpen({ venue, symbol }),

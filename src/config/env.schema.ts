@@ -281,7 +281,7 @@ export const EnvShape = {
   ),
   SYMBOL_SCANNER_ENABLED: flag.bool(
     'strategies',
-    true,
+    false,
     'Scanner shortlist spawns/stops symbol actors; off = TRADE_SYMBOLS only.',
   ),
   SYMBOL_SCANNER_INTERVAL_SEC: flag.int('strategies', 300, { min: 10, max: 86_400 }, 'Scanner period ([SCAN]).'),

@@ -11,14 +11,14 @@ import type { HttpDeps, ListenerName } from './ports.js';
 import type { CommandHooks, RouteContext, RouteModule } from './route-context.js';
 import { actorsRoutes } from './routes/actors.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
+import { executorRoutes } from './routes/executor.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { killRoutes } from './routes/kill.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
-import { statusRoutes } from './routes/status.routes.js';
-import { tradingRoutes, weightsRoutes } from './routes/trading.routes.js';
-import { executorRoutes } from './routes/executor.routes.js';
 import { scannerControlRoutes, screenerRoutes, universeRoutes } from './routes/scanner.routes.js';
 import { situationsRoutes } from './routes/situations.routes.js';
+import { statusRoutes } from './routes/status.routes.js';
+import { tradingRoutes, weightsRoutes } from './routes/trading.routes.js';
 
 export type { HttpDeps, ListenerName } from './ports.js';
 

@@ -1,5 +1,5 @@
-import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { executorMachine } from './executor.machine.js';
 
 /** The executor's bounded retries under a simulated clock: no real time passes, every call is counted. */

@@ -109,10 +109,11 @@ export const executorMachine = setup({
                   'exec.failed',
                   raise(({ context }) => ({
                     type: 'health.degrade' as const,
-                    reason: `retries_exhausted: ${context.maxAttempts} attempts failed (${context.lastError ?? ''})`.slice(
-                      0,
-                      200,
-                    ),
+                    reason:
+                      `retries_exhausted: ${context.maxAttempts} attempts failed (${context.lastError ?? ''})`.slice(
+                        0,
+                        200,
+                      ),
                   })),
                   'exec.resetAttempts',
                 ],

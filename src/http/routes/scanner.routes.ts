@@ -95,7 +95,10 @@ export function screenerRoutes(app: ZodApp, ctx: RouteContext): void {
     const venues = Object.fromEntries(
       Object.entries(v.venues)
         .filter(([name]) => !q.venue || name === q.venue)
-        .map(([name, x]) => [name, { shortlist: x.shortlist, scores: q.limit ? x.scores.slice(0, q.limit) : x.scores }]),
+        .map(([name, x]) => [
+          name,
+          { shortlist: x.shortlist, scores: q.limit ? x.scores.slice(0, q.limit) : x.scores },
+        ]),
     );
     return { enabled: v.enabled, passAt: v.passAt, passes: v.passes, venues };
   });

@@ -6,7 +6,12 @@ import type { RouteContext, ZodApp } from '../route-context.js';
  * The situations listener (8011, DESIGN §2): `GET /health` (`{"ok":true}` while the incident list can be read)
  * and `GET /situations`, the active incidents with since-when and what to do (src/actors/situations.ts).
  */
-const Query = z.strictObject({ kind: z.string().regex(/^[a-z_-]{1,40}$/, 'kind must be a lowercase word').optional() });
+const Query = z.strictObject({
+  kind: z
+    .string()
+    .regex(/^[a-z_-]{1,40}$/, 'kind must be a lowercase word')
+    .optional(),
+});
 
 export function situationsRoutes(app: ZodApp, ctx: RouteContext): void {
   app.get('/health', async (_request, reply) => {
