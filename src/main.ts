@@ -194,6 +194,7 @@ async function main(): Promise<void> {
     lookup: (id) => runtime?.root().system.get(id),
     metrics,
     log: root.log,
+    kv: store.kv,
   });
   const situations = createSituations({ runtime: () => runtime });
   const executorTree = executor.subtree();

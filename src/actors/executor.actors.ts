@@ -45,7 +45,11 @@ export interface ExecutorDeps {
   metrics: Metrics;
   log: Logger;
   now?: () => number;
+  /** Where the operator's stop is kept (LMDB kv): a stopped executor stays stopped across restarts. */
+  kv?: { get(key: string): unknown; put(key: string, value: unknown): Promise<unknown> } | undefined;
 }
+
+const STOPPED_KEY = 'executor:stopped';
 
 /** The orders one rebalance would send (pure given its inputs). */
 export function planRebalance(deps: Omit<ExecutorDeps, 'submit' | 'lookup' | 'metrics' | 'log'>): RebalanceOrder[] {
@@ -71,7 +75,11 @@ export function planRebalance(deps: Omit<ExecutorDeps, 'submit' | 'lookup' | 'me
 export function createExecutor(deps: ExecutorDeps) {
   const log = deps.log.child({ actor: actorId.executor() });
   const mode = deps.dryRun ? 'dry_run' : 'live';
+  // Fail closed: the operator's stop is durable, and checked again by the effect itself, so neither a restart
+  // of the actor (its input is the boot-time spec) nor of the process resumes rebalancing on its own.
+  let parked = deps.kv?.get(STOPPED_KEY) === true;
   const rebalance = fromPromise<RebalanceResult, { attempt: number }>(async ({ input }) => {
+    if (parked) return { orders: 0 };
     const orders = planRebalance(deps);
     let sent = 0;
     const failures: string[] = [];
@@ -121,10 +129,11 @@ export function createExecutor(deps: ExecutorDeps) {
         lastError: null,
       };
     const c = r.getSnapshot().context as ExecutorContext;
+    const stopped = c.stopped || parked;
     return {
       enabled: deps.enabled,
-      running: !c.stopped,
-      stopped: c.stopped,
+      running: !stopped,
+      stopped,
       dryRun: deps.dryRun,
       health: c.health.value,
       reason: c.health.reason,
@@ -134,18 +143,21 @@ export function createExecutor(deps: ExecutorDeps) {
       lastError: c.lastError,
     };
   };
-  const command = (type: 'exec.stop' | 'exec.start', actor: string): ExecutorView => {
+  const command = async (type: 'exec.stop' | 'exec.start', actor: string): Promise<ExecutorView> => {
     if (!deps.enabled) throw new AppError('CONFLICT', 'the executor is disabled (EXECUTOR_ENABLED=false)');
     const r = ref();
-    if (!r) throw new AppError('ACTOR_UNAVAILABLE', 'the executor is not running (restarting?)');
-    r.send({ type });
+    if (!r && type === 'exec.start')
+      throw new AppError('ACTOR_UNAVAILABLE', 'the executor is not running (restarting?)');
+    parked = type === 'exec.stop';
+    await deps.kv?.put(STOPPED_KEY, parked);
+    r?.send({ type });
     log.info({ actor }, type === 'exec.stop' ? 'executor stopped by operator' : 'executor started by operator');
     return view();
   };
   const port: ExecutorPort = {
     view,
-    stop: async (actor) => command('exec.stop', actor),
-    start: async (actor) => command('exec.start', actor),
+    stop: (actor) => command('exec.stop', actor),
+    start: (actor) => command('exec.start', actor),
   };
 
   return {
@@ -163,6 +175,7 @@ export function createExecutor(deps: ExecutorDeps) {
                 intervalMs: deps.intervalMs,
                 maxAttempts: deps.maxAttempts ?? EXECUTOR_MAX_ATTEMPTS,
                 backoffMs: deps.backoffMs ?? EXECUTOR_BACKOFF_MS,
+                stopped: parked,
               },
             } as ChildSpec,
             logics: { executor: logic },

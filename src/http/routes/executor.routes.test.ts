@@ -1,9 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor } from 'xstate';
 import { fakeDeps, TOKEN } from '../../../test/http/support/fakes.js';
 import { createExecutor, type ExecutorDeps } from '../../actors/executor.actors.js';
 import { createLogger } from '../../logging/logger.js';
 import { createMetrics } from '../../metrics/metrics.js';
+import { openStore } from '../../store/index.js';
 import { buildServer } from '../build-server.js';
 
 /** The executor's own routes through inject(), over the real executor actor (a rebalance with nothing to do). */
@@ -65,6 +69,40 @@ describe('executor DRY_RUN', () => {
     const m = await deps.metrics.executorOrders.get();
     expect(m.values.find((v) => v.labels.mode === 'dry_run')?.value).toBe(1);
     expect(sent).toBe(0);
+  });
+});
+
+describe('executor stop is durable (fail closed)', () => {
+  it('an operator stop survives a restart of the actor and of the process: no rebalance until started', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-exec-'));
+    const metrics = createMetrics({ defaultMetrics: false });
+    const store = await openStore({ dir: join(dir, 'db'), logsDir: join(dir, 'logs'), metrics, onFatal: () => {} });
+    stops.push(() => void store.close());
+    let ref: ReturnType<typeof createActor> | undefined;
+    const deps = { ...executorDeps(true, (id) => (id === 'executor' ? (ref as never) : undefined)), kv: store.kv };
+    const first = createExecutor(deps);
+    let tree = first.subtree();
+    ref = createActor(tree?.logics.executor as never, { input: tree?.spec.input as never }).start();
+    await first.port.stop('test');
+    ref.stop();
+    // The supervisor restarts the actor from its boot-time spec (which said "not stopped"): the effect still refuses.
+    ref = createActor(tree?.logics.executor as never, {
+      input: { ...(tree?.spec.input as object), stopped: false } as never,
+    }).start();
+    ref.send({ type: 'exec.runNow' });
+    await vi.waitFor(() => expect(ref?.getSnapshot().context.rebalances).toBe(1));
+    expect((await deps.metrics.executorOrders.get()).values.length).toBe(0);
+    expect(first.port.view().stopped).toBe(true);
+    ref.stop();
+    // A new process: the spec itself starts parked.
+    const second = createExecutor(deps);
+    tree = second.subtree();
+    expect((tree?.spec.input as { stopped: boolean }).stopped).toBe(true);
+    ref = createActor(tree?.logics.executor as never, { input: tree?.spec.input as never }).start();
+    stops.push(() => ref?.stop());
+    expect(second.port.view()).toMatchObject({ stopped: true, running: false });
+    await second.port.start('test');
+    expect(second.port.view()).toMatchObject({ stopped: false, running: true });
   });
 });
 
