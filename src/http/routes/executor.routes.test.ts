@@ -97,7 +97,7 @@ describe('executor stop is durable (fail closed)', () => {
     // A new process: the spec itself starts parked.
     const second = createExecutor(deps);
     tree = second.subtree();
-    expect((tree?.spec.input as { stopped: boolean }).stopped).toBe(true);
+    expect((tree?.spec.input as { stopped: boolean } | undefined)?.stopped).toBe(true);
     ref = createActor(tree?.logics.executor as never, { input: tree?.spec.input as never }).start();
     stops.push(() => ref?.stop());
     expect(second.port.view()).toMatchObject({ stopped: true, running: false });
