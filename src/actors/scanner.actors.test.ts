@@ -149,3 +149,15 @@ describe('scanner actor', () => {
     t.root.stop();
   });
 });
+
+describe('scanner actor when the venue fails', () => {
+  it('keeps the previous shortlist and every symbol actor when no ticker comes back, and says so', async () => {
+    const t = setup({ live: ['BTCUSDT', 'ETHUSDT'] });
+    const scanner = createScanner({ ...t.deps, candidate: () => false });
+    await expect(scanner.runPass('outage')).rejects.toThrow(/binance: no ticker for any candidate symbol/);
+    expect(t.running()).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(t.live()).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(t.events).toEqual([]);
+    t.root.stop();
+  });
+});

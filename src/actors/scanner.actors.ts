@@ -223,8 +223,20 @@ export function createScanner(deps: ScannerDeps) {
 
   async function pass(reason: string): Promise<ScanView> {
     const venues: ScanView['venues'] = {};
+    const failed: string[] = [];
     for (const venue of deps.venues) {
-      const scores = await scoreVenue(venue);
+      let scores: SymbolScore[] | undefined;
+      try {
+        scores = await scoreVenue(venue);
+        // No ticker at all is an outage, not an empty market: keep every symbol actor rather than stop them all.
+        if (scores && scores.length === 0) throw new Error('no ticker for any candidate symbol');
+      } catch (e) {
+        // This venue keeps its previous shortlist (and its symbol actors); the others go ahead.
+        failed.push(`${venue}: ${errorMessage(e)}`);
+        const prev = view.venues[venue];
+        if (prev) venues[venue] = prev;
+        continue;
+      }
       if (!scores) continue;
       const keep = [...deps.protectedSymbols(venue)];
       const list = shortlist(scores, deps.topN, keep);
@@ -260,6 +272,7 @@ export function createScanner(deps: ScannerDeps) {
     const state: ScannerState = { version: 1, passAt: view.passAt as number, venues };
     await writeFileAtomicAsync(deps.statePath, `${JSON.stringify(state)}\n`);
     ownMtime = mtimeOf(deps.statePath);
+    if (failed.length > 0) throw new Error(failed.join('; '));
     return view;
   }
 
