@@ -2,6 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createAccountBook } from './actors/account-book.js';
 import { createOpsConfig } from './actors/config.actors.js';
+import { createExecutor } from './actors/executor.actors.js';
+import { createScanner } from './actors/scanner.actors.js';
+import { createSituations } from './actors/situations.js';
 import { createTrading, type Trading } from './actors/trading.actors.js';
 import { buildVenueSubtree } from './actors/venue.actors.js';
 import { ensureOpsToken } from './cli/ops-token.js';
@@ -167,6 +170,30 @@ async function main(): Promise<void> {
     digestPeriodMin: config.DIGEST_INTERVAL_MIN,
   });
 
+  // The symbol scanner (DESIGN §3, §8): its hooks into the trading pipeline are late-bound (the pipeline boots
+  // with the scanner's persisted shortlist).
+  let tradingRef: Trading | undefined;
+  const t = (): Trading => {
+    if (!tradingRef) throw new Error('trading pipeline not built yet');
+    return tradingRef;
+  };
+  const scanner = createScanner({
+    enabled: config.SYMBOL_SCANNER_ENABLED,
+    intervalMs: config.SYMBOL_SCANNER_INTERVAL_SEC * 1000,
+    topN: config.SYMBOL_SCANNER_TOP_N,
+    statePath: join(config.RUNTIME_DIR, 'symbol_scanner_state.json'),
+    venues: config.VENUES,
+    gateway: (v) => gateways.get(v),
+    candidate: (_v, symbol) => t().symbolAllowed(symbol),
+    protectedSymbols: (v) => t().protectedSymbols(v),
+    liveSymbols: (v) => t().liveSymbols(v),
+    setLiveSymbols: (v, list) => t().setLiveSymbols(v, list),
+    symbolSpec: (v, s) => t().symbolSpec(v, s),
+    drain: (v, s) => t().drain(v, s),
+    lookup: (id) => runtime?.root().system.get(id),
+    metrics,
+    log: root.log,
+  });
   const trading: Trading = createTrading({
     config,
     store,
@@ -181,7 +208,38 @@ async function main(): Promise<void> {
         log.warn({ err: errorMessage(e) }, 'could not queue a stop alert'),
       );
     },
+    ...(config.SYMBOL_SCANNER_ENABLED
+      ? { bootSymbols: (v: string, fallback: readonly string[]) => scanner.bootSymbols(v, fallback) }
+      : {}),
   });
+  tradingRef = trading;
+  const executor = createExecutor({
+    enabled: config.EXECUTOR_ENABLED,
+    dryRun: config.DRY_RUN,
+    intervalMs: config.EXEC_INTERVAL_SEC * 1000,
+    venues: config.VENUES,
+    liveSymbols: (v) => trading.liveSymbols(v),
+    allocations: () => trading.allocations(),
+    equityUsd: () => trading.equityUsd(),
+    position: (v, s) => trading.positionUsd(v, s),
+    maxNotionalUsdt: (s) => trading.maxNotionalUsdt(s),
+    minTradeUsdt: config.MIN_TRADE_USDT,
+    submit: (o) =>
+      trading.engine.submitStrategy({
+        venue: o.venue as never,
+        symbol: o.symbol,
+        side: o.side,
+        quote: o.quote,
+        strategy: 'executor',
+        reason: o.reason,
+      }),
+    lookup: (id) => runtime?.root().system.get(id),
+    metrics,
+    log: root.log,
+    kv: store.kv,
+  });
+  const situations = createSituations({ runtime: () => runtime });
+  const executorTree = executor.subtree();
   let snapshotLoaded = false;
   runtime = createRuntime({
     options: {
@@ -222,7 +280,8 @@ async function main(): Promise<void> {
           log: root.log,
           book,
           lookup: (id) => runtime?.root().system.get(id),
-          symbols: [...(config.TRADE_SYMBOLS ?? [])],
+          symbols: [...trading.liveSymbols(venue)],
+          symbolsNow: () => trading.liveSymbols(venue),
           feedIntervalMs: Math.max(config.FEED_POLL_MS, MIN_TICKER_POLL_MS[venue] ?? 0),
           feedStaleMs: Math.max(5_000, config.FEED_POLL_MS * 10, (MIN_TICKER_POLL_MS[venue] ?? 0) * 4),
           accountIntervalMs: 10_000,
@@ -236,6 +295,8 @@ async function main(): Promise<void> {
         }),
       ),
       trading.riskSubtree(hooks),
+      scanner.subtree(),
+      ...(executorTree ? [executorTree] : []),
     ],
   });
   await runtime.start();
@@ -265,10 +326,16 @@ async function main(): Promise<void> {
     // The inspector page on engine sends /kill to ops; ops listens first, so its port is known by then.
     inspector: { opsPort: () => Number(bound.ops?.split(':').pop()) || undefined },
     guards: trading.guardsPort,
+    scanner: scanner.port,
+    executor: executor.port,
+    situations,
   };
   for (const [name, port] of [
     ['ops', config.OPS_PORT],
     ['engine', config.ENGINE_PORT],
+    ['universe', config.UNIVERSE_PORT],
+    ['screener', config.SCREENER_PORT],
+    ['situations', config.SITUATIONS_PORT],
   ] as const) {
     const app = await buildServer(deps, name);
     await app.listen({ host: config.BIND_HOST, port });
@@ -286,6 +353,7 @@ async function main(): Promise<void> {
     'boot recovery finished',
   );
   trading.startLoops();
+  situations.start();
   runtime.markReady();
   log.info(
     {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** The file-system calls it makes: a seam so a test can fail one step (e.g. fsync) without module mocks. */
@@ -37,6 +38,39 @@ export function writeFileAtomic(path: string, text: string, io: AtomicFileIo = n
       io.fsyncSync(dfd);
     } finally {
       io.closeSync(dfd);
+    }
+  } catch {
+    // best effort
+  }
+}
+
+/**
+ * The same replacement off the event loop (fs/promises: the writes and fsyncs run on libuv's pool). For files
+ * written by periodic work that must not stall ticks: an fsync can take tens of milliseconds on a busy disk.
+ */
+export async function writeFileAtomicAsync(path: string, text: string): Promise<void> {
+  const dir = dirname(path);
+  await fsp.mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${randomBytes(6).toString('hex')}.atomic.tmp`);
+  try {
+    const fh = await fsp.open(tmp, 'w', 0o644);
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(tmp, path);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+  try {
+    const dh = await fsp.open(dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
     }
   } catch {
     // best effort

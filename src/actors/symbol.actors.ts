@@ -83,7 +83,12 @@ export function createCalibrator(opts: {
 export type Calibrator = ReturnType<typeof createCalibrator>;
 
 /** symbols:<venue>: one_for_one over the venue's symbol actors (sharded by SYMBOLS_PER_SHARD). */
-export function buildSymbolsSupervisor(deps: SymbolsDeps): { spec: ChildSpec; logics: Record<string, unknown> } {
+export function buildSymbolsSupervisor(deps: SymbolsDeps): {
+  spec: ChildSpec;
+  logics: Record<string, unknown>;
+  /** The child spec of one symbol actor: the scanner adds symbols with it (`sup.addChild`). */
+  child: (symbol: string) => ChildSpec;
+} {
   const { venue, metrics } = deps;
   const trendSignals = metrics.trendSignals;
   const logic = symbolMachine.provide({
@@ -123,6 +128,7 @@ export function buildSymbolsSupervisor(deps: SymbolsDeps): { spec: ChildSpec; lo
     return {
       spec: { id: actorId.symbols(venue), src: `symbols:${venue}`, critical: false, shutdownMs: 2_000 },
       logics: { [`symbols:${venue}`]: sup },
+      child,
     };
   }
   const shards: ChildSpec[] = [];
@@ -137,5 +143,6 @@ export function buildSymbolsSupervisor(deps: SymbolsDeps): { spec: ChildSpec; lo
   return {
     spec: { id: actorId.symbols(venue), src: `symbols:${venue}`, critical: false, shutdownMs: 3_000 },
     logics: { [`symbols:${venue}`]: sup },
+    child,
   };
 }

@@ -102,6 +102,8 @@ export interface TradingDeps {
   guardFaults?: { beforePublish?: (id: string, context: unknown) => void };
   /** The notifier's entry point for guard alerts (🛡 stop repairs); default: logged. */
   notify?: (alert: StopAlert) => void;
+  /** The symbols a venue boots with (the scanner's persisted shortlist); TRADE_SYMBOLS when absent. */
+  bootSymbols?: (venue: string, fallback: readonly string[]) => string[];
 }
 
 const DEFAULT_WEIGHTS: StrategyWeights = StrategyWeightsFileSchema.parse({
@@ -118,6 +120,12 @@ export function createTrading(deps: TradingDeps) {
   const hr = deps.hr ?? (() => performance.now());
   const venuesList = [...deps.gateways.keys()] as VenueId[];
   const symbols = [...(config.TRADE_SYMBOLS ?? [])];
+  // The live symbol set per venue: TRADE_SYMBOLS, or the scanner's shortlist when the scanner runs. The engine
+  // (budget split, reconciliation) and the feed read it on every use, so a shortlist change reaches both.
+  const liveSymbols: Record<string, readonly string[]> = Object.fromEntries(
+    venuesList.map((v) => [v, deps.bootSymbols ? deps.bootSymbols(v, symbols) : symbols]),
+  );
+  const symbolSpecs = new Map<string, (symbol: string) => ChildSpec>();
   const lookup = (id: string): AnyActorRef | undefined =>
     deps.runtime()?.root().system.get(id) as AnyActorRef | undefined;
 
@@ -236,7 +244,7 @@ export function createTrading(deps: TradingDeps) {
   const engine = createTradingEngine({
     node: config.NODE_ID,
     venues: engineVenues,
-    symbols: Object.fromEntries(venuesList.map((v) => [v, symbols])),
+    symbols: liveSymbols,
     journal: store.journal,
     orders: store.orders,
     book,
@@ -427,6 +435,7 @@ export function createTrading(deps: TradingDeps) {
       }),
   });
 
+  const lastPrices = new Map<string, number>();
   const router = createTickRouter({
     lookup,
     metrics,
@@ -434,6 +443,7 @@ export function createTrading(deps: TradingDeps) {
     onPrice: (venue, symbol, t) => {
       const p = t.bid !== null && t.ask !== null ? (t.bid + t.ask) / 2 : t.last;
       if (p !== null && p > 0) {
+        lastPrices.set(`${venue}|${symbol}`, p);
         engine.notePrice(venue, symbol, p);
         allocationGuards.notePrice(venue, symbol, p, t.receivedAt);
         if (venue === venuesList[0]) void breakout.price(symbol, p, t.receivedAt);
@@ -518,7 +528,7 @@ export function createTrading(deps: TradingDeps) {
     });
     const sym = buildSymbolsSupervisor({
       venue,
-      symbols,
+      symbols: liveSymbols[venue] ?? symbols,
       barMs: config.BAR_MS,
       baseCooldownMs: config.ORDER_COOLDOWN_SEC * 1000,
       env,
@@ -533,6 +543,7 @@ export function createTrading(deps: TradingDeps) {
       hooks,
       now,
     });
+    symbolSpecs.set(venue, sym.child);
     return [
       {
         spec: {
@@ -816,6 +827,40 @@ export function createTrading(deps: TradingDeps) {
       const ev = engineVenues.find((v) => v.id === venue);
       if (ev) ev.gateway = gw;
     },
+    /** The live symbol set of a venue (feed, engine) and the scanner's hooks to change it. */
+    liveSymbols: (venue: string): readonly string[] => liveSymbols[venue] ?? [],
+    setLiveSymbols(venue: string, list: readonly string[]): void {
+      liveSymbols[venue] = [...list];
+    },
+    symbolSpec(venue: string, symbol: string): ChildSpec {
+      const f = symbolSpecs.get(venue);
+      if (!f) throw new AppError('NOT_FOUND', `no symbols supervisor for '${venue}'`);
+      return f(symbol);
+    },
+    /** Symbols whose actor must stay: a strategy position, or a protective order (reduce-only, stop) resting. */
+    protectedSymbols(venue: string): Set<string> {
+      const out = new Set<string>();
+      for (const s of liveSymbols[venue] ?? []) if (book.strategyPosition(venue, s) > 0) out.add(s);
+      for (const r of store.orders.listOpen()) {
+        if (r.venue !== venue) continue;
+        const type = String(r.type ?? '');
+        if (r.reduceOnly === true || type.startsWith('stop') || type.startsWith('take_profit'))
+          out.add(String(r.symbol));
+      }
+      return out;
+    },
+    /** ops/policies.yaml's allow/block lists (the scanner's candidates pass it). */
+    symbolAllowed: (symbol: string) => isSymbolAllowedByPolicy(policies(), symbol),
+    allocations,
+    maxNotionalUsdt: (symbol: string) => resolveRiskLimits(config, policies(), symbol).maxNotionalUsdt,
+    equityUsd: () => book.valuation(engine.assetPrices()).equityUsd,
+    /** The strategies' position in USD at the last tick's price (null before the first tick). */
+    positionUsd(venue: string, symbol: string): { usd: number; price: number } | null {
+      const p = lastPrices.get(`${venue}|${symbol}`);
+      return p === undefined ? null : { usd: book.strategyPosition(venue, symbol) * p, price: p };
+    },
+    /** Cancels a symbol's resting entry orders (reduce-only orders and stops stay; see engine.cancelOpen). */
+    drain: (venue: string, symbol: string) => engine.cancelOpen({ venue, symbol }),
     onVenueOutcome(venue: string, ok: boolean): void {
       lookup(actorId.venueBreaker(venue))?.send({ type: 'breaker.result', ok, at: now() });
     },

@@ -29,6 +29,8 @@ export interface VenueActorsDeps {
   /** Looks an actor up by systemId in the running tree (the tree exists only after the runtime starts). */
   lookup: (systemId: string) => AnyActorRef | undefined;
   symbols: string[];
+  /** The symbols to poll now, when the set changes at run time (the scanner's shortlist); else `symbols`. */
+  symbolsNow?: () => readonly string[];
   feedIntervalMs: number;
   feedStaleMs: number;
   accountIntervalMs: number;
@@ -105,7 +107,7 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
           await link.gateway.loadMarkets();
           // Only symbols this venue lists; an unknown one would fail the whole batch.
           const spot = link.gateway.markets('spot');
-          const symbols = input.symbols.filter((s) => spot[s] !== undefined);
+          const symbols = (deps.symbolsNow?.() ?? input.symbols).filter((s) => spot[s] !== undefined);
           const tickers = symbols.length > 0 ? await link.gateway.fetchTickers(symbols) : {};
           if (!alive()) return;
           let n = 0;

@@ -155,7 +155,7 @@ export const EnvShape = {
   TRADE_SYMBOLS: flag.list(
     'trading',
     'BTCUSDT,ETHUSDT',
-    'Symbol allowlist; rules alone when the scanner is off, bounds the scanner otherwise.',
+    'Symbol allowlist when the scanner is off; with it on, the boot set until the first pass.',
     {
       norm: (s) => s.toUpperCase(),
       item: z.string().regex(SYMBOL_PATTERN, 'expected a comma list of symbols like BTCUSDT,ETHUSDT'),
@@ -287,7 +287,7 @@ export const EnvShape = {
   ),
   SYMBOL_SCANNER_ENABLED: flag.bool(
     'strategies',
-    true,
+    false,
     'Scanner shortlist spawns/stops symbol actors; off = TRADE_SYMBOLS only.',
   ),
   SYMBOL_SCANNER_INTERVAL_SEC: flag.int('strategies', 300, { min: 10, max: 86_400 }, 'Scanner period ([SCAN]).'),

@@ -12,7 +12,7 @@ afterEach(async () => {
 describe('buildServer', () => {
   it('serves the DESIGN §2 routes on each listener and no others', async () => {
     const deps = fakeDeps();
-    const table: Record<ListenerName, Array<[string, string]>> = {
+    const table: Record<'ops' | 'engine', Array<[string, string]>> = {
       ops: [
         ['GET', '/readyz'],
         ['GET', '/healthz'],
@@ -41,6 +41,31 @@ describe('buildServer', () => {
       for (const [method, url] of table[listener]) expect(app.hasRoute({ method, url }), `${method} ${url}`).toBe(true);
       for (const [method, url] of other.filter(([m, u]) => !table[listener].some(([m2, u2]) => m === m2 && u === u2)))
         expect(app.hasRoute({ method, url }), `${listener} ${method} ${url}`).toBe(false);
+    }
+  });
+
+  it('serves the universe, screener and situations listeners and the scanner/executor control routes', async () => {
+    const deps = fakeDeps();
+    const table: Array<[ListenerName, string, string, boolean]> = [
+      ['universe', 'GET', '/health', true],
+      ['universe', 'GET', '/universe', true],
+      ['universe', 'POST', '/kill', false],
+      ['screener', 'GET', '/health', true],
+      ['screener', 'GET', '/scan', true],
+      ['screener', 'GET', '/universe', false],
+      ['situations', 'GET', '/health', true],
+      ['situations', 'GET', '/situations', true],
+      ['situations', 'GET', '/scan', false],
+      ['engine', 'POST', '/scanner/rescan', true],
+      ['engine', 'POST', '/executor/stop', true],
+      ['engine', 'POST', '/executor/start', true],
+      ['ops', 'POST', '/scanner/rescan', false],
+    ];
+    for (const listener of ['universe', 'screener', 'situations', 'engine', 'ops'] as const) {
+      const app = await buildServer(deps, listener);
+      apps.push(app);
+      for (const [l, method, url, has] of table)
+        if (l === listener) expect(app.hasRoute({ method, url }), `${l} ${method} ${url}`).toBe(has);
     }
   });
 

@@ -21,11 +21,14 @@ import { auditRoutes } from './routes/audit.routes.js';
 import { backupRoutes } from './routes/backup.routes.js';
 import { docsRoutes } from './routes/docs.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
+import { executorRoutes } from './routes/executor.routes.js';
 import { guardsRoutes } from './routes/guards.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { inspectRoutes } from './routes/inspect.routes.js';
 import { killRoutes } from './routes/kill.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
+import { scannerControlRoutes, screenerRoutes, universeRoutes } from './routes/scanner.routes.js';
+import { situationsRoutes } from './routes/situations.routes.js';
 import { statusRoutes } from './routes/status.routes.js';
 import { tradingRoutes, weightsRoutes } from './routes/trading.routes.js';
 
@@ -47,10 +50,16 @@ export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
     tradingRoutes,
     guardsRoutes,
     eventsRoutes,
+    scannerControlRoutes,
+    executorRoutes,
     inspectRoutes,
     docsRoutes,
   ],
+  universe: [universeRoutes],
+  screener: [screenerRoutes],
+  situations: [situationsRoutes],
 };
+// Scanner and executor control routes live on engine (DESIGN §2: "breaker/guard/scanner/auto-tune control routes").
 
 /** Method and URL of every route a listener registered (HEAD twins left out), in registration order. */
 const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();

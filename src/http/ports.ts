@@ -1,7 +1,10 @@
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { ExecutorPort } from '../supervisor/executor-port.js';
 import type { GuardsPort } from '../supervisor/guards-port.js';
 import type { RuntimePort } from '../supervisor/runtime-port.js';
+import type { ScannerPort } from '../supervisor/scanner-port.js';
+import type { SituationsPort } from '../supervisor/situations-port.js';
 import type { TradingPort } from '../supervisor/trading-port.js';
 
 /**
@@ -61,7 +64,7 @@ export interface AuditPort {
   list(query: AuditQuery): readonly AuditEntry[] | Promise<readonly AuditEntry[]>;
 }
 
-export type ListenerName = 'ops' | 'engine';
+export type ListenerName = 'ops' | 'engine' | 'universe' | 'screener' | 'situations';
 
 export interface HttpDeps {
   runtime: RuntimePort;
@@ -75,6 +78,14 @@ export interface HttpDeps {
   bodyLimit?: number;
   /** The trading pipeline (orders, state, reconcile, weights, breakers); its routes answer 503 without it. */
   trading?: TradingPort | undefined;
+  /** The symbol scanner (universe, screener listeners, `POST /scanner/rescan`); 503 without it. */
+  scanner?: ScannerPort | undefined;
+  /** The executor (`/executor`, `POST /executor/stop|start`); 503 without it. */
+  executor?: ExecutorPort | undefined;
+  /** Active incidents (situations listener); 503 without it. */
+  situations?: SituationsPort | undefined;
+  /** Per-client rate limit of `GET /scan` and `GET /universe`: burst and refill per second (default 20, 5/s). */
+  screenerRateLimit?: { burst: number; perSec: number } | undefined;
   /** The money guards (`GET /guards`, depeg re-arm); their routes answer 503 without it. */
   guards?: GuardsPort | undefined;
   /** The live inspector (`/inspector`, `/inspect/stream` on engine); every field optional. */

@@ -275,6 +275,19 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['venue', 'symbol'],
       registers: r,
     }),
+    // ── executor, screener (issue 5 items 5–7) ──
+    executorOrders: new Counter({
+      name: 'executor_orders_total',
+      help: 'Executor rebalance orders (mode dry_run: logged only; live: sent through the rails)',
+      labelNames: ['mode'],
+      registers: r,
+    }),
+    screenerRateLimited: new Counter({
+      name: 'screener_rate_limited_total',
+      help: 'Screener/universe requests refused with 429 (per-client rate limit)',
+      labelNames: ['listener'],
+      registers: r,
+    }),
   };
   return m;
 }

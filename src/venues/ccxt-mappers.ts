@@ -100,13 +100,25 @@ const TickerSchema = z.object({
   ask: optNum,
   last: optNum,
   timestamp: optNum,
+  quoteVolume: optNum.optional(),
+  percentage: optNum.optional(),
   info,
 });
 
 export function toTicker(raw: unknown, symbols: SymbolMap, receivedAt: number): Ticker {
   const t = parse(TickerSchema, raw, 'ticker');
   const { symbol, market } = symbols.fromVenue(t.symbol);
-  return { symbol, market, bid: t.bid, ask: t.ask, last: t.last, venueTs: t.timestamp, receivedAt };
+  return {
+    symbol,
+    market,
+    bid: t.bid,
+    ask: t.ask,
+    last: t.last,
+    venueTs: t.timestamp,
+    receivedAt,
+    quoteVolume: t.quoteVolume ?? undefined,
+    changePct: t.percentage ?? undefined,
+  };
 }
 
 const Level = z.array(num).min(2);

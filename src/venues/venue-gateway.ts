@@ -43,6 +43,10 @@ export interface Ticker {
   venueTs: number | null;
   /** When Bosun received it (injected clock): staleness is judged on this, not on the venue's clock. */
   receivedAt: number;
+  /** 24 h volume in quote currency, when the venue's ticker carries it (the scanner's volume score). */
+  quoteVolume?: number | null;
+  /** 24 h price change in percent, when the venue's ticker carries it. */
+  changePct?: number | null;
 }
 
 export interface OrderBook {

@@ -13,6 +13,10 @@ export interface BosunProcess {
   child: ChildProcess;
   ops: string;
   engine: string;
+  /** The universe (8009), screener (8010) and situations (8011) listeners. */
+  universe: string;
+  screener: string;
+  situations: string;
   stateDir: string;
   lines: Array<Record<string, unknown>>;
   startedAt: number;
@@ -80,6 +84,9 @@ export async function startBosun(
     child: run.child,
     ops: `http://${listeners.ops}`,
     engine: `http://${listeners.engine}`,
+    universe: `http://${listeners.universe}`,
+    screener: `http://${listeners.screener}`,
+    situations: `http://${listeners.situations}`,
     stateDir,
     lines,
     startedAt: run.startedAt,
