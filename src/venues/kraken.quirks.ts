@@ -6,7 +6,8 @@
  * - `cl_ord_id` must be a UUID (or ≤ 18 free characters), so Bosun's id is mapped to a deterministic UUID;
  * - QueryOrders cannot filter by `cl_ord_id` (ccxt's fetchOrder sends it as the integer `userref`), so a lookup
  *   by client id scans OpenOrders then ClosedOrders, which do filter;
- * - nonces must strictly increase per key, and ccxt's millisecond nonce repeats within a millisecond;
+ * - nonces must strictly increase per key, and ccxt's millisecond nonce repeats within a millisecond; private calls
+ *   are serialised so a later nonce never overtakes an earlier one on the wire;
  * - there is no testnet: ccxt's `setSandboxMode(true)` silently empties `urls.api`.
  */
 import { createHash } from 'node:crypto';
@@ -70,6 +71,19 @@ export function krakenQuirks(): VenueQuirks {
       ex.nonce = () => {
         last = Math.max(last + 1, Date.now());
         return last;
+      };
+      // Increasing nonces are not enough when private calls overlap: each goes out on its own socket, so nonce N+1
+      // can reach Kraken before N, and N is then refused (`EAPI:Invalid nonce`; seen at boot once the stop
+      // validator's first pass overlapped recovery's reconciliation). Private calls are therefore signed and
+      // sent one at a time per key; public calls stay concurrent. Kraken's private rate counter allows roughly
+      // one call per second or two on a key anyway, so this costs no throughput.
+      const fetch2 = ex.fetch2.bind(ex);
+      let tail: Promise<unknown> = Promise.resolve();
+      ex.fetch2 = (path, api = 'public', ...rest) => {
+        if (api !== 'private') return fetch2(path, api, ...rest);
+        const run = tail.then(() => fetch2(path, api, ...rest));
+        tail = run.catch(() => undefined);
+        return run;
       };
       return ex;
     },

@@ -10,7 +10,8 @@ import type { RouteContext, ZodApp } from '../route-context.js';
  * The universe (8009) and screener (8010) listeners (DESIGN §2) and the scanner's control route on engine.
  * `GET /health` answers `{"ok":true}` while the scanner actor is OK, `{"ok":false,"reason"}` with a 503 otherwise
  * (the runbook's `curl http://localhost:8009/health`). `GET /universe` and `GET /scan` are rate-limited per client
- * (token bucket on the socket address): a 429 with the catalogue's JSON body, and `retry-after`.
+ * (token bucket on the socket address, charged after validation so a bad request is a 400, not a spent token): a
+ * 429 with the catalogue's JSON body, and `retry-after`.
  */
 const Query = z.strictObject({ venue: z.enum(VENUE_IDS).optional() });
 const ScanQuery = z.strictObject({
@@ -79,7 +80,7 @@ function healthRoute(app: ZodApp, ctx: RouteContext): void {
 export function universeRoutes(app: ZodApp, ctx: RouteContext): void {
   healthRoute(app, ctx);
   const limit = limited(ctx);
-  app.get('/universe', { schema: { querystring: Query }, onRequest: [limit] }, async (request) => {
+  app.get('/universe', { schema: { querystring: Query }, preHandler: [limit] }, async (request) => {
     const all = scanner(ctx).universe();
     const venues = request.query.venue ? { [request.query.venue]: all[request.query.venue] ?? [] } : all;
     return { venues, counts: Object.fromEntries(Object.entries(venues).map(([v, l]) => [v, l.length])) };
@@ -89,7 +90,7 @@ export function universeRoutes(app: ZodApp, ctx: RouteContext): void {
 export function screenerRoutes(app: ZodApp, ctx: RouteContext): void {
   healthRoute(app, ctx);
   const limit = limited(ctx);
-  app.get('/scan', { schema: { querystring: ScanQuery }, onRequest: [limit] }, async (request) => {
+  app.get('/scan', { schema: { querystring: ScanQuery }, preHandler: [limit] }, async (request) => {
     const v = scanner(ctx).scan();
     const q = request.query;
     const venues = Object.fromEntries(
