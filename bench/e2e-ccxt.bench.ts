@@ -8,7 +8,7 @@ import { buildVenueSubtree } from '../src/actors/venue.actors.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { opsFileSpecs } from '../src/config/ops-files.js';
 import { createLogger } from '../src/logging/logger.js';
-import { createMetrics } from '../src/metrics/metrics.js';
+import { createMetrics, type Metrics } from '../src/metrics/metrics.js';
 import { openStore } from '../src/store/index.js';
 import { createRuntime, type Runtime } from '../src/supervisor/runtime.js';
 import { type BosunGateway, createGateway } from '../src/venues/index.js';
@@ -62,6 +62,13 @@ function quantiles(xs: number[]) {
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
   const r = (v: number) => Math.round(v * 1000) / 1000;
   return { n: s.length, p50_ms: r(at(0.5)), p99_ms: r(at(0.99)), max_ms: r(s.at(-1) ?? Number.NaN) };
+}
+
+async function counted(metrics: Metrics, name: string, label: string): Promise<Record<string, number>> {
+  const m = metrics.registry.getSingleMetric(name);
+  const out: Record<string, number> = {};
+  for (const v of m ? (await m.get()).values : []) if (v.value > 0) out[String(v.labels[label])] = v.value;
+  return out;
 }
 
 /** The real budget clock, with every wait it imposes counted against the fullest limiter at that moment. */
@@ -193,6 +200,9 @@ async function startStack(sim: Simulator, plan: VenuePlan) {
         tick_to_handoff: quantiles(figures.handoff),
         tick_to_ack: quantiles(figures.ack),
         gateway_create_order_round_trip: quantiles(figures.roundTrip),
+        // Why signals did not become orders (rails), and what the venue refused.
+        rail_rejections: await counted(metrics, 'breaker_rejections_total', 'reason'),
+        venue_errors: await counted(metrics, 'engine_venue_errors_total', 'kind'),
         budget_waits: {
           n: budget.waits.length,
           total_ms: Math.round(budget.waits.reduce((a, b) => a + b, 0)),
