@@ -30,7 +30,8 @@ import { tradingEnv } from '../test/trading/support.js';
  * is the gateway's createOrder call; ack is the accepting answer recorded in LMDB. Budget waits are counted
  * through the gateway's budget clock (real time, counted). Measures; never asserts.
  */
-const RUN_MS = 38_000;
+const RUN_MS = 45_000;
+const EXTRA_ALTS = 13;
 
 interface VenuePlan {
   venue: 'binance' | 'kraken';
@@ -41,8 +42,9 @@ interface VenuePlan {
 
 /**
  * Sized to each venue's budget (80% of the published limits, venue-limits.ts). Binance: an order costs weight 1
- * plus settlement (fetchOrder 4 if not filled at once, fetchMyTrades 20): 7 symbols on a 2 s cooldown is at most
- * 3.5 orders/s, ~75 weight/s, under the 80/s of 6,000/min with the 200 ms ticker poll. Kraken (starter tier):
+ * plus settlement (fetchOrder 4 if not filled at once, fetchMyTrades 20): the strategies signal far less often
+ * than the 2 s cooldown allows (about one order per symbol per 15-20 s here), so 20 symbols stay well under the
+ * 80 weight/s of 6,000/min beside the 200 ms ticker poll (weight 2). Kraken (starter tier):
  * AddOrder's QueryOrders follow-up (+1) and TradesHistory (+2) cost ~3 on a private counter of 12 decaying at
  * 0.264/s, beside the account loop's balance read every 10 s: about one order every 15-20 s once the burst is
  * spent, so its two symbols trade on a 15 s cooldown.
@@ -50,7 +52,11 @@ interface VenuePlan {
 const PLANS: VenuePlan[] = [
   {
     venue: 'binance',
-    symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'ADAUSDT', 'DOGEUSDT'],
+    // The seven core pairs and 13 synthetic alts: 20 symbols keep the ticker batch at weight 2 (21-100 cost 40).
+    symbols: [
+      ...['BTC', 'ETH', 'SOL', 'BNB', 'XRP', 'ADA', 'DOGE'].map((b) => `${b}USDT`),
+      ...Array.from({ length: EXTRA_ALTS }, (_, i) => `ALT${i + 1}USDT`),
+    ],
     barMs: 200,
     cooldownSec: 2,
   },
@@ -115,7 +121,13 @@ async function startStack(sim: Simulator, plan: VenuePlan) {
     budgetClock: budget.clock,
   });
   const gateways = new Map([[plan.venue as string, gateway]]);
-  const figures = { handoff: [] as number[], ack: [] as number[], roundTrip: [] as number[], ticks: 0 };
+  const figures = {
+    handoff: [] as number[],
+    ack: [] as number[],
+    roundTrip: [] as number[],
+    ticks: 0,
+    firstAt: undefined as number | undefined,
+  };
   const book = createAccountBook(metrics);
   let runtime: Runtime | undefined;
   const trading = createTrading({
@@ -126,7 +138,10 @@ async function startStack(sim: Simulator, plan: VenuePlan) {
     ops,
     gateways,
     runtime: () => runtime,
-    onHandoff: (_v, ms) => figures.handoff.push(ms),
+    onHandoff: (_v, ms) => {
+      figures.firstAt ??= performance.now();
+      figures.handoff.push(ms);
+    },
     onAck: (_v, ms) => {
       figures.ack.push(ms.tickToAckMs);
       figures.roundTrip.push(ms.roundTripMs);
@@ -178,6 +193,7 @@ async function startStack(sim: Simulator, plan: VenuePlan) {
       trading.riskSubtree(hooks),
     ],
   });
+  const started = performance.now();
   await runtime.start();
   await trading.recover();
   trading.startLoops();
@@ -200,6 +216,13 @@ async function startStack(sim: Simulator, plan: VenuePlan) {
         tick_to_handoff: quantiles(figures.handoff),
         tick_to_ack: quantiles(figures.ack),
         gateway_create_order_round_trip: quantiles(figures.roundTrip),
+        // Every order record in LMDB at the end, by strategy and status (settlement may still be running).
+        orders_in_lmdb: [...store.orders.list()].reduce<Record<string, number>>((acc, o) => {
+          const k = `${String(o.strategy)}:${String(o.status)}`;
+          acc[k] = (acc[k] ?? 0) + 1;
+          return acc;
+        }, {}),
+        first_handoff_after_s: figures.firstAt === undefined ? null : Math.round((figures.firstAt - started) / 100) / 10,
         // Why signals did not become orders (rails), and what the venue refused.
         rail_rejections: await counted(metrics, 'breaker_rejections_total', 'reason'),
         venue_errors: await counted(metrics, 'engine_venue_errors_total', 'kind'),
@@ -224,7 +247,7 @@ async function startStack(sim: Simulator, plan: VenuePlan) {
 
 export async function run(): Promise<Record<string, unknown>> {
   // Prices step every 100 ms (default 1 s) so 200 ms bars move and the strategies see trends within seconds.
-  const sim = await startSimulator({ host: '127.0.0.1', port: 0, seed: 23, priceStepMs: 100 });
+  const sim = await startSimulator({ host: '127.0.0.1', port: 0, seed: 23, priceStepMs: 100, extraAlts: EXTRA_ALTS });
   const stacks = [];
   try {
     for (const plan of PLANS) stacks.push(await startStack(sim, plan));
