@@ -86,9 +86,9 @@ function countingClock(snapshot: () => Record<string, { used: number; capacity: 
     sleep: (ms) => {
       waits.push(ms);
       const full = Object.entries(snapshot()).sort((a, b) => b[1].used / b[1].capacity - a[1].used / a[1].capacity)[0];
-      const w = (byLimiter[full?.[0] ?? '?'] ??= { n: 0, ms: 0 });
-      w.n += 1;
-      w.ms += ms;
+      const name = full?.[0] ?? '?';
+      const w = byLimiter[name] ?? { n: 0, ms: 0 };
+      byLimiter[name] = { n: w.n + 1, ms: w.ms + ms };
       return realClock.sleep(ms);
     },
   };
@@ -222,7 +222,8 @@ async function startStack(sim: Simulator, plan: VenuePlan) {
           acc[k] = (acc[k] ?? 0) + 1;
           return acc;
         }, {}),
-        first_handoff_after_s: figures.firstAt === undefined ? null : Math.round((figures.firstAt - started) / 100) / 10,
+        first_handoff_after_s:
+          figures.firstAt === undefined ? null : Math.round((figures.firstAt - started) / 100) / 10,
         // Why signals did not become orders (rails), and what the venue refused.
         rail_rejections: await counted(metrics, 'breaker_rejections_total', 'reason'),
         venue_errors: await counted(metrics, 'engine_venue_errors_total', 'kind'),
