@@ -258,8 +258,9 @@ export async function run(): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {
       note:
         'strategy orders (trend + HMM) on both venues at once, real ccxt → simulator on loopback, real LMDB; ' +
-        't0 = ticker batch received, ack = accepting answer recorded; order count bounded by the cooldowns, ' +
-        'which are sized to each venue budget (see bench source)',
+        't0 = ticker batch received, ack = accepting answer recorded in LMDB. Binance order count is bounded by ' +
+        'how often the strategies signal (about one order per symbol per run), not by its budget; Kraken by its ' +
+        'starter-tier private counter (15 s cooldown) and its 1.25 s ticker poll (first bars late)',
       run_s: Math.round(seconds * 10) / 10,
     };
     for (const s of stacks) out[s.plan.venue === 'binance' ? 'binance_spot' : 'kraken_spot'] = await s.report();
