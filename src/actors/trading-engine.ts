@@ -87,6 +87,11 @@ export interface TradingEngineDeps {
   onVenueResult?: (venue: string, ok: boolean) => void;
   /** Tick → hand-off latency of each order (benchmarks read the raw figures; the histogram is always fed). */
   onHandoff?: (venue: string, ms: number) => void;
+  /**
+   * A tick-driven order acknowledged: `tickToAckMs` from the same t0 as `onHandoff` to the venue's accepting
+   * answer recorded (`order.ack` in LMDB), `roundTripMs` the gateway's createOrder from hand-off to answer.
+   */
+  onAck?: (venue: string, ms: { tickToAckMs: number; roundTripMs: number }) => void;
   /** Every fill applied, with the strategy of its order (`external` for a manual trade): auto-tune outcomes. */
   onFill?: (fill: Fill, strategy: string) => void;
   /**
@@ -403,10 +408,13 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     }
     handoffs.add(pending);
     const result = await pending.finally(() => handoffs.delete(pending));
+    const answered = deps.hr();
     const sentAt = createdAt;
     if (result.status === 'accepted') {
       deps.onVenueResult?.(intent.venue, true);
       record = await applyVenueOrder(record, result.order, 'order.ack');
+      if (intent.t0 !== null)
+        deps.onAck?.(intent.venue, { tickToAckMs: deps.hr() - intent.t0, roundTripMs: answered - handoff });
       void settle(record);
       return { status: 'accepted', record };
     }

@@ -104,6 +104,9 @@ export interface TradingDeps {
   notify?: (alert: StopAlert) => void;
   /** The symbols a venue boots with (the scanner's persisted shortlist); TRADE_SYMBOLS when absent. */
   bootSymbols?: (venue: string, fallback: readonly string[]) => string[];
+  /** Benchmark seams: the engine's per-order tick → hand-off and tick → ack figures (TradingEngineDeps). */
+  onHandoff?: (venue: string, ms: number) => void;
+  onAck?: (venue: string, ms: { tickToAckMs: number; roundTripMs: number }) => void;
 }
 
 const DEFAULT_WEIGHTS: StrategyWeights = StrategyWeightsFileSchema.parse({
@@ -276,6 +279,8 @@ export function createTrading(deps: TradingDeps) {
       },
     },
     stops: stopsPort,
+    onHandoff: deps.onHandoff,
+    onAck: deps.onAck,
     onFill: (fill, strategy) => {
       const sv = stopValidators.get(fill.venue);
       if (sv)
