@@ -401,13 +401,13 @@ describe.skipIf(!tools)("the runbook's Daily Checks and Operational Controls, ve
   it('docs/RUNBOOK.md: every curl names a real route (the read-only ones answer), every make target and bosun command exists', async () => {
     const doc = readFileSync(join(ROOT, 'docs/RUNBOOK.md'), 'utf8');
     const spans = [...doc.matchAll(/`(curl [^`]+)`|^ {2}(curl .+)$/gm)].map((m) =>
-      (m[1] ?? m[2]).replaceAll('\\|', '|'),
+      (m[1] ?? m[2] ?? '').replaceAll('\\|', '|'),
     );
     const curls = [...new Set(spans)].filter((c) => /localhost:80(02|03|09|10|11)\//.test(c));
     expect(curls.length).toBeGreaterThan(30);
     const openapi = async (url: string) =>
-      Object.entries((await (await fetch(`${url}/docs`)).json()).paths as Record<string, object>).flatMap(([p, ops]) =>
-        Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{[^}]+\}/g, '[^/]+')}`),
+      Object.entries(((await (await fetch(`${url}/docs`)).json()) as { paths: Record<string, object> }).paths).flatMap(
+        ([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{[^}]+\}/g, '[^/]+')}`),
       );
     const routes: Record<string, string[]> = { '8002': await openapi(bosun.ops), '8003': await openapi(bosun.engine) };
     for (const c of curls) {
