@@ -6,7 +6,8 @@
  * - `cl_ord_id` must be a UUID (or ≤ 18 free characters), so Bosun's id is mapped to a deterministic UUID;
  * - QueryOrders cannot filter by `cl_ord_id` (ccxt's fetchOrder sends it as the integer `userref`), so a lookup
  *   by client id scans OpenOrders then ClosedOrders, which do filter;
- * - nonces must strictly increase per key, and ccxt's millisecond nonce repeats within a millisecond;
+ * - nonces must strictly increase per key, and ccxt's millisecond nonce repeats within a millisecond; and they must
+ *   arrive in that order, so private calls are sent one at a time;
  * - there is no testnet: ccxt's `setSandboxMode(true)` silently empties `urls.api`.
  */
 import { createHash } from 'node:crypto';
@@ -70,6 +71,19 @@ export function krakenQuirks(): VenueQuirks {
       ex.nonce = () => {
         last = Math.max(last + 1, Date.now());
         return last;
+      };
+      // Increasing nonces are not enough: the nonce is taken when a request is signed, and two private calls in
+      // flight at once (boot recovery beside the account refresh, a reconcile beside the stop validator) can
+      // reach Kraken in the other order, which answers the later-arriving one `EAPI:Invalid nonce`. Private calls
+      // therefore go out one at a time, each signed and sent after the previous one answered (ccxt's timeout
+      // bounds a wait); public calls are not held.
+      const fetch2 = ex.fetch2.bind(ex);
+      let privateTail: Promise<unknown> = Promise.resolve();
+      ex.fetch2 = (path, api, method, params, headers, body, config) => {
+        if (api !== 'private') return fetch2(path, api, method, params, headers, body, config);
+        const call = privateTail.then(() => fetch2(path, api, method, params, headers, body, config));
+        privateTail = call.catch(() => undefined);
+        return call;
       };
       return ex;
     },
