@@ -245,6 +245,19 @@ describe.skipIf(!tools)("the runbook's Daily Checks and Operational Controls, ve
     expect(await metric('metrics_trading_enabled')).toEqual([1]);
   });
 
+  it('Pause one venue with X-Ops-Actor: the audit log has the call-sign; global trading stays enabled', async () => {
+    const halt = KILL.replace(
+      '-d \'{"enabled": false}\'',
+      '-H "X-Ops-Actor: alice" -d \'{"enabled": false, "venue": "kraken"}\'',
+    );
+    const out = await json(halt, { ownSecond: true });
+    expect(out).toMatchObject({ trading_enabled: true, target: { scope: 'venue', key: 'kraken', state: 'HALTED' } });
+    const audit = await json("curl -s 'http://localhost:8002/audit?limit=1'");
+    expect(audit.records[0]).toMatchObject({ actor: 'alice', action: 'kill', target: 'venue:kraken' });
+    const resume = halt.replace('"enabled": false', '"enabled": true');
+    expect(await json(resume, { ownSecond: true })).toMatchObject({ target: { key: 'kraken', state: 'ACTIVE' } });
+  });
+
   it('Adjust strategy weights: writes ops/strategy_weights.json; the symbol actors use it from the next tick', async () => {
     const out = await json(WEIGHTS);
     expect(out.weights).toEqual({ stable_model: 0.7, canary_model: 0.3 });
@@ -326,9 +339,9 @@ describe.skipIf(!tools)("the runbook's Daily Checks and Operational Controls, ve
       .toContain(orderId);
   });
 
-  // Both read Kraken, whose private-call budget the boot spends first: they run after the Binance-only rows.
+  // Both read Kraken, whose private calls are paced (one at a time, a starter key's budget): after the Binance rows.
   it('Ops API status: curl /status | jq — trading_enabled true and balances populated', async () => {
-    // Balances come from each venue's first account fetch after boot (Kraken's private-call budget spaces them).
+    // Balances come from each venue's first account refresh, which may still be in flight right after ready.
     await expect
       .poll(async () => Object.keys((await json(STATUS)).balances ?? {}).sort(), { timeout: 15_000 })
       .toEqual(['binance', 'kraken']);
@@ -451,7 +464,11 @@ describe.skipIf(!tools)("the runbook's Daily Checks and Operational Controls, ve
     const out = await json(RESCAN_ROUTE);
     expect(out).toMatchObject({ enabled: true, shortlist: { binance: expect.any(Array) } });
     expect(out.passes).toBeGreaterThan(before);
-    // Trend dashboards' scanner panel: symbol_scanner_score shows the shortlist.
+    // Trend dashboards (docs/RUNBOOK.md's /metrics line): the trend counters are exported, symbol_scanner_score
+    // shows the shortlist.
+    const trend = (await sh("curl -s http://localhost:8003/metrics | grep -E 'trend_follow_|symbol_scanner_'")).stdout;
+    for (const name of ['trend_follow_signals_total', 'trend_follow_trades_total', 'symbol_scanner_selected_total'])
+      expect(trend).toContain(`# TYPE ${name} counter`);
     expect((await metric('symbol_scanner_score')).length).toBeGreaterThan(0);
     expect(await json(UNIVERSE_HEALTH)).toEqual({ ok: true });
   });
