@@ -662,12 +662,28 @@ export function createTrading(deps: TradingDeps) {
     } else if (file.status === 'corrupt') {
       log.warn({ path: config.PORTFOLIO_PATH, detail: file.detail }, 'portfolio.json unreadable: LMDB ledger in force');
     }
-    // 2. first boot of a venue: its balances are the baseline.
+    // 2. first boot of a venue: its balances are the baseline. A transient venue error (Kraken's `Invalid nonce`
+    //    when two private calls cross on the wire, a 5xx, a 429) is retried a few times, not a startup failure.
+    const bootRead = async <T>(venue: string, what: string, read: () => Promise<T>): Promise<T> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await read();
+        } catch (e) {
+          if (!(e instanceof AppError && e.retryable) || attempt >= 6) throw e;
+          const delayMs = Math.min(250 * 2 ** (attempt - 1), 2_000);
+          log.warn(
+            { venue, what, attempt, delayMs, err: errorMessage(e) },
+            'boot recovery: transient venue error, retrying',
+          );
+          await new Promise((r) => setTimeout(r, delayMs));
+        }
+      }
+    };
     await Promise.all(
       engineVenues.map(async (v) => {
-        await v.gateway.loadMarkets();
+        await bootRead(v.id, 'loadMarkets', () => v.gateway.loadMarkets());
         if (book.hasVenue(v.id)) return;
-        const b = await v.gateway.fetchBalances('spot');
+        const b = await bootRead(v.id, 'fetchBalances', () => v.gateway.fetchBalances('spot'));
         const balances = Object.fromEntries(Object.entries(b).map(([a, e]) => [a, e.total]));
         await book.baseline(v.id, balances, now());
         await store.journal.append({ type: 'portfolio.baseline', venue: v.id, source: 'venue', balances });

@@ -6,8 +6,8 @@
  * - `cl_ord_id` must be a UUID (or ≤ 18 free characters), so Bosun's id is mapped to a deterministic UUID;
  * - QueryOrders cannot filter by `cl_ord_id` (ccxt's fetchOrder sends it as the integer `userref`), so a lookup
  *   by client id scans OpenOrders then ClosedOrders, which do filter;
- * - nonces must strictly increase per key, and ccxt's millisecond nonce repeats within a millisecond; private calls
- *   are serialised so a later nonce never overtakes an earlier one on the wire;
+ * - nonces must strictly increase per key, and ccxt's millisecond nonce repeats within a millisecond; and they must
+ *   arrive in that order, so private calls are sent one at a time;
  * - there is no testnet: ccxt's `setSandboxMode(true)` silently empties `urls.api`.
  */
 import { createHash } from 'node:crypto';
@@ -72,18 +72,18 @@ export function krakenQuirks(): VenueQuirks {
         last = Math.max(last + 1, Date.now());
         return last;
       };
-      // Increasing nonces are not enough when private calls overlap: each goes out on its own socket, so nonce N+1
-      // can reach Kraken before N, and N is then refused (`EAPI:Invalid nonce`; seen at boot once the stop
-      // validator's first pass overlapped recovery's reconciliation). Private calls are therefore signed and
-      // sent one at a time per key; public calls stay concurrent. Kraken's private rate counter allows roughly
-      // one call per second or two on a key anyway, so this costs no throughput.
+      // Increasing nonces are not enough: the nonce is taken when a request is signed, and two private calls in
+      // flight at once (boot recovery beside the account refresh, a reconcile beside the stop validator) can
+      // reach Kraken in the other order, which answers the later-arriving one `EAPI:Invalid nonce`. Private calls
+      // therefore go out one at a time, each signed and sent after the previous one answered (ccxt's timeout
+      // bounds a wait); public calls are not held.
       const fetch2 = ex.fetch2.bind(ex);
-      let tail: Promise<unknown> = Promise.resolve();
-      ex.fetch2 = (path, api = 'public', ...rest) => {
-        if (api !== 'private') return fetch2(path, api, ...rest);
-        const run = tail.then(() => fetch2(path, api, ...rest));
-        tail = run.catch(() => undefined);
-        return run;
+      let privateTail: Promise<unknown> = Promise.resolve();
+      ex.fetch2 = (path, api, method, params, headers, body, config) => {
+        if (api !== 'private') return fetch2(path, api, method, params, headers, body, config);
+        const call = privateTail.then(() => fetch2(path, api, method, params, headers, body, config));
+        privateTail = call.catch(() => undefined);
+        return call;
       };
       return ex;
     },

@@ -60,8 +60,10 @@ export function runBosun(env: NodeJS.ProcessEnv, cwd = mkdtempSync(join(tmpdir()
 export async function startBosun(
   extra: Record<string, string> = {},
   stateDir = mkdtempSync(join(tmpdir(), 'bosun-state-')),
+  /** The process's working directory (where it reads `.env`); a fresh temporary one by default. */
+  cwd?: string,
 ): Promise<BosunProcess> {
-  const run = runBosun(bosunEnv(stateDir, extra));
+  const run = runBosun(bosunEnv(stateDir, extra), cwd);
   const lines: Array<Record<string, unknown>> = [];
   const ready = new Promise<Record<string, unknown>>((res, rej) => {
     const rl = createInterface({ input: run.child.stdout! });
