@@ -193,15 +193,16 @@ export const symbolMachine = setup({
     }),
     onBarClosed: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'bar.closed') return;
+      const r = closeBar(context, event);
+      enqueue({ type: 'sym.counted', params: { trendFired: r.trendFired } });
+      for (const params of r.calibrate) enqueue({ type: 'sym.calibrate', params });
+      // One assign per bar: each one copies the whole context.
       enqueue.assign({
+        ...r.patch,
         ticks: context.ticks + event.ticks,
         lastPrice: event.price,
         lastTickAt: event.receivedAt,
       });
-      const r = closeBar(context, event);
-      enqueue({ type: 'sym.counted', params: { trendFired: r.trendFired } });
-      for (const params of r.calibrate) enqueue({ type: 'sym.calibrate', params });
-      enqueue.assign(r.patch);
       if (r.signal) enqueue({ type: 'sym.signal', params: r.signal });
     }),
     setTrading: assign(({ context, event }) =>
