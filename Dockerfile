@@ -7,6 +7,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts ./scripts
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
@@ -25,4 +26,4 @@ EXPOSE 8002 8003 8009 8010 8011
 HEALTHCHECK --interval=10s --timeout=2s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.ENGINE_PORT||8003)+'/readyz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 # Same entry as `npm start` (whose prestart step only builds).
-CMD ["node", "dist/main.js"]
+CMD ["node", "dist/main.bundle.mjs"]

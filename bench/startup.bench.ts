@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBosun } from '../test/support/bosun-process.js';
 
-/** Process start → `/readyz` 200 (build excluded: runs dist/main.js), and SIGTERM → exit, over a few runs. */
+/** Process start → `/readyz` 200 (build excluded: runs dist/main.bundle.mjs, what `npm start` runs), and SIGTERM → exit, over a few runs. */
 export async function run(): Promise<Record<string, unknown>> {
   const ready: number[] = [];
   const stop: number[] = [];

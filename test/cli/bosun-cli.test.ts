@@ -10,7 +10,7 @@ import { type BosunProcess, startBosun } from '../support/bosun-process.js';
 import { getJson, opsCopy, startVenue, tradingEnv } from '../trading/support.js';
 
 /**
- * The `bosun` CLI (issue 6 item 5) against one built Bosun (`dist/main.js`, what `npm start` runs) trading on a
+ * The `bosun` CLI (issue 6 item 5) against one built Bosun (`dist/main.bundle.mjs`, what `npm start` runs) trading on a
  * simulator owned by the test, so the venue outlives Bosun. Then `bosun backup` while it runs, stop, `bosun
  * restore` into a fresh state dir, boot again on the restored state and compare the portfolio, the orders and
  * the audit chain. The ops token is the paper-mode one Bosun writes to state/ops_token (no OPS_API_TOKEN).

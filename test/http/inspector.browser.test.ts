@@ -7,7 +7,7 @@ import { getJson, startVenue, TOKEN, tradingEnv } from '../trading/support.js';
 
 /**
  * The inspector page in a real browser (issue 6 item 3): Debian's chromium driven by playwright-core, against the
- * built Bosun (`dist/main.js`) trading on a simulator this test owns. The page loads with no console error; a
+ * built Bosun (`dist/main.bundle.mjs`) trading on a simulator this test owns. The page loads with no console error; a
  * venue fault injected through the simulator's control API turns that venue's connection LED amber then red; a
  * restart and a kill sent from the page (token typed into the page) go through the authenticated routes, and the
  * kill turns every trading LED red.

@@ -9,7 +9,7 @@ import { type BosunProcess, startBosun } from '../support/bosun-process.js';
 
 /**
  * DESIGN §12 "real components": Debian's promtool checks the shipped scrape config and alert rules, and a real
- * Prometheus scrapes a built Bosun (`dist/main.js`, what `npm start` runs) with the shipped config — same job
+ * Prometheus scrapes a built Bosun (`dist/main.bundle.mjs`, what `npm start` runs) with the shipped config — same job
  * names and relabelling, only the targets (Bosun's ephemeral ports), a 1 s scrape interval and the rule path
  * differ. Then the runbook's Daily Check query runs verbatim (port substituted) and `make smoke-prom` /
  * `make smoke-exporter` pass. Skipped when the binaries are missing; with CI=true that fails instead.

@@ -17,7 +17,7 @@ import { type BosunProcess, startBosun } from '../support/bosun-process.js';
 
 /**
  * The runbook's "Daily Checks" and "Operational Controls" tables (shared/runbook-seed.md), run verbatim through
- * `sh -c` against the built Bosun (`dist/main.js`, what `npm start` runs: embedded simulator, paper mode), with
+ * `sh -c` against the built Bosun (`dist/main.bundle.mjs`, what `npm start` runs: embedded simulator, paper mode), with
  * `OPS_API_TOKEN` and `EXTERNAL_EVENTS_SECRET` exported into the shell, each row checked against its pass
  * criterion. The shell and Bosun share one working directory, laid out like an operator's checkout: `.env`,
  * `ops/`, `state/`, and the repo's `Makefile` and `dist/` (symlinked) so `make …` runs as written.

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /**
- * Runs the built Bosun (`node dist/main.js`, what `npm start` runs) as a child process on ephemeral ports,
+ * Runs the built Bosun (`node dist/main.bundle.mjs`, what `npm start` runs) as a child process on ephemeral ports,
  * with its own state directory, and resolves once it logs `bosun ready` (the listener addresses come from
  * that line). Nothing here sleeps: every wait is on a line, an exit or a response.
  */
@@ -25,7 +25,7 @@ export interface BosunProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-const MAIN = resolve(import.meta.dirname, '../../dist/main.js');
+const MAIN = resolve(import.meta.dirname, '../../dist/main.bundle.mjs');
 
 export function bosunEnv(stateDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
