@@ -70,21 +70,30 @@ async function feedReads(sim: Simulator, n: number): Promise<void> {
   await until(`${n} feed reads`, () => (tickerReads(sim) >= from + n ? true : undefined), 10_000);
 }
 
-describe('executor, live (DRY_RUN=false)', () => {
-  let sim: Simulator;
-  let ops: string;
-  let b: InProcessBosun;
-  beforeAll(async () => {
-    sim = await startVenue(51);
-    ops = opsCopy();
-    allocations(ops, 40);
-    b = await startInProcess(sim, env(ops, false), undefined, { executorBackoffMs: 50 });
-  }, 15_000);
-  afterAll(async () => {
-    await b?.stop();
-    await sim?.close();
-  });
+let sim: Simulator;
+let ops: string;
+let b: InProcessBosun;
+let drySim: Simulator;
+let dry: InProcessBosun;
 
+// Both stacks boot side by side (the DRY_RUN one keeps deciding while the live tests run).
+beforeAll(async () => {
+  [sim, drySim] = await Promise.all([startVenue(51), startVenue(52)]);
+  ops = opsCopy();
+  allocations(ops, 40);
+  const dryOps = opsCopy();
+  allocations(dryOps, 40);
+  [b, dry] = await Promise.all([
+    startInProcess(sim, env(ops, false), undefined, { executorBackoffMs: 50 }),
+    startInProcess(drySim, env(dryOps, true)),
+  ]);
+}, 15_000);
+afterAll(async () => {
+  await Promise.all([b?.stop(), dry?.stop()]);
+  await Promise.all([sim?.close(), drySim?.close()]);
+});
+
+describe('executor, live (DRY_RUN=false)', () => {
   it('sends one rebalancing order through the rails to the simulator, then nothing once the target is reached', async () => {
     const filled = await until('an executor order filled', async () => {
       const o = (await executorOrders(b)).find((x) => x.status === 'filled');
@@ -212,30 +221,17 @@ describe('executor, live (DRY_RUN=false)', () => {
 });
 
 describe('executor, DRY_RUN=true', () => {
-  let sim: Simulator;
-  let b: InProcessBosun;
-  beforeAll(async () => {
-    sim = await startVenue(52);
-    const ops = opsCopy();
-    allocations(ops, 40);
-    b = await startInProcess(sim, env(ops, true));
-  }, 15_000);
-  afterAll(async () => {
-    await b?.stop();
-    await sim?.close();
-  });
-
   it('counts its decisions in executor_orders_total{mode="dry_run"} and sends nothing', async () => {
     // The target is never reached (nothing is sent), so every pass decides the same buy again.
     await until('two dry-run decisions', async () =>
-      (await metric(b, 'executor_orders_total', 'mode="dry_run"')) >= 2 ? true : undefined,
+      (await metric(dry, 'executor_orders_total', 'mode="dry_run"')) >= 2 ? true : undefined,
     );
-    const v = await view(b);
+    const v = await view(dry);
     expect(v).toMatchObject({ dryRun: true, health: 'OK' });
     expect(v.rebalances).toBeGreaterThanOrEqual(2);
-    expect(await metric(b, 'executor_orders_total', 'mode="live"')).toBe(0);
-    expect(simCreates(sim)).toBe(0);
-    expect(simOrders(sim, 'binance')).toEqual([]);
-    expect(await executorOrders(b)).toEqual([]);
+    expect(await metric(dry, 'executor_orders_total', 'mode="live"')).toBe(0);
+    expect(simCreates(drySim)).toBe(0);
+    expect(simOrders(drySim, 'binance')).toEqual([]);
+    expect(await executorOrders(dry)).toEqual([]);
   });
 });
