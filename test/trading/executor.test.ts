@@ -11,6 +11,8 @@ import { getJson, type OrderViewJson, opsCopy, post, simOrders, startVenue, unti
  * (real ccxt classes against the simulator, real LMDB, engine and rails), EXEC_INTERVAL_SEC=1. Strategies never
  * size an order here (BAR_MS is a minute: no bar closes during the test), so every order is the executor's.
  * The allocation targets BTCUSDT on binance only, capped by `max_usdt` so one order (≤ MAX_NOTIONAL_USDT) reaches it.
+ * The only knob env cannot set: the live stack's retry back-off is 50 ms (main.ts: EXECUTOR_BACKOFF_MS, 2 s); the
+ * attempt bound (EXECUTOR_MAX_ATTEMPTS) is the production one.
  */
 interface ExecutorViewJson {
   enabled: boolean;
