@@ -12,8 +12,9 @@ import type { ChildSpec } from '../supervisor/policy.js';
  * The executor's effects (EXECUTOR_ENABLED, EXEC_INTERVAL_SEC, DRY_RUN): one rebalance moves each live symbol's
  * strategy position toward its capital-allocation budget (`ops/capital_allocations.json`) with orders submitted
  * through the engine, so every rail applies. DRY_RUN logs and counts the orders without sending them
- * (`executor_orders_total{mode}`). A rebalance fails (and is retried, bounded by the machine) when an order's
- * outcome is unknown or the venue refused for a retryable reason; a rail rejection is an answer, not a failure.
+ * (`executor_orders_total{mode}`; live counts orders that passed the rails). A rebalance fails (and is retried,
+ * bounded by the machine) when an order's outcome is unknown, an earlier executor order is still unresolved (rail
+ * `in_flight`) or the venue refused for a retryable reason; any other rail rejection is an answer, not a failure.
  */
 export const EXECUTOR_MAX_ATTEMPTS = 3;
 export const EXECUTOR_BACKOFF_MS = 2_000;
@@ -92,6 +93,16 @@ export function createExecutor(deps: ExecutorDeps) {
       }
       try {
         const r = await deps.submit(o);
+        if (r.status === 'rejected' && r.reason !== 'venue_rejected') {
+          // Refused by the rails. The executor's own earlier order still holds its slot (outcome unknown, being resolved): this
+          // rebalance did not happen. Counted as a failure so health says so (retries stay bounded by the machine);
+          // answering OK here reported every rebalance as done while an unknown order blocked them all.
+          if (r.reason === 'in_flight')
+            failures.push(`${o.venue}:${o.symbol} in_flight (an earlier order is unresolved)`);
+          log.warn({ ...o, mode, why: r.reason, attempt: input.attempt }, 'executor: order refused');
+          continue;
+        }
+        // Counted once it passed the rails (a refusal is logged and counted in breaker_rejections_total{reason}).
         deps.metrics.executorOrders.inc({ mode });
         sent += 1;
         if (r.status === 'unknown') failures.push(`${o.venue}:${o.symbol} unknown`);

@@ -604,6 +604,10 @@ export function createTradingEngine(deps: TradingEngineDeps) {
         const done = await resolveOne(latest).catch(() => false);
         if (done) return;
       }
+    } catch (e) {
+      // Fire-and-forget: a throw here (the store closed under a pending resolution at shutdown) was an unhandled
+      // rejection. The order stays unknown in LMDB; boot recovery resolves it.
+      log.warn({ err: errorMessage(e), clientOrderId: rec.clientOrderId }, 'unknown order: resolution abandoned');
     } finally {
       resolving.delete(rec.clientOrderId);
     }

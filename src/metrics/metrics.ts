@@ -278,7 +278,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     // ── executor, screener (issue 5 items 5–7) ──
     executorOrders: new Counter({
       name: 'executor_orders_total',
-      help: 'Executor rebalance orders (mode dry_run: logged only; live: sent through the rails)',
+      help: 'Executor rebalance orders (mode dry_run: logged only; live: passed the rails and sent)',
       labelNames: ['mode'],
       registers: r,
     }),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAccountBook } from '../../src/actors/account-book.js';
 import { createOpsConfig } from '../../src/actors/config.actors.js';
+import { createExecutor } from '../../src/actors/executor.actors.js';
 import { createTrading, type Trading } from '../../src/actors/trading.actors.js';
 import { buildVenueSubtree } from '../../src/actors/venue.actors.js';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -34,10 +35,17 @@ export interface InProcessBosun {
   stop(): Promise<void>;
 }
 
+/** Test-only knobs of the composition (what env cannot express below a second). */
+export interface InProcessOptions {
+  /** The executor's first retry back-off (main.ts uses EXECUTOR_BACKOFF_MS, 2 s). */
+  executorBackoffMs?: number;
+}
+
 export async function startInProcess(
   sim: Simulator,
   extra: Record<string, string> = {},
   stateDir = mkdtempSync(join(tmpdir(), 'bosun-inproc-')),
+  opts: InProcessOptions = {},
 ): Promise<InProcessBosun> {
   const config = loadConfig({ ...tradingEnv(sim, extra), STATE_DIR: stateDir, LOG_LEVEL: 'silent' });
   const root = createLogger({ level: 'silent', stdout: false });
@@ -58,6 +66,34 @@ export async function startInProcess(
   const book = createAccountBook(metrics);
   let runtime: Runtime | undefined;
   const trading = createTrading({ config, store, metrics, log: root.log, ops, gateways, runtime: () => runtime });
+  // The executor, as main.ts composes it (EXECUTOR_ENABLED, EXEC_INTERVAL_SEC, DRY_RUN).
+  const executor = createExecutor({
+    enabled: config.EXECUTOR_ENABLED,
+    dryRun: config.DRY_RUN,
+    intervalMs: config.EXEC_INTERVAL_SEC * 1000,
+    ...(opts.executorBackoffMs === undefined ? {} : { backoffMs: opts.executorBackoffMs }),
+    venues: config.VENUES,
+    liveSymbols: (v) => trading.liveSymbols(v),
+    allocations: () => trading.allocations(),
+    equityUsd: () => trading.equityUsd(),
+    position: (v, s) => trading.positionUsd(v, s),
+    maxNotionalUsdt: (s) => trading.maxNotionalUsdt(s),
+    minTradeUsdt: config.MIN_TRADE_USDT,
+    submit: (o) =>
+      trading.engine.submitStrategy({
+        venue: o.venue as never,
+        symbol: o.symbol,
+        side: o.side,
+        quote: o.quote,
+        strategy: 'executor',
+        reason: o.reason,
+      }),
+    lookup: (id) => runtime?.root().system.get(id),
+    metrics,
+    log: root.log,
+    kv: store.kv,
+  });
+  const executorTree = executor.subtree();
   runtime = createRuntime({
     options: {
       tradingEnabled: config.TRADING_ENABLED,
@@ -101,6 +137,7 @@ export async function startInProcess(
         }),
       ),
       trading.riskSubtree(hooks),
+      ...(executorTree ? [executorTree] : []),
     ],
   });
   await runtime.start();
@@ -112,6 +149,7 @@ export async function startInProcess(
     idempotency: store.idempotency,
     audit: store.audit,
     trading: trading.port,
+    executor: executor.port,
   };
   const listeners: FastifyInstance[] = [];
   const urls: string[] = [];

@@ -135,3 +135,42 @@ describe('executor routes', () => {
     expect(d.json().error).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/EXECUTOR_ENABLED/) });
   });
 });
+
+describe('executor live: what counts as an order and what as a failure', () => {
+  const run = async (answer: { status: string; reason?: string }) => {
+    let ref: ReturnType<typeof createActor> | undefined;
+    const deps = executorDeps(true, (id) => (id === 'executor' ? (ref as never) : undefined));
+    deps.dryRun = false;
+    deps.backoffMs = 1;
+    let calls = 0;
+    deps.submit = async () => {
+      calls += 1;
+      return answer;
+    };
+    const ex = createExecutor(deps);
+    const tree = ex.subtree();
+    ref = createActor(tree?.logics.executor as never, { input: tree?.spec.input as never }).start();
+    stops.push(() => ref?.stop());
+    ref.send({ type: 'exec.runNow' });
+    await vi.waitFor(() => expect(ex.port.view().attempt).toBe(0));
+    await vi.waitFor(() => expect(ex.port.view().rebalances + ex.port.view().failures).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(ex.port.view().attempt).toBe(0));
+    const m = await deps.metrics.executorOrders.get();
+    return { view: ex.port.view(), calls, live: m.values.find((v) => v.labels.mode === 'live')?.value ?? 0 };
+  };
+
+  it('a rail refusal (trading_halted) is an answer: one call, not counted as an order, health OK', async () => {
+    const r = await run({ status: 'rejected', reason: 'trading_halted' });
+    expect(r).toMatchObject({ calls: 1, live: 0, view: { rebalances: 1, failures: 0, health: 'OK' } });
+  });
+
+  it('in_flight (its own earlier order unresolved) is a failure: retried to maxAttempts, then DEGRADED', async () => {
+    const r = await run({ status: 'rejected', reason: 'in_flight' });
+    expect(r).toMatchObject({ calls: 3, live: 0, view: { rebalances: 0, failures: 3, health: 'DEGRADED' } });
+  });
+
+  it('a venue rejection passed the rails: counted as a live order, not retried', async () => {
+    const r = await run({ status: 'rejected', reason: 'venue_rejected' });
+    expect(r).toMatchObject({ calls: 1, live: 1, view: { rebalances: 1, failures: 0 } });
+  });
+});
