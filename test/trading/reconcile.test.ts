@@ -154,6 +154,12 @@ describe('reconciliation', () => {
     await bosun.exited;
     // While Bosun is down the market trades through the limit: the order fills at the venue.
     sim.setPrice({ venue: 'binance', symbol: 'BTCUSDT', price: limit * 0.99 });
+    // The venue matches resting orders on its own clock (each price step): wait for that fill before Bosun comes
+    // back, or a fast restart reconciles an order that is still resting and there is no missed fill to apply.
+    const venueId = (placed.body.order as OrderViewJson).venueOrderId;
+    await expect
+      .poll(() => sim.state({ venue: 'binance' }).orders.find((x) => x.id === venueId)?.status, { timeout: 10_000 })
+      .toBe('filled');
     bosun = await startBosun(env, stateDir);
     const o = (
       await getJson<{ orders: OrderViewJson[] }>(`${bosun.engine}/orders?venue=binance&limit=100`)
