@@ -27,7 +27,7 @@ import {
 import { openStore, type Store } from './store/index.js';
 import { createRuntime, type Runtime } from './supervisor/runtime.js';
 import { type BosunGateway, createGateway } from './venues/index.js';
-import { type Simulator, startSimulator } from './venues/sim/index.js';
+import { PAPER_BALANCES, type Simulator, startSimulator } from './venues/sim/index.js';
 import { MIN_TICKER_POLL_MS } from './venues/venue-limits.js';
 
 /**
@@ -108,6 +108,8 @@ async function main(): Promise<void> {
   let sim: Simulator | undefined;
   if (config.MODE === 'paper' && config.VENUES.some((v) => !venueKeys(v).baseUrl)) {
     sim = await startSimulator({ host: '127.0.0.1', port: config.SIM_PORT, seed: config.SIM_SEED });
+    // Cash plus small holdings under the default exposure caps, so a fresh paper Bosun trades (PAPER_BALANCES).
+    for (const venue of ['binance', 'kraken'] as const) sim.setBalances({ venue, spot: PAPER_BALANCES[venue] });
     log.info({ baseUrl: sim.baseUrl }, 'paper mode: embedded exchange simulator listening');
   }
   const gateways = new Map<string, BosunGateway>();

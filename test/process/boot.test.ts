@@ -61,6 +61,20 @@ describe('the bosun process', () => {
     expect(q.lines.some((l) => l.msg === 'ops token loaded from state')).toBe(true);
   });
 
+  it("takes the runbook's 25 USDT test order out of the box: default flags, default ops files, paper balances", async () => {
+    const p = await start();
+    const token = readFileSync(join(p.stateDir, 'ops_token'), 'utf8').trim();
+    const res = await fetch(`${p.engine}/orders`, {
+      method: 'POST',
+      headers: { 'x-ops-token': token, 'idempotency-key': 'boot-order-1', 'content-type': 'application/json' },
+      body: JSON.stringify({ symbol: 'BTCUSDT.BINANCE', side: 'BUY', quote: 25 }),
+    });
+    const body = (await res.json()) as { status?: string; reason?: string; order?: { status: string } };
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    expect(body.status).toBe('accepted');
+    expect(body.order?.status).toBe('filled');
+  });
+
   it('restarts HALTED after POST /kill was acknowledged and the process was killed with SIGKILL', async () => {
     const p = await start();
     const token = readFileSync(join(p.stateDir, 'ops_token'), 'utf8').trim();

@@ -36,6 +36,17 @@ export interface IncomeRecord {
 }
 
 /** Seeded paper balances by venue (underlying codes: BTC, USD…). */
+/**
+ * What `npm start` (paper mode, embedded simulator) gives each account: the same cash as DEFAULT_BALANCES, and
+ * small holdings that sit under the default exposure caps (MAX_SYMBOL_EXPOSURE_USDT 1,000, MAX_ASSET_EXPOSURE_USDT
+ * 2,500, MAX_VENUE_EXPOSURE_USDT 5,000). With the test default of 2 BTC and 20 ETH per account the rails refused
+ * every entry (`asset_exposure`), so a fresh paper Bosun could not trade, nor take the runbook's 25 USDT test order.
+ */
+export const PAPER_BALANCES: Record<Venue, Record<string, number>> = {
+  binance: { USDT: 100_000, USDC: 20_000, BTC: 0.005, ETH: 0.05, BNB: 0.5 },
+  kraken: { USD: 100_000, USDT: 50_000, USDC: 20_000, BTC: 0.005, ETH: 0.05 },
+};
+
 export const DEFAULT_BALANCES: Record<Venue, { spot: Record<string, number>; futures: Record<string, number> }> = {
   binance: {
     spot: { USDT: 100_000, USDC: 20_000, BTC: 2, ETH: 20, BNB: 10 },

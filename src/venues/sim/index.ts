@@ -3,6 +3,7 @@
  * and Kraken dialects, with a control API under `/__sim/`. See docs/SIMULATOR.md.
  */
 
+export { PAPER_BALANCES } from './accounts.js';
 export type { BinanceLimits } from './binance-gate.js';
 export type { ManualClock, SimClock } from './clock.js';
 export { createManualClock, DEFAULT_MANUAL_START_MS, realClock } from './clock.js';
