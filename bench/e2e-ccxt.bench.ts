@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAccountBook } from '../src/actors/account-book.js';
+import { runtimeOptions, tradedVenueSubtree } from '../src/actors/bosun-tree.js';
 import { createOpsConfig } from '../src/actors/config.actors.js';
 import { createTrading } from '../src/actors/trading.actors.js';
-import { buildVenueSubtree } from '../src/actors/venue.actors.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { opsFileSpecs } from '../src/config/ops-files.js';
 import { createLogger } from '../src/logging/logger.js';
@@ -14,7 +14,6 @@ import { createRuntime, type Runtime } from '../src/supervisor/runtime.js';
 import { type BosunGateway, createGateway } from '../src/venues/index.js';
 import { type BudgetClock, realClock } from '../src/venues/rate-budget.js';
 import { type Simulator, startSimulator } from '../src/venues/sim/index.js';
-import { MIN_TICKER_POLL_MS } from '../src/venues/venue-limits.js';
 import { tradingEnv } from '../test/trading/support.js';
 
 /**
@@ -148,14 +147,7 @@ async function startStack(sim: Simulator, plan: VenuePlan) {
     },
   });
   runtime = createRuntime({
-    options: {
-      tradingEnabled: config.TRADING_ENABLED,
-      heartbeatMs: config.HEARTBEAT_SEC * 1000,
-      maxLoopDelayMs: 200,
-      restartIntensity: config.RESTART_INTENSITY,
-      restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
-      shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    },
+    options: runtimeOptions(config),
     log: root.log,
     metrics,
     kv: store.kv,
@@ -168,27 +160,20 @@ async function startStack(sim: Simulator, plan: VenuePlan) {
     opsFiles: { specs: opsFileSpecs(config), pollMs: config.CONFIG_POLL_SEC * 1000, ops },
     statusExtras: () => ({ balances: book.balances() }),
     subtrees: (hooks) => [
-      buildVenueSubtree({
+      tradedVenueSubtree({
+        config,
         venue: plan.venue,
         gateway,
+        trading,
+        book,
         metrics,
         log: root.log,
-        book,
         lookup: (id) => runtime?.root().system.get(id),
-        symbols: [...(config.TRADE_SYMBOLS ?? [])],
-        feedIntervalMs: Math.max(config.FEED_POLL_MS, MIN_TICKER_POLL_MS[plan.venue] ?? 0),
-        feedStaleMs: Math.max(5_000, config.FEED_POLL_MS * 10, (MIN_TICKER_POLL_MS[plan.venue] ?? 0) * 4),
-        accountIntervalMs: 10_000,
         hooks,
-        restartIntensity: config.RESTART_INTENSITY,
-        restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
         onTick: (t) => {
           figures.ticks += 1;
           trading.router.push(t);
         },
-        onLink: (gw) => trading.useLinkedGateway(plan.venue, gw),
-        onOutcome: (ok) => trading.onVenueOutcome(plan.venue, ok),
-        extra: trading.venueExtras(plan.venue, hooks),
       }),
       trading.riskSubtree(hooks),
     ],

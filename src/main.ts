@@ -1,12 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createAccountBook } from './actors/account-book.js';
+import { runtimeOptions, tradedVenueSubtree, tradingExecutor } from './actors/bosun-tree.js';
 import { createOpsConfig } from './actors/config.actors.js';
-import { createExecutor } from './actors/executor.actors.js';
 import { createScanner } from './actors/scanner.actors.js';
 import { createSituations } from './actors/situations.js';
 import { createTrading, type Trading } from './actors/trading.actors.js';
-import { buildVenueSubtree } from './actors/venue.actors.js';
 import { ensureOpsToken } from './cli/ops-token.js';
 import { type Config, ConfigError, loadConfig, parseDotEnv, unknownFlagNames } from './config/load-config.js';
 import { opsFileSpecs } from './config/ops-files.js';
@@ -28,7 +27,6 @@ import { openStore, type Store } from './store/index.js';
 import { createRuntime, type Runtime } from './supervisor/runtime.js';
 import { type BosunGateway, createGateway } from './venues/index.js';
 import { PAPER_BALANCES, type Simulator, startSimulator } from './venues/sim/index.js';
-import { MIN_TICKER_POLL_MS } from './venues/venue-limits.js';
 
 /**
  * Composition root (DESIGN §11): the only module that reads the environment, opens LMDB, builds gateways and
@@ -215,43 +213,20 @@ async function main(): Promise<void> {
       : {}),
   });
   tradingRef = trading;
-  const executor = createExecutor({
-    enabled: config.EXECUTOR_ENABLED,
-    dryRun: config.DRY_RUN,
-    intervalMs: config.EXEC_INTERVAL_SEC * 1000,
-    venues: config.VENUES,
-    liveSymbols: (v) => trading.liveSymbols(v),
-    allocations: () => trading.allocations(),
-    equityUsd: () => trading.equityUsd(),
-    position: (v, s) => trading.positionUsd(v, s),
-    maxNotionalUsdt: (s) => trading.maxNotionalUsdt(s),
-    minTradeUsdt: config.MIN_TRADE_USDT,
-    submit: (o) =>
-      trading.engine.submitStrategy({
-        venue: o.venue as never,
-        symbol: o.symbol,
-        side: o.side,
-        quote: o.quote,
-        strategy: 'executor',
-        reason: o.reason,
-      }),
-    lookup: (id) => runtime?.root().system.get(id),
+  const executor = tradingExecutor({
+    config,
+    trading,
+    kv: store.kv,
     metrics,
     log: root.log,
-    kv: store.kv,
+    lookup: (id) => runtime?.root().system.get(id),
   });
+  const lookup = (id: string) => runtime?.root().system.get(id);
   const situations = createSituations({ runtime: () => runtime });
   const executorTree = executor.subtree();
   let snapshotLoaded = false;
   runtime = createRuntime({
-    options: {
-      tradingEnabled: config.TRADING_ENABLED,
-      heartbeatMs: config.HEARTBEAT_SEC * 1000,
-      maxLoopDelayMs: 200,
-      restartIntensity: config.RESTART_INTENSITY,
-      restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
-      shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    },
+    options: runtimeOptions(config),
     log: root.log,
     metrics,
     kv: store.kv,
@@ -275,26 +250,7 @@ async function main(): Promise<void> {
     statusExtras: () => ({ balances: book.balances(), snapshot_loaded: snapshotLoaded }),
     subtrees: (hooks) => [
       ...[...gateways].map(([venue, gateway]) =>
-        buildVenueSubtree({
-          venue,
-          gateway,
-          metrics,
-          log: root.log,
-          book,
-          lookup: (id) => runtime?.root().system.get(id),
-          symbols: [...trading.liveSymbols(venue)],
-          symbolsNow: () => trading.liveSymbols(venue),
-          feedIntervalMs: Math.max(config.FEED_POLL_MS, MIN_TICKER_POLL_MS[venue] ?? 0),
-          feedStaleMs: Math.max(5_000, config.FEED_POLL_MS * 10, (MIN_TICKER_POLL_MS[venue] ?? 0) * 4),
-          accountIntervalMs: 10_000,
-          hooks,
-          restartIntensity: config.RESTART_INTENSITY,
-          restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
-          onTick: (t) => trading.router.push(t),
-          onLink: (gw) => trading.useLinkedGateway(venue, gw),
-          onOutcome: (ok) => trading.onVenueOutcome(venue, ok),
-          extra: trading.venueExtras(venue, hooks),
-        }),
+        tradedVenueSubtree({ config, venue, gateway, trading, book, metrics, log: root.log, lookup, hooks }),
       ),
       trading.riskSubtree(hooks),
       scanner.subtree(),

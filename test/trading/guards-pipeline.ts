@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAccountBook } from '../../src/actors/account-book.js';
+import { tradedVenueSubtree } from '../../src/actors/bosun-tree.js';
 import { createOpsConfig } from '../../src/actors/config.actors.js';
 import { createTrading, type Trading } from '../../src/actors/trading.actors.js';
-import { buildVenueSubtree } from '../../src/actors/venue.actors.js';
 import { type Config, loadConfig } from '../../src/config/load-config.js';
 import { buildServer } from '../../src/http/build-server.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -106,22 +106,16 @@ export async function startPipeline(
         },
       };
       return [
-        buildVenueSubtree({
+        tradedVenueSubtree({
+          config,
           venue: 'binance',
           gateway,
+          trading,
+          book,
           metrics,
           log,
-          book,
           lookup: (id) => runtime?.root().system.get(id),
-          symbols: [],
-          feedIntervalMs: config.FEED_POLL_MS,
-          feedStaleMs: 10_000,
-          accountIntervalMs: 10_000,
           hooks: h,
-          onTick: (t) => trading.router.push(t),
-          onLink: (gw) => trading.useLinkedGateway('binance', gw),
-          onOutcome: (ok) => trading.onVenueOutcome('binance', ok),
-          extra: trading.venueExtras('binance', h),
         }),
         trading.riskSubtree(h),
       ];

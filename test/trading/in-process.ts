@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAccountBook } from '../../src/actors/account-book.js';
+import { runtimeOptions, tradedVenueSubtree, tradingExecutor } from '../../src/actors/bosun-tree.js';
 import { createOpsConfig } from '../../src/actors/config.actors.js';
-import { createExecutor } from '../../src/actors/executor.actors.js';
 import { createTrading, type Trading } from '../../src/actors/trading.actors.js';
-import { buildVenueSubtree } from '../../src/actors/venue.actors.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { opsFileSpecs } from '../../src/config/ops-files.js';
 import { buildServer } from '../../src/http/build-server.js';
@@ -16,7 +15,6 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { createRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import { type BosunGateway, createGateway } from '../../src/venues/index.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
-import { MIN_TICKER_POLL_MS } from '../../src/venues/venue-limits.js';
 import { TOKEN, tradingEnv } from './support.js';
 
 /**
@@ -66,43 +64,19 @@ export async function startInProcess(
   const book = createAccountBook(metrics);
   let runtime: Runtime | undefined;
   const trading = createTrading({ config, store, metrics, log: root.log, ops, gateways, runtime: () => runtime });
-  // The executor, as main.ts composes it (EXECUTOR_ENABLED, EXEC_INTERVAL_SEC, DRY_RUN).
-  const executor = createExecutor({
-    enabled: config.EXECUTOR_ENABLED,
-    dryRun: config.DRY_RUN,
-    intervalMs: config.EXEC_INTERVAL_SEC * 1000,
-    ...(opts.executorBackoffMs === undefined ? {} : { backoffMs: opts.executorBackoffMs }),
-    venues: config.VENUES,
-    liveSymbols: (v) => trading.liveSymbols(v),
-    allocations: () => trading.allocations(),
-    equityUsd: () => trading.equityUsd(),
-    position: (v, s) => trading.positionUsd(v, s),
-    maxNotionalUsdt: (s) => trading.maxNotionalUsdt(s),
-    minTradeUsdt: config.MIN_TRADE_USDT,
-    submit: (o) =>
-      trading.engine.submitStrategy({
-        venue: o.venue as never,
-        symbol: o.symbol,
-        side: o.side,
-        quote: o.quote,
-        strategy: 'executor',
-        reason: o.reason,
-      }),
-    lookup: (id) => runtime?.root().system.get(id),
+  const lookup = (id: string) => runtime?.root().system.get(id);
+  const executor = tradingExecutor({
+    config,
+    trading,
+    kv: store.kv,
     metrics,
     log: root.log,
-    kv: store.kv,
+    lookup,
+    ...(opts.executorBackoffMs === undefined ? {} : { backoffMs: opts.executorBackoffMs }),
   });
   const executorTree = executor.subtree();
   runtime = createRuntime({
-    options: {
-      tradingEnabled: config.TRADING_ENABLED,
-      heartbeatMs: config.HEARTBEAT_SEC * 1000,
-      maxLoopDelayMs: 200,
-      restartIntensity: config.RESTART_INTENSITY,
-      restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
-      shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    },
+    options: runtimeOptions(config),
     log: root.log,
     metrics,
     kv: store.kv,
@@ -116,25 +90,7 @@ export async function startInProcess(
     statusExtras: () => ({ balances: book.balances() }),
     subtrees: (hooks) => [
       ...[...gateways].map(([venue, gateway]) =>
-        buildVenueSubtree({
-          venue,
-          gateway,
-          metrics,
-          log: root.log,
-          book,
-          lookup: (id) => runtime?.root().system.get(id),
-          symbols: [...(config.TRADE_SYMBOLS ?? [])],
-          feedIntervalMs: Math.max(config.FEED_POLL_MS, MIN_TICKER_POLL_MS[venue] ?? 0),
-          feedStaleMs: Math.max(5_000, config.FEED_POLL_MS * 10, (MIN_TICKER_POLL_MS[venue] ?? 0) * 4),
-          accountIntervalMs: 10_000,
-          hooks,
-          restartIntensity: config.RESTART_INTENSITY,
-          restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
-          onTick: (t) => trading.router.push(t),
-          onLink: (gw) => trading.useLinkedGateway(venue, gw),
-          onOutcome: (ok) => trading.onVenueOutcome(venue, ok),
-          extra: trading.venueExtras(venue, hooks),
-        }),
+        tradedVenueSubtree({ config, venue, gateway, trading, book, metrics, log: root.log, lookup, hooks }),
       ),
       trading.riskSubtree(hooks),
       ...(executorTree ? [executorTree] : []),
