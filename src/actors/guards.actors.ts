@@ -24,6 +24,7 @@ import type { GuardsPort, GuardView } from '../supervisor/guards-port.js';
 import type { ChildSpec } from '../supervisor/policy.js';
 import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
+import { everyInterval } from './periodic.js';
 
 /**
  * The money guards under `guards:<venue>` (DESIGN §3, §8): the depeg guard (on Binance, whose USDTUSDC and
@@ -125,12 +126,10 @@ export function createGuards(deps: GuardsDeps) {
   }
 
   function depegLogic() {
-    const poller = fromCallback(({ sendBack }) => {
-      let busy = false;
-      const poll = async () => {
-        if (busy) return;
-        busy = true;
-        try {
+    const poller = fromCallback(({ sendBack }) =>
+      everyInterval(
+        Math.max(100, config.FEED_POLL_MS),
+        async (alive) => {
           const gw = deps.gateway(DEPEG_VENUE);
           let usdtUsdc: number | null = null;
           let btcRatio: number | null = null;
@@ -143,17 +142,14 @@ export function createGuards(deps: GuardsDeps) {
           } catch (e) {
             log.debug({ err: errorMessage(e) }, 'depeg poll failed (a gap: parity is not validated)');
           }
+          if (!alive()) return;
           sendBack({ type: 'depeg.observe', usdtUsdc, btcRatio, at: now() });
           const ref = running(depegId);
           if (ref && depegGuardView(ref.getSnapshot().context).active) void exitRisk();
-        } finally {
-          busy = false;
-        }
-      };
-      const t = setInterval(() => void poll(), Math.max(100, config.FEED_POLL_MS));
-      void poll();
-      return () => clearInterval(t);
-    });
+        },
+        (message) => log.warn({ err: message }, 'depeg poll failed'),
+      ),
+    );
     return depegGuardMachine.provide({
       actors: { poller },
       actions: {
@@ -186,15 +182,14 @@ export function createGuards(deps: GuardsDeps) {
   // ── funding ──
   function fundingLogic(venue: string) {
     const id = actorId.guard('funding', venue);
-    const poller = fromCallback(({ sendBack }) => {
-      let busy = false;
-      const poll = async () => {
-        if (busy) return;
-        busy = true;
-        try {
+    const poller = fromCallback(({ sendBack }) =>
+      everyInterval(
+        config.FUNDING_POLL_SEC * 1000,
+        async (alive) => {
           const gw = deps.gateway(venue);
           if (!gw) return;
           const [raw, positions] = await Promise.all([gw.fetchFundingRates(), gw.fetchPositions()]);
+          if (!alive()) return;
           const rates: Record<string, FundingRateObs> = {};
           for (const [s, r] of Object.entries(raw))
             rates[s] = { ratePct: r.rate * 100, nextFundingTime: r.nextFundingTime };
@@ -209,16 +204,10 @@ export function createGuards(deps: GuardsDeps) {
             })),
             at: now(),
           });
-        } catch (e) {
-          log.warn({ venue, err: errorMessage(e) }, 'funding poll failed');
-        } finally {
-          busy = false;
-        }
-      };
-      const t = setInterval(() => void poll(), config.FUNDING_POLL_SEC * 1000);
-      void poll();
-      return () => clearInterval(t);
-    });
+        },
+        (message) => log.warn({ venue, err: message }, 'funding poll failed'),
+      ),
+    );
     return fundingGuardMachine.provide({
       actors: { poller },
       actions: {
