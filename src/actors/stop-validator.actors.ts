@@ -6,8 +6,10 @@ import type { Fill } from '../domain/portfolio.js';
 import type { Logger } from '../logging/logger.js';
 import { type StopPassResult, stopValidatorMachine } from '../machines/stop-validator.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { stopRepairAlert } from '../notify/alert-text.js';
 import type { JournalStore, KvStore } from '../store/index.js';
 import type { ChildSpec } from '../supervisor/policy.js';
+import type { StopsView } from '../supervisor/trading-port.js';
 import type { MarketInfo, Order, VenueGateway } from '../venues/venue-gateway.js';
 
 /**
@@ -65,23 +67,8 @@ interface StopRecord {
   venueOrderId: string | null;
 }
 
-export interface StopsVenueView {
-  venue: string;
-  positions: Array<{
-    symbol: string;
-    qty: number;
-    entryPrice: number | null;
-    stop: {
-      clientOrderId: string;
-      generation: number;
-      status: string;
-      qty: number;
-      stopPrice: number;
-      venueOrderId: string | null;
-    } | null;
-    unprotectedSince: number | null;
-  }>;
-}
+/** A venue's positions and their stops, as `GET /guards/stops` shows them (the port owns the shape). */
+export type StopsVenueView = Pick<StopsView, 'venue' | 'positions'>;
 
 /** What the validator keeps in LMDB (`stopval:<venue>:book`). */
 export interface StopBook {
@@ -350,10 +337,7 @@ export function createStopValidator(deps: StopValidatorDeps) {
         });
         log.info({ symbol: p.symbol, qty, stopPrice, clientOrderId: cid, repair: missing }, 'server-side stop placed');
         if (missing && deps.notifyEnabled)
-          notify({
-            key: `stopval:${venue}:${p.symbol}`,
-            text: `🛡 Stop repaired: ${venue} ${p.symbol} sell ${qty} stop ${stopPrice} (gen ${generation})`,
-          });
+          notify(stopRepairAlert(venue, p.symbol, `sell ${qty} stop ${stopPrice} (gen ${generation})`));
       } else if (res.status === 'rejected') {
         delete b.stops[p.symbol];
         result.unprotected.push(p.symbol);

@@ -166,9 +166,8 @@ describe('stop validator against the simulator', () => {
     expect(await missingCount(metrics, 'BTCUSDT')).toBe(1);
     expect(t.ctx()?.health.value).toBe('OK');
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]?.text.startsWith('🛡')).toBe(true);
-    expect(alerts[0]?.text).toContain('BTCUSDT');
-    expect(alerts[0]?.key).toBe('stopval:binance:BTCUSDT');
+    expect(alerts[0]?.text).toMatch(/^🛡 stop repaired binance BTCUSDT: sell 0\.01 stop [\d.]+ \(gen 2\)$/);
+    expect(alerts[0]?.key).toBe('stop_repair:binance:BTCUSDT');
     // Journaled before sending: every stop's intent precedes its ack in the journal.
     const types = [...store.journal.readFrom(1)].map((e) => e.type).filter((x) => x.startsWith('order.stop.'));
     expect(types.filter((x) => x === 'order.stop.intent')).toHaveLength(2);
