@@ -1,14 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createExternalFeed } from '../src/actors/breakout.actors.js';
 import { buildServer } from '../src/http/build-server.js';
-import { createLogger } from '../src/logging/logger.js';
-import { createMetrics } from '../src/metrics/metrics.js';
-import { openStore } from '../src/store/index.js';
-import { createRuntime } from '../src/supervisor/runtime.js';
+import { startBareRuntime } from './support/bare-runtime.js';
 
 /**
  * `POST /events/external` with signature checks (issue 6 benchmarks), on the real engine listener over the real
@@ -54,26 +49,7 @@ async function cannon(url: string, seconds: number): Promise<Record<string, unkn
 }
 
 export async function run(): Promise<Record<string, unknown>> {
-  const dir = mkdtempSync(join(tmpdir(), 'bosun-events-bench-'));
-  const metrics = createMetrics();
-  const log = createLogger({ level: 'silent', stdout: false }).log;
-  const store = await openStore({ dir: join(dir, 'db'), logsDir: join(dir, 'logs'), metrics });
-  const runtime = createRuntime({
-    options: {
-      tradingEnabled: true,
-      heartbeatMs: 1_000,
-      maxLoopDelayMs: 200,
-      restartIntensity: 3,
-      restartPeriodMs: 60_000,
-      shutdownTimeoutMs: 500,
-    },
-    log,
-    metrics,
-    kv: store.kv,
-    onFatal: () => {},
-  });
-  await runtime.start();
-  runtime.markReady();
+  const { metrics, log, store, runtime, close } = await startBareRuntime('bosun-events-bench-');
   const feed = createExternalFeed();
   let published = 0;
   feed.subscribe(() => {
@@ -111,8 +87,6 @@ export async function run(): Promise<Record<string, unknown>> {
     delete process.env.BENCH_EVENTS_BAD_SIGNATURE;
     delete process.env.BENCH_EVENTS_SECRET;
     await app.close();
-    await runtime.shutdown();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }

@@ -1,14 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildServer } from '../src/http/build-server.js';
-import { createLogger } from '../src/logging/logger.js';
-import { createMetrics } from '../src/metrics/metrics.js';
-import { openStore } from '../src/store/index.js';
-import { createRuntime } from '../src/supervisor/runtime.js';
+import { startBareRuntime } from './support/bare-runtime.js';
 
 /**
  * HTTP throughput and the operator command path (DESIGN §12: measure, never assert), on real listeners on
@@ -57,26 +51,7 @@ async function cannon(url: string): Promise<Record<string, number>> {
 }
 
 export async function run(): Promise<Record<string, unknown>> {
-  const dir = mkdtempSync(join(tmpdir(), 'bosun-http-bench-'));
-  const metrics = createMetrics();
-  const log = createLogger({ level: 'silent', stdout: false }).log;
-  const store = await openStore({ dir: join(dir, 'db'), logsDir: join(dir, 'logs'), metrics });
-  const runtime = createRuntime({
-    options: {
-      tradingEnabled: true,
-      heartbeatMs: 1_000,
-      maxLoopDelayMs: 200,
-      restartIntensity: 3,
-      restartPeriodMs: 60_000,
-      shutdownTimeoutMs: 500,
-    },
-    log,
-    metrics,
-    kv: store.kv,
-    onFatal: () => {},
-  });
-  await runtime.start();
-  runtime.markReady();
+  const { metrics, log, store, runtime, close } = await startBareRuntime('bosun-http-bench-');
   const app = await buildServer(
     { runtime, metrics, log, opsToken: TOKEN, idempotency: store.idempotency, audit: store.audit },
     'ops',
@@ -157,8 +132,6 @@ export async function run(): Promise<Record<string, unknown>> {
   } finally {
     await new Promise<void>((r) => bare.close(() => r()));
     await app.close();
-    await runtime.shutdown();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }
