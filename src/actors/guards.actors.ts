@@ -24,6 +24,7 @@ import type { GuardsPort, GuardView } from '../supervisor/guards-port.js';
 import type { ChildSpec } from '../supervisor/policy.js';
 import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
+import { createGuardStates } from './guard-state.js';
 import { everyInterval } from './periodic.js';
 
 /**
@@ -90,7 +91,6 @@ const mid = (t: { bid: number | null; ask: number | null; last: number | null } 
 export function createGuards(deps: GuardsDeps) {
   const { config, kv, metrics, now } = deps;
   const log = deps.log.child({ actor: 'guards' });
-  const key = (id: string) => `guard:${id}`;
   const registry = new Map<string, GuardRegistration>();
   const depegId = actorId.guard('depeg', DEPEG_VENUE);
 
@@ -98,17 +98,8 @@ export function createGuards(deps: GuardsDeps) {
     const ref = deps.lookup(id);
     return ref && ref.getSnapshot().status === 'active' ? ref : undefined;
   };
-  const persist = (id: string, context: unknown) => {
-    void kv
-      .put(key(id), context)
-      .catch((e: unknown) => log.error({ id, err: errorMessage(e) }, 'guard persist failed'));
-  };
-  /** Spawn input whose `persisted` is read from LMDB at spawn time (a fresh restart sees the latest state). */
-  const withPersisted = <T extends object>(id: string, input: T): T & { persisted: unknown } =>
-    Object.defineProperty({ ...input }, 'persisted', {
-      enumerable: true,
-      get: () => kv.get(key(id)),
-    }) as T & { persisted: unknown };
+  // Each guard's last state, handed back at every spawn (guard-state.ts): a restart keeps a trip.
+  const states = createGuardStates({ kv, prefix: 'guard:', log });
 
   // ── depeg ──
   let reducing = false;
@@ -157,7 +148,7 @@ export function createGuards(deps: GuardsDeps) {
           deps.beforePublish?.(depegId, context);
           const v = depegGuardView(context);
           metrics.riskDepegActive.set(v.active ? 1 : 0);
-          persist(depegId, context);
+          states.publish(depegId, context);
         },
         'depeg.tripped': ({ context }) => {
           const text = depegAlertText({
@@ -216,7 +207,7 @@ export function createGuards(deps: GuardsDeps) {
           const v = fundingGuardView(context);
           for (const [s, r] of Object.entries(v.rates)) metrics.fundingRatePct.set({ symbol: s }, r);
           metrics.fundingSpikeActive.set(v.spikeActive ? 1 : 0);
-          persist(id, context);
+          states.publish(id, context);
         },
         'funding.act': (_, p) => {
           for (const plan of p.plans) {
@@ -290,7 +281,7 @@ export function createGuards(deps: GuardsDeps) {
         src: 'depeg',
         flavour: 'guard',
         shutdownMs: 0,
-        input: withPersisted(depegId, {
+        input: states.spawnInput(depegId, {
           venue,
           thresholdPct: config.DEPEG_THRESHOLD_PCT,
           confirmMs: config.DEPEG_CONFIRM_SEC * 1000,
@@ -320,7 +311,7 @@ export function createGuards(deps: GuardsDeps) {
         src: 'funding',
         flavour: 'guard',
         shutdownMs: 0,
-        input: withPersisted(id, {
+        input: states.spawnInput(id, {
           venue,
           thresholdPct: config.FUNDING_SPIKE_THRESHOLD_PCT,
           trimPct: config.FUNDING_TRIM_PCT,

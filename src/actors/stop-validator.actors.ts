@@ -1,6 +1,5 @@
 import { fromPromise } from 'xstate';
 import { clientOrderId, parseClientOrderId, sanitizeNode } from '../domain/client-order-id.js';
-import { errorMessage } from '../domain/errors.js';
 import { actorId } from '../domain/ids.js';
 import type { Fill } from '../domain/portfolio.js';
 import type { Logger } from '../logging/logger.js';
@@ -11,6 +10,7 @@ import type { JournalStore, KvStore } from '../store/index.js';
 import type { ChildSpec } from '../supervisor/policy.js';
 import type { StopsView } from '../supervisor/trading-port.js';
 import type { MarketInfo, Order, VenueGateway } from '../venues/venue-gateway.js';
+import { createGuardStates } from './guard-state.js';
 
 /**
  * The stop validator's effects (runbook "Missing server-side stop"). The stop book — one record per position, the
@@ -373,18 +373,18 @@ export function createStopValidator(deps: StopValidatorDeps) {
     return run;
   }
 
+  // Its counters, handed back at every spawn (guard-state.ts), under the key the guards use.
+  const states = createGuardStates({ kv, prefix: 'guard:', log });
   const provided = stopValidatorMachine.provide({
     actors: { validate: fromPromise(() => serialised()) },
     actions: {
       'stopval.publish': ({ context }) => {
-        void kv
-          .put(`guard:${id}`, {
-            passes: context.passes,
-            missingTotal: context.missingTotal,
-            placedTotal: context.placedTotal,
-            lastPassAt: context.lastPassAt,
-          })
-          .catch((e: unknown) => log.error({ err: errorMessage(e) }, 'stop validator persist failed'));
+        states.publish(id, {
+          passes: context.passes,
+          missingTotal: context.missingTotal,
+          placedTotal: context.placedTotal,
+          lastPassAt: context.lastPassAt,
+        });
       },
     },
   });
@@ -402,7 +402,7 @@ export function createStopValidator(deps: StopValidatorDeps) {
           src: id,
           flavour: 'guard',
           shutdownMs: 0,
-          input: { venue, intervalMs: deps.intervalMs, persisted: kv.get(`guard:${id}`) },
+          input: states.spawnInput(id, { venue, intervalMs: deps.intervalMs }),
         },
         logics: { [id]: machine },
       };

@@ -34,6 +34,7 @@ import { createAllocationGuards } from './allocation-guards.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { createBreakout, createExternalFeed } from './breakout.actors.js';
 import type { OpsConfig } from './config.actors.js';
+import { createGuardStates } from './guard-state.js';
 import { createGuards, type GuardsConfig } from './guards.actors.js';
 import { createLedgerBook } from './ledger-book.js';
 import { buildPortfolioDocument, createPortfolioFile } from './portfolio-file.js';
@@ -194,12 +195,7 @@ export function createTrading(deps: TradingDeps) {
   };
 
   // ── breakers (money guards: state in LMDB, restored at boot, fail closed when not running) ──
-  const breakerKey = (id: string) => `breaker:${id}`;
-  // The last state each breaker published, for a restart that comes before LMDB has committed it (an async put
-  // is invisible to reads until its commit).
-  const breakerLatest = new Map<string, unknown>();
-  const breakerPersisted = <T>(id: string): T | undefined =>
-    (breakerLatest.get(id) as T | undefined) ?? store.kv.get<T>(breakerKey(id));
+  const breakerStates = createGuardStates({ kv: store.kv, prefix: 'breaker:', log });
   const breakerSnapshot = (id: string): AnyActorRef | undefined => {
     const ref = lookup(id);
     return ref && ref.getSnapshot().status === 'active' ? ref : undefined;
@@ -524,10 +520,7 @@ export function createTrading(deps: TradingDeps) {
         'breaker.publish': ({ context }) => {
           const v = venueBreakerView(context);
           metrics.venueErrorRatePct.set({ venue }, v.errorPct);
-          breakerLatest.set(breakerId, context);
-          void store.kv
-            .put(breakerKey(breakerId), context)
-            .catch((e: unknown) => log.error({ err: errorMessage(e) }, 'breaker persist failed'));
+          breakerStates.publish(breakerId, context);
         },
       },
     });
@@ -556,17 +549,12 @@ export function createTrading(deps: TradingDeps) {
           src: `breaker:${venue}`,
           flavour: 'guard',
           shutdownMs: 0,
-          input: {
+          input: breakerStates.spawnInput(breakerId, {
             venue,
             tripPct: config.VENUE_ERROR_BREAKER_PCT,
             window: config.VENUE_ERROR_WINDOW,
             minSamples: Math.min(10, config.VENUE_ERROR_WINDOW),
-            // Read at every spawn, not once at boot: an operator restart (`sup.restartChild`, a fresh start)
-            // must come back with the trip it had, never with the state of boot time (fail closed).
-            get persisted() {
-              return breakerPersisted(breakerId);
-            },
-          },
+          }),
         },
         logics: { [`breaker:${venue}`]: breaker },
       },
@@ -590,10 +578,7 @@ export function createTrading(deps: TradingDeps) {
           metrics.riskEquityBufferUsd.set(v.bufferUsd);
           metrics.riskEquityFloorBreach.set(v.tripped && v.reason === 'equity_floor' ? 1 : 0);
           metrics.riskEquityDrawdownPct.set(v.drawdownPct);
-          breakerLatest.set(id, context);
-          void store.kv
-            .put(breakerKey(id), context)
-            .catch((e: unknown) => log.error({ err: errorMessage(e) }, 'breaker persist failed'));
+          breakerStates.publish(id, context);
         },
       },
     });
@@ -611,15 +596,11 @@ export function createTrading(deps: TradingDeps) {
           src: 'equity',
           flavour: 'guard',
           shutdownMs: 0,
-          input: {
+          input: breakerStates.spawnInput(id, {
             floorUsd: limits.equityFloorUsd,
             maxDrawdownPct: limits.maxDrawdownPct,
             cooldownSec: limits.equityCooldownSec,
-            // Read at every spawn (see the venue breaker's input).
-            get persisted() {
-              return breakerPersisted(id);
-            },
-          },
+          }),
         },
       ],
     });
