@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BosunProcess, startBosun } from '../support/bosun-process.js';
+import { until } from '../trading/support.js';
 
 /**
  * DESIGN §12 "real components": Debian's promtool checks the shipped scrape config and alert rules, and a real
@@ -43,21 +44,6 @@ async function freePort(): Promise<number> {
       s.close(() => res(typeof a === 'object' && a ? a.port : 0));
     });
   });
-}
-
-async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe.skipIf(!tools)('promtool on the shipped files', () => {
@@ -115,7 +101,7 @@ describe.skipIf(!tools)('a real Prometheus scraping Bosun', () => {
     prom.stderr?.on('data', (d) => {
       promLog = (promLog + String(d)).slice(-4000);
     });
-    await poll('prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined)).catch(
+    await until('prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined)).catch(
       (e) => {
         throw new Error(`${String(e)}\n${promLog}`);
       },
@@ -133,7 +119,7 @@ describe.skipIf(!tools)('a real Prometheus scraping Bosun', () => {
 
   it('sees every Bosun job up, then the runbook ingest query is > 0 for binance', async () => {
     // Prometheus 2.42 applies discovered targets on a fixed 5 s tick: the first scrape comes ~5 s after start.
-    const targets = await poll('all targets up', async () => {
+    const targets = await until('all targets up', async () => {
       const j = (await (await fetch(`${promUrl}/api/v1/targets`)).json()) as {
         data: { activeTargets: Array<{ labels: { job: string }; health: string }> };
       };
@@ -148,7 +134,7 @@ describe.skipIf(!tools)('a real Prometheus scraping Bosun', () => {
     ]);
 
     const cmd = INGEST.replaceAll('localhost:9090', `localhost:${promPort}`);
-    const result = await poll('a positive ingest rate', async () => {
+    const result = await until('a positive ingest rate', async () => {
       const { stdout } = await run('bash', ['-c', cmd], { env: { PATH: process.env.PATH } });
       const body = JSON.parse(stdout) as {
         status: string;
@@ -215,7 +201,7 @@ describe.skipIf(!tools)('a real Prometheus scraping Bosun', () => {
     type Rules = {
       data: { groups: Array<{ name: string; rules: Array<{ name: string; health: string; lastError?: string }> }> };
     };
-    const rules = await poll('every rule evaluated', async () => {
+    const rules = await until('every rule evaluated', async () => {
       const k = (await (await fetch(`${promUrl}/api/v1/rules`)).json()) as Rules;
       const all = k.data.groups.flatMap((g) => g.rules);
       return all.length > 0 && all.every((r) => r.health === 'ok') ? all : undefined;
