@@ -221,7 +221,7 @@ export async function run(): Promise<Record<string, unknown>> {
     lookup: s.lookup,
     metrics: s.metrics,
     barMs: 100,
-    onPrice: (v, sy, t) => s.engine.notePrice(v, sy, t.last ?? 0),
+    onPrice: (v, sy, p) => s.engine.notePrice(v, sy, p),
   });
   const next = priceWalk();
 

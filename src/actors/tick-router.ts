@@ -44,8 +44,8 @@ export function createTickRouter(opts: {
   metrics: Metrics;
   /** Bar length (BAR_MS). */
   barMs: number;
-  /** Every tick with a usable price (the engine's latest price per symbol). */
-  onPrice?: (venue: string, symbol: string, tick: RoutedTick) => void;
+  /** Every tick with a usable price, and that price (`tickPrice`: mid, else last). */
+  onPrice?: (venue: string, symbol: string, price: number, tick: RoutedTick) => void;
   schedule?: (fn: () => void) => void;
 }) {
   // venue → symbol → lane: no string is built per tick.
@@ -99,7 +99,7 @@ export function createTickRouter(opts: {
       l.counter.inc();
       const price = tickPrice(t);
       if (price === null) return;
-      opts.onPrice?.(t.venue, t.symbol, t);
+      opts.onPrice?.(t.venue, t.symbol, price, t);
       l.ticks += 1;
       const bar = addTick(l.bars, price, t.receivedAt);
       if (bar === null) return;

@@ -436,19 +436,14 @@ export function createTrading(deps: TradingDeps) {
       }),
   });
 
-  const lastPrices = new Map<string, number>();
   const router = createTickRouter({
     lookup,
     metrics,
     barMs: config.BAR_MS,
-    onPrice: (venue, symbol, t) => {
-      const p = t.bid !== null && t.ask !== null ? (t.bid + t.ask) / 2 : t.last;
-      if (p !== null && p > 0) {
-        lastPrices.set(`${venue}|${symbol}`, p);
-        engine.notePrice(venue, symbol, p);
-        allocationGuards.notePrice(venue, symbol, p, t.receivedAt);
-        if (venue === venuesList[0]) void breakout.price(symbol, p, t.receivedAt);
-      }
+    onPrice: (venue, symbol, p, t) => {
+      engine.notePrice(venue, symbol, p);
+      allocationGuards.notePrice(venue, symbol, p, t.receivedAt);
+      if (venue === venuesList[0]) void breakout.price(symbol, p, t.receivedAt);
     },
   });
   const calibrator = createCalibrator({ lookup, log, env });
@@ -856,9 +851,9 @@ export function createTrading(deps: TradingDeps) {
     allocations,
     maxNotionalUsdt: (symbol: string) => resolveRiskLimits(config, policies(), symbol).maxNotionalUsdt,
     equityUsd: () => book.valuation(engine.assetPrices()).equityUsd,
-    /** The strategies' position in USD at the last tick's price (null before the first tick). */
+    /** The strategies' position in USD at the latest price the engine has (null before any). */
     positionUsd(venue: string, symbol: string): { usd: number; price: number } | null {
-      const p = lastPrices.get(`${venue}|${symbol}`);
+      const p = engine.price(venue, symbol);
       return p === undefined ? null : { usd: book.strategyPosition(venue, symbol) * p, price: p };
     },
     /** Cancels a symbol's resting entry orders (reduce-only orders and stops stay; see engine.cancelOpen). */
