@@ -8,10 +8,9 @@ import { createLedgerBook } from '../../src/actors/ledger-book.js';
 import { createTradingEngine } from '../../src/actors/trading-engine.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { createGateway } from '../../src/venues/index.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
 import type { VenueGateway } from '../../src/venues/venue-gateway.js';
-import { startVenue } from '../trading/support.js';
+import { simGateway, startVenue } from '../trading/support.js';
 
 /**
  * Auto-cutback at the engine: the same signal sizes a quarter as large after a breaker trip, and the multiplier a
@@ -24,12 +23,7 @@ let store: Store;
 
 beforeAll(async () => {
   sim = await startVenue(43);
-  gw = createGateway('binance', {
-    mode: 'paper',
-    simBaseUrl: sim.baseUrl,
-    apiKey: sim.keys.binance.apiKey,
-    secret: sim.keys.binance.secret,
-  });
+  gw = simGateway(sim, 'binance');
   await gw.loadMarkets();
   store = await openStore({ dir: mkdtempSync(join(tmpdir(), 'bosun-cutback-')) });
 }, 30_000);

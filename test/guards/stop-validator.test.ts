@@ -19,10 +19,9 @@ import {
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createSupervisor, type SupervisorContext } from '../../src/supervisor/supervisor.js';
-import { createGateway } from '../../src/venues/index.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
 import type { VenueGateway } from '../../src/venues/venue-gateway.js';
-import { simOrders, startVenue } from '../trading/support.js';
+import { simGateway, simOrders, startVenue } from '../trading/support.js';
 
 /**
  * The stop validator against the simulator through real ccxt (runbook "Missing server-side stop"): dropped stops
@@ -39,12 +38,7 @@ const roots: AnyActorRef[] = [];
 
 beforeAll(async () => {
   sim = await startVenue(41);
-  gw = createGateway('binance', {
-    mode: 'paper',
-    simBaseUrl: sim.baseUrl,
-    apiKey: sim.keys.binance.apiKey,
-    secret: sim.keys.binance.secret,
-  });
+  gw = simGateway(sim, 'binance');
   await gw.loadMarkets();
 }, 30_000);
 
@@ -312,12 +306,7 @@ describe('a stop that triggered', () => {
 
 describe('stop validator on Kraken', () => {
   it('recognises its own stop through Kraken’s client-id mapping: one stop after several passes', async () => {
-    const kr = createGateway('kraken', {
-      mode: 'paper',
-      simBaseUrl: sim.baseUrl,
-      apiKey: sim.keys.kraken.apiKey,
-      secret: sim.keys.kraken.secret,
-    });
+    const kr = simGateway(sim, 'kraken');
     await kr.loadMarkets();
     const store = await freshStore();
     const metrics = createMetrics();

@@ -13,9 +13,9 @@ import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import type { SupervisorHooks } from '../../src/supervisor/supervisor.js';
-import { type BosunGateway, createGateway } from '../../src/venues/index.js';
+import type { BosunGateway } from '../../src/venues/index.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
-import { TOKEN, tradingEnv } from './support.js';
+import { simGateway, TOKEN, tradingEnv } from './support.js';
 
 /**
  * The trading pipeline in-process, composed exactly as `main.ts` composes it (real ccxt gateway against the
@@ -59,12 +59,7 @@ export async function startPipeline(
   const log = createLogger({ level: 'silent', stdout: false }).log;
   const store = await openStore({ dir: config.DB_DIR, logsDir: config.LOG_DIR, metrics });
   const ops = createOpsConfig();
-  const gateway = createGateway('binance', {
-    mode: 'paper',
-    simBaseUrl: sim.baseUrl,
-    apiKey: sim.keys.binance.apiKey,
-    secret: sim.keys.binance.secret,
-  });
+  const gateway = simGateway(sim, 'binance');
   const gateways = new Map<string, BosunGateway>([['binance', gateway]]);
   const book = createAccountBook(metrics);
   let runtime: Runtime | undefined;

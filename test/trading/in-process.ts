@@ -13,9 +13,9 @@ import { createLogger } from '../../src/logging/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createRuntime, type Runtime } from '../../src/supervisor/runtime.js';
-import { type BosunGateway, createGateway } from '../../src/venues/index.js';
+import type { BosunGateway } from '../../src/venues/index.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
-import { TOKEN, tradingEnv } from './support.js';
+import { simGateway, TOKEN, tradingEnv } from './support.js';
 
 /**
  * Bosun's trading stack in this process, composed as `src/main.ts` composes it (config from env, LMDB, the real
@@ -51,16 +51,7 @@ export async function startInProcess(
   const store = await openStore({ dir: config.DB_DIR, logsDir: config.LOG_DIR, metrics });
   const ops = createOpsConfig();
   const gateways = new Map<string, BosunGateway>();
-  for (const venue of config.VENUES)
-    gateways.set(
-      venue,
-      createGateway(venue, {
-        mode: 'paper',
-        simBaseUrl: sim.baseUrl,
-        apiKey: sim.keys[venue].apiKey,
-        secret: sim.keys[venue].secret,
-      }),
-    );
+  for (const venue of config.VENUES) gateways.set(venue, simGateway(sim, venue));
   const book = createAccountBook(metrics);
   let runtime: Runtime | undefined;
   const trading = createTrading({ config, store, metrics, log: root.log, ops, gateways, runtime: () => runtime });

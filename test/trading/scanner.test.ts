@@ -3,7 +3,7 @@ import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BosunGateway, createGateway } from '../../src/venues/index.js';
+import type { BosunGateway } from '../../src/venues/index.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
 import { type BosunProcess, startBosun } from '../support/bosun-process.js';
 import {
@@ -11,6 +11,7 @@ import {
   type OrderViewJson,
   opsCopy,
   post,
+  simGateway,
   simOrders,
   startVenue,
   TOKEN,
@@ -65,12 +66,7 @@ beforeAll(async () => {
       MAX_NOTIONAL_USDT: '100000',
     }),
   );
-  gw = createGateway('binance', {
-    mode: 'paper',
-    simBaseUrl: sim.baseUrl,
-    apiKey: sim.keys.binance.apiKey,
-    secret: sim.keys.binance.secret,
-  });
+  gw = simGateway(sim, 'binance');
   await gw.loadMarkets();
 }, 30_000);
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type BosunGateway, createGateway } from '../../src/venues/index.js';
 import { type Simulator, startSimulator } from '../../src/venues/sim/index.js';
 
 /**
@@ -127,4 +128,14 @@ export function simOrders(sim: Simulator, venue: 'binance' | 'kraken') {
 export function relDiff(a: number, b: number): number {
   const scale = Math.max(Math.abs(a), Math.abs(b), 1e-9);
   return Math.abs(a - b) / scale;
+}
+
+/** A paper gateway through the real ccxt classes on `sim`, with the venue's default account, as main.ts builds it. */
+export function simGateway(sim: Simulator, venue: 'binance' | 'kraken'): BosunGateway {
+  return createGateway(venue, {
+    mode: 'paper',
+    simBaseUrl: sim.baseUrl,
+    apiKey: sim.keys[venue].apiKey,
+    secret: sim.keys[venue].secret,
+  });
 }
