@@ -95,9 +95,7 @@ export function buildSymbolsSupervisor(deps: SymbolsDeps): {
     actions: {
       'sym.signal': (_, params) => deps.onSignal(params),
       'sym.calibrate': (_, p) => deps.calibrator.request(actorId.symbol(p.venue, p.symbol), p.variant, p.atBar),
-      'sym.counted': (_, p) => {
-        if (p.trendFired) trendSignals.inc();
-      },
+      'sym.trendFired': () => trendSignals.inc(),
     },
   });
   const child = (symbol: string): ChildSpec => ({

@@ -21,9 +21,11 @@ const gov = (state: 'ACTIVE' | 'HALTED'): GovernanceState => ({
 function symbol() {
   const signals: SignalEffect[] = [];
   const calibrations: string[] = [];
+  const trendFired: number[] = [];
   const a = createActor(
     symbolMachine.provide({
       actions: {
+        'sym.trendFired': ({ context }) => trendFired.push(context.strat.bars),
         'sym.signal': (_, p) => signals.push(p),
         'sym.calibrate': (_, p) => calibrations.push(p.variant),
       },
@@ -47,7 +49,7 @@ function symbol() {
       t0: at,
     });
   };
-  return { a, signals, calibrations, tick, at: () => at };
+  return { a, signals, calibrations, trendFired, tick, at: () => at };
 }
 
 describe('symbol actor', () => {
@@ -105,5 +107,15 @@ describe('symbol actor', () => {
     tick();
     expect(a.getSnapshot().context.env.trendWeight).toBe(0);
     expect(signals.at(-1)?.output.signal).toBe(0);
+  });
+
+  it('runs the trend-signal effect exactly on the bars whose trend fired, and on no other', () => {
+    const { signals, trendFired, tick } = symbol();
+    // Up, then down: the trend fires on entering each direction.
+    for (let i = 0; i < 30; i++) tick(0.01);
+    for (let i = 0; i < 30; i++) tick(-0.01);
+    const fired = signals.filter((s) => s.output.trendFired).length;
+    expect(fired).toBeGreaterThan(0);
+    expect(trendFired).toHaveLength(fired);
   });
 });
