@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../domain/errors.js';
-import { fitBaumWelch, orderByMean } from './baum-welch.js';
+import { baumWelchSteps, fitBaumWelch, orderByMean, rankGroups } from './baum-welch.js';
 import { type HmmParams, logLikelihood } from './gaussian-hmm.js';
 import { sampleHmm } from './hmm-sample.js';
 import { createRng } from './seeded-random.js';
@@ -45,6 +45,19 @@ describe('fitBaumWelch', () => {
 
   it('is deterministic: the same window and seed give identical parameters', () => {
     expect(fitBaumWelch(xs, { seed: 7 })).toEqual(fit);
+  });
+
+  it('resumable: yields after the set-up and every EM iteration, and ends with the very same fit', () => {
+    const steps = baumWelchSteps(xs, { seed: 7 });
+    let yields = 0;
+    let r = steps.next();
+    while (!r.done) {
+      yields += 1;
+      r = steps.next();
+    }
+    expect(r.value).toEqual(fit);
+    // Every candidate's probe iterations and every main iteration is its own step, plus the set-up.
+    expect(yields).toBeGreaterThan(fit.iterations);
   });
 
   it('labels a permuted truth the same way (ordering makes calibrations comparable)', () => {
@@ -102,5 +115,29 @@ describe('fitBaumWelch', () => {
     expect(f.params.mu[0]).toBeCloseTo(mean, 12);
     expect(f.params.sigma[0]).toBeCloseTo(sd, 12);
     expect(f.params.A).toEqual([[1]]);
+  });
+});
+
+describe('rankGroups (the initial groupings)', () => {
+  /** The definition: observed bars sorted by (key, index), cut into k equal runs of ranks. */
+  function reference(x: Float64Array, k: number, key: Float64Array): Int32Array {
+    const ix = Array.from({ length: x.length }, (_, t) => t).filter((t) => !Number.isNaN(x[t]!));
+    ix.sort((a, b) => key[a]! - key[b]! || a - b);
+    const g = new Int32Array(x.length).fill(-1);
+    for (let j = 0; j < k; j++)
+      for (const t of ix.slice(Math.floor((j * ix.length) / k), Math.floor(((j + 1) * ix.length) / k))) g[t] = j;
+    return g;
+  }
+
+  it('matches the sort-by-(key, index) definition, with ties, missing bars and every k', () => {
+    const rng = createRng(11);
+    for (let round = 0; round < 60; round++) {
+      const n = 1 + Math.floor(rng.next() * 400);
+      // Few distinct keys in some rounds, so ties straddle the cuts.
+      const levels = round % 3 === 0 ? 3 : 1_000;
+      const x = Float64Array.from({ length: n }, () => (rng.next() < 0.1 ? Number.NaN : rng.gaussian()));
+      const key = Float64Array.from({ length: n }, () => Math.floor(rng.next() * levels) / levels);
+      for (const k of [1, 2, 3, 5]) expect(rankGroups(x, k, key)).toEqual(reference(x, k, key));
+    }
   });
 });

