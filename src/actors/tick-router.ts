@@ -18,6 +18,9 @@ export interface RoutedTick {
 /** Closed bars a symbol may have waiting for delivery; past this the oldest is dropped (counted as coalesced). */
 export const MAX_PENDING_BARS = 8;
 
+/** Default time slice of one scheduled bar delivery (ms) before it yields the event loop. */
+export const FLUSH_SLICE_MS = 2;
+
 /** One symbol's data plane: its bar builder and the closed bars waiting for its actor. */
 interface Lane {
   id: string;
@@ -34,8 +37,8 @@ interface Lane {
  * which runs the strategies and decides. Measured: an XState event costs 4–20 µs, a plain `addTick` ~0.1 µs, so
  * one event per tick made the actor pipeline ~250× the plain one in CPU per tick; per bar it is a small multiple.
  *
- * Back-pressure: closed bars wait in a per-symbol queue of at most MAX_PENDING_BARS and are delivered in one batch
- * per event-loop turn, so the backlog is bounded by the number of symbols however fast feeds push, and unlike
+ * Back-pressure: closed bars wait in a per-symbol queue of at most MAX_PENDING_BARS and are delivered in time
+ * slices of FLUSH_SLICE_MS per event-loop turn (in arrival order), so the backlog is bounded by the number of symbols however fast feeds push, and unlike
  * coalescing ticks no tick is lost to a bar. A symbol without a live actor (restarting, or stopped by the
  * scanner) keeps its bar building; its closed bars are dropped, as ticks to it were.
  */
@@ -47,11 +50,19 @@ export function createTickRouter(opts: {
   /** Every tick with a usable price, and that price (`tickPrice`: mid, else last). */
   onPrice?: (venue: string, symbol: string, price: number, tick: RoutedTick) => void;
   schedule?: (fn: () => void) => void;
+  /**
+   * Most time one scheduled delivery runs before it yields the event loop (ms, default FLUSH_SLICE_MS); what is
+   * left is delivered in the next turn. The clock is `performance.now()` unless given (tests).
+   */
+  sliceMs?: number;
+  clock?: () => number;
 }) {
   // venue → symbol → lane: no string is built per tick.
   const lanes = new Map<string, Map<string, Lane>>();
   const dirty = new Set<Lane>();
   const schedule = opts.schedule ?? setImmediate;
+  const sliceMs = opts.sliceMs ?? FLUSH_SLICE_MS;
+  const clock = opts.clock ?? (() => performance.now());
   let scheduled = false;
   let coalesced = 0;
   let delivered = 0;
@@ -77,9 +88,15 @@ export function createTickRouter(opts: {
     return l;
   }
 
-  function flush(): void {
-    scheduled = false;
+  /**
+   * Delivers pending bars in lane order. Past the deadline it stops before the next lane (the first always runs, so
+   * every slice makes progress) and returns false while lanes are left.
+   */
+  function deliver(deadline: number): boolean {
+    let first = true;
     for (const l of dirty) {
+      if (!first && clock() >= deadline) return false;
+      first = false;
       dirty.delete(l);
       const ref = opts.lookup(l.id);
       const events = l.pending;
@@ -89,6 +106,26 @@ export function createTickRouter(opts: {
         ref.send(e);
         delivered += 1;
       }
+    }
+    return true;
+  }
+
+  function flush(): void {
+    scheduled = false;
+    deliver(Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * The scheduled delivery runs in slices: a feed poll that closes every symbol's bar at once (1,000 bar events,
+   * ~15 ms of strategies) would otherwise hold the event loop for all of it, and with it the LMDB commit
+   * completions that hand earlier orders to the venue, timers and the ops API. A lane that did not fit waits one
+   * turn, keeps its place in the order (Set insertion order), and new bars for it join its queue.
+   */
+  function scheduledFlush(): void {
+    scheduled = false;
+    if (!deliver(clock() + sliceMs) && !scheduled) {
+      scheduled = true;
+      schedule(scheduledFlush);
     }
   }
 
@@ -112,7 +149,7 @@ export function createTickRouter(opts: {
       dirty.add(l);
       if (!scheduled) {
         scheduled = true;
-        schedule(flush);
+        schedule(scheduledFlush);
       }
     },
     /** Delivers what is pending now (tests, shutdown). */
