@@ -25,6 +25,11 @@ export function isRunning(ref: AnyActorRef): boolean {
   return internals(ref)._processingStatus === 1 && ref.getSnapshot().status === 'active';
 }
 
+/** True once XState has stopped this actor (crashed, finished or stopped): it processes nothing more. */
+export function isStopped(ref: AnyActorRef): boolean {
+  return internals(ref)._processingStatus === STOPPED;
+}
+
 /**
  * Stops every descendant a dead actor left behind. When a machine's own action throws, XState does not stop
  * its children (#4726), so without this a crashed venue would leave its symbol actors running as orphans.

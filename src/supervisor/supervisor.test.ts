@@ -166,6 +166,30 @@ describe('backoff', () => {
   });
 });
 
+describe('children record', () => {
+  const children = (h: Harness) => h.root.getSnapshot().children as Record<string, AnyActorRef | undefined>;
+
+  it('puts a child restarted at once in its old place and keeps no dead incarnation', () => {
+    const h = harness({ children: workers(['w1', 'w2', 'w3']), backoff: { immediateFirst: true } });
+    const dead = h.get('w2');
+    dead.send({ type: 'test.crash' });
+    expect(Object.keys(children(h))).toEqual(['w1', 'w2', 'w3']);
+    expect(children(h).w2).toBe(h.get('w2'));
+    expect(children(h).w2).not.toBe(dead);
+    expect(h.get('w2').getSnapshot().status).toBe('active');
+    expect(h.live).toEqual(new Set(['w1', 'w2', 'w3']));
+  });
+
+  it('drops a dead child waiting in backoff or not restarted at all', () => {
+    const h = harness({ children: [...workers(['w1']), ...workers(['tmp'], { restart: 'temporary' })] });
+    h.get('w1').send({ type: 'test.crash' });
+    h.get('tmp').send({ type: 'test.crash' });
+    expect(Object.keys(children(h))).toEqual([]);
+    h.advance(100);
+    expect(Object.keys(children(h))).toEqual(['w1']);
+  });
+});
+
 describe('restart types', () => {
   it('restarts a transient child only after an abnormal exit', () => {
     const h = harness({ children: workers(['t1', 't2'], { restart: 'transient' }), backoff: { immediateFirst: true } });
