@@ -3,6 +3,7 @@ import { type AnyActorRef, createActor, SimulatedClock } from 'xstate';
 import { makeWorker } from '../../test/support/worker.js';
 import type { Health } from '../machines/health.js';
 import type { ChildSpec, Strategy } from './policy.js';
+import { indexSystemIds } from './reap.js';
 import { createSupervisor, type SupervisorContext, type SupervisorOptions } from './supervisor.js';
 
 interface Harness {
@@ -403,5 +404,17 @@ describe('xstate internals canary', () => {
     expect(ref._parent).toBe(h.root);
     expect(ref._processingStatus).toBe(1);
     expect(typeof ref._stop).toBe('function');
+  });
+
+  it('still registers systemIds through system._set/_unregister, so indexSystemIds sees what getAll() holds', () => {
+    const h = harness({ children: workers(['w1', 'w2']), backoff: { immediateFirst: true } });
+    const index = indexSystemIds(h.root.system, (id) => id.startsWith('w'));
+    const fromGetAll = () => Object.entries(h.root.system.getAll()).filter(([id]) => id.startsWith('w'));
+    expect([...index]).toEqual(fromGetAll());
+    h.get('w1').send({ type: 'test.crash' });
+    h.root.send({ type: 'sup.terminateChild', id: 'w2' });
+    h.root.send({ type: 'sup.addChild', spec: { id: 'w3', src: 'worker', input: { name: 'w3' }, shutdownMs: 0 } });
+    expect([...index].sort()).toEqual(fromGetAll().sort());
+    expect([...index.keys()].sort()).toEqual(['w1', 'w3']);
   });
 });
