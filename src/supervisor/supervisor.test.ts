@@ -181,6 +181,19 @@ describe('children record', () => {
     expect(h.live).toEqual(new Set(['w1', 'w2', 'w3']));
   });
 
+  it('makes one new snapshot for a crash and an immediate restart: the OK report of the new child changes nothing', () => {
+    const h = harness({ children: workers(['w1', 'w2']), backoff: { immediateFirst: true } });
+    const before = h.root.getSnapshot();
+    const steps: unknown[] = [];
+    const sub = h.root.subscribe({ next: (snap) => steps.push(snap), error: () => {} });
+    h.get('w1').send({ type: 'test.crash' });
+    sub.unsubscribe();
+    expect(new Set(steps).size).toBe(1);
+    expect(h.root.getSnapshot()).not.toBe(before);
+    expect(h.ctx().kids.w1).toMatchObject({ liveness: 'running', health: 'OK', restarts: 1 });
+    expect(h.health.get('w1')).toBe('OK');
+  });
+
   it('drops a dead child waiting in backoff or not restarted at all', () => {
     const h = harness({ children: [...workers(['w1']), ...workers(['tmp'], { restart: 'temporary' })] });
     h.get('w1').send({ type: 'test.crash' });

@@ -431,6 +431,13 @@ export function createSupervisor(opts: SupervisorOptions) {
       thenShutdown: ({ context }) => context.drain?.after.kind === 'shutdown' || context.drain === undefined,
       thenEscalate: ({ context }) => context.drain?.after.kind === 'escalate',
       draining: ({ context }) => context.drain !== undefined,
+      // A report of what the record already holds (every child reports OK on entry; spawn already told the hooks)
+      // is not worth a supervisor step: that step copied the snapshot and context once more per restart.
+      healthNews: ({ context, event }) => {
+        const e = event as SupHealthEvent;
+        const k = context.kids[e.id];
+        return k?.liveness === 'running' && (k.health !== e.health || k.reason !== e.reason);
+      },
     },
   }).createMachine({
     id: 'supervisor',
@@ -459,7 +466,7 @@ export function createSupervisor(opts: SupervisorOptions) {
         on: {
           'xstate.error.actor.*': { actions: act((s, e) => onExit(s, e as never, false)) },
           'xstate.done.actor.*': { actions: act((s, e) => onExit(s, e as never, false)) },
-          'sup.health': { actions: act((s, e) => childHealth(s, e as SupHealthEvent)) },
+          'sup.health': { guard: 'healthNews', actions: act((s, e) => childHealth(s, e as SupHealthEvent)) },
           'sup.$restart': { actions: act((s, e) => restartTimer(s, e as never)) },
           'sup.restartChild': { actions: act((s, e) => cmdRestart(s, (e as { id: string }).id)) },
           'sup.terminateChild': { actions: act((s, e) => cmdTerminate(s, (e as { id: string }).id)) },
@@ -485,7 +492,7 @@ export function createSupervisor(opts: SupervisorOptions) {
           ],
           'xstate.error.actor.*': { actions: drainExit },
           'xstate.done.actor.*': { actions: drainExit },
-          'sup.health': { actions: act((s, e) => childHealth(s, e as SupHealthEvent)) },
+          'sup.health': { guard: 'healthNews', actions: act((s, e) => childHealth(s, e as SupHealthEvent)) },
           'sup.shutdown': { actions: act((s) => upgradeToShutdown(s)) },
         },
       },
