@@ -102,10 +102,19 @@ export function affectedSet(
   return order.slice(at < 0 ? 0 : at).filter(live);
 }
 
-/** OTP add_restart: keep restarts inside the window, append now; over `intensity` means escalate. */
-export function recordRestart(log: readonly number[], now: number, periodMs: number, intensity: number) {
-  const next = [...log.filter((t) => now - t <= periodMs), now];
-  return { log: next, exceeded: next.length > intensity };
+/**
+ * OTP add_restart: keep restarts inside the window, append now; true (escalate) when more than `intensity`.
+ * Compacts `log` in place, as the supervisor updates its per-child records (see `act`): no array per restart.
+ */
+export function recordRestart(log: number[], now: number, periodMs: number, intensity: number): boolean {
+  let kept = 0;
+  for (let i = 0; i < log.length; i++) {
+    const t = log[i] as number;
+    if (now - t <= periodMs) log[kept++] = t;
+  }
+  log.length = kept;
+  log.push(now);
+  return log.length > intensity;
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { AnyActorRef } from 'xstate';
 
 /**
- * Internal XState fields the supervisor relies on (reference §4.10: pin xstate exactly; `supervisor.test.ts`
- * has a canary for each). Kept in this one module so an upgrade has one place to check.
+ * Internal XState fields the supervisor and the runtime rely on (reference §4.10: pin xstate exactly;
+ * `supervisor.test.ts` has a canary for each). Kept in this one module so an upgrade has one place to check.
  */
 interface ActorInternals {
   _parent?: AnyActorRef;
@@ -23,6 +23,46 @@ export function hasParent(ref: AnyActorRef): boolean {
 /** True while XState still processes events for this actor. */
 export function isRunning(ref: AnyActorRef): boolean {
   return internals(ref)._processingStatus === 1 && ref.getSnapshot().status === 'active';
+}
+
+/** The actor system's registry, as `system.get`/`getAll` read it and every actor's constructor writes it. */
+interface SystemInternals {
+  _set(systemId: string, ref: AnyActorRef): void;
+  _unregister(ref: AnyActorRef): void;
+  getAll(): Record<string, AnyActorRef>;
+}
+
+/**
+ * A live view of the system's registered actors whose systemId passes `accept`, in registration order. It
+ * follows the system's own registry (every actor with a systemId, whoever spawned it), so it holds exactly what
+ * filtering `system.getAll()` would, without `getAll()` copying the whole registry into a new object on every
+ * call (0.4 ms at 1,000 actors, paid before the first actor of a kill broadcast got its event).
+ */
+export function indexSystemIds(
+  system: unknown,
+  accept: (systemId: string) => boolean,
+): ReadonlyMap<string, AnyActorRef> {
+  const sys = system as SystemInternals;
+  const index = new Map<string, AnyActorRef>();
+  const set = sys._set;
+  const unregister = sys._unregister;
+  sys._set = (systemId, ref) => {
+    set(systemId, ref);
+    if (accept(systemId)) index.set(systemId, ref);
+  };
+  sys._unregister = (ref) => {
+    unregister(ref);
+    // A stopped child is unregistered eagerly and again when it stops; by then its id may name the new incarnation.
+    const systemId = (ref as { systemId?: string }).systemId;
+    if (systemId !== undefined && index.get(systemId) === ref) index.delete(systemId);
+  };
+  for (const [systemId, ref] of Object.entries(sys.getAll())) if (accept(systemId)) index.set(systemId, ref);
+  return index;
+}
+
+/** True once XState has stopped this actor (crashed, finished or stopped): it processes nothing more. */
+export function isStopped(ref: AnyActorRef): boolean {
+  return internals(ref)._processingStatus === STOPPED;
 }
 
 /**

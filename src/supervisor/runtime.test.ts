@@ -2,17 +2,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from 'xstate';
+import { type AnyActorRef, assign, setup, waitFor } from 'xstate';
 import { createOpsConfig } from '../actors/config.actors.js';
 import { opsFileSpecs } from '../config/ops-files.js';
 import { createLogger } from '../logging/logger.js';
+import type { GovernanceState } from '../machines/governance.machine.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { openStore, type Store } from '../store/index.js';
-import { createRuntime, type Runtime } from './runtime.js';
+import { createRuntime, type Runtime, type RuntimeDeps } from './runtime.js';
+import { createSupervisor } from './supervisor.js';
 
 const opened: Array<{ runtime: Runtime; store: Store }> = [];
 
-async function boot(dir: string, tradingEnabled = true, opsDir?: string) {
+async function boot(dir: string, tradingEnabled = true, opsDir?: string, subtrees?: RuntimeDeps['subtrees']) {
   const store = await openStore({ dir: join(dir, 'db') });
   const metrics = createMetrics({ defaultMetrics: false });
   const fatal: string[] = [];
@@ -30,6 +32,7 @@ async function boot(dir: string, tradingEnabled = true, opsDir?: string) {
     metrics,
     kv: store.kv,
     onFatal: (r) => fatal.push(r),
+    ...(subtrees ? { subtrees } : {}),
     ...(opsDir
       ? {
           opsFiles: {
@@ -134,6 +137,58 @@ describe('runtime governance', () => {
     expect(runtime.send('heartbeat', { type: 'xstate.stop' }).accepted).toBe(false);
     expect(runtime.send('nope', { type: 'sup.restartChild' }).error?.code).toBe('NOT_FOUND');
     expect(runtime.actor('core')?.children.map((c) => c.id)).toEqual(['governance', 'heartbeat']);
+  });
+});
+
+/** A trading actor for the broadcast tests: mirrors the global trading state, crashes on `test.crash`. */
+const trader = setup({
+  types: {} as { context: { trading: string } },
+  actions: {
+    boom: () => {
+      throw new Error('boom');
+    },
+  },
+}).createMachine({
+  context: { trading: 'ACTIVE' },
+  on: {
+    'gov.trading': {
+      actions: assign({
+        trading: ({ event }) => (event as unknown as { governance: GovernanceState }).governance.global.state,
+      }),
+    },
+    'test.crash': { actions: 'boom' },
+  },
+});
+
+describe('trading broadcast', () => {
+  const kill = { scope: 'global', state: 'HALTED', reason: 't', actor: 't', command: 'kill' } as const;
+  const tradingOf = (runtime: Runtime, id: string) =>
+    (runtime.root().system.get(id) as AnyActorRef).getSnapshot().context.trading;
+
+  it('reaches trading actors added after start and restarted after a crash, and nothing else', async () => {
+    const symbols = createSupervisor({
+      strategy: 'one_for_one',
+      intensity: 5,
+      periodMs: 60_000,
+      logics: { trader },
+      children: [
+        { id: 'sym:t:A', src: 'trader', shutdownMs: 0 },
+        { id: 'other:t', src: 'trader', shutdownMs: 0 },
+      ],
+    });
+    const { runtime } = await boot(mkdtempSync(join(tmpdir(), 'bosun-rt-')), true, undefined, () => [
+      { spec: { id: 'symbols:t', src: 'symbols', shutdownMs: 0 }, logics: { symbols } },
+    ]);
+    const sup = runtime.root().system.get('symbols:t') as AnyActorRef;
+    sup.send({ type: 'sup.addChild', spec: { id: 'sym:t:B', src: 'trader', shutdownMs: 0 } });
+    const dead = runtime.root().system.get('sym:t:A') as AnyActorRef;
+    dead.send({ type: 'test.crash' });
+    expect(runtime.root().system.get('sym:t:A')).not.toBe(dead);
+
+    await runtime.setTrading(kill);
+    expect(tradingOf(runtime, 'sym:t:A')).toBe('HALTED');
+    expect(tradingOf(runtime, 'sym:t:B')).toBe('HALTED');
+    expect(tradingOf(runtime, 'other:t')).toBe('ACTIVE');
   });
 });
 

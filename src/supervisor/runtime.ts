@@ -21,6 +21,7 @@ import { HEALTH_VALUE, type Metrics } from '../metrics/metrics.js';
 import { describe, findNode, isSupervisorContext, sanitize } from './describe.js';
 import { createInspectionHub } from './inspection-hub.js';
 import type { ChildSpec } from './policy.js';
+import { indexSystemIds } from './reap.js';
 import type {
   ActorNode,
   CommandResult,
@@ -114,6 +115,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let ready = false;
   let stopping = false;
   let rootRef: AnyActorRef | undefined;
+  /** The trading actors, kept by the actor system's registry itself (set at start). */
+  let tradingActors: ReadonlyMap<string, AnyActorRef> = new Map();
   let rootHealth: { value: Health; reason: string } = { value: 'OK', reason: '' };
   const allowed = new Map<string, readonly string[]>();
 
@@ -169,12 +172,9 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     for (const [k, s] of Object.entries(g.symbols))
       metrics.tradingStateScope.set({ scope: `symbol:${k}` }, TRADING_RANK[s.state]);
     deps.onGovernance?.(g);
-    if (!rootRef) return;
     const event = { type: 'gov.trading', governance: g };
-    const all = rootRef.system.getAll() as Record<string, AnyActorRef>;
-    for (const [id, ref] of Object.entries(all)) {
-      if (TRADING_PREFIXES.some((p) => id.startsWith(p))) ref.send(event);
-    }
+    // A copy: an actor that crashes on the event and restarts at once re-registers, and must not get it again.
+    for (const ref of Array.from(tradingActors.values())) ref.send(event);
   }
 
   const governance = governanceMachine.provide({
@@ -285,6 +285,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         ...(deps.clock ? { clock: deps.clock } : {}),
       });
       rootRef = a;
+      // Before start: every child registers as it spawns.
+      tradingActors = indexSystemIds(a.system, (id) => TRADING_PREFIXES.some((p) => id.startsWith(p)));
       a.subscribe({
         next: () => {},
         error: (e) => deps.onFatal('root_error', e),

@@ -3,6 +3,7 @@ import { type AnyActorRef, createActor, SimulatedClock } from 'xstate';
 import { makeWorker } from '../../test/support/worker.js';
 import type { Health } from '../machines/health.js';
 import type { ChildSpec, Strategy } from './policy.js';
+import { indexSystemIds } from './reap.js';
 import { createSupervisor, type SupervisorContext, type SupervisorOptions } from './supervisor.js';
 
 interface Harness {
@@ -163,6 +164,43 @@ describe('backoff', () => {
     expect(h.health.get('root')).toBe('HALTED');
     h.advance(100);
     expect(h.health.get('root')).toBe('OK');
+  });
+});
+
+describe('children record', () => {
+  const children = (h: Harness) => h.root.getSnapshot().children as Record<string, AnyActorRef | undefined>;
+
+  it('puts a child restarted at once in its old place and keeps no dead incarnation', () => {
+    const h = harness({ children: workers(['w1', 'w2', 'w3']), backoff: { immediateFirst: true } });
+    const dead = h.get('w2');
+    dead.send({ type: 'test.crash' });
+    expect(Object.keys(children(h))).toEqual(['w1', 'w2', 'w3']);
+    expect(children(h).w2).toBe(h.get('w2'));
+    expect(children(h).w2).not.toBe(dead);
+    expect(h.get('w2').getSnapshot().status).toBe('active');
+    expect(h.live).toEqual(new Set(['w1', 'w2', 'w3']));
+  });
+
+  it('makes one new snapshot for a crash and an immediate restart: the OK report of the new child changes nothing', () => {
+    const h = harness({ children: workers(['w1', 'w2']), backoff: { immediateFirst: true } });
+    const before = h.root.getSnapshot();
+    const steps: unknown[] = [];
+    const sub = h.root.subscribe({ next: (snap) => steps.push(snap), error: () => {} });
+    h.get('w1').send({ type: 'test.crash' });
+    sub.unsubscribe();
+    expect(new Set(steps).size).toBe(1);
+    expect(h.root.getSnapshot()).not.toBe(before);
+    expect(h.ctx().kids.w1).toMatchObject({ liveness: 'running', health: 'OK', restarts: 1 });
+    expect(h.health.get('w1')).toBe('OK');
+  });
+
+  it('drops a dead child waiting in backoff or not restarted at all', () => {
+    const h = harness({ children: [...workers(['w1']), ...workers(['tmp'], { restart: 'temporary' })] });
+    h.get('w1').send({ type: 'test.crash' });
+    h.get('tmp').send({ type: 'test.crash' });
+    expect(Object.keys(children(h))).toEqual([]);
+    h.advance(100);
+    expect(Object.keys(children(h))).toEqual(['w1']);
   });
 });
 
@@ -379,5 +417,17 @@ describe('xstate internals canary', () => {
     expect(ref._parent).toBe(h.root);
     expect(ref._processingStatus).toBe(1);
     expect(typeof ref._stop).toBe('function');
+  });
+
+  it('still registers systemIds through system._set/_unregister, so indexSystemIds sees what getAll() holds', () => {
+    const h = harness({ children: workers(['w1', 'w2']), backoff: { immediateFirst: true } });
+    const index = indexSystemIds(h.root.system, (id) => id.startsWith('w'));
+    const fromGetAll = () => Object.entries(h.root.system.getAll()).filter(([id]) => id.startsWith('w'));
+    expect([...index]).toEqual(fromGetAll());
+    h.get('w1').send({ type: 'test.crash' });
+    h.root.send({ type: 'sup.terminateChild', id: 'w2' });
+    h.root.send({ type: 'sup.addChild', spec: { id: 'w3', src: 'worker', input: { name: 'w3' }, shutdownMs: 0 } });
+    expect([...index].sort()).toEqual(fromGetAll().sort());
+    expect([...index.keys()].sort()).toEqual(['w1', 'w3']);
   });
 });
