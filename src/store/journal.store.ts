@@ -117,7 +117,8 @@ export function createJournalStore(deps: JournalDeps): JournalStore {
   const land = (entry: JournalEntry): void => {
     committedSeq = entry.seq;
     if (mirrors) {
-      const line = jsonlLine(entry);
+      // Formatted by whichever mirror writes it first, at its next macrotask, not on the ack path.
+      const line = { record: entry };
       mirrors.events.write(entry.seq, line);
       if (isOrderEntry(entry.type)) mirrors.orders.write(entry.seq, line);
     }
