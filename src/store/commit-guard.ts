@@ -9,7 +9,7 @@ import { AppError, errorMessage } from '../domain/errors.js';
 export type Durability = 'flushed' | 'committed';
 
 /** What lmdb-js returns from an async write; with `separateFlushed` it carries its own commit's flush promise. */
-export type WritePromise = Promise<boolean> & { flushed?: PromiseLike<unknown> };
+export type WritePromise<T = boolean> = Promise<T> & { flushed?: PromiseLike<unknown> };
 
 /**
  * `put` with MDB_NOOVERWRITE: resolves false, without writing, when the key exists. lmdb-js 3.5.6 supports the
@@ -17,7 +17,31 @@ export type WritePromise = Promise<boolean> & { flushed?: PromiseLike<unknown> }
  */
 export function putIfAbsent<K extends Key, V>(db: Database<V, K>, key: K, value: V): WritePromise {
   const put = db.put as (key: K, value: V, options: PutOptions) => WritePromise;
-  return put.call(db, key, value, { noOverwrite: true });
+  return put.call(db, key, value, NO_OVERWRITE);
+}
+
+// One shared options object (lmdb-js only reads it), not one per put on a hot path.
+const NO_OVERWRITE: PutOptions = Object.freeze({ noOverwrite: true });
+
+/**
+ * `putSync` with MDB_NOOVERWRITE, for use inside a transaction callback: false, without writing, when the key exists.
+ * (Typed `void` by lmdb-js 3.5.6; inside a write transaction it returns whether the write happened.)
+ */
+export function putSyncIfAbsent<K extends Key, V>(db: Database<V, K>, key: K, value: V): boolean {
+  const putSync = db.putSync as unknown as (key: K, value: V, options: PutOptions) => boolean;
+  return putSync.call(db, key, value, NO_OVERWRITE);
+}
+
+/**
+ * `db.transaction(callback)` (queued with the other writes of this event turn, run in their LMDB transaction),
+ * carrying the flush promise of that commit like a `separateFlushed` put does. lmdb-js resolves `db.flushed`
+ * against the commit pending at the moment `then` is called, which is the one the callback has just joined, so it
+ * is read here at once and not when someone awaits it.
+ */
+export function transactionWithFlush<T>(db: Database<unknown, Key>, callback: () => T): WritePromise<T> {
+  const committed = Promise.resolve(db.transaction(callback)) as WritePromise<T>;
+  committed.flushed = db.flushed.then(() => undefined);
+  return committed;
 }
 
 export type GuardState = 'open' | 'failed' | 'closed';
@@ -35,7 +59,7 @@ export interface CommitGuard {
   /** Throws STORE_FAILED when the store no longer accepts writes (after a failed commit, or once closed). */
   assertWritable(what: string): void;
   /** Runs one LMDB write and waits for its durable commit; any failure goes through `fail`. */
-  commit(what: string, write: () => WritePromise): Promise<boolean>;
+  commit<T = boolean>(what: string, write: () => WritePromise<T>): Promise<T>;
   /** Records a fatal store failure (a rejected commit or a broken invariant) and returns the error to throw. */
   fail(what: string, cause: unknown): AppError;
   /** Stops accepting writes; resolves once every write already issued has settled. */
@@ -85,9 +109,9 @@ export function createCommitGuard(opts: CommitGuardOptions): CommitGuard {
     },
     assertWritable,
     fail,
-    async commit(what, write) {
+    async commit<T>(what: string, write: () => WritePromise<T>): Promise<T> {
       assertWritable(what);
-      let pending: WritePromise;
+      let pending: WritePromise<T>;
       try {
         pending = write();
       } catch (e) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAppError } from '../domain/errors.js';
-import { createCommitGuard, type WritePromise } from './commit-guard.js';
+import { createCommitGuard } from './commit-guard.js';
 import { createJournalStore, type JournalEntry } from './journal.store.js';
 import type { JsonlMirror } from './jsonl-mirror.js';
 import { openStore, type Store } from './store.js';
@@ -70,6 +70,23 @@ describe('journal', () => {
     expect(entries.map((e) => e.i)).toEqual(Array.from({ length: 100 }, (_, i) => i));
   });
 
+  it('commits with the other writes issued in the same event turn, and not with those of a later turn', async () => {
+    const store = await openAt(freshDir());
+    await store.journal.append({ type: 'warmup' });
+    const before = store.stats().lastTxnId;
+    await Promise.all([
+      store.journal.append({ type: 'fill', n: 1 }),
+      store.kv.put('k', 1),
+      store.journal.append({ type: 'fill', n: 2 }),
+    ]);
+    expect(store.stats().lastTxnId - before).toBe(1);
+    const first = store.journal.append({ type: 'fill', n: 3 });
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = store.journal.append({ type: 'fill', n: 4 });
+    expect(await Promise.all([first, second])).toEqual([{ seq: 4 }, { seq: 5 }]);
+    expect([...store.journal.readFrom(1)].map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('stores a timestamp from the injected clock and keeps the JSON fields', async () => {
     const store = await openAt(freshDir(), () => 42);
     await store.journal.append({ type: 'order.intent', clientOrderId: 'b-1', qty: 0.5, at: new Date(0) });
@@ -126,8 +143,8 @@ describe('journal', () => {
     // The commit is held back by a gate: nothing may reach the mirror while it is pending.
     const gated = new Proxy(db, {
       get(target, prop, receiver) {
-        if (prop !== 'put') return Reflect.get(target, prop, receiver);
-        return (key: number, value: JournalEntry) => gate.then(() => target.put(key, value)) as WritePromise;
+        if (prop !== 'transaction') return Reflect.get(target, prop, receiver);
+        return (callback: () => unknown) => gate.then(() => target.transaction(callback));
       },
     });
     const lines: number[] = [];
@@ -187,6 +204,30 @@ describe('journal', () => {
     await b.mirrorsIdle();
     expect(jsonl(eventsPath).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(jsonl(join(dir, 'logs', 'orders.jsonl')).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('writes nothing at or after a taken sequence number in the same commit', async () => {
+    const dir = freshDir();
+    const root = open({ path: join(dir, 'db'), maxDbs: 4 });
+    roots.push(root);
+    const db = root.openDB<JournalEntry, number>({ name: 'journal' });
+    const fatal: unknown[] = [];
+    const journal = createJournalStore({
+      db,
+      guard: createCommitGuard({ durability: 'flushed', onFatal: (e) => fatal.push(e) }),
+      now: () => 1,
+    });
+    await db.put(3, { seq: 3, ts: 1, type: 'other-process' });
+    const acks = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => journal.append({ type: 'mine', i })));
+    expect(acks.map((a) => a.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'rejected']);
+    for (const a of acks.slice(2))
+      expect(a.status === 'rejected' && isAppError(a.reason) && a.reason.code).toBe('STORE_FAILED');
+    expect(fatal).toHaveLength(1);
+    expect([...db.getRange({ start: 1 })].map(({ key, value }) => [key, value.type])).toEqual([
+      [1, 'mine'],
+      [2, 'mine'],
+      [3, 'other-process'],
+    ]);
   });
 
   it('fails fatally when a sequence number is already taken (a second writer)', async () => {

@@ -29,6 +29,31 @@ describe('jsonl mirror', () => {
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
+  it('formats a record queued as a lazy line when it writes it, once for every mirror sharing it', async () => {
+    const events = createJsonlMirror(freshPath(), () => {});
+    const orders = createJsonlMirror(freshPath(), () => {});
+    const record = { seq: 1, ts: 0, type: 'order.intent' };
+    const shared: { record: { ts: number }; text?: string } = { record };
+    events.write(1, shared);
+    orders.write(1, shared);
+    expect(shared.text).toBeUndefined();
+    await Promise.all([events.idle(), orders.idle()]);
+    expect(shared.text).toBe(jsonlLine(record));
+    expect(readFileSync(events.path, 'utf8')).toBe(jsonlLine(record));
+    expect(readFileSync(orders.path, 'utf8')).toBe(jsonlLine(record));
+  });
+
+  it('gives each line the ISO time of its own ts', () => {
+    const lines = [0, 0, 1, Number.NaN, 1].map((ts) => JSON.parse(jsonlLine({ seq: 1, ts } as { ts: number })).time);
+    expect(lines).toEqual([
+      '1970-01-01T00:00:00.000Z',
+      '1970-01-01T00:00:00.000Z',
+      '1970-01-01T00:00:00.001Z',
+      null,
+      '1970-01-01T00:00:00.001Z',
+    ]);
+  });
+
   it('cuts a torn last line, counting bytes of multi-byte text correctly', () => {
     const path = freshPath();
     writeFileSync(path, `${line(1, 'héllo ✓')}${line(2, 'ünïcode')}{"seq":3,"note":"tor`);

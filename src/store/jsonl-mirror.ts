@@ -22,7 +22,7 @@ export type MirrorErrorHook = (err: unknown, path: string) => void;
 export interface JsonlMirror {
   readonly path: string;
   /** Queues one committed record's line; written in order at the next macrotask; never throws. */
-  write(seq: number, line: string): void;
+  write(seq: number, line: string | LazyLine): void;
   /** Cuts a torn last line (a crash mid-append) and returns the last line's `seq`: 0 if empty, undefined if unreadable. */
   recoverTail(): number | undefined;
   /** Appends lines synchronously (boot catch-up, before any live write is queued). */
@@ -38,19 +38,47 @@ export interface JsonlMirror {
   close(): Promise<void>;
 }
 
+/**
+ * A committed record whose line is formatted when a mirror writes it, once however many mirrors share it. The
+ * ack then does not wait for text that only people read: formatting was a fifth of the journal's ack-path CPU in
+ * a 20k burst. The record must not change after it is queued (the journal's entries are its own copies).
+ */
+export interface LazyLine {
+  readonly record: { ts: number };
+  text?: string;
+}
+
+function lineText(line: string | LazyLine): string {
+  if (typeof line === 'string') return line;
+  line.text ??= jsonlLine(line.record);
+  return line.text;
+}
+
 /** The mirror's line for a stored record: the record plus an ISO `time` for people reading the file. */
 export function jsonlLine(record: { ts: number }): string {
-  // Never throws: it runs after the commit, on the ack path, where an out-of-range date must not fail the ack.
-  const date = new Date(record.ts);
-  const time = Number.isNaN(date.getTime()) ? null : date.toISOString();
-  return `${JSON.stringify({ time, ...record })}\n`;
+  return `${JSON.stringify({ time: isoTime(record.ts), ...record })}\n`;
+}
+
+// Records of one commit batch nearly always share their millisecond, and formatting the date was half the cost of
+// a line (1.5 → 0.8 µs per line measured), so the last one is kept.
+let lastTs = Number.NaN;
+let lastTime: string | null = null;
+
+function isoTime(ts: number): string | null {
+  if (ts !== lastTs) {
+    // Never throws: it runs after the commit, on the ack path, where an out-of-range date must not fail the ack.
+    const date = new Date(ts);
+    lastTime = Number.isNaN(date.getTime()) ? null : date.toISOString();
+    lastTs = ts;
+  }
+  return lastTime;
 }
 
 const TAIL_WINDOW = 64 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
 
 export function createJsonlMirror(path: string, onError: MirrorErrorHook): JsonlMirror {
-  let queue: { seq: number; line: string }[] = [];
+  let queue: { seq: number; line: string | LazyLine }[] = [];
   let scheduled: NodeJS.Immediate | undefined;
   let pauses = 0;
   let closed = false;
@@ -74,9 +102,10 @@ export function createJsonlMirror(path: string, onError: MirrorErrorHook): Jsonl
   const flush = (): void => {
     scheduled = undefined;
     if (pauses > 0 || queue.length === 0) return;
-    const chunk = queue.map((q) => q.line).join('');
+    const lines = queue;
     queue = [];
     try {
+      const chunk = lines.map((q) => lineText(q.line)).join('');
       fd ??= openSync(path, 'a');
       writeSync(fd, chunk);
     } catch (e) {
