@@ -33,6 +33,18 @@ const tick = (symbol: string, last: number, receivedAt: number): RoutedTick => (
   t0: receivedAt,
 });
 
+/** A lookup that moves a test clock by `ms` on every call: each delivered lane then "costs" `ms`. */
+function costlyLookup(refs: Record<string, AnyActorRef>, ms: number) {
+  const clock = { now: 0 };
+  const actors = new Proxy(refs, {
+    get: (t, id: string) => {
+      clock.now += ms;
+      return t[id];
+    },
+  });
+  return { actors, clock: () => clock.now };
+}
+
 /** A router on a manual event loop (`turn`) and a manual clock (still unless a test moves it). */
 function router(actors: Record<string, AnyActorRef>, clock: () => number = () => 0) {
   const queued: Array<() => void> = [];
@@ -114,17 +126,9 @@ describe('tick router (the symbol actors’ data plane)', () => {
     const names = Array.from({ length: 10 }, (_, i) => `S${i}USDT`);
     const actors = Object.fromEntries(names.map((n) => [`sym:binance:${n}`, symbolActor(n)]));
     const refs = Object.fromEntries(Object.entries(actors).map(([id, a]) => [id, a.ref]));
-    // Each delivered lane costs 1 ms on the test clock (the lookup moves it): a 2 ms slice fits two lanes.
-    let now = 0;
-    const { r, turn, queued } = router(
-      new Proxy(refs, {
-        get: (t, id: string) => {
-          now += 1;
-          return t[id];
-        },
-      }),
-      () => now,
-    );
+    // Each delivered lane costs 1 ms on the test clock: a 2 ms slice fits two lanes.
+    const costly = costlyLookup(refs, 1);
+    const { r, turn, queued } = router(costly.actors, costly.clock);
     for (const n of names) r.push(tick(n, 100, 0));
     for (const n of names) r.push(tick(n, 101, 1_000));
     let turns = 0;
@@ -147,16 +151,8 @@ describe('tick router (the symbol actors’ data plane)', () => {
   it('flush() delivers everything pending at once (shutdown, tests)', () => {
     const names = Array.from({ length: 6 }, (_, i) => `F${i}USDT`);
     const actors = Object.fromEntries(names.map((n) => [`sym:binance:${n}`, symbolActor(n).ref]));
-    let now = 0;
-    const { r } = router(
-      new Proxy(actors, {
-        get: (t, id: string) => {
-          now += 10;
-          return t[id];
-        },
-      }),
-      () => now,
-    );
+    const costly = costlyLookup(actors, 10);
+    const { r } = router(costly.actors, costly.clock);
     for (const n of names) r.push(tick(n, 100, 0));
     for (const n of names) r.push(tick(n, 101, 1_000));
     r.flush();

@@ -38,6 +38,20 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** A journal over a bare LMDB database (no store around it), so a test can write "another process's" keys. */
+function bareJournal(durability: 'flushed' | 'committed') {
+  const root = open({ path: join(freshDir(), 'db'), maxDbs: 4 });
+  roots.push(root);
+  const db = root.openDB<JournalEntry, number>({ name: 'journal' });
+  const fatal: unknown[] = [];
+  const journal = createJournalStore({
+    db,
+    guard: createCommitGuard({ durability, onFatal: (e) => fatal.push(e) }),
+    now: () => 1,
+  });
+  return { db, journal, fatal };
+}
+
 describe('journal', () => {
   it('numbers entries 1, 2, 3 and continues after close and reopen', async () => {
     const dir = freshDir();
@@ -207,16 +221,7 @@ describe('journal', () => {
   });
 
   it('writes nothing at or after a taken sequence number in the same commit', async () => {
-    const dir = freshDir();
-    const root = open({ path: join(dir, 'db'), maxDbs: 4 });
-    roots.push(root);
-    const db = root.openDB<JournalEntry, number>({ name: 'journal' });
-    const fatal: unknown[] = [];
-    const journal = createJournalStore({
-      db,
-      guard: createCommitGuard({ durability: 'flushed', onFatal: (e) => fatal.push(e) }),
-      now: () => 1,
-    });
+    const { db, journal, fatal } = bareJournal('flushed');
     await db.put(3, { seq: 3, ts: 1, type: 'other-process' });
     const acks = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => journal.append({ type: 'mine', i })));
     expect(acks.map((a) => a.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'rejected']);
@@ -231,16 +236,7 @@ describe('journal', () => {
   });
 
   it('fails fatally when a sequence number is already taken (a second writer)', async () => {
-    const dir = freshDir();
-    const root = open({ path: join(dir, 'db'), maxDbs: 4 });
-    roots.push(root);
-    const db = root.openDB<JournalEntry, number>({ name: 'journal' });
-    const fatal: unknown[] = [];
-    const journal = createJournalStore({
-      db,
-      guard: createCommitGuard({ durability: 'committed', onFatal: (e) => fatal.push(e) }),
-      now: () => 1,
-    });
+    const { db, journal, fatal } = bareJournal('committed');
     await db.put(2, { seq: 2, ts: 1, type: 'other-process' });
     expect(await journal.append({ type: 'mine' })).toEqual({ seq: 1 });
     const err = await journal.append({ type: 'mine' }).catch((e: unknown) => e);
