@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAccountBook } from '../src/actors/account-book.js';
-import { runtimeOptions, tradedVenueSubtree } from '../src/actors/bosun-tree.js';
+import { runtimeOptions, tradedVenueSubtree, tradingRuntimeDeps } from '../src/actors/bosun-tree.js';
 import { createOpsConfig } from '../src/actors/config.actors.js';
 import { createTrading } from '../src/actors/trading.actors.js';
 import { loadConfig } from '../src/config/load-config.js';
@@ -148,15 +148,10 @@ async function startStack(sim: Simulator, plan: VenuePlan) {
   });
   runtime = createRuntime({
     options: runtimeOptions(config),
-    log: root.log,
-    metrics,
-    kv: store.kv,
-    journal: store.journal,
+    ...tradingRuntimeDeps({ trading, store, metrics, log: root.log }),
     onFatal: (reason) => {
       throw new Error(`fatal in the bench stack: ${reason}`);
     },
-    onGovernance: (g) => trading.onGovernance(g),
-    afterTighten: () => trading.engine.quiesce(),
     opsFiles: { specs: opsFileSpecs(config), pollMs: config.CONFIG_POLL_SEC * 1000, ops },
     statusExtras: () => ({ balances: book.balances() }),
     subtrees: (hooks) => [

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createAccountBook } from './actors/account-book.js';
-import { runtimeOptions, tradedVenueSubtree, tradingExecutor } from './actors/bosun-tree.js';
+import { runtimeOptions, tradedVenueSubtree, tradingExecutor, tradingRuntimeDeps } from './actors/bosun-tree.js';
 import { createOpsConfig } from './actors/config.actors.js';
 import { createScanner } from './actors/scanner.actors.js';
 import { createSituations } from './actors/situations.js';
@@ -227,15 +227,8 @@ async function main(): Promise<void> {
   let snapshotLoaded = false;
   runtime = createRuntime({
     options: runtimeOptions(config),
-    log: root.log,
-    metrics,
-    kv: store.kv,
-    journal: store.journal,
+    ...tradingRuntimeDeps({ trading, store, metrics, log: root.log, onGovernance: (g) => alerts.onGovernance(g) }),
     onFatal: fatal,
-    onGovernance: (g) => {
-      trading.onGovernance(g);
-      alerts.onGovernance(g);
-    },
     onHealthTransition: (id, h, reason) => alerts.onHealthTransition(id, h, reason),
     ...(notifier
       ? {
@@ -245,7 +238,6 @@ async function main(): Promise<void> {
           },
         }
       : {}),
-    afterTighten: () => trading.engine.quiesce(),
     opsFiles: { specs: opsFileSpecs(config), pollMs: config.CONFIG_POLL_SEC * 1000, ops },
     statusExtras: () => ({ balances: book.balances(), snapshot_loaded: snapshotLoaded }),
     subtrees: (hooks) => [

@@ -1,8 +1,9 @@
 import type { AnyActorRef } from 'xstate';
 import type { Config } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
+import type { GovernanceState } from '../machines/governance.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { RuntimeOptions, SubtreeProvider } from '../supervisor/runtime.js';
+import type { RuntimeDeps, RuntimeOptions, SubtreeProvider } from '../supervisor/runtime.js';
 import type { SupervisorHooks } from '../supervisor/supervisor.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
 import { MIN_TICKER_POLL_MS } from '../venues/venue-limits.js';
@@ -40,6 +41,32 @@ export function runtimeOptions(config: TreeConfig): RuntimeOptions {
     restartIntensity: config.RESTART_INTENSITY,
     restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/**
+ * The runtime's wiring to the trading pipeline: every published trading state reaches the engine (it cancels
+ * resting orders on a halt), and a tightening is acknowledged only once the creates already handed to a venue
+ * are answered (fail closed). `onGovernance` adds a listener after the engine's (main.ts: the alerts).
+ */
+export function tradingRuntimeDeps(d: {
+  trading: Trading;
+  store: Pick<RuntimeDeps, 'kv'> & { journal: NonNullable<RuntimeDeps['journal']> };
+  metrics: Metrics;
+  log: Logger;
+  onGovernance?: (g: GovernanceState) => void;
+}): Pick<RuntimeDeps, 'metrics' | 'log' | 'kv' | 'journal' | 'onGovernance' | 'afterTighten'> {
+  const { trading, onGovernance } = d;
+  return {
+    metrics: d.metrics,
+    log: d.log,
+    kv: d.store.kv,
+    journal: d.store.journal,
+    onGovernance: (g) => {
+      trading.onGovernance(g);
+      onGovernance?.(g);
+    },
+    afterTighten: () => trading.engine.quiesce(),
   };
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAccountBook } from '../../src/actors/account-book.js';
-import { tradedVenueSubtree } from '../../src/actors/bosun-tree.js';
+import { tradedVenueSubtree, tradingRuntimeDeps } from '../../src/actors/bosun-tree.js';
 import { createOpsConfig } from '../../src/actors/config.actors.js';
 import { createTrading, type Trading } from '../../src/actors/trading.actors.js';
 import { type Config, loadConfig } from '../../src/config/load-config.js';
@@ -85,13 +85,8 @@ export async function startPipeline(
       restartPeriodMs: 60_000,
       shutdownTimeoutMs: 1_000,
     },
-    log,
-    metrics,
-    kv: store.kv,
-    journal: store.journal,
+    ...tradingRuntimeDeps({ trading, store, metrics, log }),
     onFatal: (reason) => fatal.push(reason),
-    onGovernance: (g) => trading.onGovernance(g),
-    afterTighten: () => trading.engine.quiesce(),
     subtrees: (hooks: SupervisorHooks) => {
       const h: SupervisorHooks = {
         ...hooks,

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAccountBook } from '../../src/actors/account-book.js';
-import { runtimeOptions, tradedVenueSubtree, tradingExecutor } from '../../src/actors/bosun-tree.js';
+import {
+  runtimeOptions,
+  tradedVenueSubtree,
+  tradingExecutor,
+  tradingRuntimeDeps,
+} from '../../src/actors/bosun-tree.js';
 import { createOpsConfig } from '../../src/actors/config.actors.js';
 import { createTrading, type Trading } from '../../src/actors/trading.actors.js';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -68,15 +73,10 @@ export async function startInProcess(
   const executorTree = executor.subtree();
   runtime = createRuntime({
     options: runtimeOptions(config),
-    log: root.log,
-    metrics,
-    kv: store.kv,
-    journal: store.journal,
+    ...tradingRuntimeDeps({ trading, store, metrics, log: root.log }),
     onFatal: (reason) => {
       throw new Error(`fatal in the in-process stack: ${reason}`);
     },
-    onGovernance: (g) => trading.onGovernance(g),
-    afterTighten: () => trading.engine.quiesce(),
     opsFiles: { specs: opsFileSpecs(config), pollMs: config.CONFIG_POLL_SEC * 1000, ops },
     statusExtras: () => ({ balances: book.balances() }),
     subtrees: (hooks) => [
