@@ -9,7 +9,7 @@ import { buildServer } from '../src/http/build-server.js';
 import { createLogger } from '../src/logging/logger.js';
 import { createMetrics } from '../src/metrics/metrics.js';
 import { openStore } from '../src/store/index.js';
-import type { StrategyEnv } from '../src/strategies/symbol-strategy.js';
+import { fastTrendEnv } from '../src/strategies/fast-env.js';
 import { createRuntime } from '../src/supervisor/runtime.js';
 
 /**
@@ -25,13 +25,7 @@ const BAR_MS = 100;
 const SYMBOLS = 1_000;
 const symbols = Array.from({ length: SYMBOLS }, (_, i) => `S${String(i).padStart(4, '0')}USDT`);
 
-const env: StrategyEnv = {
-  weights: { stable_model: 0.5, canary_model: 0.5 },
-  calibration: { confidence_gain: 1, quote_multiplier: 1, cooldown_scale: 1, states: 3 },
-  trend: { fastBars: 3, slowBars: 10, entryZ: 0.3 },
-  warmupBars: 100_000,
-  trendWeight: 1,
-};
+const env = fastTrendEnv();
 
 interface StreamCount {
   tree: number;

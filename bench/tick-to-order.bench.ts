@@ -12,7 +12,8 @@ import type { SignalEffect } from '../src/machines/symbol.machine.js';
 import { createMetrics } from '../src/metrics/metrics.js';
 import { openStore } from '../src/store/index.js';
 import { addTick, initialBars } from '../src/strategies/bars.js';
-import { initialStrategyState, onBar, type StrategyEnv } from '../src/strategies/symbol-strategy.js';
+import { fastTrendEnv } from '../src/strategies/fast-env.js';
+import { initialStrategyState, onBar } from '../src/strategies/symbol-strategy.js';
 import { createSupervisor } from '../src/supervisor/supervisor.js';
 import { PricePath } from '../src/venues/sim/price-path.js';
 import type { CreateOrderRequest, MarketInfo, Order, Trade, VenueGateway } from '../src/venues/venue-gateway.js';
@@ -108,13 +109,7 @@ function memoryGateway(): VenueGateway {
   };
 }
 
-const env: StrategyEnv = {
-  weights: { stable_model: 0.5, canary_model: 0.5 },
-  calibration: { confidence_gain: 1, quote_multiplier: 1, cooldown_scale: 1, states: 3 },
-  trend: { fastBars: 3, slowBars: 10, entryZ: 0.3 },
-  warmupBars: 100_000,
-  trendWeight: 1,
-};
+const env = fastTrendEnv();
 
 function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return Number.NaN;

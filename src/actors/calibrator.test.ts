@@ -3,17 +3,12 @@ import { type AnyActorRef, createActor } from 'xstate';
 import { createLogger } from '../logging/logger.js';
 import { type SymbolContext, symbolMachine } from '../machines/symbol.machine.js';
 import { fitBaumWelch } from '../strategies/baum-welch.js';
-import { calibrationWindow, type StrategyEnv } from '../strategies/symbol-strategy.js';
+import { fastTrendEnv } from '../strategies/fast-env.js';
+import { calibrationWindow } from '../strategies/symbol-strategy.js';
 import { type Calibrator, createCalibrator } from './symbol.actors.js';
 
-const env: StrategyEnv = {
-  weights: { stable_model: 0.5, canary_model: 0.5 },
-  calibration: { confidence_gain: 1, quote_multiplier: 1, cooldown_scale: 1, states: 3 },
-  trend: { fastBars: 3, slowBars: 10, entryZ: 0.3 },
-  // Both variants calibrate after 60 bars, on a window of 240.
-  warmupBars: 60,
-  trendWeight: 1,
-};
+// Both variants calibrate after 60 bars, on a window of 240.
+const env = fastTrendEnv(60);
 
 /** A calibrator on a manual event loop and a clock that moves 1 ms each time it is read. */
 function harness() {

@@ -2,16 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { type AnyActorRef, createActor } from 'xstate';
 import { type SymbolContext, symbolMachine } from '../machines/symbol.machine.js';
 import { createMetrics } from '../metrics/metrics.js';
-import type { StrategyEnv } from '../strategies/symbol-strategy.js';
+import { fastTrendEnv } from '../strategies/fast-env.js';
 import { createTickRouter, MAX_PENDING_BARS, type RoutedTick } from './tick-router.js';
 
-const env: StrategyEnv = {
-  weights: { stable_model: 0.5, canary_model: 0.5 },
-  calibration: { confidence_gain: 1, quote_multiplier: 1, cooldown_scale: 1, states: 3 },
-  trend: { fastBars: 3, slowBars: 10, entryZ: 0.3 },
-  warmupBars: 100_000,
-  trendWeight: 1,
-};
+const env = fastTrendEnv();
 
 function symbolActor(symbol: string) {
   const signals: unknown[] = [];

@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import type { StrategyEnv } from '../strategies/symbol-strategy.js';
+import { fastTrendEnv } from '../strategies/fast-env.js';
 import type { GovernanceState } from './governance.machine.js';
 import { type SignalEffect, symbolMachine } from './symbol.machine.js';
 
-const env: StrategyEnv = {
-  weights: { stable_model: 0.5, canary_model: 0.5 },
-  calibration: { confidence_gain: 1, quote_multiplier: 1, cooldown_scale: 1, states: 3 },
-  trend: { fastBars: 3, slowBars: 10, entryZ: 0.3 },
-  warmupBars: 50,
-  trendWeight: 1,
-};
+const env = fastTrendEnv(50);
 
 const gov = (state: 'ACTIVE' | 'HALTED'): GovernanceState => ({
   global: { state, reason: '', by: 't', at: 0, command: 'test' },
