@@ -168,7 +168,20 @@ export function createTradingEngine(deps: TradingEngineDeps) {
   const { journal, orders, book, inputs, metrics, log, now } = deps;
   const venues = new Map(deps.venues.map((v) => [v.id as string, v]));
   const inflight = new Map<string, string>();
-  const prices = new Map<string, number>();
+  /**
+   * Latest price per venue, then symbol. Written on every tick (`notePrice`): two map lookups, no key string built
+   * per tick.
+   */
+  const prices = new Map<string, Map<string, number>>();
+  const priceOf = (venue: string, symbol: string): number | undefined => prices.get(venue)?.get(symbol);
+  function setPrice(venue: string, symbol: string, price: number): void {
+    let byVenue = prices.get(venue);
+    if (!byVenue) {
+      byVenue = new Map();
+      prices.set(venue, byVenue);
+    }
+    byVenue.set(symbol, price);
+  }
   let seq = 0;
   let accepting = false;
   let lastReconcileAt = 0;
@@ -196,11 +209,11 @@ export function createTradingEngine(deps: TradingEngineDeps) {
   /** USD prices by asset from the latest ticks (quote assets count 1: the depeg guard watches that). */
   function assetPrices(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [key, p] of prices) {
-      const [venue, symbol] = key.split('|') as [string, string];
-      const m = market(venue, symbol);
-      if (m && out[m.base] === undefined) out[m.base] = p;
-    }
+    for (const [venue, bySymbol] of prices)
+      for (const [symbol, p] of bySymbol) {
+        const m = market(venue, symbol);
+        if (m && out[m.base] === undefined) out[m.base] = p;
+      }
     return out;
   }
 
@@ -740,11 +753,9 @@ export function createTradingEngine(deps: TradingEngineDeps) {
 
   return {
     /** Latest price of a symbol on a venue (tick router or signal), if any. */
-    price: (venue: string, symbol: string): number | undefined => prices.get(`${venue}|${symbol}`),
+    price: priceOf,
     /** Latest price per (venue, symbol), from the tick router. */
-    notePrice(venue: string, symbol: string, price: number): void {
-      prices.set(`${venue}|${symbol}`, price);
-    },
+    notePrice: setPrice,
     setAccepting(on: boolean): void {
       accepting = on;
     },
@@ -765,7 +776,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
 
     /** A symbol actor's signal: size it (allocator), then the order path. */
     onSignal(e: SignalEffect): void {
-      prices.set(`${e.venue}|${e.symbol}`, e.price);
+      setPrice(e.venue, e.symbol, e.price);
       if (!accepting) return;
       const m = market(e.venue, e.symbol);
       if (!m) return;
@@ -810,7 +821,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
 
     async submitOperator(req: OperatorOrderRequest): Promise<OperatorOrderResult> {
       if (!accepting) throw new AppError('NOT_READY', 'boot recovery has not finished');
-      const price = prices.get(`${req.venue}|${req.symbol}`) ?? (await lastPrice(req.venue, req.symbol));
+      const price = await currentPrice(req.venue, req.symbol);
       if (req.type === 'limit' && !(req.price !== undefined && req.price > 0))
         throw new AppError('VALIDATION_FAILED', 'a limit order needs a price > 0');
       const r = await submit({
@@ -845,7 +856,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       strategy: string;
       reason: string;
     }): Promise<{ status: string; averagePrice: number | null; reason?: string }> {
-      const price = prices.get(`${req.venue}|${req.symbol}`) ?? (await lastPrice(req.venue, req.symbol));
+      const price = await currentPrice(req.venue, req.symbol);
       const held = book.strategyPosition(req.venue, req.symbol) * price;
       // Spot is long-only: a sell only ever reduces what the strategies hold.
       const quote = req.side === 'sell' ? Math.min(req.quote, held) : req.quote;
@@ -875,10 +886,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       reduceOnly?: boolean;
     }): Promise<{ status: string; reason?: string; clientOrderId?: string }> {
       const kind = req.market ?? 'spot';
-      const price =
-        req.price !== undefined && req.price > 0
-          ? req.price
-          : (prices.get(`${req.venue}|${req.symbol}`) ?? (await lastPrice(req.venue, req.symbol)));
+      const price = req.price !== undefined && req.price > 0 ? req.price : await currentPrice(req.venue, req.symbol);
       let quote = req.quote;
       let reduceOnly = req.reduceOnly ?? false;
       if (kind === 'spot' && req.side === 'sell') {
@@ -967,14 +975,17 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     },
   };
 
-  async function lastPrice(venue: string, symbol: string): Promise<number> {
+  /** The latest price seen for a symbol, else the venue's ticker (remembered). */
+  async function currentPrice(venue: string, symbol: string): Promise<number> {
+    const seen = priceOf(venue, symbol);
+    if (seen !== undefined) return seen;
     const gw = venues.get(venue);
     if (!gw) throw new AppError('NOT_FOUND', `no venue '${venue}'`);
     const t = (await gw.gateway.fetchTickers([symbol]))[symbol];
     const p = t?.last ?? (t?.bid != null && t?.ask != null ? (t.bid + t.ask) / 2 : null);
     if (p === null || p === undefined || !(p > 0))
       throw new AppError('UNPROCESSABLE', `no price for ${symbol} on ${venue}`);
-    prices.set(`${venue}|${symbol}`, p);
+    setPrice(venue, symbol, p);
     return p;
   }
 }
