@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createRng } from '../../src/strategies/seeded-random.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
 import { startBosun } from '../support/bosun-process.js';
-import { getJson, type OrderViewJson, post, relDiff, simBalances, simOrders, tradingEnv } from './support.js';
+import { getJson, type OrderViewJson, post, relDiff, simBalances, simOrders, tradingEnv, until } from './support.js';
 
 /**
  * kill -9 at random moments while orders flow, then restart and check (issue 4, crash safety): every
@@ -22,13 +22,16 @@ export interface CrashReport {
 
 const VENUES = ['binance', 'kraken'] as const;
 
+/** Background resolution has settled every order (none left in intent, submitted or unknown). */
 async function waitResolved(engine: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const orders = (await getJson<{ orders: OrderViewJson[] }>(`${engine}/orders?limit=10000&open=true`)).orders;
-    if (!orders.some((o) => ['intent', 'submitted', 'unknown'].includes(o.status))) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await until(
+    'every order resolved',
+    async () => {
+      const orders = (await getJson<{ orders: OrderViewJson[] }>(`${engine}/orders?limit=10000&open=true`)).orders;
+      return orders.some((o) => ['intent', 'submitted', 'unknown'].includes(o.status)) ? undefined : true;
+    },
+    60_000,
+  );
 }
 
 export async function crashCampaign(
