@@ -17,6 +17,7 @@ import { initialStrategyState, onBar } from '../src/strategies/symbol-strategy.j
 import { createSupervisor } from '../src/supervisor/supervisor.js';
 import { PricePath } from '../src/venues/sim/price-path.js';
 import type { CreateOrderRequest, MarketInfo, Order, Trade, VenueGateway } from '../src/venues/venue-gateway.js';
+import { recordGcPauses, summarisePauses } from './support/gc.js';
 
 /**
  * Tick → order through the real pipeline (issue 4 benchmarks): 1,000 symbol actors under sharded `symbols:`
@@ -125,7 +126,12 @@ async function setup() {
   const book = createLedgerBook(store.portfolio, ['binance']);
   await book.baseline('binance', { USDT: 1e9 }, Date.now());
   const latencies: number[] = [];
-  const warmAfter = { at: Number.POSITIVE_INFINITY, steady: [] as number[] };
+  const warmAfter = {
+    at: Number.POSITIVE_INFINITY,
+    steady: [] as number[],
+    toEngine: [] as number[],
+    durableIntent: [] as number[],
+  };
   let root: AnyActorRef | undefined;
   const lookup = (id: string) => root?.system.get(id) as AnyActorRef | undefined;
   const engine = createTradingEngine({
@@ -141,9 +147,13 @@ async function setup() {
     hr: () => performance.now(),
     notify: (v, s, e) => lookup(`sym:${v}:${s}`)?.send(e as never),
     minTradeUsdt: 10,
-    onHandoff: (_v, ms) => {
+    onHandoff: (_v, ms, parts) => {
       latencies.push(ms);
-      if (performance.now() > warmAfter.at) warmAfter.steady.push(ms);
+      if (performance.now() > warmAfter.at) {
+        warmAfter.steady.push(ms);
+        warmAfter.toEngine.push(parts.toEngineMs);
+        warmAfter.durableIntent.push(parts.durableIntentMs);
+      }
     },
     inputs: {
       trading: () => ({ global: 'ACTIVE', venue: 'ACTIVE', symbol: 'ACTIVE' }),
@@ -253,6 +263,7 @@ async function paced(p: Awaited<ReturnType<typeof pipeline>>, next: (i: number) 
   s.warmAfter.at = performance.now() + 4_000;
   let pushed = 0;
   const t0 = performance.now();
+  const gcs = recordGcPauses();
   loop.enable();
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
@@ -279,6 +290,11 @@ async function paced(p: Awaited<ReturnType<typeof pipeline>>, next: (i: number) 
     }, 10);
   });
   loop.disable();
+  const pauses = await gcs.stop();
+  const q = (xs: number[]) => ({
+    p50: Number(percentile(xs, 50).toFixed(3)),
+    p99: Number(percentile(xs, 99).toFixed(3)),
+  });
   const result = {
     ticks_pushed: pushed,
     ticks_into_bars: router.stats().ticks,
@@ -290,6 +306,10 @@ async function paced(p: Awaited<ReturnType<typeof pipeline>>, next: (i: number) 
       orders_per_s: Math.round(s.warmAfter.steady.length / (seconds - 4)),
       p50: Number(percentile(s.warmAfter.steady, 50).toFixed(3)),
       p99: Number(percentile(s.warmAfter.steady, 99).toFixed(3)),
+      // The parts of each hand-off: tick → the engine takes the intent (router slices, the symbol actor, the
+      // allocator, and the wait behind other work on the loop), then → the intent's durable LMDB commit resolved.
+      tick_to_engine_ms: q(s.warmAfter.toEngine),
+      engine_to_durable_intent_ms: q(s.warmAfter.durableIntent),
     },
     tick_to_handoff_ms: {
       p50: Number(percentile(s.latencies, 50).toFixed(3)),
@@ -297,6 +317,7 @@ async function paced(p: Awaited<ReturnType<typeof pipeline>>, next: (i: number) 
       max: Number(Math.max(...s.latencies).toFixed(3)),
     },
     event_loop_delay_ms: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+    gc_pauses: summarisePauses(pauses),
   };
   await new Promise((r) => setTimeout(r, 500));
   return result;

@@ -85,8 +85,12 @@ export interface TradingEngineDeps {
   minTradeUsdt: number;
   /** Venue outcome feed for the venue error-rate breaker. */
   onVenueResult?: (venue: string, ok: boolean) => void;
-  /** Tick → hand-off latency of each order (benchmarks read the raw figures; the histogram is always fed). */
-  onHandoff?: (venue: string, ms: number) => void;
+  /**
+   * Tick → hand-off latency of each order (benchmarks read the raw figures; the histogram is always fed), and its
+   * parts: `toEngineMs` from the tick to the engine taking the intent (bars, strategies, allocator, queueing),
+   * `durableIntentMs` from there to the intent's durable commit (rails, the LMDB commit and its completion).
+   */
+  onHandoff?: (venue: string, ms: number, parts: { toEngineMs: number; durableIntentMs: number }) => void;
   /**
    * A tick-driven order acknowledged: `tickToAckMs` from the same t0 as `onHandoff` to the venue's accepting
    * answer recorded (`order.ack` in LMDB), `roundTripMs` the gateway's createOrder from hand-off to answer.
@@ -280,6 +284,8 @@ export function createTradingEngine(deps: TradingEngineDeps) {
 
   /** The order path: rails → durable intent → re-check → hand-off → lifecycle. */
   async function submit(intent: Intent): Promise<Submitted> {
+    const taken = intent.t0 === null ? 0 : deps.hr();
+    let durableAt = taken;
     if (!accepting) return reject(intent, 'not_ready', 'boot recovery has not finished');
 
     const gw = venues.get(intent.venue);
@@ -371,6 +377,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       // The record's own `type` is the order type (market/limit): spread first, or the entry is not an
       // `order.*` entry and never reaches orders.jsonl.
       record = await persist(record, { ...record, type: 'order.intent', orderType: record.type });
+      if (intent.t0 !== null) durableAt = deps.hr();
     } catch (e) {
       inflight.delete(key);
       deps.notify(intent.venue, intent.symbol, {
@@ -416,7 +423,10 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     metrics.ordersSubmitted.inc({ venue: intent.venue, side: intent.side });
     if (intent.t0 !== null) {
       metrics.tickToOrderMs.observe({ venue: intent.venue }, handoff - intent.t0);
-      deps.onHandoff?.(intent.venue, handoff - intent.t0);
+      deps.onHandoff?.(intent.venue, handoff - intent.t0, {
+        toEngineMs: taken - intent.t0,
+        durableIntentMs: durableAt - taken,
+      });
     }
     handoffs.add(pending);
     // The actor hears of its order only now, off the path to the venue: in a burst (every symbol's bar closes in

@@ -41,7 +41,7 @@ import { buildPortfolioDocument, createPortfolioFile } from './portfolio-file.js
 import { createStopValidator, type StopAlert, type StopValidator } from './stop-validator.actors.js';
 import { buildSymbolsSupervisor, createCalibrator } from './symbol.actors.js';
 import { createTickRouter } from './tick-router.js';
-import { createTradingEngine, type EngineVenue, toOrderView } from './trading-engine.js';
+import { createTradingEngine, type EngineVenue, type TradingEngineDeps, toOrderView } from './trading-engine.js';
 import { createAutoTuneFile } from './trend-auto-tune.file.js';
 
 /**
@@ -106,7 +106,7 @@ export interface TradingDeps {
   /** The symbols a venue boots with (the scanner's persisted shortlist); TRADE_SYMBOLS when absent. */
   bootSymbols?: (venue: string, fallback: readonly string[]) => string[];
   /** Benchmark seams: the engine's per-order tick → hand-off and tick → ack figures (TradingEngineDeps). */
-  onHandoff?: (venue: string, ms: number) => void;
+  onHandoff?: TradingEngineDeps['onHandoff'];
   onAck?: (venue: string, ms: { tickToAckMs: number; roundTripMs: number }) => void;
 }
 
