@@ -63,7 +63,7 @@ describe('ledger book (LMDB portfolio database)', () => {
           (expected.venues.binance as { lastTradeAt: number }).lastTradeAt = 1;
           for (const st of steps) {
             const f = fill({ ...st, symbol: `${st.base}USDT`, quote: 'USDT' });
-            await book.apply(f, true);
+            await book.apply(f, 'strategies');
             expected = applyFill(expected, f);
           }
           expect(book.ledger()).toEqual(expected);
@@ -83,12 +83,12 @@ describe('ledger book (LMDB portfolio database)', () => {
     const book = createLedgerBook(s.portfolio, ['binance']);
     await book.baseline('binance', { USDT: 1_000 }, 1);
     const f = fill();
-    await book.apply(f, true);
-    expect(book.apply(f, true)).toBeNull();
+    await book.apply(f, 'strategies');
+    expect(book.apply(f, 'strategies')).toBeNull();
     await s.close();
     open.pop();
     const again = createLedgerBook((await store(dir)).portfolio, ['binance']);
-    expect(again.apply(f, true)).toBeNull();
+    expect(again.apply(f, 'strategies')).toBeNull();
     expect(again.ledger().venues.binance?.balances).toEqual({ USDT: 1_000 - 500 - 0.5, BTC: 0.01 });
     expect(again.strategyPosition('binance', 'BTCUSDT')).toBe(0.01);
   });
@@ -98,8 +98,8 @@ describe('ledger book (LMDB portfolio database)', () => {
     const s = await store(dir);
     const book = createLedgerBook(s.portfolio, ['binance']);
     await book.baseline('binance', { USDT: 1_000 }, 1);
-    await book.apply(fill(), false);
-    await book.apply(fill({ base: 'ETH', symbol: 'ETHUSDT', amount: 1, cost: 300 }), false);
+    await book.apply(fill(), null);
+    await book.apply(fill({ base: 'ETH', symbol: 'ETHUSDT', amount: 1, cost: 300 }), null);
     await book.baseline('binance', { USDT: 42 }, 2);
     expect(book.ledger().venues.binance?.balances).toEqual({ USDT: 42 });
     await s.close();
@@ -125,7 +125,7 @@ describe('ledger book (LMDB portfolio database)', () => {
         cost: 3,
         fee: null,
       }),
-      false,
+      null,
     );
     await s.close();
     open.pop();
@@ -139,7 +139,7 @@ describe('ledger book (LMDB portfolio database)', () => {
     const book = createLedgerBook(s.portfolio, ['binance']);
     await book.baseline('binance', { USDT: 1_000 }, 1);
     const before = book.ledger();
-    await book.apply(fill(), false);
+    await book.apply(fill(), null);
     expect(before.venues.binance?.balances).toEqual({ USDT: 1_000 });
   });
 
@@ -148,9 +148,37 @@ describe('ledger book (LMDB portfolio database)', () => {
     const book = createLedgerBook(s.portfolio, ['binance']);
     await book.baseline('binance', { USDT: 1_000 }, 1);
     const bad = fill({ amount: Number.NaN });
-    expect(() => book.apply(bad, true)).toThrow(/amount/);
+    expect(() => book.apply(bad, 'strategies')).toThrow(/amount/);
     expect(book.ledger().venues.binance?.balances).toEqual({ USDT: 1_000 });
     expect(book.hasTrade('binance', bad.tradeId)).toBe(false);
     expect(book.strategyPosition('binance', 'BTCUSDT')).toBe(0);
+  });
+
+  it("keeps the strategies' and the executor's positions apart; a guard sells the strategies' first, then the executor's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-ledger-'));
+    const s = await store(dir);
+    const book = createLedgerBook(s.portfolio, ['binance']);
+    await book.baseline('binance', { USDT: 10_000 }, 1);
+    await book.apply(fill({ amount: 0.03, cost: 1_500 }), 'executor');
+    await book.apply(fill({ amount: 0.01 }), 'strategies');
+    await book.apply(fill({ amount: 0.02, cost: 1_000 }), null);
+    expect(book.executorPosition('binance', 'BTCUSDT')).toBeCloseTo(0.03, 12);
+    expect(book.strategyPosition('binance', 'BTCUSDT')).toBeCloseTo(0.01, 12);
+    expect(book.ownedPosition('binance', 'BTCUSDT')).toBeCloseTo(0.04, 12);
+    // A strategy sell larger than its own position never reaches into the executor's.
+    await book.apply(fill({ side: 'sell', amount: 0.015, cost: 750 }), 'strategies');
+    expect(book.strategyPosition('binance', 'BTCUSDT')).toBe(0);
+    expect(book.executorPosition('binance', 'BTCUSDT')).toBeCloseTo(0.03, 12);
+    // A guard buy (a hedge) is the strategies'; a guard sell takes the strategies' first, then the executor's.
+    await book.apply(fill({ amount: 0.01 }), 'guard');
+    await book.apply(fill({ side: 'sell', amount: 0.025, cost: 1_250 }), 'guard');
+    expect(book.strategyPosition('binance', 'BTCUSDT')).toBe(0);
+    expect(book.executorPosition('binance', 'BTCUSDT')).toBeCloseTo(0.015, 12);
+    await s.close();
+    open.pop();
+    const again = createLedgerBook((await store(dir)).portfolio, ['binance']);
+    expect(again.strategyPosition('binance', 'BTCUSDT')).toBe(0);
+    expect(again.executorPosition('binance', 'BTCUSDT')).toBeCloseTo(0.015, 12);
+    expect(again.ownedPosition('binance', 'BTCUSDT')).toBeCloseTo(0.015, 12);
   });
 });

@@ -3,22 +3,38 @@ import type { Json, KvStore } from '../store/index.js';
 
 /**
  * The portfolio ledger as LMDB holds it (`portfolio` database): one key per venue with its balances, one key per
- * applied trade (so a fill is applied exactly once, whichever path sees it first), and the strategies' own
- * position per symbol (strategies only ever sell what they bought, never an operator's holdings).
+ * applied trade (so a fill is applied exactly once, whichever path sees it first), and Bosun's own positions per
+ * symbol, by owner: the strategies' and the executor's, kept apart so neither sizes against (or sells) what the
+ * other bought, and neither ever sells an operator's holdings.
  *
  * Every write for one fill is issued in the same synchronous block, so lmdb-js puts them in the same transaction
  * as the journal entry written beside them: after a crash the ledger, the applied-trade set and the journal agree.
  */
+/**
+ * Who a fill's position change belongs to. `strategies` (signal-driven: HMM, trend, breakout) and `executor`
+ * (allocation rebalancing) each trade their own position. `guard` is a risk order (depeg exit, funding, stop,
+ * cutback): a buy adds to the strategies', a sell reduces the strategies' position first and the executor's with
+ * what is left, the way the guards size their sells against both (`ownedPosition`).
+ */
+export type PositionOwner = 'strategies' | 'executor' | 'guard';
+
 export interface LedgerBook {
   ledger(): Ledger;
   hasTrade(venue: string, tradeId: string): boolean;
   /** Sets a venue's balances (first-boot baseline or an operator-edited portfolio.json); durable on resolve. */
   baseline(venue: string, balances: Record<string, number>, at: number): Promise<void>;
   hasVenue(venue: string): boolean;
-  /** Applies a fill once; returns the durable-commit promise, or null when it was already applied. */
-  apply(fill: Fill, strategyOwned: boolean): Promise<void> | null;
+  /**
+   * Applies a fill once; returns the durable-commit promise, or null when it was already applied. `owner` null:
+   * not Bosun's position (an operator's order, a manual trade).
+   */
+  apply(fill: Fill, owner: PositionOwner | null): Promise<void> | null;
   /** Base quantity the strategies hold on a venue's symbol (≥ 0). */
   strategyPosition(venue: string, symbol: string): number;
+  /** Base quantity the executor holds on a venue's symbol (≥ 0). */
+  executorPosition(venue: string, symbol: string): number;
+  /** Everything Bosun holds for its own trading on a venue's symbol: strategies + executor (what guards protect). */
+  ownedPosition(venue: string, symbol: string): number;
   valuation(prices: Record<string, number>): ReturnType<typeof valueLedger>;
 }
 
@@ -30,7 +46,9 @@ const balKey = (venue: string, asset: string) => `${balPrefix(venue)}${asset}`;
 /** The applied-trade count and cursor as fills since the baseline left them. */
 const metaKey = (venue: string) => `lmeta:${venue}`;
 const tradeKey = (venue: string, id: string) => `trade:${venue}:${id}`;
+/** The strategies' position (the key predates owners: a store from before holds every Bosun position here). */
 const posKey = (venue: string, symbol: string) => `pos:${venue}:${symbol}`;
+const execPosKey = (venue: string, symbol: string) => `xpos:${venue}:${symbol}`;
 
 type VenueLedger = Ledger['venues'][string];
 
@@ -71,7 +89,8 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
   // order's own settlement and a reconciliation) may see the same trade inside one commit window.
   const applied = new Set<string>();
   const positions = new Map<string, number>();
-  for (const key of kv.keys('pos:')) positions.set(key, Number(kv.get(key)) || 0);
+  for (const key of [...kv.keys('pos:'), ...kv.keys('xpos:')]) positions.set(key, Number(kv.get(key)) || 0);
+  const held = (key: string) => positions.get(key) ?? 0;
 
   return {
     ledger: () => copyLedger(ledger),
@@ -87,7 +106,7 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
       writes.push(kv.put(metaKey(venue), { appliedTrades: next.appliedTrades, lastTradeAt: next.lastTradeAt }));
       await Promise.all(writes);
     },
-    apply(fill, strategyOwned) {
+    apply(fill, owner) {
       const tk = tradeKey(fill.venue, fill.tradeId);
       if (applied.has(tk) || kv.get(tk) !== undefined) return null;
       let v = ledger.venues[fill.venue];
@@ -112,15 +131,27 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
         kv.put(tk, { at: fill.at, clientOrderId: fill.clientOrderId }),
       ];
       for (const asset of touched) writes.push(kv.put(balKey(fill.venue, asset), v.balances[asset]));
-      if (strategyOwned) {
-        const k = posKey(fill.venue, fill.symbol);
-        const next = Math.max(0, (positions.get(k) ?? 0) + (fill.side === 'buy' ? fill.amount : -fill.amount));
+      const move = (k: string, delta: number): number => {
+        const before = held(k);
+        const next = Math.max(0, before + delta);
         positions.set(k, next);
         writes.push(kv.put(k, next));
+        return next - before;
+      };
+      const strat = posKey(fill.venue, fill.symbol);
+      const exec = execPosKey(fill.venue, fill.symbol);
+      if (owner === 'executor') move(exec, fill.side === 'buy' ? fill.amount : -fill.amount);
+      else if (owner === 'strategies' || (owner === 'guard' && fill.side === 'buy'))
+        move(strat, fill.side === 'buy' ? fill.amount : -fill.amount);
+      else if (owner === 'guard') {
+        const taken = held(strat) > 0 ? -move(strat, -fill.amount) : 0;
+        if (fill.amount - taken > 0 && held(exec) > 0) move(exec, -(fill.amount - taken));
       }
       return Promise.all(writes).then(() => undefined);
     },
-    strategyPosition: (venue, symbol) => positions.get(posKey(venue, symbol)) ?? 0,
+    strategyPosition: (venue, symbol) => held(posKey(venue, symbol)),
+    executorPosition: (venue, symbol) => held(execPosKey(venue, symbol)),
+    ownedPosition: (venue, symbol) => held(posKey(venue, symbol)) + held(execPosKey(venue, symbol)),
     valuation: (prices) => valueLedger(ledger, prices),
   };
 }

@@ -40,8 +40,8 @@ export interface StopValidatorDeps {
   now: () => number;
   /** Symbols to watch besides those with a recorded position (TRADE_SYMBOLS). */
   symbols: () => readonly string[];
-  /** Base quantity the strategies hold (the ledger's strategy position, durable with each fill). */
-  strategyPosition: (symbol: string) => number;
+  /** Base quantity Bosun holds for its own trading: strategies + executor (the ledger, durable with each fill). */
+  ownedPosition: (symbol: string) => number;
   /** Latest price, for a position whose entry price is unknown and to keep a stop below the market. */
   price: (symbol: string) => number | undefined;
   stopLossPct: number;
@@ -138,7 +138,7 @@ export function createStopValidator(deps: StopValidatorDeps) {
     const syms = new Set<string>([...deps.symbols(), ...Object.keys(b.stops), ...Object.keys(b.adopted)]);
     const out = [];
     for (const symbol of syms) {
-      const qty = deps.strategyPosition(symbol) + Math.max(0, b.adopted[symbol] ?? 0);
+      const qty = deps.ownedPosition(symbol) + Math.max(0, b.adopted[symbol] ?? 0);
       const e = b.entries[symbol];
       out.push({ symbol, qty, entry: e && e.qty > 0 ? e.cost / e.qty : null });
     }

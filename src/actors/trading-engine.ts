@@ -20,7 +20,7 @@ import type {
 } from '../supervisor/trading-port.js';
 import type { MarketInfo, Order, Trade, VenueGateway } from '../venues/venue-gateway.js';
 import { createExposureView, type ExposureView } from './exposure-view.js';
-import type { LedgerBook } from './ledger-book.js';
+import type { LedgerBook, PositionOwner } from './ledger-book.js';
 
 /**
  * The order path and the books behind it (DESIGN §5, §6): sizing a symbol's signal into an intent, the rails,
@@ -157,6 +157,14 @@ export function toOrderView(r: OrderRecord): OrderView {
  * The in-flight slot of an order: one per (venue, symbol, side) for the strategies together, and a separate one
  * for operator orders, so an operator's resting limit order does not silence a symbol's strategies.
  */
+/** Whose position an order's fills move (ledger-book `PositionOwner`); null: not Bosun's (operator, manual). */
+function ownerOf(strategy: unknown): PositionOwner | null {
+  if (strategy === undefined || strategy === 'operator' || strategy === 'external') return null;
+  if (strategy === 'executor') return 'executor';
+  if (strategy === 'depeg' || strategy === 'funding' || strategy === 'stop' || strategy === 'cutback') return 'guard';
+  return 'strategies';
+}
+
 function slotOf(venue: string, symbol: string, side: string, strategy: string): string {
   return `${venue}|${symbol}|${side}|${strategy === 'operator' ? 'operator' : 'strategy'}`;
 }
@@ -591,9 +599,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
         fee: t.fee,
         at: t.timestamp,
       };
-      const strategyOwned =
-        stopFill === true || (rec !== undefined && rec.strategy !== 'operator' && rec.strategy !== 'external');
-      const w = book.apply(fill, strategyOwned);
+      const w = book.apply(fill, stopFill === true ? 'guard' : ownerOf(rec?.strategy));
       if (!w) continue;
       n += 1;
       // The ledger already holds it; a view not yet built starts from the ledger, so it must not count it twice.
@@ -857,7 +863,10 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       };
     },
 
-    /** A strategy order that is not sized from a symbol actor's signal (event breakout): same path and rails. */
+    /**
+     * A strategy order that is not sized from a symbol actor's signal (event breakout, the executor): same path and
+     * rails; a sell is capped at what its owner holds.
+     */
     async submitStrategy(req: {
       venue: VenueId;
       symbol: string;
@@ -867,8 +876,11 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       reason: string;
     }): Promise<{ status: string; averagePrice: number | null; reason?: string }> {
       const price = await currentPrice(req.venue, req.symbol);
-      const held = book.strategyPosition(req.venue, req.symbol) * price;
-      // Spot is long-only: a sell only ever reduces what the strategies hold.
+      const held =
+        (req.strategy === 'executor'
+          ? book.executorPosition(req.venue, req.symbol)
+          : book.strategyPosition(req.venue, req.symbol)) * price;
+      // Spot is long-only: a sell only ever reduces what its owner holds (the executor's, or the strategies').
       const quote = req.side === 'sell' ? Math.min(req.quote, held) : req.quote;
       if (!(quote > 0)) return { status: 'rejected', averagePrice: null, reason: 'nothing_to_sell' };
       const r = await submit({ ...req, quote, price, reduceOnly: req.side === 'sell', t0: null });
@@ -881,8 +893,8 @@ export function createTradingEngine(deps: TradingEngineDeps) {
 
     /**
      * A guard's order (depeg exit, funding trim or hedge): the same path and rails as every order. `market`
-     * 'linear' sends a reduce-only perpetual order at `price` (the mark); a spot sell is capped at what the
-     * strategies hold and is reduce-only.
+     * 'linear' sends a reduce-only perpetual order at `price` (the mark); a spot sell is capped at what Bosun
+     * holds for itself (strategies + executor) and is reduce-only.
      */
     async submitGuard(req: {
       venue: VenueId;
@@ -900,7 +912,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       let quote = req.quote;
       let reduceOnly = req.reduceOnly ?? false;
       if (kind === 'spot' && req.side === 'sell') {
-        quote = Math.min(quote, book.strategyPosition(req.venue, req.symbol) * price);
+        quote = Math.min(quote, book.ownedPosition(req.venue, req.symbol) * price);
         reduceOnly = true;
       }
       if (!(quote > 0)) return { status: 'rejected', reason: 'nothing_to_sell' };

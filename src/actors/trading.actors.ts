@@ -336,7 +336,7 @@ export function createTrading(deps: TradingDeps) {
       for (const v of engineVenues) {
         for (const [symbol, m] of Object.entries(v.gateway.markets('spot'))) {
           if (m.quote !== 'USDT') continue;
-          const held = book.strategyPosition(v.id, symbol);
+          const held = book.ownedPosition(v.id, symbol);
           const price = px[m.base];
           if (!(held > 0) || price === undefined || held * price < config.MIN_TRADE_USDT) continue;
           const r = await engine.submitGuard({
@@ -399,7 +399,7 @@ export function createTrading(deps: TradingDeps) {
         log: deps.log,
         now,
         symbols: () => symbols,
-        strategyPosition: (symbol) => book.strategyPosition(v.id, symbol),
+        ownedPosition: (symbol) => book.ownedPosition(v.id, symbol),
         price: (symbol) => engine.price(v.id, symbol),
         stopLossPct: config.STOP_LOSS_PCT,
         repair: config.STOP_VALIDATOR_REPAIR,
@@ -837,7 +837,7 @@ export function createTrading(deps: TradingDeps) {
     /** Symbols whose actor must stay: a strategy position, or a protective order (reduce-only, stop) resting. */
     protectedSymbols(venue: string): Set<string> {
       const out = new Set<string>();
-      for (const s of liveSymbols[venue] ?? []) if (book.strategyPosition(venue, s) > 0) out.add(s);
+      for (const s of liveSymbols[venue] ?? []) if (book.ownedPosition(venue, s) > 0) out.add(s);
       for (const r of store.orders.listOpen()) {
         if (r.venue !== venue) continue;
         const type = String(r.type ?? '');
@@ -851,10 +851,10 @@ export function createTrading(deps: TradingDeps) {
     allocations,
     maxNotionalUsdt: (symbol: string) => resolveRiskLimits(config, policies(), symbol).maxNotionalUsdt,
     equityUsd: () => book.valuation(engine.assetPrices()).equityUsd,
-    /** The strategies' position in USD at the latest price the engine has (null before any). */
+    /** The executor's own position in USD at the latest price the engine has (null before any). */
     positionUsd(venue: string, symbol: string): { usd: number; price: number } | null {
       const p = engine.price(venue, symbol);
-      return p === undefined ? null : { usd: book.strategyPosition(venue, symbol) * p, price: p };
+      return p === undefined ? null : { usd: book.executorPosition(venue, symbol) * p, price: p };
     },
     /** Cancels a symbol's resting entry orders (reduce-only orders and stops stay; see engine.cancelOpen). */
     drain: (venue: string, symbol: string) => engine.cancelOpen({ venue, symbol }),

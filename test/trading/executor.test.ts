@@ -8,8 +8,11 @@ import { getJson, type OrderViewJson, opsCopy, post, simOrders, startVenue, unti
 
 /**
  * The executor end to end (issue 5 item 5): the trading stack composed in this process as main.ts composes it
- * (real ccxt classes against the simulator, real LMDB, engine and rails), EXEC_INTERVAL_SEC=1. Strategies never
- * size an order here (BAR_MS is a minute: no bar closes during the test), so every order is the executor's.
+ * (real ccxt classes against the simulator, real LMDB, engine and rails), EXEC_INTERVAL_SEC=1. Bars close every
+ * second, and every close brings the strategies' signal to the engine; the strategies are still warming up (signal
+ * 0, target 0) for the whole test. The executor's position is its own: a strategy at target 0 must not sell what
+ * the executor bought (it did once, when both shared one position: the next bar close sold it back), so every
+ * order at the venue here is the executor's.
  * The allocation targets BTCUSDT on binance only, capped by `max_usdt` so one order (≤ MAX_NOTIONAL_USDT) reaches it.
  * The only knob env cannot set: the live stack's retry back-off is 50 ms (main.ts: EXECUTOR_BACKOFF_MS, 2 s); the
  * attempt bound (EXECUTOR_MAX_ATTEMPTS) is the production one.
@@ -45,7 +48,9 @@ const env = (ops: string, dryRun: boolean) => ({
   EXECUTOR_ENABLED: 'true',
   EXEC_INTERVAL_SEC: '1',
   DRY_RUN: dryRun ? 'true' : 'false',
-  BAR_MS: '60000',
+  BAR_MS: '1000',
+  TREND_SLOW_BARS: '200',
+  HMM_WARMUP_BARS: '100000',
   MIN_TRADE_USDT: '10',
   MAX_NOTIONAL_USDT: '50',
 });
@@ -56,6 +61,10 @@ async function metric(b: InProcessBosun, name: string, labels: string): Promise<
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
+/** Bars the BTCUSDT symbol actor has closed (its strategies' bar count). */
+const barsClosed = (b: InProcessBosun): number =>
+  (b.runtime.actor('sym:binance:BTCUSDT', true)?.context as { strat?: { bars?: number } } | undefined)?.strat?.bars ??
+  0;
 const view = (b: InProcessBosun) => getJson<ExecutorViewJson>(`${b.engine}/executor`);
 const executorOrders = async (b: InProcessBosun) =>
   (await getJson<{ orders: OrderViewJson[] }>(`${b.engine}/orders?limit=1000`)).orders.filter(
@@ -109,10 +118,15 @@ describe('executor, live (DRY_RUN=false)', () => {
     // The same order in Bosun's LMDB, tagged with the executor's strategy.
     expect(b.store.orders.get(filled.clientOrderId)).toMatchObject({ strategy: 'executor', status: 'filled' });
     expect(await metric(b, 'executor_orders_total', 'mode="live"')).toBe(1);
-    // Two more passes with the target reached (|40 − position| < MIN_TRADE_USDT): nothing more is sent.
+    // Two more passes with the target reached (|40 − position| < MIN_TRADE_USDT), and bars closing meanwhile (each
+    // close hands the strategies' target-0 signal to the engine): nothing more is sent.
     const r0 = (await view(b)).rebalances;
+    const bars0 = barsClosed(b);
     await until('two more rebalances', async () => ((await view(b)).rebalances >= r0 + 2 ? true : undefined), 10_000);
+    await until('two more bar closes', () => (barsClosed(b) >= bars0 + 2 ? true : undefined), 10_000);
     expect(simOrders(sim, 'binance').length).toBe(1);
+    expect(b.trading.book.executorPosition('binance', 'BTCUSDT')).toBeGreaterThan(0);
+    expect(b.trading.book.strategyPosition('binance', 'BTCUSDT')).toBe(0);
     expect(await metric(b, 'executor_orders_total', 'mode="live"')).toBe(1);
     expect((await view(b)).health).toBe('OK');
   });
