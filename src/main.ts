@@ -24,6 +24,7 @@ import {
   type Notify,
 } from './notify/index.js';
 import { openStore, type Store } from './store/index.js';
+import { exitAfterStoreClose } from './store/safe-exit.js';
 import { createRuntime, type Runtime } from './supervisor/runtime.js';
 import { type BosunGateway, createGateway } from './venues/index.js';
 import { PAPER_BALANCES, type Simulator, startSimulator } from './venues/sim/index.js';
@@ -36,6 +37,8 @@ import { PAPER_BALANCES, type Simulator, startSimulator } from './venues/sim/ind
 type Listener = Awaited<ReturnType<typeof buildServer>>;
 
 let fatalInProgress = false;
+/** The store once main() has opened it: a failed start closes it before exiting (see exitAfterStoreClose). */
+let openedStore: Store | undefined;
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -70,9 +73,12 @@ async function main(): Promise<void> {
       { reason, err: error instanceof Error ? { message: error.message, stack: error.stack } : error },
       'fatal: halting trading and exiting',
     );
+    let exiting = false;
     const done = () => {
-      root.flushSync();
-      process.exit(1);
+      if (exiting) return;
+      exiting = true;
+      // The store closes first: an exit with an LMDB transaction callback pending would never finish.
+      void exitAfterStoreClose(store, 1, { beforeExit: () => root.flushSync() });
     };
     const halt = runtime
       ?.setTrading({ scope: 'global', state: 'HALTED', reason: `fatal: ${reason}`, actor: 'system', command: 'fatal' })
@@ -95,6 +101,7 @@ async function main(): Promise<void> {
     metrics,
     onFatal: (e) => fatal('store_commit_failed', e),
   });
+  openedStore = store;
   const ops = createOpsConfig();
 
   // Paper mode (the default): the real ccxt classes talk to the exchange simulator on loopback: the embedded
@@ -354,5 +361,5 @@ async function main(): Promise<void> {
 
 main().catch((e) => {
   process.stderr.write(`bosun: startup failed: ${errorMessage(e)}\n`);
-  process.exit(1);
+  void exitAfterStoreClose(openedStore, 1);
 });
