@@ -2,6 +2,14 @@ import { applyFillTo, emptyLedger, type Fill, type Ledger, valueLedger, withBase
 import type { Json, KvStore } from '../store/index.js';
 
 /**
+ * Who a fill's position change belongs to. `strategies` (signal-driven: HMM, trend, breakout) and `executor`
+ * (allocation rebalancing) each trade their own position. `guard` is a risk order (depeg exit, funding, stop,
+ * cutback): a buy adds to the strategies', a sell reduces the strategies' position first and the executor's with
+ * what is left, the way the guards size their sells against both (`ownedPosition`).
+ */
+export type PositionOwner = 'strategies' | 'executor' | 'guard';
+
+/**
  * The portfolio ledger as LMDB holds it (`portfolio` database): one key per venue with its balances, one key per
  * applied trade (so a fill is applied exactly once, whichever path sees it first), and Bosun's own positions per
  * symbol, by owner: the strategies' and the executor's, kept apart so neither sizes against (or sells) what the
@@ -10,14 +18,6 @@ import type { Json, KvStore } from '../store/index.js';
  * Every write for one fill is issued in the same synchronous block, so lmdb-js puts them in the same transaction
  * as the journal entry written beside them: after a crash the ledger, the applied-trade set and the journal agree.
  */
-/**
- * Who a fill's position change belongs to. `strategies` (signal-driven: HMM, trend, breakout) and `executor`
- * (allocation rebalancing) each trade their own position. `guard` is a risk order (depeg exit, funding, stop,
- * cutback): a buy adds to the strategies', a sell reduces the strategies' position first and the executor's with
- * what is left, the way the guards size their sells against both (`ownedPosition`).
- */
-export type PositionOwner = 'strategies' | 'executor' | 'guard';
-
 export interface LedgerBook {
   ledger(): Ledger;
   hasTrade(venue: string, tradeId: string): boolean;
@@ -140,12 +140,13 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
       };
       const strat = posKey(fill.venue, fill.symbol);
       const exec = execPosKey(fill.venue, fill.symbol);
-      if (owner === 'executor') move(exec, fill.side === 'buy' ? fill.amount : -fill.amount);
-      else if (owner === 'strategies' || (owner === 'guard' && fill.side === 'buy'))
-        move(strat, fill.side === 'buy' ? fill.amount : -fill.amount);
+      const delta = fill.side === 'buy' ? fill.amount : -fill.amount;
+      if (owner === 'executor') move(exec, delta);
+      else if (owner === 'strategies' || (owner === 'guard' && delta > 0)) move(strat, delta);
       else if (owner === 'guard') {
-        const taken = held(strat) > 0 ? -move(strat, -fill.amount) : 0;
-        if (fill.amount - taken > 0 && held(exec) > 0) move(exec, -(fill.amount - taken));
+        // A guard's sell: the strategies' position first, what it could not take from the executor's.
+        const rest = held(strat) > 0 ? fill.amount + move(strat, delta) : fill.amount;
+        if (rest > 0 && held(exec) > 0) move(exec, -rest);
       }
       return Promise.all(writes).then(() => undefined);
     },
