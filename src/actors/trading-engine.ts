@@ -153,10 +153,6 @@ export function toOrderView(r: OrderRecord): OrderView {
   };
 }
 
-/**
- * The in-flight slot of an order: one per (venue, symbol, side) for the strategies together, and a separate one
- * for operator orders, so an operator's resting limit order does not silence a symbol's strategies.
- */
 /** Whose position an order's fills move (ledger-book `PositionOwner`); null: not Bosun's (operator, manual). */
 function ownerOf(strategy: unknown): PositionOwner | null {
   if (strategy === undefined || strategy === 'operator' || strategy === 'external') return null;
@@ -165,6 +161,10 @@ function ownerOf(strategy: unknown): PositionOwner | null {
   return 'strategies';
 }
 
+/**
+ * The in-flight slot of an order: one per (venue, symbol, side) for the strategies together, and a separate one
+ * for operator orders, so an operator's resting limit order does not silence a symbol's strategies.
+ */
 function slotOf(venue: string, symbol: string, side: string, strategy: string): string {
   return `${venue}|${symbol}|${side}|${strategy === 'operator' ? 'operator' : 'strategy'}`;
 }
@@ -292,8 +292,8 @@ export function createTradingEngine(deps: TradingEngineDeps) {
 
   /** The order path: rails → durable intent → re-check → hand-off → lifecycle. */
   async function submit(intent: Intent): Promise<Submitted> {
-    const taken = intent.t0 === null ? 0 : deps.hr();
-    let durableAt = taken;
+    const atEngine = intent.t0 === null ? 0 : deps.hr();
+    let durableAt = atEngine;
     if (!accepting) return reject(intent, 'not_ready', 'boot recovery has not finished');
 
     const gw = venues.get(intent.venue);
@@ -432,8 +432,8 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     if (intent.t0 !== null) {
       metrics.tickToOrderMs.observe({ venue: intent.venue }, handoff - intent.t0);
       deps.onHandoff?.(intent.venue, handoff - intent.t0, {
-        toEngineMs: taken - intent.t0,
-        durableIntentMs: durableAt - taken,
+        toEngineMs: atEngine - intent.t0,
+        durableIntentMs: durableAt - atEngine,
       });
     }
     handoffs.add(pending);
@@ -877,7 +877,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     }): Promise<{ status: string; averagePrice: number | null; reason?: string }> {
       const price = await currentPrice(req.venue, req.symbol);
       const held =
-        (req.strategy === 'executor'
+        (ownerOf(req.strategy) === 'executor'
           ? book.executorPosition(req.venue, req.symbol)
           : book.strategyPosition(req.venue, req.symbol)) * price;
       // Spot is long-only: a sell only ever reduces what its owner holds (the executor's, or the strategies').
