@@ -33,6 +33,54 @@ function pct(xs: number[], p: number): number {
   return Number((s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0).toFixed(3));
 }
 
+/** KILLS `POST /kill` one at a time, alternating kill and resume; the latency of each, in ms. */
+async function postKills(base: string): Promise<number[]> {
+  const lat: number[] = [];
+  for (let i = 0; i < KILLS; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${base}/kill`, {
+      method: 'POST',
+      headers: {
+        'x-ops-token': TOKEN,
+        'idempotency-key': `bench-${i}`,
+        'x-ops-actor': 'bench',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: `{"enabled": ${i % 2 === 1}}`,
+    });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`POST /kill answered ${res.status}`);
+    lat.push(performance.now() - t0);
+  }
+  return lat;
+}
+
+/** The same `POST /kill` run against a runtime with a 1,000-leaf tree: the answer waits for the broadcast. */
+async function killsWithLeaves(): Promise<Record<string, number>> {
+  const { metrics, log, store, runtime, close } = await startBareRuntime('bosun-http-bench-leaves-', {
+    leaves: 1_000,
+  });
+  const app = await buildServer(
+    { runtime, metrics, log, opsToken: TOKEN, idempotency: store.idempotency, audit: store.audit },
+    'ops',
+  );
+  try {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const lat = await postKills(`http://127.0.0.1:${portOf(app.server)}`);
+    return {
+      leaves: 1_000,
+      n: KILLS,
+      p50_ms: pct(lat, 50),
+      p99_ms: pct(lat, 99),
+      max_ms: pct(lat, 100),
+      target_p99_ms: 20,
+    };
+  } finally {
+    await app.close();
+    await close();
+  }
+}
+
 function portOf(server: Server): number {
   const a = server.address();
   return typeof a === 'object' && a ? a.port : 0;
@@ -80,23 +128,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const status = await cannon(`${base}/status`);
     const statusBaseline = await cannon(`http://127.0.0.1:${portOf(bare)}/status`);
 
-    const lat: number[] = [];
-    for (let i = 0; i < KILLS; i++) {
-      const t0 = performance.now();
-      const res = await fetch(`${base}/kill`, {
-        method: 'POST',
-        headers: {
-          'x-ops-token': TOKEN,
-          'idempotency-key': `bench-${i}`,
-          'x-ops-actor': 'bench',
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: `{"enabled": ${i % 2 === 1}}`,
-      });
-      await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`POST /kill answered ${res.status}`);
-      lat.push(performance.now() - t0);
-    }
+    const lat = await postKills(base);
 
     const direct: number[] = [];
     for (let i = 0; i < KILLS; i++) {
@@ -128,6 +160,7 @@ export async function run(): Promise<Record<string, unknown>> {
         durable_writes_per_request: 3,
       },
       kill_baseline_direct_calls: { n: KILLS, p50_ms: pct(direct, 50), p99_ms: pct(direct, 99) },
+      kill_post_1000_leaves: await killsWithLeaves(),
     };
   } finally {
     await new Promise<void>((r) => bare.close(() => r()));

@@ -9,7 +9,7 @@ import { createRuntime, type KvPort } from '../src/supervisor/runtime.js';
 import { createSupervisor } from '../src/supervisor/supervisor.js';
 import { overlapsPause, recordGcPauses, summarisePauses } from './support/gc.js';
 import { openBenchKv } from './support/kv.js';
-import { haltedAt, tradingLeaf } from './support/trading-leaf.js';
+import { haltedAt, shardedSymbols, tradingLeaf } from './support/trading-leaf.js';
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -17,39 +17,6 @@ function pct(xs: number[], p: number): number {
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
-
-/**
- * 1,000 leaves as the runtime lays symbols out: buckets of at most 100 under one symbols supervisor (XState's
- * spawn copies the parent's children record, so one flat supervisor of 1,000 costs ~5 ms per respawn).
- */
-function shardedSymbols(n: number, prefix: string, intensity: number) {
-  const BUCKET = 100;
-  const buckets = Math.ceil(n / BUCKET);
-  const bucket = (b: number) =>
-    createSupervisor({
-      strategy: 'one_for_one',
-      intensity,
-      periodMs: 60_000,
-      logics: { leaf: tradingLeaf },
-      children: Array.from({ length: Math.min(BUCKET, n - b * BUCKET) }, (_, i) => ({
-        id: `sym:${prefix}:S${b * BUCKET + i}`,
-        src: 'leaf',
-        shutdownMs: 0,
-        critical: false,
-      })),
-    });
-  return createSupervisor({
-    strategy: 'one_for_one',
-    intensity: 10,
-    periodMs: 60_000,
-    logics: Object.fromEntries(Array.from({ length: buckets }, (_, b) => [`bucket${b}`, bucket(b)])),
-    children: Array.from({ length: buckets }, (_, b) => ({
-      id: `symbols:${prefix}:${b}`,
-      src: `bucket${b}`,
-      shutdownMs: 0,
-    })),
-  });
-}
 
 /**
  * Crash → running again, over 1,000 crashes of distinct leaves (first restart is immediate, as in OTP). The GC

@@ -5,12 +5,14 @@ import { createLogger } from '../../src/logging/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { openStore } from '../../src/store/index.js';
 import { createRuntime } from '../../src/supervisor/runtime.js';
+import { shardedSymbols } from './trading-leaf.js';
 
 /**
  * The runtime core (config, governance, heartbeat) on a real LMDB in a temporary directory, ready: what the HTTP
- * benchmarks put a listener in front of. `close()` shuts it down and removes the directory.
+ * benchmarks put a listener in front of; with `leaves`, also that many trading leaves (`sym:` actors that follow
+ * the kill broadcast) laid out as the runtime lays symbols out. `close()` shuts it down and removes the directory.
  */
-export async function startBareRuntime(prefix: string) {
+export async function startBareRuntime(prefix: string, opts: { leaves?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const metrics = createMetrics();
   const log = createLogger({ level: 'silent', stdout: false }).log;
@@ -28,6 +30,16 @@ export async function startBareRuntime(prefix: string) {
     metrics,
     kv: store.kv,
     onFatal: () => {},
+    ...(opts.leaves
+      ? {
+          subtrees: () => [
+            {
+              spec: { id: 'symbols:bench', src: 'symbols', shutdownMs: 0 },
+              logics: { symbols: shardedSymbols(opts.leaves as number, 'http', 10) },
+            },
+          ],
+        }
+      : {}),
   });
   await runtime.start();
   runtime.markReady();

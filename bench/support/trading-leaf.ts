@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setup } from 'xstate';
 import { healthActions, healthGuards, healthRegion, initialHealth } from '../../src/machines/health.js';
+import { createSupervisor } from '../../src/supervisor/supervisor.js';
 
 /**
  * A minimal trading leaf for benchmarks: the shared health region plus a `trading` region that follows the
@@ -51,3 +52,36 @@ export const tradingLeaf = setup({
     },
   },
 });
+
+/**
+ * 1,000 leaves as the runtime lays symbols out: buckets of at most 100 under one symbols supervisor (XState's
+ * spawn copies the parent's children record, so one flat supervisor of 1,000 costs ~5 ms per respawn).
+ */
+export function shardedSymbols(n: number, prefix: string, intensity: number) {
+  const BUCKET = 100;
+  const buckets = Math.ceil(n / BUCKET);
+  const bucket = (b: number) =>
+    createSupervisor({
+      strategy: 'one_for_one',
+      intensity,
+      periodMs: 60_000,
+      logics: { leaf: tradingLeaf },
+      children: Array.from({ length: Math.min(BUCKET, n - b * BUCKET) }, (_, i) => ({
+        id: `sym:${prefix}:S${b * BUCKET + i}`,
+        src: 'leaf',
+        shutdownMs: 0,
+        critical: false,
+      })),
+    });
+  return createSupervisor({
+    strategy: 'one_for_one',
+    intensity: 10,
+    periodMs: 60_000,
+    logics: Object.fromEntries(Array.from({ length: buckets }, (_, b) => [`bucket${b}`, bucket(b)])),
+    children: Array.from({ length: buckets }, (_, b) => ({
+      id: `symbols:${prefix}:${b}`,
+      src: `bucket${b}`,
+      shutdownMs: 0,
+    })),
+  });
+}
