@@ -2,6 +2,7 @@ import { fromPromise } from 'xstate';
 import { clientOrderId, parseClientOrderId, sanitizeNode } from '../domain/client-order-id.js';
 import { actorId } from '../domain/ids.js';
 import type { Fill } from '../domain/portfolio.js';
+import { snapDown } from '../domain/precision.js';
 import type { Logger } from '../logging/logger.js';
 import { type StopPassResult, stopValidatorMachine } from '../machines/stop-validator.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -89,9 +90,6 @@ const EMPTY: StopBook = { gen: 0, stops: {}, firstSeen: {}, entries: {}, adopted
 const STOP_TYPES = new Set(['stop_loss', 'stop_loss_limit']);
 const MAX_OWNED = 500;
 
-const floorTo = (v: number, step: number) =>
-  step > 0 ? Number((Math.floor(v / step + 1e-9) * step).toFixed(12)) : Number(v.toFixed(12));
-
 export function stopBookKey(venue: string): string {
   return `stopval:${venue}:book`;
 }
@@ -175,7 +173,7 @@ export function createStopValidator(deps: StopValidatorDeps) {
       );
       const ours = stops.filter(isOurs);
       const held = balances[m.base]?.total ?? 0;
-      const qty = floorTo(Math.min(p.qty, held), m.stepSize);
+      const qty = snapDown(Math.min(p.qty, held), m.stepSize);
       const mark = deps.price(p.symbol);
       const ref = mark ?? p.entry ?? 0;
       if (!(qty > 0) || qty < m.minQty || (ref > 0 && qty * ref < m.minNotional)) {
@@ -296,7 +294,7 @@ export function createStopValidator(deps: StopValidatorDeps) {
       let stopPrice = entry * (1 - pct);
       // A stop at or above the market fires at once (Binance refuses it): keep the same distance below the market.
       if (mark !== undefined && stopPrice >= mark) stopPrice = mark * (1 - pct);
-      stopPrice = floorTo(stopPrice, m.tickSize);
+      stopPrice = snapDown(stopPrice, m.tickSize);
       const generation = b.gen + 1;
       const cid = clientOrderId({ node: deps.node, venue, symbol: p.symbol, strategy: 'stop', seq: generation });
       const next: StopRecord = {

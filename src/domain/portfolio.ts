@@ -5,8 +5,10 @@
  * Immutability: every function returns a new `Ledger` and never mutates its input. Venues a call does not touch
  * are shared by reference with the input, so callers treat ledgers as read-only values.
  */
+
 import { z } from 'zod';
 import { AppError } from './errors.js';
+import { clean } from './precision.js';
 import { CASH_ASSETS } from './valuation.js';
 
 export interface Fill {
@@ -126,6 +128,9 @@ export function applyFillTo(balances: Record<string, number>, f: Fill): string[]
     balances[f.fee.currency] = (balances[f.fee.currency] ?? 0) - f.fee.cost;
     if (!touched.includes(f.fee.currency)) touched.push(f.fee.currency);
   }
+  // Doubles carry binary noise (a ledger showed 49974.932570000004): every balance a fill leaves is cleaned to 15
+  // significant digits, far below any venue's precision.
+  for (const a of touched) balances[a] = clean(balances[a] as number);
   return touched;
 }
 

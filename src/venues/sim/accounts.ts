@@ -4,7 +4,7 @@
  * more can be created through the control API (each with its own keys, e.g. one per process for Kraken nonces).
  */
 import { randomBytes } from 'node:crypto';
-import { clean } from './decimal.js';
+import { clean } from '../../domain/precision.js';
 import type { Venue } from './faults.js';
 
 export interface ApiKeyPair {

@@ -3,12 +3,13 @@
  * side — balances (v2/v3 account and balance), positions (v2/v3 positionRisk), leverage (1–5), leverage
  * brackets, margin type, income. Orders are in `binance-futures-orders.ts`.
  */
+
+import { fmt } from '../../domain/precision.js';
 import { MAX_LEVERAGE } from './accounts.js';
 import { BinanceError, binanceErrors, futuresRejection } from './binance-errors.js';
 import { accountView, perpSymbolInfo } from './binance-futures.views.js';
 import type { BinanceEndpoint, DialectDeps, Params } from './binance-gate.js';
 import { marketDataEndpoints } from './binance-market-data.js';
-import { fmt } from './decimal.js';
 import { MARGIN_ASSET, positionMargin, positionOf, unrealizedPnl } from './futures-ledger.js';
 import type { MarketDef } from './instruments.js';
 import { Rejection } from './matching-engine.js';

@@ -3,9 +3,10 @@
  * (wallet, margins, positions), orders on `/fapi/v1/order`, conditional orders on the Algo Order API, and
  * user trades. Prices print with the market's tick decimals.
  */
+
+import { fmt } from '../../domain/precision.js';
 import type { Account } from './accounts.js';
 import type { DialectDeps } from './binance-gate.js';
-import { fmt } from './decimal.js';
 import { MARGIN_ASSET, positionMargin, unrealizedPnl } from './futures-ledger.js';
 import type { MarketDef } from './instruments.js';
 import { isStopKind, type SimOrder, type SimTrade } from './order-store.js';

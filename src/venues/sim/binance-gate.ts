@@ -4,9 +4,10 @@
  * (duplicates -1101, unknown parameters -1104, bad decimals -1100), and signed-request checks (X-MBX-APIKEY,
  * HMAC over the raw totalParams, timestamp within recvWindow of the venue clock).
  */
+
+import { parseDecimal } from '../../domain/precision.js';
 import type { Account, AccountBook } from './accounts.js';
 import { BinanceError, binanceErrors } from './binance-errors.js';
-import { parseDecimal } from './decimal.js';
 import type { FaultInfo } from './faults.js';
 import { htmlPage, json, parseForm, type SimRequest, type SimResponse } from './http-types.js';
 import type { Market } from './market.js';

@@ -3,9 +3,10 @@
  * 24 h tickers, price and book tickers, klines. Futures tickers carry no bid/ask (ccxt tells spot from
  * contract tickers by `bidQty`).
  */
+
+import { fmt } from '../../domain/precision.js';
 import { BinanceError, binanceErrors } from './binance-errors.js';
 import type { BinanceEndpoint, DialectDeps, Params } from './binance-gate.js';
-import { fmt } from './decimal.js';
 import type { MarketDef, MarketKind } from './instruments.js';
 
 export interface MarketDataSpec {

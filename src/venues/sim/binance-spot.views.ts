@@ -2,7 +2,7 @@
  * Binance spot response shapes, as ccxt parses them (reference §1.4): exchangeInfo symbols with filters and
  * orderTypes, orders (GET/list, POST in ACK/RESULT/FULL, DELETE) and trades. Numbers print with 8 decimals.
  */
-import { fmt } from './decimal.js';
+import { fmt } from '../../domain/precision.js';
 import type { MarketDef } from './instruments.js';
 import type { SimOrder, SimTrade } from './order-store.js';
 

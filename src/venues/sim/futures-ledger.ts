@@ -3,8 +3,9 @@
  * flips), cross-margin availability for new orders, and funding settlement. All amounts are in the margin
  * asset (USDT).
  */
+
+import { clean } from '../../domain/precision.js';
 import type { Account, Position } from './accounts.js';
-import { clean } from './decimal.js';
 import type { Side } from './order-store.js';
 
 export const MARGIN_ASSET = 'USDT';

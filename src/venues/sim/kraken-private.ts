@@ -3,8 +3,9 @@
  * -limit forms, `cl_ord_id`, `viqc`), cancels, order queries (by txid or cl_ord_id) and trade history, in the
  * shapes ccxt parses (reference §1.4). Kraken prices stops in `price` (trigger) and `price2` (limit).
  */
+
+import { fmt, isMultiple, parseDecimal } from '../../domain/precision.js';
 import type { Account } from './accounts.js';
-import { fmt, isMultiple, parseDecimal } from './decimal.js';
 import { krakenAssetId, type MarketDef } from './instruments.js';
 import type { KrakenCall, KrakenDeps, KrakenMethod } from './kraken.dialect.js';
 import { KrakenError, krakenPair, pairDecimals } from './kraken.dialect.js';

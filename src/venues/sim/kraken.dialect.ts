@@ -5,8 +5,9 @@
  * rejects parameters it does not know (`EGeneral:Invalid arguments`). Errors are `{"error":[…]}` with HTTP 200,
  * as Kraken answers them.
  */
+
+import { fmt } from '../../domain/precision.js';
 import type { Account, AccountBook } from './accounts.js';
-import { fmt } from './decimal.js';
 import type { FaultInfo } from './faults.js';
 import { htmlPage, json, parseForm, type SimRequest, type SimResponse } from './http-types.js';
 import { decimalsOf, krakenAltname, krakenAssetId, type MarketDef } from './instruments.js';

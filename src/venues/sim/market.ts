@@ -4,7 +4,7 @@
  * funding rates. Assets step lazily, except the ones the engine watches (open orders, positions), which step
  * in lockstep so that every intermediate price can trigger a stop, fill a resting limit or settle funding.
  */
-import { clean } from './decimal.js';
+import { clean } from '../../domain/precision.js';
 import type { Venue } from './faults.js';
 import { type AssetDef, type Catalogue, fromKrakenAsset, type MarketDef, type MarketKind } from './instruments.js';
 import { type Book, BookConsumption, type BookShape, bookStream, syntheticBook } from './order-book.js';

@@ -5,9 +5,10 @@
  * funding boundary of the sim clock. Dialects translate requests in and results out; rejections carry a
  * generic reason that each dialect words in its venue's codes.
  */
+
+import { clean, isMultiple } from '../../domain/precision.js';
 import type { Account } from './accounts.js';
 import { MAX_LEVERAGE } from './accounts.js';
-import { clean, isMultiple } from './decimal.js';
 import { availableMargin, positionOf, reduces, settleFunding } from './futures-ledger.js';
 import type { MarketDef } from './instruments.js';
 import type { Market } from './market.js';

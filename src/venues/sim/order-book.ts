@@ -3,7 +3,7 @@
  * jitter, minus what our own aggressive orders already took during that step. Large orders therefore walk the
  * book (slippage) and can run out of liquidity (partial fills).
  */
-import { clean, snapDown, snapUp } from './decimal.js';
+import { clean, snapDown, snapUp } from '../../domain/precision.js';
 import { mix32, unitFromHash } from './random.js';
 
 export interface BookLevel {

@@ -2,7 +2,7 @@
  * What a fill does to an account: spot balances (with the venue's fee convention and the order's held funds)
  * or the perpetual position and wallet. Also the funds an order must hold while it works.
  */
-import { clean } from './decimal.js';
+import { clean } from '../../domain/precision.js';
 import { applyPerpFill, MARGIN_ASSET } from './futures-ledger.js';
 import type { MarketDef } from './instruments.js';
 import type { SimOrder } from './order-store.js';

@@ -2,8 +2,9 @@
  * Read-only views for tests and operators: the venue state (`GET /__sim/state`), the true regimes behind a
  * price path (`GET /__sim/truth`) and current fair prices (`GET /__sim/prices`).
  */
+
+import { fmt } from '../../domain/precision.js';
 import type { Account } from './accounts.js';
-import { fmt } from './decimal.js';
 import type { Venue } from './faults.js';
 import { positionMargin, unrealizedPnl } from './futures-ledger.js';
 import type { Market } from './market.js';

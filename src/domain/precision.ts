@@ -1,24 +1,37 @@
 /**
- * Increment arithmetic for prices and quantities. The simulator keeps JS doubles (fine for a test venue, not
- * for accounting — the runtime keeps ccxt's strings); these helpers snap to ticks/steps with a tolerance so
- * that 0.1 + 0.2 style noise never fails a LOT_SIZE check or prints as 0.30000000000000004.
+ * The one precision module (issue 13 item 9): increment arithmetic for prices and quantities, used by the order
+ * path (amounts floored to the market's step, limit prices snapped to its tick, journaled exactly as sent), the
+ * ledger (balances cleaned of binary noise), the stop validator and the simulator. Money is kept in doubles; these
+ * helpers snap to ticks/steps with a tolerance so that 0.1 + 0.2 style noise never fails a LOT_SIZE check, never
+ * leaks into an order, and never prints as 0.30000000000000004 (the ledger showed `49974.932570000004`).
  */
 
 const EPS = 1e-9;
 
-/** Largest multiple of `inc` ≤ x (within tolerance). */
+/** Largest multiple of `inc` ≤ x (within tolerance); x itself (cleaned) when `inc` is not a positive number. */
 export function snapDown(x: number, inc: number): number {
+  if (!(inc > 0)) return clean(x);
   return clean(Math.floor(x / inc + EPS) * inc);
 }
 
 /** Smallest multiple of `inc` ≥ x (within tolerance). */
 export function snapUp(x: number, inc: number): number {
+  if (!(inc > 0)) return clean(x);
   return clean(Math.ceil(x / inc - EPS) * inc);
 }
 
 /** Nearest multiple of `inc`. */
 export function snapNearest(x: number, inc: number): number {
+  if (!(inc > 0)) return clean(x);
   return clean(Math.round(x / inc) * inc);
+}
+
+/**
+ * A limit price snapped to the market's tick on the side that never makes the order more aggressive than asked:
+ * a buy rounds down, a sell rounds up (what is journaled is exactly what is sent).
+ */
+export function limitPriceToTick(price: number, tick: number, side: 'buy' | 'sell'): number {
+  return side === 'buy' ? snapDown(price, tick) : snapUp(price, tick);
 }
 
 /** Whether x is a multiple of `inc` (relative tolerance 1e-9 of one increment). */
