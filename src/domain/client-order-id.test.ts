@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../strategies/seeded-random.js';
-import { clientOrderId, parseClientOrderId, sanitizeNode } from './client-order-id.js';
+import { clientOrderId, drawIncarnation, parseClientOrderId, sanitizeNode } from './client-order-id.js';
 
 describe('clientOrderId', () => {
   it('is deterministic, at most 36 of [A-Za-z0-9_-], and parses back', () => {
@@ -22,7 +22,7 @@ describe('clientOrderId', () => {
       const id = clientOrderId(p);
       expect(id).toMatch(/^[A-Za-z0-9_-]{1,36}$/);
       expect(clientOrderId(p)).toBe(id);
-      expect(parseClientOrderId(id)).toEqual({ node: sanitizeNode(node), strategyCode: 't', seq });
+      expect(parseClientOrderId(id)).toEqual({ node: sanitizeNode(node), strategyCode: 't', seq, incarnation: null });
     }
   });
 
@@ -39,5 +39,32 @@ describe('clientOrderId', () => {
     );
     for (const foreign of ['manual-trade-1', 'x-AB12', '', 'web_1700000000', 'ext-binance-123'])
       expect(parseClientOrderId(foreign)).toBeNull();
+  });
+
+  it('with an incarnation: at most 36 characters, parses back, and never equals an id of another incarnation', () => {
+    const rng = createRng(11);
+    const used = new Set<string>();
+    for (let i = 0; i < 2_000; i++) {
+      const incarnation = drawIncarnation(() => rng.next(), used);
+      expect(used.has(incarnation)).toBe(false);
+      used.add(incarnation);
+      const seq = 1 + Math.floor(rng.next() * (36 ** 6 - 2));
+      const p = { node: 'a-very-long-node-name', venue: 'binance', symbol: 'VERYLONGSYMBOLUSDT', strategy: 'hmm', seq };
+      const id = clientOrderId({ ...p, incarnation });
+      expect(id).toMatch(/^[A-Za-z0-9_-]{1,36}$/);
+      expect(parseClientOrderId(id)).toEqual({
+        node: sanitizeNode(p.node).slice(0, 10),
+        strategyCode: 'h',
+        seq,
+        incarnation,
+      });
+    }
+    // The same node, symbol, strategy and sequence from two incarnations (a fresh state directory beside an old
+    // account) are two ids, and neither is the older format's id.
+    const base = { node: 'bosun', venue: 'binance', symbol: 'BTCUSDT', strategy: 'operator', seq: 1 };
+    const a = clientOrderId({ ...base, incarnation: 'A000' });
+    const b = clientOrderId({ ...base, incarnation: 'B000' });
+    expect(new Set([a, b, clientOrderId(base)]).size).toBe(3);
+    expect(() => clientOrderId({ ...base, incarnation: '1ABC' })).toThrow(RangeError);
   });
 });

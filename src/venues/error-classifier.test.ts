@@ -41,7 +41,7 @@ const EXPECTED: Record<string, Row> = {
   OrderNotCached: ['fatal', 'fatal', 'not_found'],
   OrderImmediatelyFillable: ['fatal', 'fatal', 'invalid_order'],
   OrderNotFillable: ['fatal', 'fatal', 'invalid_order'],
-  DuplicateOrderId: ['fatal', 'unknown_outcome', 'duplicate'],
+  DuplicateOrderId: ['fatal', 'fatal', 'duplicate'],
   ContractUnavailable: ['fatal', 'fatal', 'invalid_order'],
   NotSupported: ['fatal', 'fatal', 'unsupported'],
   InvalidProxySettings: ['fatal', 'fatal', 'internal'],
@@ -130,12 +130,12 @@ describe('classifyVenueError refinements', () => {
     expect(classifyVenueError(cost, 'create')).toMatchObject({ kind: 'fatal', tag: 'invalid_order' });
   });
 
-  it('turns a duplicate-client-id refusal into an unknown create (an earlier attempt was booked)', () => {
+  it("turns a duplicate-client-id refusal into a rejected create, never a lookup (the id is another order's)", () => {
     const spot = new ccxt.InvalidOrder('binance {"code":-2010,"msg":"Duplicate order sent."}');
     const usdm = new ccxt.InvalidOrder('binanceusdm {"code":-4116,"msg":"ClientOrderId is duplicated."}');
     const kraken = new ccxt.BadRequest('kraken {"error":["EGeneral:Invalid arguments:cl_ord_id"]}');
     for (const e of [spot, usdm, kraken]) {
-      expect(classifyVenueError(e, 'create')).toMatchObject({ kind: 'unknown_outcome', tag: 'duplicate' });
+      expect(classifyVenueError(e, 'create')).toMatchObject({ kind: 'fatal', tag: 'duplicate' });
     }
   });
 

@@ -86,8 +86,10 @@ export const CCXT_ERROR_RULES = {
   OrderNotCached: { kind: 'fatal', tag: 'not_found' },
   OrderImmediatelyFillable: { kind: 'fatal', tag: 'invalid_order' },
   OrderNotFillable: { kind: 'fatal', tag: 'invalid_order' },
-  // A create refused as a duplicate clientOrderId means an earlier attempt *was* booked: look it up.
-  DuplicateOrderId: { kind: 'fatal', tag: 'duplicate', createUnknown: true },
+  // A create refused as a duplicate clientOrderId was not placed. Bosun sends each clientOrderId once and never
+  // re-sends a create, so the id belongs to another order (an old instance's, a restored backup's): looking it
+  // up would resolve our intent to someone else's order and overwrite its record.
+  DuplicateOrderId: { kind: 'fatal', tag: 'duplicate' },
   ContractUnavailable: { kind: 'fatal', tag: 'invalid_order' },
   NotSupported: { kind: 'fatal', tag: 'unsupported' },
   InvalidProxySettings: { kind: 'fatal', tag: 'internal' },
@@ -161,10 +163,9 @@ function retryAfterFromMessage(message: string): number | undefined {
 }
 
 /**
- * A create refused because its client id is already taken means an earlier attempt was booked: Binance spot
- * -2010 "Duplicate order sent.", USDⓈ-M -4116, Kraken `Invalid arguments:cl_ord_id` (our ids are valid UUIDs, so
- * only a clash is left). ccxt calls these InvalidOrder/BadRequest; treating them as a plain rejection would
- * hide a live order, so a create that meets one is settled by lookup.
+ * A create refused because its client id is already taken: Binance spot -2010 "Duplicate order sent.", USDⓈ-M
+ * -4116, Kraken `Invalid arguments:cl_ord_id` (our ids are valid UUIDs, so only a clash is left). The venue did
+ * not place it; the order that holds the id is not this intent's (see DuplicateOrderId).
  */
 const DUPLICATE_ID = /Duplicate order sent|ClientOrderId is duplicated|Invalid arguments:cl_ord_id/;
 
