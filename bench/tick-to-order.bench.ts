@@ -140,6 +140,7 @@ async function setup() {
     symbols: { binance: symbols },
     journal: store.journal,
     orders: store.orders,
+    kv: store.kv,
     book,
     metrics,
     log,
@@ -175,6 +176,8 @@ async function setup() {
       haltVenue: async () => {},
     },
   });
+  // Nothing is accepted for a venue before its first reconciliation (DESIGN §6).
+  await engine.reconcileAll();
   engine.setAccepting(true);
   return { store, metrics, log, engine, latencies, warmAfter, lookup, setRoot: (r: AnyActorRef) => (root = r) };
 }

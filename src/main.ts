@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { createAccountBook } from './actors/account-book.js';
 import { runtimeOptions, tradedVenueSubtree, tradingExecutor, tradingRuntimeDeps } from './actors/bosun-tree.js';
 import { createOpsConfig } from './actors/config.actors.js';
+import { cancelOwnEntries } from './actors/engine/halt-cancel.js';
 import { createScanner } from './actors/scanner.actors.js';
 import { createSituations } from './actors/situations.js';
 import { createTrading, type Trading } from './actors/trading.actors.js';
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     const halt = runtime
       ?.setTrading({ scope: 'global', state: 'HALTED', reason: `fatal: ${reason}`, actor: 'system', command: 'fatal' })
       .catch(() => undefined);
-    // Cancel open orders straight through the gateways: the actor tree may be what failed.
+    // Cancel Bosun's open entry orders straight through the gateways: the actor tree may be what failed.
     const cancel = emergencyCancel().catch(() => undefined);
     const timer = setTimeout(done, 1_500);
     timer.unref();
@@ -144,7 +145,9 @@ async function main(): Promise<void> {
       }),
     );
   }
-  emergencyCancel = () => Promise.allSettled([...gateways.values()].map((g) => g.cancelAllOrders()));
+  // Bosun's own open entries by clientOrderId, from LMDB: never the venue's cancel-all (which also took the
+  // protective stops, and on Kraken every manual order of the account).
+  emergencyCancel = () => cancelOwnEntries((store as Store).orders, gateways, log);
   const book = createAccountBook(metrics);
   const token = ensureOpsToken(config.STATE_DIR, config.OPS_API_TOKEN);
   if (token.source === 'generated')

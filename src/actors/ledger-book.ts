@@ -25,6 +25,14 @@ export interface LedgerBook {
   baseline(venue: string, balances: Record<string, number>, at: number): Promise<void>;
   hasVenue(venue: string): boolean;
   /**
+   * When the venue's balances were last taken as the baseline (epoch ms; 0: never). A manual trade from before it
+   * is already in those balances: reconciliation must not apply it again (a fresh state directory replayed the
+   * last 10 minutes of trades on top of the first-boot balances and halted the venue).
+   */
+  baselineAt(venue: string): number;
+  /** The ledger's balance of one asset on a venue (0 when none). */
+  balance(venue: string, asset: string): number;
+  /**
    * Applies a fill once; returns the durable-commit promise, or null when it was already applied. `owner` null:
    * not Bosun's position (an operator's order, a manual trade).
    */
@@ -45,6 +53,8 @@ const balPrefix = (venue: string) => `bal:${venue}:`;
 const balKey = (venue: string, asset: string) => `${balPrefix(venue)}${asset}`;
 /** The applied-trade count and cursor as fills since the baseline left them. */
 const metaKey = (venue: string) => `lmeta:${venue}`;
+/** When the venue's balances were last set as a baseline. */
+const baselineAtKey = (venue: string) => `lbase:${venue}`;
 const tradeKey = (venue: string, id: string) => `trade:${venue}:${id}`;
 /** The strategies' position (the key predates owners: a store from before holds every Bosun position here). */
 const posKey = (venue: string, symbol: string) => `pos:${venue}:${symbol}`;
@@ -95,6 +105,8 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
   return {
     ledger: () => copyLedger(ledger),
     hasVenue: (v) => ledger.venues[v] !== undefined,
+    baselineAt: (v) => Number(kv.get(baselineAtKey(v)) ?? 0) || 0,
+    balance: (v, asset) => ledger.venues[v]?.balances[asset] ?? 0,
     hasTrade: (venue, id) => applied.has(tradeKey(venue, id)) || kv.get(tradeKey(venue, id)) !== undefined,
     async baseline(venue, balances, at) {
       const next = withBaseline(ledger, venue, balances).venues[venue] as VenueLedger;
@@ -104,6 +116,7 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
       const writes: Promise<unknown>[] = [kv.put(ledgerKey(venue), next)];
       for (const key of kv.keys(balPrefix(venue))) writes.push(kv.delete(key));
       writes.push(kv.put(metaKey(venue), { appliedTrades: next.appliedTrades, lastTradeAt: next.lastTradeAt }));
+      writes.push(kv.put(baselineAtKey(venue), at));
       await Promise.all(writes);
     },
     apply(fill, owner) {

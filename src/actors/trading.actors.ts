@@ -38,6 +38,7 @@ import { createGuardStates } from './guard-state.js';
 import { createGuards, type GuardsConfig } from './guards.actors.js';
 import { createLedgerBook } from './ledger-book.js';
 import { buildPortfolioDocument, createPortfolioFile } from './portfolio-file.js';
+import { realSleep, retryTransient, type Sleep } from './retry.js';
 import { createStopValidator, type StopAlert, type StopValidator } from './stop-validator.actors.js';
 import { buildSymbolsSupervisor, createCalibrator } from './symbol.actors.js';
 import { createTickRouter } from './tick-router.js';
@@ -99,6 +100,8 @@ export interface TradingDeps {
   runtime: () => Runtime | undefined;
   now?: () => number;
   hr?: () => number;
+  /** Every wait of the order path and boot recovery (default setTimeout). */
+  sleep?: Sleep;
   /** Test seam (guard crash drills): see GuardsDeps.beforePublish. */
   guardFaults?: { beforePublish?: (id: string, context: unknown) => void };
   /** The notifier's entry point for guard alerts (🛡 stop repairs); default: logged. */
@@ -246,6 +249,7 @@ export function createTrading(deps: TradingDeps) {
     symbols: liveSymbols,
     journal: store.journal,
     orders: store.orders,
+    kv: store.kv,
     book,
     metrics,
     log,
@@ -488,8 +492,11 @@ export function createTrading(deps: TradingDeps) {
     if (g.global.state === 'HALTED') current.add('global');
     for (const [v, s] of Object.entries(g.venues)) if (s.state === 'HALTED') current.add(`venue|${v}`);
     for (const [k, s] of Object.entries(g.symbols)) if (s.state === 'HALTED') current.add(`symbol|${k}`);
+    // Before boot recovery has finished nothing is recorded as handled: recovery re-applies every restored
+    // scope itself (engine.cancelRefused), and a scope seen first here must still cancel once accepting.
+    if (!engine.accepting()) return;
     for (const key of current) {
-      if (halted.has(key) || !engine.accepting()) continue;
+      if (halted.has(key)) continue;
       const [kind, rest = ''] = key.split('|') as [string, string?];
       const [venue, symbol] = rest.split(':');
       const scope = kind === 'global' ? {} : kind === 'venue' ? { venue } : { venue, symbol };
@@ -638,23 +645,23 @@ export function createTrading(deps: TradingDeps) {
     } else if (file.status === 'corrupt') {
       log.warn({ path: config.PORTFOLIO_PATH, detail: file.detail }, 'portfolio.json unreadable: LMDB ledger in force');
     }
-    // 2. first boot of a venue: its balances are the baseline. A transient venue error (Kraken's `Invalid nonce`
-    //    when two private calls cross on the wire, a 5xx, a 429) is retried a few times, not a startup failure.
-    const bootRead = async <T>(venue: string, what: string, read: () => Promise<T>): Promise<T> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await read();
-        } catch (e) {
-          if (!(e instanceof AppError && e.retryable) || attempt >= 6) throw e;
-          const delayMs = Math.min(250 * 2 ** (attempt - 1), 2_000);
-          log.warn(
-            { venue, what, attempt, delayMs, err: errorMessage(e) },
-            'boot recovery: transient venue error, retrying',
-          );
-          await new Promise((r) => setTimeout(r, delayMs));
-        }
-      }
-    };
+    // 2. first boot of a venue: its balances are the baseline (and the trade cursor: trades before it are in
+    //    those balances). A transient venue error (Kraken's `Invalid nonce` when two private calls cross on the
+    //    wire, a 5xx, a 429) is retried a few times, not a startup failure.
+    const bootRead = <T>(venue: string, what: string, read: () => Promise<T>): Promise<T> =>
+      retryTransient(
+        {
+          attempts: 6,
+          backoff: { firstMs: 250, maxMs: 2_000 },
+          sleep: deps.sleep ?? realSleep,
+          onRetry: (attempt, delayMs, e) =>
+            log.warn(
+              { venue, what, attempt, delayMs, err: errorMessage(e) },
+              'boot recovery: transient venue error, retrying',
+            ),
+        },
+        read,
+      );
     await Promise.all(
       engineVenues.map(async (v) => {
         await bootRead(v.id, 'loadMarkets', () => v.gateway.loadMarkets());
@@ -665,11 +672,17 @@ export function createTrading(deps: TradingDeps) {
         await store.journal.append({ type: 'portfolio.baseline', venue: v.id, source: 'venue', balances });
       }),
     );
-    // 3. the journal is materialised into LMDB atomically with every fill, so there is nothing to replay beyond it;
-    //    resolve every open/unknown order by clientOrderId and reconcile fills and balances.
-    engine.setAccepting(true);
+    // 3. the journal is materialised into LMDB atomically with every fill, so there is nothing to replay beyond it.
+    //    Every order the crash left takes its slot and reservation first; then every open/unknown order is
+    //    resolved by clientOrderId and fills and balances are reconciled. Only then is anything accepted (a venue
+    //    whose reconciliation failed stays refused until one succeeds), and every HALTED/REDUCING scope restored
+    //    from LMDB is applied again: the resting entries a kill -9 left are cancelled.
+    engine.takeSlots();
     const reconciled = await engine.reconcileAll();
-    metrics.reconcileLagSeconds.set(0);
+    engine.setAccepting(true);
+    const cancelled = await engine.cancelRefused();
+    if (cancelled > 0) log.warn({ cancelled }, 'boot: resting entries in halted or reducing scopes cancelled');
+    metrics.reconcileLagSeconds.set(engine.reconcileLagSeconds());
     await writePortfolio();
     return { snapshotLoaded, reconciled };
   }
@@ -694,8 +707,7 @@ export function createTrading(deps: TradingDeps) {
     // A venue whose reconciliation failed (budget, outage) is retried every 5 s, not only every interval.
     every(5_000, () => (engine.unreconciledVenues().length > 0 ? engine.reconcileAll() : undefined));
     every(1_000, async () => {
-      const last = engine.lastReconcileAt();
-      if (last > 0) metrics.reconcileLagSeconds.set((now() - last) / 1000);
+      metrics.reconcileLagSeconds.set(engine.reconcileLagSeconds());
       const val = book.valuation(engine.assetPrices());
       lookup(actorId.equityBreaker())?.send({ type: 'equity.update', equityUsd: val.equityUsd, at: now() });
       // Auto-cutback sees the breakers as the rails do (an unavailable breaker counts as tripped: fail closed).

@@ -1,5 +1,5 @@
 import type { RiskLimits } from '../config/risk-limits.js';
-import type { TradingState } from '../machines/governance.machine.js';
+import type { TradingState } from './trading-state.js';
 
 /**
  * Pre-trade risk rails (DESIGN §8): one synchronous, allocation-free check per intent. The first rail that fails

@@ -55,7 +55,8 @@ export function createIdempotencyHooks(deps: { idempotency: IdempotencyPort; log
     if (key === undefined || !state) return;
     state.idempotencyKey = key;
     const scope = `${deps.listener} ${request.method} ${request.routeOptions.url ?? request.url}`;
-    const begun = await deps.idempotency.begin(key, requestHash(request.method, request.url, request.body), scope);
+    state.requestHash = requestHash(request.method, request.url, request.body);
+    const begun = await deps.idempotency.begin(key, state.requestHash, scope);
     switch (begun.kind) {
       case 'new':
         state.claimedKey = key;

@@ -23,6 +23,8 @@ export interface CommandState {
   claimedKey?: string | undefined;
   /** The key as sent, recorded in the audit log. */
   idempotencyKey?: string | undefined;
+  /** The request's fingerprint under that key (an order journals it with its intent). */
+  requestHash?: string | undefined;
   /** An audit record was written (or attempted) for this request: the error path must not add another. */
   audited: boolean;
 }

@@ -1,4 +1,5 @@
 import { assign, raise, setup } from 'xstate';
+import type { TradingState } from '../domain/trading-state.js';
 import { type HealthContext, healthActions, healthGuards, healthRegion, initialHealth } from './health.js';
 
 /**
@@ -6,7 +7,8 @@ import { type HealthContext, healthActions, healthGuards, healthRegion, initialH
  * reason, who set it and the command (DESIGN §3). Pure: persistence and the broadcast to trading actors are
  * the runtime's job (it persists before acknowledging) and the provided `gov.publish` action. Health mirrors the global state so a kill shows red.
  */
-export type TradingState = 'ACTIVE' | 'REDUCING' | 'HALTED';
+
+export type { TradingState };
 
 export interface ScopeState {
   state: TradingState;

@@ -40,6 +40,13 @@ export function isOpenOrder(order: Pick<OrderRecord, 'status'>): boolean {
 }
 
 export function createOrdersStore(db: Database<OrderRecord, string>, guard: CommitGuard, now: () => number) {
+  // The open orders, indexed once at open and kept by `put`: a kill's cancel, boot recovery and every
+  // reconciliation walk these, not every order ever stored.
+  const open = new Map<string, OrderRecord>();
+  for (const { value } of db.getRange({ snapshot: false }))
+    if (isOpenOrder(value)) open.set(value.clientOrderId, value);
+  // Puts issued and not yet committed: `get` answers the newest state, not the committed one.
+  const uncommitted = new Map<string, OrderRecord>();
   const store: OrdersStore = {
     async put(input) {
       const order = { ...toJsonObject(input, 'order'), updatedAt: input.updatedAt ?? now() } as OrderRecord;
@@ -47,14 +54,22 @@ export function createOrdersStore(db: Database<OrderRecord, string>, guard: Comm
         throw new AppError('VALIDATION_FAILED', 'order needs a non-empty clientOrderId');
       if (typeof order.status !== 'string' || order.status === '')
         throw new AppError('VALIDATION_FAILED', 'order needs a non-empty status');
-      await guard.commit('orders.put', () => db.put(order.clientOrderId, order));
+      // Indexed as issued (lmdb-js reads see a put only once it commits; the order path reads its newest state).
+      if (isOpenOrder(order)) open.set(order.clientOrderId, order);
+      else open.delete(order.clientOrderId);
+      uncommitted.set(order.clientOrderId, order);
+      try {
+        await guard.commit('orders.put', () => db.put(order.clientOrderId, order));
+      } finally {
+        if (uncommitted.get(order.clientOrderId) === order) uncommitted.delete(order.clientOrderId);
+      }
       return order;
     },
     get(clientOrderId) {
-      return db.get(clientOrderId);
+      return uncommitted.get(clientOrderId) ?? open.get(clientOrderId) ?? db.get(clientOrderId);
     },
     listOpen() {
-      return [...store.list()].filter(isOpenOrder);
+      return [...open.values()];
     },
     list() {
       return db.getRange({ snapshot: false }).map(({ value }) => value);

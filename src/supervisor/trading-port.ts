@@ -19,6 +19,11 @@ export interface OperatorOrderRequest {
   price?: number | undefined;
   /** X-Ops-Actor (or `ops`). */
   actor: string;
+  /**
+   * The request's Idempotency-Key and the hash of the request, journaled with the intent in one commit: a retry
+   * after a crash finds that intent and gets its order, never a second one (DESIGN §9).
+   */
+  idempotency?: { key: string; hash: string } | undefined;
 }
 
 /** One order as Bosun knows it (LMDB `orders`, mirrored to `orders.jsonl`). */

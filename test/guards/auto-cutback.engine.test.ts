@@ -69,6 +69,7 @@ describe('auto-cutback at the engine', () => {
       symbols: { binance: ['BTCUSDT', 'ETHUSDT'] },
       journal: store.journal,
       orders: store.orders,
+      kv: store.kv,
       book,
       metrics,
       log: silent,
@@ -89,6 +90,8 @@ describe('auto-cutback at the engine', () => {
         sizeScale: () => guards.sizeScale(),
       },
     });
+    // Nothing is accepted for a venue before its first reconciliation (DESIGN §6).
+    await engine.reconcileAll();
     engine.setAccepting(true);
     const prices = sim.prices('binance');
     const signal = (symbol: string) =>

@@ -79,7 +79,12 @@ export function tradingRoutes(app: ZodApp, ctx: RouteContext): void {
     async (request, reply) => {
       const b = request.body;
       const actor = opsActor(request);
-      const r = await port(ctx).submitOrder({ ...b, actor });
+      const key = request.command?.idempotencyKey;
+      const hash = request.command?.requestHash;
+      // The key and the request's hash go into the intent's own commit: a retry after a crash (when the stored
+      // response was never written) finds that intent and answers with its order, never places a second one.
+      const idempotency = key !== undefined && hash !== undefined ? { key, hash } : undefined;
+      const r = await port(ctx).submitOrder({ ...b, actor, idempotency });
       const target = `symbol:${b.venue}:${b.symbol}`;
       if (r.status === 'rejected') {
         await ctx.trail.record(request, {

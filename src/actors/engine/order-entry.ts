@@ -1,0 +1,212 @@
+import { AppError, errorMessage } from '../../domain/errors.js';
+import type { VenueId } from '../../domain/ids.js';
+import type { SignalEffect } from '../../machines/symbol.machine.js';
+import type { OrderRecord } from '../../store/index.js';
+import { intentFor, symbolBudgetUsdt, targetPositionUsdt } from '../../strategies/allocator.js';
+import type { OperatorOrderRequest, OperatorOrderResult, OrderView } from '../../supervisor/trading-port.js';
+import type { EngineContext } from './engine-context.js';
+import { type Intent, num, ownerOf, type Submitted, str } from './engine-types.js';
+
+/**
+ * The order path's entry points (DESIGN §5): a symbol actor's signal sized into an intent (allocator), an
+ * operator's order (with its Idempotency-Key), a strategy order not sized from a signal (breakout, executor) and a
+ * guard's order (depeg exit, funding trim or hedge). All of them go through the same `submit`.
+ */
+const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+
+export function toOrderView(r: OrderRecord): OrderView {
+  return {
+    clientOrderId: r.clientOrderId,
+    venue: String(r.venue ?? ''),
+    symbol: String(r.symbol ?? ''),
+    side: r.side === 'sell' ? 'sell' : 'buy',
+    strategy: String(r.strategy ?? ''),
+    status: r.status,
+    amount: num(r.amount),
+    filled: num(r.filled),
+    averagePrice: typeof r.averagePrice === 'number' ? r.averagePrice : null,
+    quote: num(r.quote),
+    venueOrderId: str(r.venueOrderId),
+    reason: str(r.reason),
+    createdAt: num(r.createdAt),
+    updatedAt: r.updatedAt,
+  };
+}
+
+/** The answer an operator's order has now (a retry with the same Idempotency-Key gets this, never a new order). */
+export function operatorResult(rec: OrderRecord): OperatorOrderResult {
+  const order = toOrderView(rec);
+  if (rec.status === 'rejected')
+    return { status: 'rejected', reason: String(rec.reason ?? 'rejected'), message: String(rec.reason ?? ''), order };
+  if (rec.status === 'intent' || rec.status === 'submitted' || rec.status === 'unknown')
+    return { status: 'unknown', reason: 'outcome_unknown', message: 'the order is being resolved at the venue', order };
+  return { status: 'accepted', order };
+}
+
+export function createOrderEntry(
+  ctx: EngineContext,
+  submit: (intent: Intent) => Promise<Submitted>,
+  idempotency: { claimed(key: string): string | undefined },
+) {
+  const { deps } = ctx;
+  const { book, inputs, log } = deps;
+
+  /** The order an Idempotency-Key already caused (within 24 h), or undefined; a different body is a 422. */
+  function earlier(req: OperatorOrderRequest): OrderRecord | undefined {
+    if (!req.idempotency) return undefined;
+    const cid = idempotency.claimed(req.idempotency.key);
+    if (cid === undefined) return undefined;
+    const rec = deps.orders.get(cid);
+    if (!rec)
+      throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'a request with this Idempotency-Key is still running; retry');
+    if (deps.now() - num(rec.createdAt) > IDEMPOTENCY_TTL_MS) return undefined;
+    if (rec.requestHash !== req.idempotency.hash)
+      throw new AppError('IDEMPOTENCY_MISMATCH', 'Idempotency-Key was already used with a different request');
+    return rec;
+  }
+
+  return {
+    /** A symbol actor's signal: size it (allocator), then the order path. */
+    onSignal(e: SignalEffect): void {
+      ctx.prices.note(e.venue, e.symbol, e.price);
+      if (!ctx.state.accepting) return;
+      if (!ctx.market(e.venue, e.symbol)) return;
+      const equityUsd = ctx.riskView().equityUsd();
+      const current = book.strategyPosition(e.venue, e.symbol) * e.price;
+      const budget = symbolBudgetUsdt(
+        inputs.allocations(),
+        equityUsd,
+        e.venue,
+        [...ctx.venues.keys()],
+        e.symbol,
+        deps.symbols[e.venue] ?? [e.symbol],
+        inputs.riskWeights?.(e.venue),
+      );
+      const scale = inputs.sizeScale?.(e.venue, e.symbol) ?? 1;
+      const target = targetPositionUsdt(e.output.signal, budget * (Number.isFinite(scale) ? scale : 0), {
+        quoteMultiplier: e.output.quoteMultiplier,
+        longOnly: true,
+      });
+      const d = intentFor(current, target, {
+        minTradeUsdt: deps.minTradeUsdt,
+        maxNotionalUsdt: inputs.limits(e.symbol).maxNotionalUsdt,
+      });
+      if (!d) return;
+      if (ctx.slots.holder(ctx.slots.slotOf(e.venue, e.symbol, d.side, e.output.strategy)) !== undefined) return;
+      void submit({
+        venue: e.venue as VenueId,
+        symbol: e.symbol,
+        side: d.side,
+        quote: d.side === 'sell' ? Math.min(d.quoteUsdt, current) : d.quoteUsdt,
+        price: e.price,
+        strategy: e.output.strategy,
+        reduceOnly: d.reduceOnly,
+        t0: e.t0,
+        reason: d.reason,
+      }).catch((err: unknown) =>
+        log.error({ err: errorMessage(err), venue: e.venue, symbol: e.symbol }, 'order path failed'),
+      );
+    },
+
+    async submitOperator(req: OperatorOrderRequest): Promise<OperatorOrderResult> {
+      if (!ctx.state.accepting) throw new AppError('NOT_READY', 'boot recovery has not finished');
+      const prior = earlier(req);
+      if (prior) return operatorResult(prior);
+      if (req.type === 'limit' && !(req.price !== undefined && req.price > 0))
+        throw new AppError('VALIDATION_FAILED', 'a limit order needs a price > 0');
+      const price = await ctx.prices.current(req.venue, req.symbol);
+      const r = await submit({
+        ...(req.type === 'limit' ? { type: 'limit' as const, limitPrice: req.price } : {}),
+        venue: req.venue,
+        symbol: req.symbol,
+        side: req.side,
+        quote: req.quote,
+        price,
+        strategy: 'operator',
+        reduceOnly: false,
+        t0: null,
+        reason: `operator:${req.actor}`,
+        idempotency: req.idempotency,
+      });
+      if (r.status === 'accepted') return { status: 'accepted', order: toOrderView(r.record) };
+      if (r.status === 'unknown')
+        return { status: 'unknown', reason: r.reason, message: r.message, order: toOrderView(r.record) };
+      return {
+        status: 'rejected',
+        reason: r.reason,
+        message: r.message,
+        order: r.record ? toOrderView(r.record) : undefined,
+      };
+    },
+
+    /**
+     * A strategy order that is not sized from a symbol actor's signal (event breakout, the executor): same path and
+     * rails; a sell is capped at what its owner holds.
+     */
+    async submitStrategy(req: {
+      venue: VenueId;
+      symbol: string;
+      side: 'buy' | 'sell';
+      quote: number;
+      strategy: string;
+      reason: string;
+    }): Promise<{ status: string; averagePrice: number | null; reason?: string }> {
+      const price = await ctx.prices.current(req.venue, req.symbol);
+      const held =
+        (ownerOf(req.strategy) === 'executor'
+          ? book.executorPosition(req.venue, req.symbol)
+          : book.strategyPosition(req.venue, req.symbol)) * price;
+      // Spot is long-only: a sell only ever reduces what its owner holds (the executor's, or the strategies').
+      const quote = req.side === 'sell' ? Math.min(req.quote, held) : req.quote;
+      if (!(quote > 0)) return { status: 'rejected', averagePrice: null, reason: 'nothing_to_sell' };
+      const r = await submit({ ...req, quote, price, reduceOnly: req.side === 'sell', t0: null });
+      if (r.status === 'rejected') return { status: r.status, averagePrice: null, reason: r.reason };
+      return {
+        status: r.status,
+        averagePrice: typeof r.record.averagePrice === 'number' ? r.record.averagePrice : null,
+      };
+    },
+
+    /**
+     * A guard's order (depeg exit, funding trim or hedge): the same path and rails as every order. `market`
+     * 'linear' sends a reduce-only perpetual order at `price` (the mark); a spot sell is capped at what Bosun
+     * holds for itself (strategies + executor) and is reduce-only.
+     */
+    async submitGuard(req: {
+      venue: VenueId;
+      symbol: string;
+      side: 'buy' | 'sell';
+      quote: number;
+      strategy: string;
+      reason: string;
+      market?: 'spot' | 'linear';
+      price?: number;
+      reduceOnly?: boolean;
+    }): Promise<{ status: string; reason?: string; clientOrderId?: string }> {
+      const kind = req.market ?? 'spot';
+      const price =
+        req.price !== undefined && req.price > 0 ? req.price : await ctx.prices.current(req.venue, req.symbol);
+      let quote = req.quote;
+      let reduceOnly = req.reduceOnly ?? false;
+      if (kind === 'spot' && req.side === 'sell') {
+        quote = Math.min(quote, book.ownedPosition(req.venue, req.symbol) * price);
+        reduceOnly = true;
+      }
+      if (!(quote > 0)) return { status: 'rejected', reason: 'nothing_to_sell' };
+      const r = await submit({
+        venue: req.venue,
+        symbol: req.symbol,
+        side: req.side,
+        quote,
+        price,
+        strategy: req.strategy,
+        reduceOnly,
+        market: kind,
+        t0: null,
+        reason: req.reason,
+      });
+      if (r.status === 'rejected') return { status: r.status, reason: r.reason };
+      return { status: r.status, clientOrderId: r.record.clientOrderId };
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { clientOrderId, drawIncarnation } from '../../domain/client-order-id.js';
+import type { KvStore } from '../../store/index.js';
+import type { OrderIds } from './order-submit.js';
+
+/**
+ * clientOrderIds that never repeat (DESIGN §5): a fresh incarnation per process, never one this state directory
+ * used before, kept in the store before the first intent of the process is journaled; the sequence restarts at
+ * 1 in each incarnation. Also the Idempotency-Key index: key → the order it caused (journaled in the intent).
+ */
+const INCARNATIONS_KEY = 'order_incarnations';
+/** The store keeps the last incarnations (1.2 M possible; a few hundred restarts stay far from a clash). */
+const KEEP = 1_000;
+
+export function createOrderIds(deps: {
+  node: string;
+  kv: KvStore;
+  random: () => number;
+  /** Existing orders' Idempotency-Keys (the intent records carry them). */
+  claims: Iterable<[key: string, clientOrderId: string]>;
+}): OrderIds & { incarnation: string; claimed(key: string): string | undefined } {
+  const used = deps.kv.get<string[]>(INCARNATIONS_KEY) ?? [];
+  const incarnation = drawIncarnation(deps.random, new Set(used));
+  const saved = deps.kv.put(INCARNATIONS_KEY, [...used.slice(-(KEEP - 1)), incarnation]);
+  // Awaited by the first intent; an error surfaces there (and on every later one), never as an unhandled rejection.
+  saved.catch(() => undefined);
+  const claims = new Map(deps.claims);
+  let seq = 0;
+  return {
+    incarnation,
+    next(venue, symbol, strategy) {
+      seq += 1;
+      return clientOrderId({ node: deps.node, venue, symbol, strategy, seq, incarnation });
+    },
+    ready: () => saved,
+    claim(key, cid) {
+      claims.set(key, cid);
+    },
+    claimed: (key) => claims.get(key),
+  };
+}

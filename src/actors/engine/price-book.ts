@@ -1,0 +1,53 @@
+import { AppError } from '../../domain/errors.js';
+import type { EngineVenue } from './engine-types.js';
+
+/**
+ * The latest price per venue, then symbol. Written on every tick (`note`): two map lookups, no key string built
+ * per tick. Operator and guard orders that arrive before any tick ask the venue's ticker once (`current`).
+ */
+export interface PriceBook {
+  price(venue: string, symbol: string): number | undefined;
+  note(venue: string, symbol: string, price: number): void;
+  /** USD prices by base asset from the latest ticks (quote assets count 1: the depeg guard watches that). */
+  assetPrices(): Record<string, number>;
+  /** The latest price seen for a symbol, else the venue's ticker (remembered). */
+  current(venue: string, symbol: string): Promise<number>;
+}
+
+export function createPriceBook(venues: ReadonlyMap<string, EngineVenue>): PriceBook {
+  const prices = new Map<string, Map<string, number>>();
+  const price = (venue: string, symbol: string): number | undefined => prices.get(venue)?.get(symbol);
+  function note(venue: string, symbol: string, p: number): void {
+    let byVenue = prices.get(venue);
+    if (!byVenue) {
+      byVenue = new Map();
+      prices.set(venue, byVenue);
+    }
+    byVenue.set(symbol, p);
+  }
+  return {
+    price,
+    note,
+    assetPrices() {
+      const out: Record<string, number> = {};
+      for (const [venue, bySymbol] of prices)
+        for (const [symbol, p] of bySymbol) {
+          const m = venues.get(venue)?.gateway.markets('spot')[symbol];
+          if (m && out[m.base] === undefined) out[m.base] = p;
+        }
+      return out;
+    },
+    async current(venue, symbol) {
+      const seen = price(venue, symbol);
+      if (seen !== undefined) return seen;
+      const gw = venues.get(venue);
+      if (!gw) throw new AppError('NOT_FOUND', `no venue '${venue}'`);
+      const t = (await gw.gateway.fetchTickers([symbol]))[symbol];
+      const p = t?.last ?? (t?.bid != null && t?.ask != null ? (t.bid + t.ask) / 2 : null);
+      if (p === null || p === undefined || !(p > 0))
+        throw new AppError('UNPROCESSABLE', `no price for ${symbol} on ${venue}`);
+      note(venue, symbol, p);
+      return p;
+    },
+  };
+}
