@@ -362,7 +362,7 @@ export function createScanner(deps: ScannerDeps) {
     scan: () => view,
     health() {
       const ref = deps.lookup(actorId.scanner());
-      if (!ref || ref.getSnapshot().status !== 'active') return { value: 'HALTED', reason: 'scanner not running' };
+      if (ref?.getSnapshot().status !== 'active') return { value: 'HALTED', reason: 'scanner not running' };
       const h = (ref.getSnapshot().context as ScannerContext).health;
       return { value: h.value, reason: h.reason };
     },

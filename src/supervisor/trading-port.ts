@@ -26,8 +26,15 @@ export interface OperatorOrderRequest {
   idempotency?: { key: string; hash: string } | undefined;
 }
 
-/** One order as Bosun knows it (LMDB `orders`, mirrored to `orders.jsonl`). */
+/**
+ * One order as Bosun knows it (LMDB `orders`, mirrored to `orders.jsonl`), or a protective stop of the stop
+ * validator (`kind: 'stop'`, from its own book) so `GET /orders` shows everything Bosun keeps at the venue.
+ */
 export interface OrderView {
+  /** `order` (the order path's) or `stop` (the stop validator's server-side stop). */
+  kind?: 'order' | 'stop';
+  /** A stop's trigger price. */
+  stopPrice?: number;
   clientOrderId: string;
   venue: string;
   symbol: string;

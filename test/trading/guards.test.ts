@@ -343,6 +343,18 @@ describe('depeg guard with DEPEG_EXIT_RISK=true', () => {
     await until('the exit fill in orders.jsonl', () =>
       p.ordersJsonl().some((r) => r.type === 'order.fill' && r.strategy === 'depeg') ? true : undefined,
     );
+    // The exit put the symbol it unwinds in REDUCING (DESIGN §3): visible in governance, entries refused there.
+    expect(p.runtime.governance().symbols['binance:BTCUSDT']).toMatchObject({ state: 'REDUCING', reason: 'depeg_exit' });
+    expect((await order(p, 'BTCUSDT')).body).toMatchObject({ reason: 'trading_reducing' });
+  });
+
+  it('an operator sell of a held asset passes during the depeg (it reduces exposure)', async () => {
+    const held = p.trading.book.ledger().venues.binance?.balances.ETH ?? 0;
+    expect(held).toBeGreaterThan(0);
+    const r = await post(`${p.url}/orders`, { symbol: 'ETHUSDT.BINANCE', side: 'SELL', quote: 20 });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    // A buy of the same asset is a new USDT entry: refused by the depeg guard.
+    expect((await order(p, 'ETHUSDT')).body).toMatchObject({ reason: 'depeg' });
   });
 
   it('a restart of the whole pipeline restores the trip from LMDB: still HALTED even though parity is back', async () => {
@@ -358,9 +370,15 @@ describe('depeg guard with DEPEG_EXIT_RISK=true', () => {
     const after = await guard(p, DEPEG_ID);
     expect(after).toMatchObject({ running: true, active: true, health: 'HALTED', reason: 'depeg_trigger' });
     expect(after.state).toMatchObject({ trippedAt: before.state.trippedAt, trips: before.state.trips });
-    expect((await order(p, 'BTCUSDT')).body).toMatchObject({ reason: 'depeg' });
+    // The REDUCING the exit set is durable too: still refused as reducing-only.
+    expect((await order(p, 'BTCUSDT')).body).toMatchObject({ reason: 'trading_reducing' });
+    expect((await order(p, 'SOLUSDT')).body).toMatchObject({ reason: 'depeg' });
     // Parity has to be seen holding again in this incarnation before a re-arm.
     await until('parity seen holding', async () => ((await guard(p, DEPEG_ID)).state.heldSince ? true : undefined));
     expect((await post(`${p.url}/guards/depeg/rearm`, {})).status).toBe(200);
+    // Re-armed: the system clears its own REDUCING (never an operator's), and the symbol trades again.
+    await until('the depeg REDUCING cleared', () =>
+      p.runtime.governance().symbols['binance:BTCUSDT']?.state === 'ACTIVE' ? true : undefined,
+    );
   });
 });

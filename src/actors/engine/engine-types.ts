@@ -32,6 +32,27 @@ export interface EngineLimits {
 
 export type ScopeTrading = { global: TradingState; venue: TradingState; symbol: TradingState };
 
+/** The trading state of each scope an order on (venue, symbol) passes; no governance view: all HALTED. */
+export function scopeTrading(
+  g:
+    | {
+        global: { state: TradingState };
+        venues: Record<string, { state: TradingState }>;
+        symbols: Record<string, { state: TradingState }>;
+      }
+    | undefined,
+  venue: string,
+  symbol: string,
+): ScopeTrading {
+  // Fail closed: no governance view means nothing trades.
+  if (!g) return { global: 'HALTED', venue: 'HALTED', symbol: 'HALTED' };
+  return {
+    global: g.global.state,
+    venue: g.venues[venue]?.state ?? 'ACTIVE',
+    symbol: g.symbols[`${venue}:${symbol}`]?.state ?? 'ACTIVE',
+  };
+}
+
 export interface EngineInputs {
   /** Effective trading state per scope for a venue/symbol. */
   trading(venue: string, symbol: string): ScopeTrading;
