@@ -148,7 +148,8 @@ async function main(): Promise<void> {
   // Bosun's own open entries by clientOrderId, from LMDB: never the venue's cancel-all (which also took the
   // protective stops, and on Kraken every manual order of the account).
   emergencyCancel = () => cancelOwnEntries((store as Store).orders, gateways, log);
-  const book = createAccountBook(metrics);
+  // The venue's view of each account beside the ledger (the one book, built with the trading pipeline below).
+  const book = createAccountBook(metrics, () => tradingRef?.ledgerView);
   const token = ensureOpsToken(config.STATE_DIR, config.OPS_API_TOKEN);
   if (token.source === 'generated')
     log.warn({ path: token.path }, 'paper mode: generated an ops token (mode 0600); the CLI reads it from there');

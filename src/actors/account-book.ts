@@ -1,11 +1,14 @@
 import type { AccountSummary } from '../machines/account.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Balances } from '../venues/venue-gateway.js';
+import type { Balances, MarketInfo } from '../venues/venue-gateway.js';
 
 /**
- * What the account actors last learned, per venue, and the portfolio metrics derived from it: totals across
- * venues (`equity_usd`, `cash_usd`, `market_value_usd`), Kraken's equity, exposure per venue. `/status` shows
- * the balances from here.
+ * The venue's own view of each account, beside the one book (DESIGN §6). The ledger is the source of equity,
+ * cash, exposure, `/status` and the metrics; what the account actors last read from the venue is shown next to it
+ * as drift per venue and asset (`ledger_venue_drift` = venue − ledger), with a tolerance derived from the asset's
+ * precision (`ledger_venue_drift_tolerance`): the alert rule fires when the drift stays past it. Before, the venue
+ * polls drove `equity_usd`/`cash_usd`/`/status` and the ledger drove the rails: two books that could disagree
+ * with nothing to show the gap.
  */
 export interface VenueBook {
   summary: AccountSummary;
@@ -13,40 +16,80 @@ export interface VenueBook {
   at: number;
 }
 
-export function createAccountBook(metrics: Metrics) {
+/** What the ledger says, for `/status` and the drift (trading.actors.ts provides it once built). */
+export interface LedgerView {
+  balances(venue: string): Readonly<Record<string, number>> | undefined;
+  valuation(): { venues: Record<string, { equityUsd: number; cashUsd: number }> };
+  markets(venue: string): Readonly<Record<string, MarketInfo>>;
+}
+
+/** Twice the asset's smallest step on the venue (a base asset), else a cent (quote and cash assets). */
+export function driftTolerance(markets: Readonly<Record<string, MarketInfo>>, asset: string): number {
+  let step = Number.POSITIVE_INFINITY;
+  for (const m of Object.values(markets)) if (m.base === asset && m.stepSize > 0) step = Math.min(step, m.stepSize);
+  return Number.isFinite(step) ? 2 * step : 0.01;
+}
+
+export function createAccountBook(metrics: Metrics, ledgerView: () => LedgerView | undefined = () => undefined) {
   const venues = new Map<string, VenueBook>();
-  function publish(): void {
-    let cash = 0;
-    let market = 0;
-    let equity = 0;
-    for (const [venue, b] of venues) {
-      cash += b.summary.cashUsd;
-      market += b.summary.marketValueUsd;
-      equity += b.summary.equityUsd;
-      metrics.venueEquityUsd.set({ venue }, b.summary.equityUsd);
-      metrics.venueExposureUsd.set({ venue }, b.summary.exposureUsd);
-      if (venue === 'kraken') metrics.krakenEquityUsd.set(b.summary.equityUsd);
+  /** Assets whose drift series exist per venue (a series of an asset both books dropped is removed). */
+  const published = new Map<string, Set<string>>();
+
+  function publishDrift(venue: string): void {
+    const lv = ledgerView();
+    const b = venues.get(venue);
+    if (!lv || !b) return;
+    const ledger = lv.balances(venue) ?? {};
+    const markets = lv.markets(venue);
+    const assets = new Set([...Object.keys(ledger), ...Object.keys(b.balances)]);
+    const seen = published.get(venue) ?? new Set<string>();
+    for (const asset of seen)
+      if (!assets.has(asset)) {
+        metrics.ledgerVenueDrift.remove({ venue, asset });
+        metrics.ledgerVenueDriftTolerance.remove({ venue, asset });
+      }
+    for (const asset of assets) {
+      const drift = (b.balances[asset]?.total ?? 0) - (ledger[asset] ?? 0);
+      metrics.ledgerVenueDrift.set({ venue, asset }, drift);
+      metrics.ledgerVenueDriftTolerance.set({ venue, asset }, driftTolerance(markets, asset));
     }
-    metrics.cashUsd.set(cash);
-    metrics.marketValueUsd.set(market);
-    metrics.equityUsd.set(equity);
+    published.set(venue, assets);
   }
+
   return {
     update(venue: string, book: VenueBook): void {
       venues.set(venue, book);
-      publish();
+      publishDrift(venue);
     },
     get: (venue: string) => venues.get(venue),
-    /** `/status` balances: per venue, non-zero totals only. */
+    /**
+     * `/status` balances, per venue: equity and cash from the ledger, and each asset's ledger total with the
+     * venue's total and the drift beside it (non-zero totals only).
+     */
     balances(): Record<
       string,
-      { equity_usd: number; cash_usd: number; assets: Record<string, { free: number; used: number; total: number }> }
+      {
+        equity_usd: number;
+        cash_usd: number;
+        source: 'ledger';
+        assets: Record<string, { total: number; venue_total: number | null; drift: number | null }>;
+      }
     > {
+      const lv = ledgerView();
       const out: ReturnType<ReturnType<typeof createAccountBook>['balances']> = {};
-      for (const [venue, b] of venues) {
-        const assets: Record<string, { free: number; used: number; total: number }> = {};
-        for (const [a, e] of Object.entries(b.balances)) if (e.total !== 0) assets[a] = e;
-        out[venue] = { equity_usd: b.summary.equityUsd, cash_usd: b.summary.cashUsd, assets };
+      if (!lv) return out;
+      const val = lv.valuation();
+      for (const [venue, v] of Object.entries(val.venues)) {
+        const ledger = lv.balances(venue) ?? {};
+        const seen = venues.get(venue)?.balances;
+        const assets: Record<string, { total: number; venue_total: number | null; drift: number | null }> = {};
+        for (const asset of new Set([...Object.keys(ledger), ...Object.keys(seen ?? {})])) {
+          const total = ledger[asset] ?? 0;
+          const venueTotal = seen ? (seen[asset]?.total ?? 0) : null;
+          if (total === 0 && !venueTotal) continue;
+          assets[asset] = { total, venue_total: venueTotal, drift: venueTotal === null ? null : venueTotal - total };
+        }
+        out[venue] = { equity_usd: v.equityUsd, cash_usd: v.cashUsd, source: 'ledger', assets };
       }
       return out;
     },

@@ -32,6 +32,8 @@ export interface LedgerBook {
   baselineAt(venue: string): number;
   /** The ledger's balance of one asset on a venue (0 when none). */
   balance(venue: string, asset: string): number;
+  /** A copy of one venue's balances (undefined before its baseline). */
+  balances(venue: string): Record<string, number> | undefined;
   /**
    * Applies a fill once; returns the durable-commit promise, or null when it was already applied. `owner` null:
    * not Bosun's position (an operator's order, a manual trade).
@@ -107,6 +109,10 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
     hasVenue: (v) => ledger.venues[v] !== undefined,
     baselineAt: (v) => Number(kv.get(baselineAtKey(v)) ?? 0) || 0,
     balance: (v, asset) => ledger.venues[v]?.balances[asset] ?? 0,
+    balances: (v) => {
+      const b = ledger.venues[v]?.balances;
+      return b ? { ...b } : undefined;
+    },
     hasTrade: (venue, id) => applied.has(tradeKey(venue, id)) || kv.get(tradeKey(venue, id)) !== undefined,
     async baseline(venue, balances, at) {
       const next = withBaseline(ledger, venue, balances).venues[venue] as VenueLedger;

@@ -409,6 +409,12 @@ export function createTrading(deps: TradingDeps) {
     recover,
     startLoops,
     onGovernance,
+    /** The ledger as the venue view's drift and `/status` read it (account-book.ts). */
+    ledgerView: {
+      balances: (venue: string) => book.balances(venue),
+      valuation: () => book.valuation(engine.assetPrices()),
+      markets: (venue: string) => engineVenues.find((v) => v.id === venue)?.gateway.markets('spot') ?? {},
+    },
     /** The venue link's gateway replaces the raw one, so order traffic counts toward conn and is blocked with it. */
     useLinkedGateway(venue: string, gw: VenueGateway): void {
       const ev = engineVenues.find((v) => v.id === venue);

@@ -96,8 +96,20 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     }),
     venueExposureUsd: new Gauge({
       name: 'venue_exposure_usd',
-      help: 'Gross exposure per venue in USD',
+      help: 'Gross exposure per venue in USD (from the ledger)',
       labelNames: ['venue'],
+      registers: r,
+    }),
+    ledgerVenueDrift: new Gauge({
+      name: 'ledger_venue_drift',
+      help: "The venue's balance minus the ledger's, per venue and asset (the ledger is the one book)",
+      labelNames: ['venue', 'asset'],
+      registers: r,
+    }),
+    ledgerVenueDriftTolerance: new Gauge({
+      name: 'ledger_venue_drift_tolerance',
+      help: "Drift tolerated per venue and asset: twice the asset's step on the venue, else 0.01",
+      labelNames: ['venue', 'asset'],
       registers: r,
     }),
     // risk

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createAccountBook } from '../../src/actors/account-book.js';
+import { createAccountBook, type LedgerView } from '../../src/actors/account-book.js';
 import { tradedVenueSubtree, tradingRuntimeDeps } from '../../src/actors/bosun-tree.js';
 import { createOpsConfig } from '../../src/actors/config.actors.js';
 import { createTrading, type Trading } from '../../src/actors/trading.actors.js';
@@ -61,7 +61,8 @@ export async function startPipeline(
   const ops = createOpsConfig();
   const gateway = simGateway(sim, 'binance');
   const gateways = new Map<string, BosunGateway>([['binance', gateway]]);
-  const book = createAccountBook(metrics);
+  let tradingRef: { ledgerView: LedgerView } | undefined;
+  const book = createAccountBook(metrics, () => tradingRef?.ledgerView);
   let runtime: Runtime | undefined;
   const trading = createTrading({
     config,
@@ -73,6 +74,7 @@ export async function startPipeline(
     runtime: () => runtime,
     ...(opts.beforePublish ? { guardFaults: { beforePublish: opts.beforePublish } } : {}),
   });
+  tradingRef = trading;
   opts.beforeStart?.(trading);
   const restarts: Pipeline['restarts'] = [];
   const fatal: string[] = [];

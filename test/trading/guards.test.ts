@@ -344,7 +344,10 @@ describe('depeg guard with DEPEG_EXIT_RISK=true', () => {
       p.ordersJsonl().some((r) => r.type === 'order.fill' && r.strategy === 'depeg') ? true : undefined,
     );
     // The exit put the symbol it unwinds in REDUCING (DESIGN §3): visible in governance, entries refused there.
-    expect(p.runtime.governance().symbols['binance:BTCUSDT']).toMatchObject({ state: 'REDUCING', reason: 'depeg_exit' });
+    expect(p.runtime.governance().symbols['binance:BTCUSDT']).toMatchObject({
+      state: 'REDUCING',
+      reason: 'depeg_exit',
+    });
     expect((await order(p, 'BTCUSDT')).body).toMatchObject({ reason: 'trading_reducing' });
   });
 

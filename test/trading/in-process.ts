@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createAccountBook } from '../../src/actors/account-book.js';
+import { createAccountBook, type LedgerView } from '../../src/actors/account-book.js';
 import {
   runtimeOptions,
   tradedVenueSubtree,
@@ -57,9 +57,11 @@ export async function startInProcess(
   const ops = createOpsConfig();
   const gateways = new Map<string, BosunGateway>();
   for (const venue of config.VENUES) gateways.set(venue, simGateway(sim, venue));
-  const book = createAccountBook(metrics);
+  let tradingRef: { ledgerView: LedgerView } | undefined;
+  const book = createAccountBook(metrics, () => tradingRef?.ledgerView);
   let runtime: Runtime | undefined;
   const trading = createTrading({ config, store, metrics, log: root.log, ops, gateways, runtime: () => runtime });
+  tradingRef = trading;
   const lookup = (id: string) => runtime?.root().system.get(id);
   const executor = tradingExecutor({
     config,
