@@ -25,7 +25,13 @@ export function createTradingEngine(deps: TradingEngineDeps) {
   for (const r of deps.orders.list())
     if (typeof r.idempotencyKey === 'string' && parseClientOrderId(r.clientOrderId))
       claims.push([r.idempotencyKey, r.clientOrderId]);
-  const ids = createOrderIds({ node: deps.node, kv: deps.kv, random: deps.random ?? Math.random, claims });
+  const ids = createOrderIds({
+    node: deps.node,
+    kv: deps.kv,
+    random: deps.random ?? Math.random,
+    claims,
+    exists: (cid) => deps.orders.get(cid) !== undefined,
+  });
   const { submit } = createOrderSubmit(ctx, life, ids, reconciliation.isUnreconciled);
   const entry = createOrderEntry(ctx, submit, ids);
   const halts = createHaltCancel(ctx, life);

@@ -17,6 +17,8 @@ export function createOrderIds(deps: {
   random: () => number;
   /** Existing orders' Idempotency-Keys (the intent records carry them). */
   claims: Iterable<[key: string, clientOrderId: string]>;
+  /** Whether the store already has an order with this id (an adopted foreign order may carry any id). */
+  exists: (clientOrderId: string) => boolean;
 }): OrderIds & { incarnation: string; claimed(key: string): string | undefined } {
   const used = deps.kv.get<string[]>(INCARNATIONS_KEY) ?? [];
   const incarnation = drawIncarnation(deps.random, new Set(used));
@@ -28,8 +30,11 @@ export function createOrderIds(deps: {
   return {
     incarnation,
     next(venue, symbol, strategy) {
-      seq += 1;
-      return clientOrderId({ node: deps.node, venue, symbol, strategy, seq, incarnation });
+      for (;;) {
+        seq += 1;
+        const cid = clientOrderId({ node: deps.node, venue, symbol, strategy, seq, incarnation });
+        if (!deps.exists(cid)) return cid;
+      }
     },
     ready: () => saved,
     claim(key, cid) {

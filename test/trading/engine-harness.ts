@@ -1,0 +1,141 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { EngineLimits, EngineVenue } from '../../src/actors/engine/engine-types.js';
+import { createLedgerBook, type LedgerBook } from '../../src/actors/ledger-book.js';
+import { createTradingEngine, type TradingEngine } from '../../src/actors/trading-engine.js';
+import type { TradingState } from '../../src/domain/trading-state.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { createGateway } from '../../src/venues/index.js';
+import type { Simulator } from '../../src/venues/sim/index.js';
+import type { VenueGateway } from '../../src/venues/venue-gateway.js';
+
+/**
+ * The order path alone, for the money-path regression tests: the real engine, LMDB store and ledger, and the real
+ * ccxt gateway against the simulator on a fresh account of its own. The test owns the governance view (a plain
+ * object the engine reads through EngineInputs) and may wrap the gateway to hold or observe calls. `restart()` is
+ * a crash: the engine and gateway are dropped, the same store directory is reopened, and a new engine starts.
+ */
+export const silent = pino({ level: 'silent' });
+
+export const OPEN_LIMITS: EngineLimits = {
+  maxNotionalUsdt: 1_000,
+  maxSymbolExposureUsdt: 1e12,
+  maxVenueExposureUsdt: 1e12,
+  maxAssetExposureUsdt: 1e12,
+  equityFloorUsd: 0,
+  maxDrawdownPct: 100,
+  equityCooldownSec: 0,
+  orderCooldownSec: 0,
+};
+
+export interface Governance {
+  global: TradingState;
+  venue: TradingState;
+  symbol: TradingState;
+}
+
+export interface EngineRig {
+  sim: Simulator;
+  keys: { apiKey: string; secret: string };
+  dir: string;
+  store: Store;
+  book: LedgerBook;
+  engine: TradingEngine;
+  gateway: VenueGateway;
+  gov: Governance;
+  limits: EngineLimits;
+  halts: string[];
+  close(): Promise<void>;
+}
+
+export interface RigOptions {
+  spot?: Record<string, number>;
+  limits?: Partial<EngineLimits>;
+  /** Wraps the real gateway (hold or observe calls); the wrapper must forward to the real one. */
+  wrap?: (gw: VenueGateway) => VenueGateway;
+  stops?: Parameters<typeof createTradingEngine>[0]['stops'];
+  random?: () => number;
+  dir?: string;
+  keys?: { apiKey: string; secret: string };
+  gov?: Governance;
+}
+
+export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<EngineRig> {
+  const keys =
+    o.keys ?? sim.createAccount('binance', { spot: o.spot ?? { USDT: 100_000, BTC: 0.01, ETH: 0.1, BNB: 0.5 } });
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'bosun-money-'));
+  const store = await openStore({ dir });
+  const raw = createGateway('binance', { mode: 'paper', simBaseUrl: sim.baseUrl, ...keys });
+  await raw.loadMarkets();
+  const gateway = o.wrap ? o.wrap(raw) : raw;
+  const book = createLedgerBook(store.portfolio, ['binance']);
+  const gov: Governance = o.gov ?? { global: 'ACTIVE', venue: 'ACTIVE', symbol: 'ACTIVE' };
+  const limits: EngineLimits = { ...OPEN_LIMITS, ...o.limits };
+  const halts: string[] = [];
+  const venues: EngineVenue[] = [{ id: 'binance', gateway }];
+  const engine = createTradingEngine({
+    node: 'test',
+    venues,
+    symbols: { binance: ['BTCUSDT', 'ETHUSDT'] },
+    journal: store.journal,
+    orders: store.orders,
+    kv: store.kv,
+    book,
+    metrics: createMetrics({ defaultMetrics: false }),
+    log: silent,
+    now: Date.now,
+    hr: () => performance.now(),
+    notify: () => undefined,
+    minTradeUsdt: 10,
+    ...(o.random ? { random: o.random } : {}),
+    ...(o.stops ? { stops: o.stops } : {}),
+    inputs: {
+      trading: () => ({ ...gov }),
+      limits: () => limits,
+      policyAllowed: () => true,
+      allocations: () => ({ reserve_pct: 0 }),
+      equityBreaker: () => ({ tripped: false, reason: '' }),
+      venueBreaker: () => ({ tripped: false, reason: '' }),
+      guards: () => ({ depegActive: false, fundingSpike: false }),
+      haltVenue: async (_v, reason) => {
+        halts.push(reason);
+      },
+    },
+  });
+  return {
+    sim,
+    keys,
+    dir,
+    store,
+    book,
+    engine,
+    gateway,
+    gov,
+    limits,
+    halts,
+    async close() {
+      await raw.close();
+      await store.close();
+    },
+  };
+}
+
+/** The first boot's baseline from the venue, then reconciliation, then accepting (what boot recovery does). */
+export async function boot(r: EngineRig): Promise<void> {
+  if (!r.book.hasVenue('binance')) {
+    const at = Date.now();
+    const b = await r.gateway.fetchBalances('spot');
+    await r.book.baseline('binance', Object.fromEntries(Object.entries(b).map(([a, e]) => [a, e.total])), at);
+  }
+  r.engine.takeSlots();
+  await r.engine.reconcileAll();
+  r.engine.setAccepting(true);
+}
+
+/** Orders the simulator holds for the rig's account (the venue's truth). */
+export function venueOrders(r: EngineRig) {
+  return r.sim.state({ venue: 'binance', account: r.keys.apiKey }).orders;
+}
