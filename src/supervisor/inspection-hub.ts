@@ -8,7 +8,9 @@ import type { ActorNode, InspectEvent, InspectListener, InspectOptions } from '.
  *   sent. A changed shape (an actor added, removed, or a supervisor's children gone to backoff) sends the full tree;
  *   otherwise only the nodes whose visible fields changed are sent. Transitions an operator cares about (health,
  *   liveness, restarts, a new last error) become events. Costs one tree description per flush, whatever the tick
- *   rate: 1,000 ticking symbol actors whose state does not change send nothing.
+ *   rate: 1,000 ticking symbol actors whose state does not change send nothing. That description is not free
+ *   (1,000 symbols: 5–23 ms on a shared 2-core machine, bench/inspector.bench.ts), so the flushes space out to keep
+ *   it under `MAX_FLUSH_DUTY` of the event loop: a big tree is refreshed less often rather than slowing trading.
  * - **XState inspection** (only while a listener asks for `events: true`): every actor event (minus tick noise)
  *   as it happens. XState's inspection is system-wide and roughly halves actor throughput, so it is opt-in.
  */
@@ -17,7 +19,12 @@ export interface InspectionHubDeps {
   tree: () => ActorNode;
   flushMs?: number;
   now?: () => number;
+  /** Monotonic ms measuring what a flush costs; default `performance.now`. */
+  clock?: () => number;
 }
+
+/** Share of the event loop the tree diff may take; past it the next flush waits longer (`flushMs` is the floor). */
+export const MAX_FLUSH_DUTY = 0.02;
 
 const NOISY = /^(xstate\.|hb\.tick|venue\.tick|sup\.\$)/;
 
@@ -50,10 +57,12 @@ function index(root: ActorNode): { nodes: Map<string, ActorNode>; shape: string 
 export function createInspectionHub(deps: InspectionHubDeps) {
   const flushMs = deps.flushMs ?? 250;
   const now = deps.now ?? Date.now;
+  const clock = deps.clock ?? (() => performance.now());
   const listeners = new Map<InspectListener, InspectOptions>();
   let seq = 0;
   let sub: { unsubscribe(): void } | undefined;
-  let timer: ReturnType<typeof setInterval> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let delayMs = flushMs;
   let seen: Map<string, Seen> | undefined;
   let shape = '';
 
@@ -121,6 +130,19 @@ export function createInspectionHub(deps: InspectionHubDeps) {
     if (changed.length > 0) for (const l of listeners.keys()) l.nodes(changed);
   }
 
+  function tick(): void {
+    timer = undefined;
+    const t0 = clock();
+    flush();
+    delayMs = Math.max(flushMs, (clock() - t0) / MAX_FLUSH_DUTY);
+    if (listeners.size > 0) schedule();
+  }
+
+  function schedule(): void {
+    timer = setTimeout(tick, delayMs);
+    timer.unref();
+  }
+
   function attachInspection(): void {
     sub = deps.root().system.inspect({ next: onInspect, error: () => {}, complete: () => {} } as never) as unknown as {
       unsubscribe(): void;
@@ -144,8 +166,8 @@ export function createInspectionHub(deps: InspectionHubDeps) {
         const { nodes, shape: s } = index(root);
         seen = remember(nodes);
         shape = s;
-        timer = setInterval(flush, flushMs);
-        timer.unref();
+        delayMs = flushMs;
+        if (!timer) schedule();
       }
       listeners.set(listener, { events: opts.events === true });
       syncInspection();
@@ -154,7 +176,7 @@ export function createInspectionHub(deps: InspectionHubDeps) {
         if (!listeners.delete(listener)) return;
         syncInspection();
         if (listeners.size === 0) {
-          if (timer) clearInterval(timer);
+          if (timer) clearTimeout(timer);
           timer = undefined;
           seen = undefined;
           shape = '';
@@ -166,5 +188,7 @@ export function createInspectionHub(deps: InspectionHubDeps) {
     listenerCount: () => listeners.size,
     /** Flushes now (tests). */
     flush,
+    /** The wait before the next flush: `flushMs`, or longer while the tree takes more than its duty to describe. */
+    flushIntervalMs: () => delayMs,
   };
 }
