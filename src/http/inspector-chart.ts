@@ -117,6 +117,14 @@ export const INSPECTOR_CHART_SCRIPT = String.raw`
       var list = b.health;
       var node = nodes.get(id);
       if (list.length === 0) list = [{ ts: start, to: node ? node.health : 'OK', reason: node ? node.reason : '' }];
+      if (list[0].ts > start) {
+        // Before the first edge of the hour: Bosun (or this actor) was not running yet.
+        var pre = el('span', 'seg');
+        pre.dataset.health = 'NONE';
+        pre.style.width = ((list[0].ts - start) / 3600000) * 100 + '%';
+        pre.title = 'not running';
+        strip.appendChild(pre);
+      }
       for (var i = 0; i < list.length; i++) {
         var from = Math.max(start, list[i].ts);
         var to = i + 1 < list.length ? list[i + 1].ts : now;
@@ -143,14 +151,31 @@ export const INSPECTOR_CHART_SCRIPT = String.raw`
 
   // ── the statechart: elkjs layout (cached per machine), drawn as SVG ──
   function textWidth(s, px) { return Math.ceil(s.length * px * 0.62) + 4; }
+  // Targetless transitions (an event handled in place) are listed inside their state, one line each.
+  function internalOf(s) {
+    var seen = {};
+    var out = [];
+    for (var i = 0; i < s.transitions.length; i++) {
+      var t = s.transitions[i];
+      if (t.targets.length > 0) continue;
+      var label = eventLabel(t);
+      if (!seen[label]) { seen[label] = true; out.push(label); }
+    }
+    return out;
+  }
   function elkNode(s) {
     var n = { id: s.id, labels: [{ text: s.key }], layoutOptions: {} };
+    var inner = internalOf(s);
+    var wide = textWidth(s.key, 11) + 16;
+    for (var i = 0; i < inner.length; i++) wide = Math.max(wide, textWidth(inner[i], 10) + 12);
     if (s.states.length === 0) {
-      n.width = Math.max(56, textWidth(s.key, 11) + 16);
-      n.height = 26;
+      n.width = Math.max(56, wide);
+      n.height = 26 + inner.length * 12;
     } else {
       n.children = s.states.map(elkNode);
-      n.layoutOptions['elk.padding'] = '[top=24,left=10,bottom=10,right=10]';
+      n.layoutOptions['elk.padding'] = '[top=' + (24 + inner.length * 12) + ',left=10,bottom=10,right=10]';
+      n.layoutOptions['elk.nodeSize.minimum'] = '(' + wide + ',20)';
+      n.layoutOptions['elk.nodeSize.constraints'] = 'MINIMUM_SIZE';
       if (s.type === 'parallel') n.layoutOptions['elk.direction'] = 'RIGHT';
     }
     return n;
@@ -196,7 +221,11 @@ export const INSPECTOR_CHART_SCRIPT = String.raw`
   function drawChart(id, key, g, laid) {
     var box = $('chart');
     box.textContent = '';
-    var root = svg('svg', { width: Math.ceil(laid.width) + 2, height: Math.ceil(laid.height) + 2, role: 'img' });
+    // Scaled to the panel's width so every region shows; a big machine gets small text rather than a scrollbar.
+    var w = Math.ceil(laid.width) + 2;
+    var h = Math.ceil(laid.height) + 2;
+    var scale = Math.min(1, (box.clientWidth - 4) / w);
+    var root = svg('svg', { width: Math.floor(w * scale), height: Math.floor(h * scale), viewBox: '0 0 ' + w + ' ' + h, role: 'img' });
     var types = {};
     eachState(g.root, function (s) { types[s.id] = s; });
     var nodeLayer = svg('g', {});
@@ -208,7 +237,11 @@ export const INSPECTOR_CHART_SCRIPT = String.raw`
         var gEl = svg('g', { class: 'st ' + kind, 'data-state-id': s.id, 'data-key': s.key, 'data-active': 'false' });
         gEl.appendChild(svg('rect', { x: n.x, y: n.y, width: n.width, height: n.height, rx: s.states.length === 0 ? 6 : 8 }));
         var isLeaf = s.states.length === 0;
-        gEl.appendChild(svg('text', { x: n.x + (isLeaf ? n.width / 2 : 8), y: n.y + (isLeaf ? n.height / 2 + 4 : 15), 'text-anchor': isLeaf ? 'middle' : 'start' }, s.key + (s.type === 'parallel' ? '  \u2225' : '')));
+        var inner = internalOf(s);
+        var keyY = isLeaf ? (inner.length > 0 ? n.y + 16 : n.y + n.height / 2 + 4) : n.y + 15;
+        gEl.appendChild(svg('text', { x: n.x + (isLeaf ? n.width / 2 : 8), y: keyY, 'text-anchor': isLeaf ? 'middle' : 'start' }, s.key + (s.type === 'parallel' ? '  \u2225' : '')));
+        for (var i = 0; i < inner.length; i++)
+          gEl.appendChild(svg('text', { class: 'internal', x: n.x + 8, y: keyY + 13 + i * 12 }, inner[i]));
         var title = svg('title', {}, s.id);
         gEl.appendChild(title);
         nodeLayer.appendChild(gEl);
@@ -272,6 +305,7 @@ export const INSPECTOR_CHART_SCRIPT = String.raw`
         return;
       }
       if (box.dataset.actor === id && box.dataset.machine === g.key && box.querySelector('svg')) { lightChart(id); box.dataset.ready = 'true'; return; }
+      renderTransitions(id);
       return layoutOf(g.key, g.graph).then(function (laid) { if (id === selected) drawChart(id, g.key, g.graph, laid); });
     }).catch(function (e) {
       box.textContent = '';

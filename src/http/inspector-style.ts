@@ -40,7 +40,7 @@ button.danger { border-color: var(--halt); }
 input { font: inherit; background: #0f1114; color: var(--fg); border: 1px solid #3a3f47; border-radius: 4px; padding: 2px 6px; }
 .trading-item { display: flex; gap: 6px; align-items: center; padding: 2px 0; }
 .trading-item .label { min-width: 22ch; }
-#chart { width: 100%; height: 420px; overflow: auto; background: #15181d; border: 1px solid var(--line); border-radius: 4px; }
+#chart { width: 100%; height: 480px; overflow: auto; background: #15181d; border: 1px solid var(--line); border-radius: 4px; }
 #chart svg { display: block; }
 #chart .st rect { fill: #1f242b; stroke: #4a515c; stroke-width: 1; }
 #chart .st.compound > rect { fill: none; stroke: #3a414b; }
@@ -53,12 +53,14 @@ input { font: inherit; background: #0f1114; color: var(--fg); border: 1px solid 
 #chart .st[data-active="true"][data-key="HALTED"] > rect { fill: #6e2124; stroke: var(--halt); }
 #chart text { fill: var(--fg); font: 11px ui-monospace, Menlo, Consolas, monospace; }
 #chart .st.compound > text, #chart .st.parallel > text { fill: var(--mut); }
+#chart text.internal { fill: #8b93a0; font-size: 10px; }
 #chart .edge path { fill: none; stroke: #6b7480; stroke-width: 1; }
 #chart .edge text { fill: #c3a6ff; font-size: 10px; }
 #chart .edge.guarded text { fill: #e0b0ff; }
 #chart-msg { color: var(--mut); }
 #health-strip { display: flex; height: 14px; border: 1px solid var(--line); border-radius: 3px; overflow: hidden; margin: 4px 0 2px; }
 #health-strip .seg { height: 100%; background: var(--mut); }
+#health-strip .seg[data-health="NONE"] { background: #23262c; }
 #health-strip .seg[data-health="OK"] { background: var(--ok); }
 #health-strip .seg[data-health="DEGRADED"] { background: var(--deg); }
 #health-strip .seg[data-health="HALTED"] { background: var(--halt); }
