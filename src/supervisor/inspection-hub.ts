@@ -25,6 +25,8 @@ export interface InspectionHubDeps {
 
 /** Share of the event loop the tree diff may take; past it the next flush waits longer (`flushMs` is the floor). */
 export const MAX_FLUSH_DUTY = 0.02;
+/** However slow one description was (a GC pause, a busy machine), the page is never left more than 2 s behind. */
+export const MAX_FLUSH_INTERVAL_MS = 2_000;
 
 const NOISY = /^(xstate\.|hb\.tick|venue\.tick|sup\.\$)/;
 
@@ -63,6 +65,8 @@ export function createInspectionHub(deps: InspectionHubDeps) {
   let sub: { unsubscribe(): void } | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let delayMs = flushMs;
+  /** Smoothed cost of one flush (ms): one slow description does not stall the next ones. */
+  let costMs = 0;
   let seen: Map<string, Seen> | undefined;
   let shape = '';
 
@@ -134,7 +138,8 @@ export function createInspectionHub(deps: InspectionHubDeps) {
     timer = undefined;
     const t0 = clock();
     flush();
-    delayMs = Math.max(flushMs, (clock() - t0) / MAX_FLUSH_DUTY);
+    costMs = costMs === 0 ? clock() - t0 : 0.7 * costMs + 0.3 * (clock() - t0);
+    delayMs = Math.min(Math.max(flushMs, MAX_FLUSH_INTERVAL_MS), Math.max(flushMs, costMs / MAX_FLUSH_DUTY));
     if (listeners.size > 0) schedule();
   }
 
@@ -167,6 +172,7 @@ export function createInspectionHub(deps: InspectionHubDeps) {
         seen = remember(nodes);
         shape = s;
         delayMs = flushMs;
+        costMs = 0;
         if (!timer) schedule();
       }
       listeners.set(listener, { events: opts.events === true });
