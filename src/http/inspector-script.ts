@@ -25,7 +25,7 @@ export const INSPECTOR_TREE_SCRIPT = String.raw`
   var gov = null;
   var selected = null;
   var timers = {};
-  var stats = { applyMs: [], diffs: 0, rendered: 0 };
+  var stats = { applyMs: [], diffs: 0, trees: 0, rendered: 0 };
   window.__bosunInspector = stats;
 
   function $(id) { return document.getElementById(id); }
@@ -102,6 +102,7 @@ export const INSPECTOR_TREE_SCRIPT = String.raw`
     renderCounts();
     renderTrading();
     if (selected && !nodes.has(selected)) selected = null;
+    stats.trees++;
     stats.treeMs = performance.now() - t0;
   }
 
