@@ -255,6 +255,43 @@ describe.skipIf(!available)('inspector page (chromium, Bosun on a simulator)', (
     expect(problems).toEqual([]);
   });
 
+  it('opens /docs: every route listed with its response schema, nothing off-origin', async () => {
+    // The engine's page (most routes); the ops listener serves the same page over its own document.
+    for (const base of [bosun.engine]) {
+      const docs = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const docsProblems = watchPage(docs, () => base);
+      try {
+        const spec = await getJson<{ paths: Record<string, Record<string, unknown>> }>(`${base}/docs/json`);
+        const operations = Object.entries(spec.paths).flatMap(([path, ops]) =>
+          Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+        );
+        expect((await docs.goto(`${base}/docs`))?.status()).toBe(200);
+        await docs.waitForSelector('.opblock');
+        const listed = await docs.evaluate(() =>
+          [...document.querySelectorAll('.opblock-summary')].map((e) =>
+            (e.textContent ?? '').replace(/\s+/g, ' ').trim(),
+          ),
+        );
+        for (const op of operations) {
+          const [method, path] = op.split(' ') as [string, string];
+          expect(
+            listed.some((l) => l.startsWith(method) && l.includes(path)),
+            op,
+          ).toBe(true);
+        }
+        // Expanding /status shows its 200 with the described schema.
+        await docs.click('.opblock-summary:has-text("/status")');
+        await docs.waitForSelector('.opblock.is-open .responses-table');
+        const responses = (await docs.textContent('.opblock.is-open .responses-wrapper')) ?? '';
+        expect(responses).toContain('200');
+        expect(responses).toContain('trading_enabled');
+        expect(docsProblems).toEqual([]);
+      } finally {
+        await docs.close();
+      }
+    }
+  });
+
   it('kills from the page: governance lights HALTED in its statechart, every trading LED turns red', async () => {
     await openActor(page, 'governance');
     expect(await page.getAttribute('#chart g.st[data-state-id="governance.health.OK"]', 'data-active')).toBe('true');
