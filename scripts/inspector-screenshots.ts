@@ -16,6 +16,7 @@ async function open(page: Page, id: string): Promise<void> {
   await page.click(`#tree .row[data-actor-id="${id}"] .id`);
   await page.waitForSelector(`#chart[data-actor="${id}"][data-ready="true"]`, { timeout: 30_000 });
   await page.fill('#filter', '');
+  await page.waitForSelector('#tree[data-filtering="false"]', { state: 'attached' });
 }
 
 const browser = await chromium.launch({
