@@ -27,6 +27,8 @@ describe('buildServer', () => {
         ['GET', '/health'],
         ['GET', '/status'],
         ['GET', '/metrics'],
+        // The inspector page sends its kill to its own origin (CSP connect-src 'self').
+        ['POST', '/kill'],
         ['GET', '/actors'],
         ['GET', '/actors/:id'],
         ['POST', '/actors/:id/events'],

@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AppError } from '../domain/errors.js';
 import { createAuditTrail } from './audit-trail.js';
 import { createAuthHook } from './auth.js';
@@ -14,6 +9,7 @@ import { installContentTypes } from './content-types.plugin.js';
 import { installLoopbackCors } from './cors.js';
 import { installErrorHandling, onFrameworkError } from './error.plugin.js';
 import { createIdempotencyHooks } from './idempotency.js';
+import { withResponseSchemas } from './openapi-responses.js';
 import type { HttpDeps, ListenerName } from './ports.js';
 import type { CommandHooks, RouteContext, RouteModule } from './route-context.js';
 import { actorsRoutes } from './routes/actors.routes.js';
@@ -42,10 +38,12 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  */
 export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
   ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes, weightsRoutes, backupRoutes, docsRoutes],
+  // `/kill` on engine too: the inspector page talks only to its own origin (CSP connect-src 'self').
   engine: [
     healthRoutes,
     statusRoutes,
     metricsRoutes,
+    killRoutes,
     actorsRoutes,
     tradingRoutes,
     guardsRoutes,
@@ -141,7 +139,9 @@ export async function buildServer(deps: HttpDeps, listener: ListenerName): Promi
   await app.register(async (scope) => {
     const api = scope.withTypeProvider<ZodTypeProvider>();
     api.setValidatorCompiler(validatorCompiler);
-    api.setSerializerCompiler(serializerCompiler);
+    // Response schemas document (openapi-responses.ts) and are not enforced: JSON.stringify, as before they existed.
+    api.setSerializerCompiler(() => (data) => JSON.stringify(data));
+    api.addHook('onRoute', withResponseSchemas);
     for (const routes of LISTENER_ROUTES[listener]) routes(api, ctx);
   });
   await app.ready();

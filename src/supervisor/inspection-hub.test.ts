@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createActor, createMachine } from 'xstate';
-import { createInspectionHub } from './inspection-hub.js';
+import { createInspectionHub, MAX_FLUSH_DUTY, MAX_FLUSH_INTERVAL_MS } from './inspection-hub.js';
 import type { ActorNode, InspectEvent } from './runtime-port.js';
 
 const node = (id: string, over: Partial<ActorNode> = {}, children: ActorNode[] = []): ActorNode => ({
@@ -96,5 +96,40 @@ describe('inspection hub (tree diff)', () => {
     expect(hub.attached()).toBe(false);
     d1();
     expect(hub.listenerCount()).toBe(0);
+  });
+
+  it('spaces its flushes out while describing the tree takes more than its duty of the event loop', () => {
+    vi.useFakeTimers();
+    try {
+      let clock = 0;
+      let described = 0;
+      let cost = 20;
+      // Each description costs 20 ms of (simulated) work: at a 2% duty the next flush waits 1 s, not 250 ms.
+      const tree = () => {
+        described++;
+        clock += cost;
+        return node('root', {}, [node('conn:binance')]);
+      };
+      const hub = createInspectionHub({ root: () => root, tree, flushMs: 250, clock: () => clock });
+      const detach = hub.add(recorder().listener);
+      expect(described).toBe(1);
+      vi.advanceTimersByTime(250);
+      expect(described).toBe(2);
+      expect(hub.flushIntervalMs()).toBe(20 / MAX_FLUSH_DUTY);
+      vi.advanceTimersByTime(20 / MAX_FLUSH_DUTY - 1);
+      expect(described).toBe(2);
+      vi.advanceTimersByTime(1);
+      expect(described).toBe(3);
+      // One very slow description (a GC pause) never leaves the page more than 2 s behind.
+      cost = 500;
+      vi.advanceTimersByTime(20 / MAX_FLUSH_DUTY);
+      expect(described).toBe(4);
+      expect(hub.flushIntervalMs()).toBe(MAX_FLUSH_INTERVAL_MS);
+      detach();
+      vi.advanceTimersByTime(10_000);
+      expect(described).toBe(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

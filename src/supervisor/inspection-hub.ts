@@ -8,7 +8,9 @@ import type { ActorNode, InspectEvent, InspectListener, InspectOptions } from '.
  *   sent. A changed shape (an actor added, removed, or a supervisor's children gone to backoff) sends the full tree;
  *   otherwise only the nodes whose visible fields changed are sent. Transitions an operator cares about (health,
  *   liveness, restarts, a new last error) become events. Costs one tree description per flush, whatever the tick
- *   rate: 1,000 ticking symbol actors whose state does not change send nothing.
+ *   rate: 1,000 ticking symbol actors whose state does not change send nothing. That description is not free
+ *   (1,000 symbols: 5–23 ms on a shared 2-core machine, bench/inspector.bench.ts), so the flushes space out to keep
+ *   it under `MAX_FLUSH_DUTY` of the event loop: a big tree is refreshed less often rather than slowing trading.
  * - **XState inspection** (only while a listener asks for `events: true`): every actor event (minus tick noise)
  *   as it happens. XState's inspection is system-wide and roughly halves actor throughput, so it is opt-in.
  */
@@ -17,7 +19,14 @@ export interface InspectionHubDeps {
   tree: () => ActorNode;
   flushMs?: number;
   now?: () => number;
+  /** Monotonic ms measuring what a flush costs; default `performance.now`. */
+  clock?: () => number;
 }
+
+/** Share of the event loop the tree diff may take; past it the next flush waits longer (`flushMs` is the floor). */
+export const MAX_FLUSH_DUTY = 0.02;
+/** However slow one description was (a GC pause, a busy machine), the page is never left more than 2 s behind. */
+export const MAX_FLUSH_INTERVAL_MS = 2_000;
 
 const NOISY = /^(xstate\.|hb\.tick|venue\.tick|sup\.\$)/;
 
@@ -50,10 +59,14 @@ function index(root: ActorNode): { nodes: Map<string, ActorNode>; shape: string 
 export function createInspectionHub(deps: InspectionHubDeps) {
   const flushMs = deps.flushMs ?? 250;
   const now = deps.now ?? Date.now;
+  const clock = deps.clock ?? (() => performance.now());
   const listeners = new Map<InspectListener, InspectOptions>();
   let seq = 0;
   let sub: { unsubscribe(): void } | undefined;
-  let timer: ReturnType<typeof setInterval> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let delayMs = flushMs;
+  /** Smoothed cost of one flush (ms): one slow description does not stall the next ones. */
+  let costMs = 0;
   let seen: Map<string, Seen> | undefined;
   let shape = '';
 
@@ -121,6 +134,20 @@ export function createInspectionHub(deps: InspectionHubDeps) {
     if (changed.length > 0) for (const l of listeners.keys()) l.nodes(changed);
   }
 
+  function tick(): void {
+    timer = undefined;
+    const t0 = clock();
+    flush();
+    costMs = costMs === 0 ? clock() - t0 : 0.7 * costMs + 0.3 * (clock() - t0);
+    delayMs = Math.min(Math.max(flushMs, MAX_FLUSH_INTERVAL_MS), Math.max(flushMs, costMs / MAX_FLUSH_DUTY));
+    if (listeners.size > 0) schedule();
+  }
+
+  function schedule(): void {
+    timer = setTimeout(tick, delayMs);
+    timer.unref();
+  }
+
   function attachInspection(): void {
     sub = deps.root().system.inspect({ next: onInspect, error: () => {}, complete: () => {} } as never) as unknown as {
       unsubscribe(): void;
@@ -144,8 +171,9 @@ export function createInspectionHub(deps: InspectionHubDeps) {
         const { nodes, shape: s } = index(root);
         seen = remember(nodes);
         shape = s;
-        timer = setInterval(flush, flushMs);
-        timer.unref();
+        delayMs = flushMs;
+        costMs = 0;
+        if (!timer) schedule();
       }
       listeners.set(listener, { events: opts.events === true });
       syncInspection();
@@ -154,7 +182,7 @@ export function createInspectionHub(deps: InspectionHubDeps) {
         if (!listeners.delete(listener)) return;
         syncInspection();
         if (listeners.size === 0) {
-          if (timer) clearInterval(timer);
+          if (timer) clearTimeout(timer);
           timer = undefined;
           seen = undefined;
           shape = '';
@@ -166,5 +194,7 @@ export function createInspectionHub(deps: InspectionHubDeps) {
     listenerCount: () => listeners.size,
     /** Flushes now (tests). */
     flush,
+    /** The wait before the next flush: `flushMs`, or longer while the tree takes more than its duty to describe. */
+    flushIntervalMs: () => delayMs,
   };
 }

@@ -1,6 +1,11 @@
 import type { GovernanceState, ScopeState, TradingState } from '../machines/governance.machine.js';
 import type { Health } from '../machines/health.js';
+import type { HealthEntry } from './health-history.js';
+import type { MachineGraph } from './machine-graph.js';
 import type { Liveness } from './rollup.js';
+
+export type { HealthEntry } from './health-history.js';
+export type { ChartState, ChartTransition, MachineGraph } from './machine-graph.js';
 
 /**
  * The one small interface the HTTP layer talks to (STYLE.md: http/ never reaches machines or venues). The
@@ -69,6 +74,13 @@ export interface InspectOptions {
   events?: boolean | undefined;
 }
 
+/** Every machine the live actors run, drawn once per machine, and which machine each actor runs. */
+export interface MachineCatalog {
+  machines: Record<string, MachineGraph>;
+  /** Actor id → key in `machines` (1,000 symbol actors share one graph). */
+  actors: Record<string, string>;
+}
+
 export interface RuntimePort {
   /** True once boot recovery has finished (`/readyz`). */
   ready(): boolean;
@@ -89,4 +101,8 @@ export interface RuntimePort {
   statusExtras(): Record<string, unknown>;
   /** Attach an inspection listener; detached (and inspection off) when the last one leaves. */
   inspect(listener: InspectListener, opts?: InspectOptions): () => void;
+  /** The statecharts of the live actors (the inspector draws them); optional for fakes. */
+  machines?(): MachineCatalog;
+  /** An actor's health edges over the last hour, oldest first; optional for fakes. */
+  healthHistory?(id: string): HealthEntry[];
 }

@@ -19,7 +19,9 @@ import type { Health } from '../machines/health.js';
 import { heartbeatMachine } from '../machines/heartbeat.machine.js';
 import { HEALTH_VALUE, type Metrics } from '../metrics/metrics.js';
 import { describe, findNode, isSupervisorContext, sanitize } from './describe.js';
+import { createHealthHistory } from './health-history.js';
 import { createInspectionHub } from './inspection-hub.js';
+import { type MachineGraph, machineGraph } from './machine-graph.js';
 import type { ChildSpec } from './policy.js';
 import { indexSystemIds } from './reap.js';
 import type {
@@ -28,6 +30,7 @@ import type {
   GovernanceView,
   InspectListener,
   InspectOptions,
+  MachineCatalog,
   RuntimePort,
   TradingCommand,
   TradingState,
@@ -131,6 +134,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
 
   const healthLog = log.child({ actor: 'supervisor' });
   const lastHealth = new Map<string, string>();
+  const healthHistory = createHealthHistory({ now });
   const hooks: SupervisorHooks = {
     onHealth: (id, h, reason) => {
       metrics.healthState.set({ actor: id }, HEALTH_VALUE[h]);
@@ -138,6 +142,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       if (lastHealth.get(id) !== key) {
         const first = !lastHealth.has(id);
         lastHealth.set(id, key);
+        healthHistory.record(id, h, reason);
         if (!first || h !== 'OK') {
           deps.journal?.append({ type: 'health', actor: id, health: h, reason }).catch((e: unknown) => {
             healthLog.warn({ err: errorMessage(e) }, 'could not journal a health transition');
@@ -241,6 +246,40 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   }
 
   const hub = createInspectionHub({ root: requireRoot, tree, now });
+
+  // Graphs per machine object (a `.provide()`d machine is a new object with the same definition), keyed by the
+  // machine's id; a second, different machine with the same id gets `id#2`.
+  const graphs = new WeakMap<object, string | null>();
+  const byKey = new Map<string, { graph: MachineGraph; json: string }>();
+  function graphKey(logic: object): string | null {
+    const known = graphs.get(logic);
+    if (known !== undefined) return known;
+    const graph = machineGraph(logic);
+    let key: string | null = null;
+    if (graph) {
+      const json = JSON.stringify(graph);
+      for (let n = 1; key === null; n++) {
+        const k = n === 1 ? graph.id : `${graph.id}#${n}`;
+        const seen = byKey.get(k);
+        if (!seen) byKey.set(k, { graph, json });
+        if (!seen || seen.json === json) key = k;
+      }
+    }
+    graphs.set(logic, key);
+    return key;
+  }
+  function machines(): MachineCatalog {
+    const all = requireRoot().system.getAll() as Record<string, AnyActorRef>;
+    const actors: Record<string, string> = {};
+    const used: Record<string, MachineGraph> = {};
+    for (const [id, ref] of Object.entries(all)) {
+      const key = graphKey((ref as unknown as { logic: object }).logic);
+      if (key === null) continue;
+      actors[id] = key;
+      used[key] = (byKey.get(key) as { graph: MachineGraph }).graph;
+    }
+    return { machines: used, actors };
+  }
 
   function governanceView(): GovernanceView {
     const ref = rootRef?.system.get(actorId.governance()) as AnyActorRef | undefined;
@@ -386,6 +425,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     },
     statusExtras: () => deps.statusExtras?.() ?? {},
     inspect: (listener: InspectListener, opts?: InspectOptions) => hub.add(listener, opts),
+    machines,
+    healthHistory: (id: string) => healthHistory.list(id),
     inspection: () => ({ attached: hub.attached(), listeners: hub.listenerCount() }),
   };
 }

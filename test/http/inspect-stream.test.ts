@@ -221,18 +221,46 @@ describe('GET /inspect/stream (real listener)', () => {
     expect(stack.runtime.inspection()).toEqual({ attached: false, listeners: 0 });
   });
 
-  it('serves the inspector page self-contained, with the CSP pinning its script and the ops port', async () => {
+  it('serves the inspector page from its own origin only, with the CSP pinning its script', async () => {
     const r = await fetch(`${base}/inspector`);
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^text\/html/);
     const csp = r.headers.get('content-security-policy') ?? '';
     expect(csp).toMatch(/default-src 'none'/);
-    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).toContain("connect-src 'self';");
     const html = await r.text();
     expect(html).toContain("new EventSource('/inspect/stream'");
-    // Nothing external: no http(s) URL in any src or href.
+    // Nothing external: no http(s) URL in any src or href; the layout library comes from this listener.
     expect(html).not.toMatch(/(src|href)\s*=\s*["']https?:/i);
-    expect(html).toContain('"opsPort":null');
+    expect(html).toContain('<script src="/inspect/assets/elk.js"></script>');
+    const elk = await fetch(`${base}/inspect/assets/elk.js`);
+    expect(elk.status).toBe(200);
+    expect(elk.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await elk.text()).toContain('ELK');
+  });
+
+  it("describes every live machine for the statecharts, and keeps each actor's health edges", async () => {
+    const m = (await (await fetch(`${base}/inspect/machines`)).json()) as {
+      machines: Record<string, { id: string; root: { id: string; type: string; states: { key: string }[] } }>;
+      actors: Record<string, string>;
+    };
+    const gov = m.machines[m.actors.governance as string];
+    expect(gov?.root).toMatchObject({ id: 'governance', type: 'parallel' });
+    expect(gov?.root.states.map((s) => s.key).sort()).toEqual(['health', 'trading']);
+    // Every actor the tree shows running has its machine described.
+    const running: string[] = [];
+    const walk = (n: ActorNode): void => {
+      if (n.liveness === 'running' || n.liveness === 'root') running.push(n.id);
+      n.children.forEach(walk);
+    };
+    walk(stack.runtime.tree());
+    expect(running.filter((id) => !m.actors[id])).toEqual([]);
+
+    const h = await fetch(`${base}/inspect/actors/governance/history`);
+    expect(h.status).toBe(200);
+    expect(((await h.json()) as { health: unknown[] }).health.length).toBeGreaterThan(0);
+    expect((await fetch(`${base}/inspect/actors/conn:nowhere/history`)).status).toBe(404);
   });
 
   it('lets loopback origins preflight /kill on ops, and no other origin', async () => {

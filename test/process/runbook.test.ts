@@ -419,9 +419,9 @@ describe.skipIf(!tools)("the runbook's Daily Checks and Operational Controls, ve
     const curls = [...new Set(spans)].filter((c) => /localhost:80(02|03|09|10|11)\//.test(c));
     expect(curls.length).toBeGreaterThan(30);
     const openapi = async (url: string) =>
-      Object.entries(((await (await fetch(`${url}/docs`)).json()) as { paths: Record<string, object> }).paths).flatMap(
-        ([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{[^}]+\}/g, '[^/]+')}`),
-      );
+      Object.entries(
+        ((await (await fetch(`${url}/docs/json`)).json()) as { paths: Record<string, object> }).paths,
+      ).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{[^}]+\}/g, '[^/]+')}`));
     const routes: Record<string, string[]> = { '8002': await openapi(bosun.ops), '8003': await openapi(bosun.engine) };
     for (const c of curls) {
       const [, portNo, path] = /localhost:(80\d\d)(\/[^\s'"?]*)/.exec(c) ?? [];

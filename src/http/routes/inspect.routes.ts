@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
+import { AppError } from '../../domain/errors.js';
 import type { ActorNode, InspectEvent } from '../../supervisor/runtime-port.js';
 import { inspectorHtml } from '../inspector-page.js';
 import type { RouteContext, ZodApp } from '../route-context.js';
+import { ActorParams } from './actors.routes.js';
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 export const DEFAULT_EVENT_FLUSH_MS = 250;
@@ -25,7 +29,9 @@ const StreamQuery = z.strictObject({
  * A client that cannot keep up is not buffered without bound: while the socket needs draining, updates are
  * skipped and a full tree is sent once it drains.
  *
- * `GET /inspector`: the self-contained page that reads the stream.
+ * `GET /inspector`: the page that reads the stream; `GET /inspect/machines` the statecharts it draws,
+ * `GET /inspect/actors/:id/history` an actor's health edges of the last hour, `GET /inspect/assets/elk.js` the
+ * layout library (elkjs's browser bundle, from node_modules: the page works offline and fetches nothing elsewhere).
  */
 export function inspectRoutes(app: ZodApp, ctx: RouteContext): void {
   const { runtime } = ctx.deps;
@@ -46,6 +52,27 @@ export function inspectRoutes(app: ZodApp, ctx: RouteContext): void {
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer');
     return html.body;
+  });
+
+  app.get('/inspect/machines', async () => {
+    if (!runtime.machines) throw new AppError('NOT_READY', 'this runtime does not describe its machines');
+    return runtime.machines();
+  });
+
+  app.get('/inspect/actors/:id/history', { schema: { params: ActorParams } }, async (request) => {
+    const { id } = request.params;
+    if (!runtime.actor(id)) throw new AppError('NOT_FOUND', `no actor '${id}'`);
+    return { id, health: runtime.healthHistory?.(id) ?? [] };
+  });
+
+  let elk: string | undefined;
+  app.get('/inspect/assets/elk.js', async (_request, reply) => {
+    elk ??= readFileSync(createRequire(import.meta.url).resolve('elkjs/lib/elk.bundled.js'), 'utf8');
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=86400')
+      .header('x-content-type-options', 'nosniff');
+    return elk;
   });
 
   app.get('/inspect/stream', { schema: { querystring: StreamQuery } }, async (request, reply) => {

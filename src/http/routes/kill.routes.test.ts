@@ -93,11 +93,12 @@ describe('POST /kill', () => {
     expect(deps.runtime.commands).toHaveLength(0);
   });
 
-  it('is not served on the engine listener', async () => {
+  it('is served on the engine listener too (the inspector talks only to its own origin), with the same auth', async () => {
     const deps = fakeDeps();
     const engine = await buildServer(deps, 'engine');
     apps.push(engine);
-    const res = await engine.inject({ method: 'POST', url: '/kill', headers: { 'x-ops-token': TOKEN } });
-    expect(res.statusCode).toBe(404);
+    const res = await engine.inject({ method: 'POST', url: '/kill', payload: { enabled: false } });
+    expect(res.statusCode).toBe(401);
+    expect(deps.runtime.commands).toHaveLength(0);
   });
 });
