@@ -105,6 +105,8 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
   let stopSeq = 0;
   let holdRelease = false;
   const heldReleases: Array<() => void> = [];
+  /** Kills to acknowledge when the order path next awaits a stop release. */
+  const killsOnRelease: Array<() => void> = [];
 
   const env: SutEnv = {
     sim,
@@ -125,6 +127,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       owns: (_venue, o) => [...stops.entries()].some(([cid, s]) => cid === o.clientOrderId || s.venueOrderId === o.id),
       async release(_venue, symbol, gateway) {
         const mine = [...stops.entries()].filter(([, s]) => s.symbol === symbol && !s.released);
+        for (const kill of killsOnRelease.splice(0)) kill();
         if (mine.length === 0) return;
         if (holdRelease) {
           holdRelease = false;
@@ -232,10 +235,15 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       case 'operator':
         flows.push(operator(step));
         return;
-      case 'kill':
-        setScope(step.scope, step.state);
-        cur.onGovernance();
+      case 'kill': {
+        const kill = () => {
+          setScope(step.scope, step.state);
+          inc.onGovernance();
+        };
+        if (step.during !== 'next_stop_release') kill();
+        else killsOnRelease.push(kill);
         return;
+      }
       case 'resume':
         setScope(step.scope, 'ACTIVE');
         cur.onGovernance();
@@ -280,7 +288,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
         await alive();
         return;
       case 'protect':
-        protect(cur, symOf(step.sym));
+        for (const s of symbols) protect(cur, s);
         return;
       case 'hold':
         if (step.what === 'create') cur.gate.hold();
@@ -344,6 +352,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
 
   function protect(cur: Incarnation, symbol: string): void {
     const base = symbol.replace(/USDT$/, '');
+    if ([...stops.values()].some((s) => s.symbol === symbol && !s.released)) return;
     const held = Math.min(cur.book.strategyPosition(VENUE, symbol), venueAccount()?.spot[base]?.free ?? 0);
     if (!(held > 0)) return;
     const cid = `validator_stop_${++stopSeq}`;
@@ -377,6 +386,12 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
   }
 
   try {
+    if (cfg.warm) {
+      await exec({ t: 'signals', syms: symbols.map((_, i) => i), signal: 1 });
+      await exec({ t: 'settle' });
+      await exec({ t: 'protect' });
+      checker.afterStep(0, inc, stops);
+    }
     for (const [i, step] of schedule.steps.entries()) {
       stepNo = i + 1;
       await exec(step);
@@ -386,6 +401,8 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
     // process; the accept windows of every unknown create closed; one reconciliation.
     stepNo = schedule.steps.length + 1;
     quiescing = true;
+    // A kill waiting for a stop release that never came is acknowledged now.
+    for (const kill of killsOnRelease.splice(0)) kill();
     releaseAll(inc);
     inc.gate.disarm();
     sim.faults.clear();

@@ -22,7 +22,11 @@ export type Step =
       crashAt: number;
       forwarded: boolean;
     }
-  | { t: 'kill'; scope: ScopeRef; state: 'HALTED' | 'REDUCING' }
+  /**
+   * A kill (or REDUCING) of a scope. `during`: acknowledged now, or at the moment the order path next awaits the
+   * stop validator's release of a protective stop (the last await before a strategy sell goes out).
+   */
+  | { t: 'kill'; scope: ScopeRef; state: 'HALTED' | 'REDUCING'; during: 'now' | 'next_stop_release' }
   | { t: 'resume'; scope: ScopeRef }
   /** Sim time moves (prices step, resting orders may fill). */
   | { t: 'advance'; ms: number }
@@ -44,8 +48,8 @@ export type Step =
   | { t: 'crash'; at: number; forwarded: boolean; fresh: boolean; stallBoot: boolean }
   /** The fatal path (a failed commit: emergency cancel, exit), then a restart. */
   | { t: 'fatal' }
-  /** The stop validator puts a protective stop under the strategies' position on a symbol. */
-  | { t: 'protect'; sym: number }
+  /** The stop validator puts a protective stop under every position of the strategies still unprotected. */
+  | { t: 'protect' }
   /** Hold the next create on the wire, or the next stop release, until `release`. */
   | { t: 'hold'; what: 'create' | 'stop_release' }
   | { t: 'release' }
@@ -63,6 +67,11 @@ export interface SimConfig {
   assetCapX: number;
   /** A manual trade on the account before Bosun's first boot. */
   tradeBeforeBoot: boolean;
+  /**
+   * Start from positions: a bar close buys every symbol, it settles, and the stop validator protects them (so
+   * sells, stop releases and the fatal path have something to act on from the first step).
+   */
+  warm: boolean;
 }
 
 export interface Schedule {
@@ -105,17 +114,18 @@ export function stepArb(n: number): fc.Arbitrary<Step> {
       }),
     },
     {
-      weight: 2,
+      weight: 3,
       arbitrary: fc.record({
         t: fc.constant('kill' as const),
         scope: scopeArb(n),
         state: fc.constantFrom('HALTED' as const, 'HALTED' as const, 'REDUCING' as const),
+        during: fc.constantFrom('now' as const, 'next_stop_release' as const),
       }),
     },
     { weight: 2, arbitrary: fc.record({ t: fc.constant('resume' as const), scope: scopeArb(n) }) },
     {
       weight: 2,
-      arbitrary: fc.record({ t: fc.constant('advance' as const), ms: fc.constantFrom(1_000, 5_000, 30_000) }),
+      arbitrary: fc.record({ t: fc.constant('advance' as const), ms: fc.constantFrom(1_000, 5_000, 30_000, 900_000) }),
     },
     {
       weight: 1,
@@ -147,7 +157,7 @@ export function stepArb(n: number): fc.Arbitrary<Step> {
       }),
     },
     {
-      weight: 2,
+      weight: 3,
       arbitrary: fc.record({
         t: fc.constant('crash' as const),
         at: fc.integer({ min: 0, max: 6 }),
@@ -156,8 +166,8 @@ export function stepArb(n: number): fc.Arbitrary<Step> {
         stallBoot: fc.boolean(),
       }),
     },
-    { weight: 1, arbitrary: fc.constant({ t: 'fatal' as const }) },
-    { weight: 1, arbitrary: fc.record({ t: fc.constant('protect' as const), sym: sym(n) }) },
+    { weight: 2, arbitrary: fc.constant({ t: 'fatal' as const }) },
+    { weight: 2, arbitrary: fc.constant({ t: 'protect' as const }) },
     {
       weight: 1,
       arbitrary: fc.record({
@@ -174,12 +184,13 @@ export function stepArb(n: number): fc.Arbitrary<Step> {
 export function scheduleArb(maxSymbols: number, maxSteps: number): fc.Arbitrary<Schedule> {
   return fc
     .record({
-      symbols: fc.integer({ min: 2, max: maxSymbols }),
+      symbols: fc.integer({ min: 2, max: Math.min(4, maxSymbols) }),
       maxNotionalUsdt: fc.constantFrom(40, 60, 80),
       symbolCapX: fc.constantFrom(1.5, 2, 3),
       venueCapX: fc.constantFrom(2, 3, 5),
       assetCapX: fc.constantFrom(1.5, 2, 3),
       tradeBeforeBoot: fc.constantFrom(false, false, false, true),
+      warm: fc.boolean(),
     })
     .chain((config) =>
       fc.array(stepArb(config.symbols), { minLength: 1, maxLength: maxSteps }).map((steps) => ({ config, steps })),
@@ -202,7 +213,7 @@ export function describeStep(s: Step, symbols: readonly string[]): string {
             : `, process dies at venue call ${s.crashAt} (${s.forwarded ? 'it lands' : 'not sent'}), client retries`
       }`;
     case 'kill':
-      return `${s.state === 'HALTED' ? 'kill' : 'REDUCING'} ${scope(s.scope)}`;
+      return `${s.state === 'HALTED' ? 'kill' : 'REDUCING'} ${scope(s.scope)}${s.during === 'now' ? '' : ', acknowledged while the next stop release is in flight'}`;
     case 'resume':
       return `resume ${scope(s.scope)}`;
     case 'advance':
@@ -218,7 +229,7 @@ export function describeStep(s: Step, symbols: readonly string[]): string {
     case 'fatal':
       return 'fatal path (emergency cancel, exit), restart';
     case 'protect':
-      return `stop validator protects ${name(s.sym)}`;
+      return 'stop validator protects every position';
     case 'hold':
       return `hold the next ${s.what === 'create' ? 'create on the wire' : 'stop release'}`;
     case 'release':
@@ -232,6 +243,6 @@ export function describeStep(s: Step, symbols: readonly string[]): string {
 
 export function describeSchedule(s: Schedule, symbols: readonly string[]): string {
   const c = s.config;
-  const head = `config: ${c.symbols} symbols (${symbols.slice(0, c.symbols).join(', ')}), MAX_NOTIONAL ${c.maxNotionalUsdt}, caps symbol ×${c.symbolCapX} venue ×${c.venueCapX} asset ×${c.assetCapX}${c.tradeBeforeBoot ? ', a manual trade before the first boot' : ''}`;
+  const head = `config: ${c.symbols} symbols (${symbols.slice(0, c.symbols).join(', ')}), MAX_NOTIONAL ${c.maxNotionalUsdt}, caps symbol ×${c.symbolCapX} venue ×${c.venueCapX} asset ×${c.assetCapX}${c.tradeBeforeBoot ? ', a manual trade before the first boot' : ''}${c.warm ? ', warm start (a position in every symbol, protected by a stop)' : ''}`;
   return [head, ...s.steps.map((st, i) => `  ${String(i + 1).padStart(2)}. ${describeStep(st, symbols)}`)].join('\n');
 }
