@@ -97,7 +97,7 @@ export function stepArb(n: number): fc.Arbitrary<Step> {
       arbitrary: fc.record({
         t: fc.constant('signals' as const),
         syms: fc.uniqueArray(sym(n), { minLength: 1, maxLength: n }),
-        signal: fc.constantFrom(0, 0.5, 1),
+        signal: fc.constantFrom(0, 0, 0.5, 1),
       }),
     },
     {
@@ -114,7 +114,7 @@ export function stepArb(n: number): fc.Arbitrary<Step> {
       }),
     },
     {
-      weight: 3,
+      weight: 4,
       arbitrary: fc.record({
         t: fc.constant('kill' as const),
         scope: scopeArb(n),
