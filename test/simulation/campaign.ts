@@ -122,7 +122,12 @@ export async function runCampaign(world: World, opts: CampaignOptions): Promise<
   report.seconds = (performance.now() - started) / 1000;
   if (out.failed) {
     const err = out.errorInstance;
-    const line = replayLine(opts.file, out.seed, out.counterexamplePath ?? '');
+    const line = replayLine(
+      opts.file,
+      out.seed,
+      out.counterexamplePath ?? '',
+      only?.join(',') as InvariantId | undefined,
+    );
     const schedule = out.counterexample?.[0] as Schedule | undefined;
     const body =
       err instanceof InvariantBroken
