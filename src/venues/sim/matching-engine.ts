@@ -13,6 +13,7 @@ import { availableMargin, positionOf, reduces, settleFunding } from './futures-l
 import type { MarketDef } from './instruments.js';
 import type { Market } from './market.js';
 import { sweep } from './order-book.js';
+import type { OrderEventLog } from './order-events.js';
 import {
   isOpen,
   isStopKind,
@@ -83,6 +84,8 @@ export class MatchingEngine {
   private tranSeq = 0;
   /** Accounts with perpetual positions, for funding. */
   accounts: () => Iterable<Account> = () => [];
+  /** Every create received, with the account as it stood (order-events.ts); undefined: not recorded. */
+  events: OrderEventLog | undefined;
   /** Binance's MAX_NUM_ORDERS filter (200 open orders per symbol); Kraken answers EOrder:Orders limit exceeded. */
   maxOpenOrdersPerMarket = MAX_OPEN_ORDERS_PER_MARKET;
 
@@ -102,6 +105,38 @@ export class MatchingEngine {
   }
 
   place(r: PlaceRequest): SimOrder {
+    if (this.events === undefined) return this.book(r);
+    const e = this.events.arrive(
+      {
+        at: this.now(),
+        venue: r.market.venue,
+        account: r.account.id,
+        market: r.market.kind === 'perp' ? 'perp' : 'spot',
+        symbol: r.market.id,
+        side: r.side,
+        kind: r.kind,
+        clientOrderId: r.clientOrderId,
+        reduceOnly: r.reduceOnly === true,
+        qty: r.qty,
+        quoteQty: r.quoteQty,
+        price: r.price,
+        stopPrice: r.stopPrice,
+      },
+      r.account,
+      this.store.openOrders(r.account),
+    );
+    try {
+      const o = this.book(r);
+      e.outcome = 'booked';
+      e.venueOrderId = o.venueOrderId;
+      return o;
+    } catch (err) {
+      e.reason = err instanceof Error ? err.message : String(err);
+      throw err;
+    }
+  }
+
+  private book(r: PlaceRequest): SimOrder {
     const t = this.now();
     this.validate(r, t);
     const seq = ++this.seq;

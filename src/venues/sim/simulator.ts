@@ -16,8 +16,9 @@ import { FaultBook, type FaultInfo, type FaultInput, type Venue } from './faults
 import { buildCatalogue } from './instruments.js';
 import { KrakenDialect } from './kraken.dialect.js';
 import { Market } from './market.js';
-import { MatchingEngine } from './matching-engine.js';
+import { MatchingEngine, Rejection } from './matching-engine.js';
 import { type BookShape, DEFAULT_BOOK } from './order-book.js';
+import { type OrderEvent, OrderEventLog } from './order-events.js';
 import { RequestLog, type RequestStats } from './request-log.js';
 import type { ScenarioInfo, ScenarioInput } from './scenario.schema.js';
 import { ScenarioError, Scenarios } from './scenarios.js';
@@ -54,6 +55,26 @@ export interface SimulatorOptions {
   limits?: Partial<BinanceLimits>;
   /** Open orders allowed per account and market (Binance MAX_NUM_ORDERS; default 200). */
   maxOpenOrdersPerMarket?: number;
+  /** Keep the venue's log of every create received (`orderEvents`, order-events.ts); default off. */
+  recordOrderEvents?: boolean;
+}
+
+/** An order placed on an account from outside any API client (a person on the venue's web page). */
+export interface ManualOrderInput {
+  venue: Venue;
+  /** The account (default: the venue's default account). */
+  apiKey?: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'market' | 'limit' | 'stop_loss';
+  /** Base quantity (rounded down to the market's step). */
+  qty: number;
+  /** Limit price (limit), rounded to the tick. */
+  price?: number;
+  /** Trigger price (stop_loss), rounded to the tick. */
+  stopPrice?: number;
+  /** The venue's own id when omitted, as its web page assigns one. */
+  clientOrderId?: string;
 }
 
 export interface AccountInput {
@@ -106,6 +127,18 @@ export interface Simulator {
   setPrice(input: { venue?: Venue; market?: 'spot' | 'perp'; symbol: string; price: number }): void;
   limits(): BinanceLimits;
   setLimits(limits: Partial<BinanceLimits>): BinanceLimits;
+  /** The log of creates received (empty unless started with `recordOrderEvents`). */
+  readonly orderEvents: {
+    list(account?: string): OrderEvent[];
+    /** Sequence of the latest create received (0 before any). */
+    last(): number;
+    clear(account?: string): void;
+  };
+  /**
+   * Books a spot order on an account as its owner would on the venue's web page (no API call, no request
+   * counted); throws RangeError with the venue's reason when refused.
+   */
+  placeOrder(input: ManualOrderInput): { venueOrderId: string; clientOrderId: string; status: string };
   close(): Promise<void>;
 }
 
@@ -139,6 +172,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const engine = new MatchingEngine(market, now, seed);
   engine.accounts = () => accounts.all('binance');
   if (opts.maxOpenOrdersPerMarket !== undefined) engine.maxOpenOrdersPerMarket = opts.maxOpenOrdersPerMarket;
+  const orderEvents = new OrderEventLog();
+  if (opts.recordOrderEvents === true) engine.events = orderEvents;
+  let manualSeq = 0;
   const faults = new FaultBook(seed, now);
   const log = new RequestLog();
   const scenarios = new Scenarios(market, faults, now);
@@ -283,6 +319,38 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     setLimits(l) {
       binance.limits = { ...binance.limits, ...l };
       return { ...binance.limits };
+    },
+    orderEvents: {
+      list: (account) => orderEvents.list(account),
+      last: () => orderEvents.last(),
+      clear: (account) => orderEvents.clear(account),
+    },
+    placeOrder(input) {
+      engine.sync();
+      const a = accountFor(input.venue, input.apiKey);
+      const m = market.market(input.venue, 'spot', input.symbol.toUpperCase());
+      if (m === undefined) throw new RangeError(`unknown market ${input.venue} spot ${input.symbol}`);
+      const step = (v: number, s: number) => Number((Math.floor(v / s + 1e-9) * s).toFixed(12));
+      const kind = input.type === 'stop_loss' ? 'stop_market' : input.type;
+      try {
+        const o = engine.place({
+          account: a,
+          market: m,
+          side: input.side,
+          kind,
+          venueType: input.type === 'stop_loss' ? 'STOP_LOSS' : input.type.toUpperCase(),
+          clientOrderId: input.clientOrderId ?? `web_${seed}_${++manualSeq}`,
+          qty: step(input.qty, m.stepSize),
+          ...(input.price === undefined ? {} : { price: step(input.price, m.tickSize) }),
+          ...(input.stopPrice === undefined ? {} : { stopPrice: step(input.stopPrice, m.tickSize) }),
+          immediateTrigger: 'reject',
+          postOnlyCrossing: 'reject',
+        });
+        return { venueOrderId: o.venueOrderId, clientOrderId: o.clientOrderId, status: o.status };
+      } catch (e) {
+        if (e instanceof Rejection) throw new RangeError(`refused (${e.reason}): ${e.message}`);
+        throw e;
+      }
     },
     close: () => server.close(),
   };

@@ -1,0 +1,428 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { VenueId } from '../../src/domain/ids.js';
+import type { Logger } from '../../src/logging/logger.js';
+import type { TradingState } from '../../src/machines/governance.machine.js';
+import type { Metrics } from '../../src/metrics/metrics.js';
+import type { FaultInput, Simulator } from '../../src/venues/sim/index.js';
+import type { CreateOrderRequest } from '../../src/venues/venue-gateway.js';
+import { type Checker, createChecker, type Violation } from './invariants.js';
+import type { Schedule, ScopeRef, Step } from './schedule.js';
+import { type GovernanceView, type Incarnation, type SutEnv, startIncarnation } from './sut.js';
+
+/** Shared by every seed of one test file: one simulator (a fresh account per seed), metrics and a silent log. */
+export interface World {
+  sim: Simulator;
+  symbols: readonly string[];
+  metrics: Metrics;
+  log: Logger;
+}
+
+const VENUE: VenueId = 'binance';
+const NODE = 'sim';
+/** How many times a flow waits for a restart before it gives up (a boot that keeps dying). */
+const MAX_REBOOTS = 4;
+
+const FAULTS: Record<Extract<Step, { t: 'fault' }>['kind'], FaultInput> = {
+  disconnect: { kind: 'disconnect' },
+  accept_then_502: { kind: 'accept_then_502' },
+  http_429: { kind: 'http_429', retryAfterSec: 0 },
+  reject: { kind: 'venue_error', code: -2010, msg: 'Account has insufficient balance for requested action.' },
+  http_5xx: { kind: 'http_5xx', status: 503 },
+  hang: { kind: 'hang' },
+};
+
+/** Runs one schedule on a fresh account and state directory; returns every invariant violation seen. */
+export async function runSchedule(world: World, schedule: Schedule): Promise<Violation[]> {
+  const { sim } = world;
+  const symbols = world.symbols.slice(0, schedule.config.symbols);
+  const symOf = (i: number) => symbols[i % symbols.length] as string;
+  // Sim time moves past the venue's rate-limit windows between seeds; faults of an earlier seed are gone.
+  sim.advance(61_000);
+  sim.faults.clear();
+  const keys = sim.createAccount('binance', { spot: { USDT: 10_000 } });
+  const account = sim.state({ venue: 'binance', account: keys.apiKey }).accounts[0]?.id as string;
+  const fair = (symbol: string) => Number(sim.prices('binance')[`binance:spot:${symbol}`]);
+  if (schedule.config.tradeBeforeBoot) {
+    const s = symOf(0);
+    sim.placeOrder({
+      venue: 'binance',
+      apiKey: keys.apiKey,
+      symbol: s,
+      side: 'buy',
+      type: 'market',
+      qty: 25 / fair(s),
+    });
+  }
+
+  const cfg = schedule.config;
+  const limits = {
+    maxNotionalUsdt: cfg.maxNotionalUsdt,
+    maxSymbolExposureUsdt: cfg.maxNotionalUsdt * cfg.symbolCapX,
+    maxVenueExposureUsdt: cfg.maxNotionalUsdt * cfg.venueCapX,
+    maxAssetExposureUsdt: cfg.maxNotionalUsdt * cfg.assetCapX,
+    equityFloorUsd: 0,
+    maxDrawdownPct: 100,
+    equityCooldownSec: 0,
+    orderCooldownSec: 0,
+  };
+  const gov: GovernanceView = { global: 'ACTIVE', venues: {}, symbols: {} };
+  const scopeKey = (r: ScopeRef) => (r.kind === 'symbol' ? `${VENUE}:${symOf(r.sym)}` : VENUE);
+  const setScope = (r: ScopeRef, state: TradingState) => {
+    if (r.kind === 'global') gov.global = state;
+    else if (r.kind === 'venue') gov.venues[scopeKey(r)] = state;
+    else gov.symbols[scopeKey(r)] = state;
+  };
+
+  function notePrices(cur: Incarnation): void {
+    for (const s of symbols) cur.engine.notePrice(VENUE, s, fair(s));
+  }
+
+  let skewMs = 0;
+  const now = () => sim.now() + skewMs;
+  const dirs: string[] = [];
+  const freshDir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'bosun-sim-'));
+    dirs.push(d);
+    return d;
+  };
+  let dir = freshDir();
+
+  const checker: Checker = createChecker({
+    sim,
+    venue: VENUE,
+    account,
+    apiKey: keys.apiKey,
+    node: NODE,
+    symbols,
+    limits,
+  });
+  let stepNo = 0;
+
+  // The stop validator's protective stops (the harness plays it) and the hold on its next release.
+  const stops = new Map<string, { symbol: string; venueOrderId: string; released: boolean }>();
+  let stopSeq = 0;
+  let holdRelease = false;
+  const heldReleases: Array<() => void> = [];
+  /** Kills to acknowledge when the order path next awaits a stop release. */
+  const killsOnRelease: Array<() => void> = [];
+
+  const env: SutEnv = {
+    sim,
+    venue: VENUE,
+    keys,
+    symbols,
+    node: NODE,
+    limits,
+    minTradeUsdt: 10,
+    metrics: world.metrics,
+    log: world.log,
+    now,
+    governance: () => gov,
+    haltVenue: (venue) => {
+      gov.venues[venue] = 'HALTED';
+    },
+    stops: {
+      owns: (_venue, o) => [...stops.entries()].some(([cid, s]) => cid === o.clientOrderId || s.venueOrderId === o.id),
+      async release(_venue, symbol, gateway) {
+        const mine = [...stops.entries()].filter(([, s]) => s.symbol === symbol && !s.released);
+        for (const kill of killsOnRelease.splice(0)) kill();
+        if (mine.length === 0) return;
+        if (holdRelease) {
+          holdRelease = false;
+          await new Promise<void>((r) => heldReleases.push(r));
+        }
+        for (const [cid, s] of mine) {
+          s.released = true;
+          await gateway.cancelOrder({ symbol, clientOrderId: cid });
+        }
+      },
+    },
+    onCreate: (inc: Incarnation, req: CreateOrderRequest) => checker.onCreate(stepNo, inc, gov, req, dirs.length),
+    onCrash: () => {},
+  };
+
+  let inc = await startIncarnation(env, dir);
+  notePrices(inc);
+  await inc.boot;
+  let rebooting: Promise<Incarnation> | undefined;
+  /** Set by a crash step: the next restart is held in boot reconciliation (the steps after it run meanwhile). */
+  let stallNextBoot = false;
+  /** At quiescence nothing is held any more. */
+  let quiescing = false;
+  /**
+   * The live incarnation; a dead one is replaced (the supervisor restarts the process) and its boot recovery
+   * awaited, unless the schedule stalls it.
+   */
+  const alive = async (): Promise<Incarnation> => {
+    if (inc.alive) return inc;
+    const dead = inc;
+    rebooting ??= (async () => {
+      // The old process is gone (its LMDB environment closed) before the new one opens the directory.
+      await dead.crash();
+      return startIncarnation(env, dir);
+    })().then(async (next) => {
+      inc = next;
+      // The tick router feeds every incarnation prices from its first ticks.
+      notePrices(next);
+      if (stallNextBoot && !quiescing) {
+        stallNextBoot = false;
+        next.gate.holdWhen(() => next.engine.accepting() && !next.reconciled);
+        await Promise.race([next.gate.whenHeld(), next.boot]);
+      } else await next.boot;
+      rebooting = undefined;
+      return next;
+    });
+    return rebooting;
+  };
+  const ready = async (): Promise<Incarnation | undefined> => {
+    for (let i = 0; i < MAX_REBOOTS; i++) {
+      const cur = await alive();
+      if (quiescing) releaseAll(cur);
+      await cur.boot;
+      if (cur.alive && cur.engine.accepting()) return cur;
+    }
+    return undefined;
+  };
+  const flows: Promise<void>[] = [];
+  let opSeq = 0;
+
+  async function operator(step: Extract<Step, { t: 'operator' }>): Promise<void> {
+    const symbol = symOf(step.sym);
+    const key = `k${++opSeq}`;
+    const px = fair(symbol);
+    const req = {
+      venue: VENUE,
+      symbol,
+      side: step.side,
+      quote: step.quote,
+      ...(step.limitPct === null ? {} : { type: 'limit' as const, price: px * (1 + step.limitPct / 100) }),
+      actor: `op-${key}`,
+      idempotency: { key, hash: `${symbol}|${step.side}|${step.quote}|${step.limitPct}` },
+    };
+    const once = async (cur: Incarnation): Promise<'answered' | 'died'> => {
+      const r = await Promise.race([
+        cur.submitOperator(req).then(
+          (v) => ({ v }),
+          () => ({ v: undefined }),
+        ),
+        cur.dead.then(() => undefined),
+      ]);
+      if (r === undefined) return 'died';
+      if (r.v?.order && (r.v.status === 'accepted' || r.v.status === 'unknown'))
+        checker.acknowledged(r.v.order.clientOrderId, dirs.length);
+      return 'answered';
+    };
+    let cur = await ready();
+    if (!cur) return;
+    if (step.retry === 'after_crash') cur.gate.armCrash(step.crashAt, step.forwarded);
+    const first = await once(cur);
+    if (step.retry === 'none') return;
+    if (first === 'answered' && step.retry === 'after_crash') cur.gate.disarm();
+    // The client retries once it has given up on the answer: the first order has settled by then.
+    if (first === 'answered') await idle(cur);
+    cur = await ready();
+    if (cur) await once(cur);
+  }
+
+  async function exec(step: Step): Promise<void> {
+    const cur = await alive();
+    switch (step.t) {
+      case 'signals':
+        for (const i of step.syms) cur.signal(symOf(i), fair(symOf(i)), step.signal);
+        return;
+      case 'operator':
+        flows.push(operator(step));
+        return;
+      case 'kill': {
+        const kill = () => {
+          setScope(step.scope, step.state);
+          inc.onGovernance();
+        };
+        if (step.during !== 'next_stop_release') kill();
+        else killsOnRelease.push(kill);
+        return;
+      }
+      case 'resume':
+        setScope(step.scope, 'ACTIVE');
+        cur.onGovernance();
+        return;
+      case 'advance':
+        sim.advance(step.ms);
+        notePrices(cur);
+        return;
+      case 'price': {
+        const s = symOf(step.sym);
+        sim.setPrice({ venue: 'binance', symbol: s, price: fair(s) * (1 + step.pct / 100) });
+        sim.advance(1_000);
+        notePrices(cur);
+        return;
+      }
+      case 'manual':
+        manual(step);
+        return;
+      case 'fault':
+        sim.faults.add({
+          ...FAULTS[step.kind],
+          venue: 'binance',
+          ...(step.on === 'create' ? { path: '/api/v3/order', method: 'POST' as const } : {}),
+          count: step.count,
+        } as FaultInput);
+        return;
+      case 'crash':
+        stallNextBoot = step.stallBoot;
+        if (step.at === 0) {
+          await cur.crash();
+          if (step.fresh) dir = freshDir();
+          await alive();
+        } else {
+          cur.gate.armCrash(step.at, step.forwarded);
+          if (step.fresh) dir = freshDir();
+        }
+        return;
+      case 'fatal':
+        // The commit guard halts trading durably before it exits.
+        gov.global = 'HALTED';
+        await Promise.race([cur.fatal(), cur.dead]);
+        await alive();
+        return;
+      case 'protect':
+        for (const s of symbols) protect(cur, s);
+        return;
+      case 'hold':
+        if (step.what === 'create') cur.gate.hold();
+        else holdRelease = true;
+        return;
+      case 'release':
+        releaseAll(cur);
+        return;
+      case 'settle':
+        await idle(cur);
+        return;
+      case 'reconcile':
+        // In the background: it joins a boot reconciliation the schedule may be holding.
+        flows.push(Promise.race([cur.reconcile().catch(() => {}), cur.dead]));
+        return;
+    }
+  }
+
+  function releaseAll(cur: Incarnation): void {
+    holdRelease = false;
+    for (const r of heldReleases.splice(0)) r();
+    cur.gate.release();
+  }
+
+  function venueAccount() {
+    return sim.state({ venue: 'binance', account: keys.apiKey }).accounts[0];
+  }
+
+  function manual(step: Extract<Step, { t: 'manual' }>): void {
+    const symbol = symOf(step.sym);
+    const base = symbol.replace(/USDT$/, '');
+    const px = fair(symbol);
+    const free = venueAccount()?.spot[base]?.free ?? 0;
+    try {
+      if (step.kind === 'market_sell')
+        sim.placeOrder({ venue: 'binance', apiKey: keys.apiKey, symbol, side: 'sell', type: 'market', qty: free / 2 });
+      else if (step.kind === 'limit_sell_above')
+        sim.placeOrder({
+          venue: 'binance',
+          apiKey: keys.apiKey,
+          symbol,
+          side: 'sell',
+          type: 'limit',
+          qty: free / 2,
+          price: px * 1.2,
+        });
+      else
+        sim.placeOrder({
+          venue: 'binance',
+          apiKey: keys.apiKey,
+          symbol,
+          side: 'buy',
+          type: 'limit',
+          qty: 20 / (px * 0.8),
+          price: px * 0.8,
+        });
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+    }
+  }
+
+  function protect(cur: Incarnation, symbol: string): void {
+    const base = symbol.replace(/USDT$/, '');
+    if ([...stops.values()].some((s) => s.symbol === symbol && !s.released)) return;
+    const held = Math.min(cur.book.strategyPosition(VENUE, symbol), venueAccount()?.spot[base]?.free ?? 0);
+    if (!(held > 0)) return;
+    const cid = `validator_stop_${++stopSeq}`;
+    try {
+      const o = sim.placeOrder({
+        venue: 'binance',
+        apiKey: keys.apiKey,
+        symbol,
+        side: 'sell',
+        type: 'stop_loss',
+        qty: held,
+        stopPrice: fair(symbol) * 0.7,
+        clientOrderId: cid,
+      });
+      stops.set(cid, { symbol, venueOrderId: o.venueOrderId, released: false });
+      checker.noteStop(cid);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+    }
+  }
+
+  /** Nothing in flight: no venue call unanswered, no store write uncommitted, for two turns of the event loop. */
+  async function idle(cur: Incarnation): Promise<void> {
+    let quiet = 0;
+    for (let turns = 0; turns < 10_000 && quiet < 2 && cur.alive; turns++) {
+      await cur.gate.drained();
+      await cur.written();
+      await new Promise<void>((r) => setImmediate(r));
+      quiet = cur.busy() === 0 ? quiet + 1 : 0;
+    }
+  }
+
+  try {
+    if (cfg.warm) {
+      await exec({ t: 'signals', syms: symbols.map((_, i) => i), signal: 1 });
+      await exec({ t: 'settle' });
+      await exec({ t: 'protect' });
+      checker.afterStep(0, inc, stops);
+    }
+    for (const [i, step] of schedule.steps.entries()) {
+      stepNo = i + 1;
+      await exec(step);
+      checker.afterStep(stepNo, inc, stops);
+    }
+    // Quiescence: nothing held, no crash armed, no fault left; every client flow answered; a live, booted
+    // process; the accept windows of every unknown create closed; one reconciliation.
+    stepNo = schedule.steps.length + 1;
+    quiescing = true;
+    // A kill waiting for a stop release that never came is acknowledged now.
+    for (const kill of killsOnRelease.splice(0)) kill();
+    releaseAll(inc);
+    inc.gate.disarm();
+    sim.faults.clear();
+    await Promise.all(flows);
+    const cur = await ready();
+    if (cur) {
+      releaseAll(cur);
+      await idle(cur);
+      skewMs += 60_000;
+      await Promise.race([cur.reconcile().catch(() => {}), cur.dead]);
+      await idle(cur);
+      checker.afterStep(stepNo, cur, stops);
+      checker.atQuiescence(stepNo, cur, stops, dirs.length);
+    } else checker.fail('I3', stepNo, 'the process never finished boot recovery at quiescence');
+    return checker.violations();
+  } finally {
+    releaseAll(inc);
+    await inc.crash();
+    if (rebooting) await (await rebooting).crash();
+    sim.faults.clear();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}

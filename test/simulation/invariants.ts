@@ -1,0 +1,197 @@
+import type { EngineLimits } from '../../src/actors/trading-engine.js';
+import type { OrderEvent, Simulator } from '../../src/venues/sim/index.js';
+import type { CreateOrderRequest } from '../../src/venues/venue-gateway.js';
+import type { GovernanceView, Incarnation } from './sut.js';
+
+/**
+ * The money path's promises (DESIGN §5, §6, §9), judged from observable truth: the simulator's log of every
+ * create it received (order-events.ts) and its accounts for the venue side, the store for Bosun's side, and the
+ * harness's own record of what was acknowledged (kills, operator answers).
+ */
+export type InvariantId = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7' | 'I8';
+
+export const INVARIANTS: Record<InvariantId, string> = {
+  I1: 'settled + reserved exposure never exceeds a cap',
+  I2: "no order reaches the venue for a scope after that scope's kill was acknowledged",
+  I3: 'nothing is sent before boot reconciliation has finished',
+  I4: 'one Idempotency-Key → at most one venue order, across crashes',
+  I5: 'every acknowledged intent is in the journal and resolved',
+  I6: 'at quiescence ledger = venue balances, and every venue order is known by clientOrderId',
+  I7: 'protective stops survive kills and the fatal path',
+  I8: 'no clientOrderId is ever sent twice for different intents',
+};
+
+export interface Violation {
+  inv: InvariantId;
+  /** 1-based step of the schedule after which it was seen (steps + 1: at quiescence). */
+  step: number;
+  detail: string;
+}
+
+export interface CheckerDeps {
+  sim: Simulator;
+  venue: string;
+  account: string;
+  apiKey: string;
+  node: string;
+  symbols: readonly string[];
+  limits: EngineLimits;
+}
+
+type StopBook = ReadonlyMap<string, { symbol: string; venueOrderId: string; released: boolean }>;
+
+const CASH = new Set(['USDT', 'USDC', 'USD']);
+/** Prices move between Bosun's last valuation and the venue's; a cap breach smaller than this is not judged. */
+const CAP_SLACK = 0.03;
+const UNRESOLVED = new Set(['intent', 'submitted', 'unknown']);
+
+export type Checker = ReturnType<typeof createChecker>;
+
+export function createChecker(d: CheckerDeps) {
+  const out: Violation[] = [];
+  const seen = new Set<string>();
+  const fail = (inv: InvariantId, step: number, detail: string) => {
+    // One report per invariant and subject: a cap breached by one order is one finding, not one per step.
+    const k = `${inv}|${detail}`;
+    if (seen.has(k)) return;
+    seen.add(k);
+    out.push({ inv, step, detail });
+  };
+  const bosunCid = (cid: string) => cid.startsWith(`${d.node}-`);
+  /** clientOrderId → the intent it was sent for (state-dir generation + the record's identity). */
+  const sentFor = new Map<string, string>();
+  /** Idempotency-Key → clientOrderIds sent for it. */
+  const keyCids = new Map<string, Set<string>>();
+  const acked: Array<{ cid: string; gen: number }> = [];
+  let eventsSeen = 0;
+
+  function baseOf(symbol: string): string {
+    return symbol.replace(/(USDT|USDC)$/, '');
+  }
+
+  function checkCaps(step: number, e: OrderEvent, px: (asset: string) => number): void {
+    if (e.outcome !== 'booked' || e.side !== 'buy' || e.market !== 'spot' || !bosunCid(e.clientOrderId)) return;
+    if (e.reduceOnly) return;
+    const held = new Map<string, number>();
+    for (const [asset, total] of Object.entries(e.balancesBefore))
+      if (!CASH.has(asset)) held.set(asset, total * px(asset));
+    for (const o of e.openBefore) {
+      // Orders in flight count: Bosun's resting buys are exposure it has committed to.
+      if (o.side !== 'buy' || o.market !== 'spot' || !bosunCid(o.clientOrderId) || o.remaining === undefined) continue;
+      const a = baseOf(o.symbol);
+      held.set(a, (held.get(a) ?? 0) + o.remaining * (o.price ?? px(a)));
+    }
+    const a = baseOf(e.symbol);
+    const notional = e.qty !== undefined ? e.qty * (e.price ?? px(a)) : (e.quoteQty ?? 0);
+    held.set(a, (held.get(a) ?? 0) + notional);
+    const venueUsd = [...held.values()].reduce((s, v) => s + v, 0);
+    const assetUsd = held.get(a) ?? 0;
+    const over = (v: number, cap: number) => v > cap * (1 + CAP_SLACK) + 0.5;
+    const l = d.limits;
+    const what = `${e.clientOrderId} (${e.symbol} buy ${notional.toFixed(2)})`;
+    if (over(assetUsd, l.maxSymbolExposureUsdt))
+      fail('I1', step, `${what} took ${a} to ${assetUsd.toFixed(2)} > symbol cap ${l.maxSymbolExposureUsdt}`);
+    if (over(assetUsd, l.maxAssetExposureUsdt))
+      fail('I1', step, `${what} took ${a} to ${assetUsd.toFixed(2)} > asset cap ${l.maxAssetExposureUsdt}`);
+    if (over(venueUsd, l.maxVenueExposureUsdt))
+      fail('I1', step, `${what} took the venue to ${venueUsd.toFixed(2)} > venue cap ${l.maxVenueExposureUsdt}`);
+  }
+
+  return {
+    fail,
+    violations: () => [...out],
+
+    /** A create handed to the venue: I2 (kill acknowledged), I3 (boot reconciliation), I8 (one intent per id). */
+    onCreate(step: number, inc: Incarnation, gov: GovernanceView, req: CreateOrderRequest, gen: number): void {
+      const cid = req.clientOrderId;
+      if (!inc.reconciled)
+        fail('I3', step, `${cid} (${req.symbol} ${req.side}) sent before boot reconciliation finished`);
+      const states = [gov.global, gov.venues[d.venue] ?? 'ACTIVE', gov.symbols[`${d.venue}:${req.symbol}`] ?? 'ACTIVE'];
+      // Spot is long-only: a sell only ever reduces a position.
+      const reducing = req.side === 'sell' || req.reduceOnly === true;
+      if (states.includes('HALTED'))
+        fail('I2', step, `${cid} (${req.symbol} ${req.side}) sent while its scope's kill was acknowledged`);
+      else if (states.includes('REDUCING') && !reducing)
+        fail('I2', step, `${cid} (${req.symbol} ${req.side}) sent while its scope was REDUCING`);
+      const rec = inc.store.orders.get(cid);
+      if (rec === undefined) {
+        fail('I5', step, `${cid} sent without a journaled intent`);
+        return;
+      }
+      const intent = `${gen}|${rec.createdAt}|${rec.symbol}|${rec.side}|${rec.amount}|${rec.strategy}`;
+      const before = sentFor.get(cid);
+      if (before !== undefined && before !== intent)
+        fail('I8', step, `${cid} sent for two intents: ${before} and ${intent}`);
+      sentFor.set(cid, intent);
+      const key = /^operator:op-(k\d+)$/.exec(String(rec.reason ?? ''))?.[1];
+      if (key !== undefined) keyCids.set(key, (keyCids.get(key) ?? new Set()).add(cid));
+    },
+
+    /** An operator request answered with an order (accepted or unknown): the client holds its id. */
+    acknowledged(cid: string, gen: number): void {
+      acked.push({ cid, gen });
+    },
+
+    noteStop(_cid: string): void {},
+
+    /** After every step: I1 (each new create at the venue), I4, I7. */
+    afterStep(step: number, inc: Incarnation, stops: StopBook): void {
+      const events = d.sim.orderEvents.list(d.account);
+      const prices = d.sim.prices('binance');
+      const px = (asset: string) => (CASH.has(asset) ? 1 : Number(prices[`binance:spot:${asset}USDT`] ?? 0));
+      for (const e of events.slice(eventsSeen)) checkCaps(step, e, px);
+      eventsSeen = events.length;
+      const booked = new Map<string, number>();
+      for (const e of events)
+        if (e.outcome === 'booked') booked.set(e.clientOrderId, (booked.get(e.clientOrderId) ?? 0) + 1);
+      for (const [key, cids] of keyCids) {
+        const n = [...cids].reduce((s, c) => s + (booked.get(c) ?? 0), 0);
+        if (n > 1) fail('I4', step, `Idempotency-Key ${key} placed ${n} venue orders (${[...cids].join(', ')})`);
+      }
+      if (stops.size > 0) {
+        const orders = d.sim.state({ venue: 'binance', account: d.apiKey }).orders;
+        for (const [cid, s] of stops) {
+          if (s.released) continue;
+          const o = orders.find((x) => x.clientOrderId === cid);
+          if (o && (o.status === 'canceled' || o.status === 'expired'))
+            fail('I7', step, `protective stop ${cid} on ${s.symbol} was cancelled (not by the validator)`);
+        }
+      }
+      void inc;
+    },
+
+    /** At quiescence: I5 (journal, resolved), I6 (ledger = venue; every venue order known). */
+    atQuiescence(step: number, inc: Incarnation, stops: StopBook, gen: number): void {
+      const records = [...inc.store.orders.list()];
+      for (const r of records)
+        if (UNRESOLVED.has(r.status)) fail('I5', step, `${r.clientOrderId} still ${r.status} at quiescence`);
+      for (const a of acked) {
+        if (a.gen !== gen) continue;
+        const r = inc.store.orders.get(a.cid);
+        if (r === undefined) fail('I5', step, `acknowledged ${a.cid} is not in the journal`);
+      }
+      const acct = d.sim.state({ venue: 'binance', account: d.apiKey });
+      const venue = acct.accounts[0]?.spot ?? {};
+      const ledger = inc.book.ledger().venues[d.venue]?.balances ?? {};
+      for (const asset of new Set([...Object.keys(venue), ...Object.keys(ledger)])) {
+        const v = (venue[asset]?.free ?? 0) + (venue[asset]?.locked ?? 0);
+        const l = ledger[asset] ?? 0;
+        if (Math.abs(v - l) > 1e-6 * Math.max(1, Math.abs(v))) fail('I6', step, `${asset}: ledger ${l} venue ${v}`);
+      }
+      const known = new Set<string>();
+      for (const r of records) {
+        known.add(r.clientOrderId);
+        if (typeof r.venueOrderId === 'string') known.add(`id:${r.venueOrderId}`);
+      }
+      for (const o of acct.orders) {
+        if (stops.has(o.clientOrderId)) continue;
+        const open = o.status === 'new' || o.status === 'partially_filled';
+        if (!open && !bosunCid(o.clientOrderId)) continue;
+        // A closed order sent from a state directory since replaced (fresh dir, restored backup) is history.
+        if (!open && !sentFor.get(o.clientOrderId)?.startsWith(`${gen}|`)) continue;
+        if (!known.has(o.clientOrderId) && !known.has(`id:${o.id}`))
+          fail('I6', step, `venue order ${o.clientOrderId} (${o.symbol} ${o.side} ${o.status}) unknown to Bosun`);
+      }
+    },
+  };
+}

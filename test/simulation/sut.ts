@@ -1,0 +1,317 @@
+import { createLedgerBook, type LedgerBook } from '../../src/actors/ledger-book.js';
+import { createTradingEngine, type EngineLimits, type TradingEngine } from '../../src/actors/trading-engine.js';
+import type { VenueId } from '../../src/domain/ids.js';
+import type { Logger } from '../../src/logging/logger.js';
+import type { TradingState } from '../../src/machines/governance.machine.js';
+import type { Metrics } from '../../src/metrics/metrics.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import type { OperatorOrderRequest, OperatorOrderResult } from '../../src/supervisor/trading-port.js';
+import { binanceQuirks } from '../../src/venues/binance.quirks.js';
+import {
+  BINANCE_LIMITS,
+  type BosunGateway,
+  CcxtGateway,
+  CompositeGateway,
+  RateBudget,
+} from '../../src/venues/index.js';
+import type { ApiKeyPair, Simulator } from '../../src/venues/sim/index.js';
+import type { CreateOrderRequest } from '../../src/venues/venue-gateway.js';
+import { type CrashGate, createCrashGate } from './crash-gate.js';
+
+/**
+ * The system under test, one incarnation of it: the real trading engine, LMDB store and ledger book over the real
+ * ccxt gateway to the simulator, composed the way `trading.actors.ts` composes them, and boot recovery as its
+ * `recover()` runs it. This is the ONE file that knows how the engine's modules fit together: when the order path
+ * is split (boot recovery module, injected sleep, reservations, idempotency on the intent), re-point it here.
+ */
+
+export type Scope =
+  | { kind: 'global' }
+  | { kind: 'venue'; venue: string }
+  | { kind: 'symbol'; venue: string; symbol: string };
+
+/** What governance says, per scope (the harness owns it: it is the model behind EngineInputs.trading). */
+export interface GovernanceView {
+  global: TradingState;
+  venues: Record<string, TradingState>;
+  /** `venue:SYMBOL` → state. */
+  symbols: Record<string, TradingState>;
+}
+
+/** The harness side of an incarnation: what it observes and the models it owns. */
+export interface SutEnv {
+  sim: Simulator;
+  venue: VenueId;
+  keys: ApiKeyPair;
+  symbols: readonly string[];
+  node: string;
+  limits: EngineLimits;
+  minTradeUsdt: number;
+  metrics: Metrics;
+  log: Logger;
+  /** Engine and gateway clock (the simulator's manual clock: accept windows and retries follow sim time). */
+  now: () => number;
+  governance(): GovernanceView;
+  /** Reconciliation asked to halt a venue (durably: the harness's governance model records it). */
+  haltVenue(venue: string, reason: string): void;
+  /** The stop validator's book (the harness places protective stops itself). */
+  stops: {
+    owns(venue: string, o: { id: string | null; clientOrderId: string | null }): boolean;
+    release(venue: string, symbol: string, gateway: BosunGateway): Promise<void>;
+  };
+  /** A create handed to the venue by incarnation `inc` (I2/I3 are judged here). */
+  onCreate(inc: Incarnation, req: CreateOrderRequest): void;
+  onCrash(inc: Incarnation): void;
+}
+
+/** Operator order with the client's Idempotency-Key (the field the lead is adding to OperatorOrderRequest). */
+export type OperatorRequest = OperatorOrderRequest & { idempotency?: { key: string; hash: string } };
+
+export interface Incarnation {
+  readonly id: number;
+  readonly engine: TradingEngine;
+  readonly store: Store;
+  readonly book: LedgerBook;
+  readonly gate: CrashGate;
+  /** Boot recovery, started at creation; resolves when its reconciliation has finished (or the process died). */
+  readonly boot: Promise<void>;
+  /** True once boot reconciliation has finished without error for the venue (I3). */
+  readonly reconciled: boolean;
+  /** Resolves when this incarnation dies (crash, fatal path); never rejects. */
+  readonly dead: Promise<void>;
+  readonly alive: boolean;
+  /** Venue calls forwarded and unanswered plus store writes issued and uncommitted. */
+  busy(): number;
+  /** Resolves when the store writes issued so far have committed (or failed). */
+  written(): Promise<void>;
+  signal(symbol: string, price: number, signal: number): void;
+  submitOperator(req: OperatorRequest): Promise<OperatorOrderResult>;
+  /** Governance changed: cancel resting entries in newly HALTED scopes (trading.actors.ts `onGovernance`). */
+  onGovernance(): void;
+  reconcile(): Promise<void>;
+  /** The fatal path (main.ts `emergencyCancel`, then exit). */
+  fatal(): Promise<void>;
+  /** kill -9: the gateway goes silent, the store is closed, nothing of this incarnation runs on. */
+  crash(): Promise<void>;
+}
+
+let incarnations = 0;
+
+/** Starts one incarnation on the state directory `dir` and begins its boot recovery. */
+export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarnation> {
+  const id = ++incarnations;
+  const store = await openStore({ dir, now: env.now, durability: 'committed' });
+  // main.ts's paper gateway (createGateway) without its USDⓈ-M member: the engine trades spot here, and a second
+  // ccxt instance per incarnation would double the cost of every restart.
+  const budget = new RateBudget({ limits: BINANCE_LIMITS });
+  const inner = new CompositeGateway(
+    env.venue,
+    [
+      new CcxtGateway({
+        mode: 'paper',
+        simBaseUrl: env.sim.baseUrl,
+        apiKey: env.keys.apiKey,
+        secret: env.keys.secret,
+        now: env.now,
+        timeoutMs: 1_000,
+        maxBudgetWaitMs: 0,
+        rateLimitMs: 1,
+        budget,
+        quirks: binanceQuirks('spot'),
+      }),
+    ],
+    budget,
+  );
+  let self: Incarnation | undefined;
+  let alive = true;
+  let reconciled = false;
+  let markDead: () => void = () => {};
+  const dead = new Promise<void>((r) => {
+    markDead = r;
+  });
+  const gate = createCrashGate(inner, {
+    onCreate: (req) => {
+      if (self) env.onCreate(self, req);
+    },
+    onCrash: () => {
+      if (self) void self.crash();
+    },
+  });
+  // Writes the engine has issued and LMDB has not committed yet: part of "something is in flight" (`busy`).
+  const writing = new Set<Promise<unknown>>();
+  const counted = <T>(p: Promise<T>): Promise<T> => {
+    const q = p.finally(() => {
+      writing.delete(q);
+    });
+    writing.add(q);
+    return q;
+  };
+  const orders: typeof store.orders = {
+    put: (o) => counted(store.orders.put(o)),
+    get: (cid) => store.orders.get(cid),
+    listOpen: () => store.orders.listOpen(),
+    list: () => store.orders.list(),
+  };
+  const journal: typeof store.journal = {
+    append: (e) => counted(store.journal.append(e)),
+    readFrom: (from) => store.journal.readFrom(from),
+    lastSeq: () => store.journal.lastSeq(),
+    rebuildMirrors: () => store.journal.rebuildMirrors(),
+  };
+  const book = createLedgerBook(store.portfolio, [env.venue]);
+  const tradingOf = (venue: string, symbol: string) => {
+    const g = env.governance();
+    return {
+      global: g.global,
+      venue: g.venues[venue] ?? 'ACTIVE',
+      symbol: g.symbols[`${venue}:${symbol}`] ?? 'ACTIVE',
+    };
+  };
+  const engine = createTradingEngine({
+    node: env.node,
+    venues: [{ id: env.venue, gateway: gate.gateway }],
+    symbols: { [env.venue]: env.symbols },
+    journal,
+    orders,
+    book,
+    metrics: env.metrics,
+    log: env.log,
+    now: env.now,
+    hr: () => performance.now(),
+    minTradeUsdt: env.minTradeUsdt,
+    notify: () => {},
+    inputs: {
+      trading: tradingOf,
+      limits: () => env.limits,
+      policyAllowed: () => true,
+      allocations: () => ({ reserve_pct: 0 }),
+      equityBreaker: () => ({ tripped: false, reason: '' }),
+      venueBreaker: () => ({ tripped: false, reason: '' }),
+      guards: () => ({ depegActive: false, fundingSpike: false }),
+      haltVenue: async (venue, reason) => {
+        env.haltVenue(venue, reason);
+      },
+    },
+    stops: {
+      owns: (venue, o) => env.stops.owns(venue, o),
+      release: (venue, symbol) => env.stops.release(venue, symbol, gate.gateway as BosunGateway),
+    },
+  });
+
+  // trading.actors.ts `onGovernance`: edge-triggered, and skipped while the engine is not accepting.
+  const halted = new Set<string>();
+  function onGovernance(): void {
+    const g = env.governance();
+    const current = new Set<string>();
+    if (g.global === 'HALTED') current.add('global');
+    for (const [v, s] of Object.entries(g.venues)) if (s === 'HALTED') current.add(`venue|${v}`);
+    for (const [k, s] of Object.entries(g.symbols)) if (s === 'HALTED') current.add(`symbol|${k}`);
+    for (const key of current) {
+      if (halted.has(key) || !engine.accepting()) continue;
+      const [kind, rest = ''] = key.split('|') as [string, string?];
+      const [venue, symbol] = rest.split(':');
+      const scope = kind === 'global' ? {} : kind === 'venue' ? { venue } : { venue, symbol };
+      void engine.cancelOpen(scope as { venue?: string; symbol?: string }).catch(() => {});
+    }
+    halted.clear();
+    for (const k of current) halted.add(k);
+  }
+
+  // trading.actors.ts `recover()` (DESIGN §6), today's order of steps: baseline on a venue's first boot,
+  // setAccepting(true), then reconcileAll. Retries of transient boot reads take no wall time here.
+  async function recover(): Promise<void> {
+    const bootRead = async <T>(read: () => Promise<T>): Promise<T> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await read();
+        } catch (e) {
+          if (attempt >= 6) throw e;
+        }
+      }
+    };
+    await bootRead(() => gate.gateway.loadMarkets());
+    if (!book.hasVenue(env.venue)) {
+      const b = await bootRead(() => gate.gateway.fetchBalances('spot'));
+      const balances = Object.fromEntries(Object.entries(b).map(([a, e]) => [a, e.total]));
+      await book.baseline(env.venue, balances, env.now());
+      await store.journal.append({ type: 'portfolio.baseline', venue: env.venue, source: 'venue', balances });
+    }
+    engine.setAccepting(true);
+    const r = await engine.reconcileAll();
+    if (r.venues[env.venue]?.error === undefined) reconciled = true;
+  }
+
+  let closing: Promise<void> | undefined;
+  function crash(): Promise<void> {
+    closing ??= (async () => {
+      alive = false;
+      gate.crash();
+      markDead();
+      env.onCrash(self as Incarnation);
+      await store.close().catch(() => {});
+      // Let a request already on the wire land, then drop the connections.
+      void gate.drained().then(() => inner.close().catch(() => {}));
+    })();
+    return closing;
+  }
+
+  onGovernance();
+  const inc: Incarnation = {
+    id,
+    engine,
+    store,
+    book,
+    gate,
+    boot: Promise.resolve(),
+    get reconciled() {
+      return reconciled;
+    },
+    dead,
+    get alive() {
+      return alive;
+    },
+    busy: () => gate.pending() + writing.size,
+    written: async () => {
+      await Promise.allSettled([...writing]);
+    },
+    signal(symbol, price, signal) {
+      engine.onSignal({
+        venue: env.venue,
+        symbol,
+        price,
+        at: env.now(),
+        t0: performance.now(),
+        trading: 'ACTIVE',
+        output: {
+          hmm: { signal: 0, confidence: 0 } as never,
+          trend: signal,
+          trendFired: false,
+          signal,
+          strategy: 'trend',
+          quoteMultiplier: 1,
+          cooldownScale: 1,
+        } as never,
+      });
+    },
+    submitOperator: (req) => engine.submitOperator(req),
+    onGovernance,
+    async reconcile() {
+      const r = await engine.reconcileAll();
+      if (r.venues[env.venue]?.error === undefined && engine.accepting()) reconciled = true;
+    },
+    async fatal() {
+      await Promise.allSettled([gate.gateway.cancelAllOrders()]);
+      await crash();
+    },
+    crash,
+  };
+  self = inc;
+  (inc as { boot: Promise<void> }).boot = Promise.race([
+    recover().catch(() => {
+      // A boot that cannot finish exits the process (main.ts): the supervisor restarts it.
+      void crash();
+    }),
+    dead,
+  ]);
+  return inc;
+}

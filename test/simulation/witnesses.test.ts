@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { knownFailing, SYMBOLS, startWorld } from './campaign.js';
+import { runSchedule } from './harness.js';
+import { INVARIANTS } from './invariants.js';
+import { describeSchedule, type Schedule, type SimConfig, type Step } from './schedule.js';
+
+/**
+ * Fixed schedules for the windows the random campaign reaches least often (about 1 seed in 300 or fewer): each
+ * runs through the same harness and invariants. A violation of an invariant marked known-failing is printed, not
+ * failed; once its marker is removed the window is judged on every `npm test`.
+ */
+const CFG: SimConfig = {
+  symbols: 2,
+  maxNotionalUsdt: 40,
+  symbolCapX: 3,
+  venueCapX: 5,
+  assetCapX: 3,
+  tradeBeforeBoot: false,
+  warm: false,
+};
+
+const WITNESSES: Array<{ title: string; steps: Step[] }> = [
+  {
+    title: 'I2: a kill acknowledged while a strategy sell awaits the stop release stops the sell',
+    steps: [
+      { t: 'signals', syms: [0], signal: 1 },
+      { t: 'settle' },
+      { t: 'protect' },
+      { t: 'kill', scope: { kind: 'global' }, state: 'HALTED', during: 'next_stop_release' },
+      { t: 'signals', syms: [0], signal: 0 },
+      { t: 'settle' },
+    ],
+  },
+  {
+    title: 'I3: a bar close during a restart stalled in boot reconciliation sends nothing',
+    steps: [
+      { t: 'crash', at: 0, forwarded: false, fresh: false, stallBoot: true },
+      { t: 'signals', syms: [0, 1], signal: 1 },
+      { t: 'release' },
+      { t: 'settle' },
+    ],
+  },
+  {
+    title: 'I8: a restart on an empty state dir never reuses a clientOrderId',
+    steps: [
+      { t: 'operator', sym: 0, side: 'buy', quote: 30, limitPct: -3, retry: 'none', crashAt: 1, forwarded: true },
+      { t: 'settle' },
+      { t: 'crash', at: 0, forwarded: false, fresh: true, stallBoot: false },
+      { t: 'operator', sym: 0, side: 'buy', quote: 30, limitPct: -3, retry: 'none', crashAt: 1, forwarded: true },
+      { t: 'settle' },
+    ],
+  },
+  {
+    title: 'I4: the client retry of a request cut by kill -9 after its create landed places no second order',
+    steps: [
+      {
+        t: 'operator',
+        sym: 0,
+        side: 'buy',
+        quote: 30,
+        limitPct: null,
+        retry: 'after_crash',
+        crashAt: 1,
+        forwarded: true,
+      },
+      { t: 'settle' },
+    ],
+  },
+  {
+    title: 'I7: the fatal path leaves the protective stops resting',
+    steps: [{ t: 'signals', syms: [0], signal: 1 }, { t: 'settle' }, { t: 'protect' }, { t: 'fatal' }],
+  },
+];
+
+let world: Awaited<ReturnType<typeof startWorld>>;
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(async () => {
+  await world?.close();
+});
+
+describe('money path, fixed schedules for the rarest windows', () => {
+  for (const w of WITNESSES)
+    it(w.title, async () => {
+      const schedule: Schedule = { config: CFG, steps: w.steps };
+      const violations = await runSchedule(world, schedule);
+      const known = knownFailing();
+      for (const v of violations.filter((x) => known.has(x.inv)))
+        console.info(`KNOWN FAILING ${v.inv} (${INVARIANTS[v.inv]}) after step ${v.step}: ${v.detail}`);
+      const broken = violations.filter((x) => !known.has(x.inv));
+      expect(broken, describeSchedule(schedule, SYMBOLS)).toEqual([]);
+    });
+});
