@@ -1,10 +1,15 @@
+import { recoverBooks } from '../../src/actors/engine/boot-recovery.js';
+import { cancelOwnEntries } from '../../src/actors/engine/halt-cancel.js';
+import { createHaltWatch } from '../../src/actors/engine/halt-watch.js';
 import { createLedgerBook, type LedgerBook } from '../../src/actors/ledger-book.js';
+import { createPortfolioSnapshots } from '../../src/actors/portfolio-snapshots.js';
 import { createTradingEngine, type EngineLimits, type TradingEngine } from '../../src/actors/trading-engine.js';
 import type { VenueId } from '../../src/domain/ids.js';
 import type { Logger } from '../../src/logging/logger.js';
-import type { TradingState } from '../../src/machines/governance.machine.js';
+import type { GovernanceState, TradingState } from '../../src/machines/governance.machine.js';
 import type { Metrics } from '../../src/metrics/metrics.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { createRng } from '../../src/strategies/seeded-random.js';
 import type { OperatorOrderRequest, OperatorOrderResult } from '../../src/supervisor/trading-port.js';
 import { binanceQuirks } from '../../src/venues/binance.quirks.js';
 import {
@@ -21,8 +26,8 @@ import { type CrashGate, createCrashGate } from './crash-gate.js';
 /**
  * The system under test, one incarnation of it: the real trading engine, LMDB store and ledger book over the real
  * ccxt gateway to the simulator, composed the way `trading.actors.ts` composes them, and boot recovery as its
- * `recover()` runs it. This is the ONE file that knows how the engine's modules fit together: when the order path
- * is split (boot recovery module, injected sleep, reservations, idempotency on the intent), re-point it here.
+ * `recoverBooks` runs it, the halt watch and the fatal path's cancel as trading.actors.ts and main.ts wire them.
+ * This is the ONE file that knows how the engine's modules fit together.
  */
 
 export type Scope =
@@ -64,8 +69,8 @@ export interface SutEnv {
   onCrash(inc: Incarnation): void;
 }
 
-/** Operator order with the client's Idempotency-Key (the field the lead is adding to OperatorOrderRequest). */
-export type OperatorRequest = OperatorOrderRequest & { idempotency?: { key: string; hash: string } };
+/** Operator order with the client's Idempotency-Key. */
+export type OperatorRequest = OperatorOrderRequest;
 
 export interface Incarnation {
   readonly id: number;
@@ -173,7 +178,14 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
     symbols: { [env.venue]: env.symbols },
     journal,
     orders,
+    kv: store.kv,
     book,
+    // Waits take (almost) no wall time, and a dead incarnation's never end: nothing of it runs on after a crash.
+    sleep: (ms) => (alive ? new Promise((r) => setTimeout(r, Math.min(ms, 2))) : new Promise(() => {})),
+    random: (() => {
+      const rng = createRng(id);
+      return () => rng.next();
+    })(),
     metrics: env.metrics,
     log: env.log,
     now: env.now,
@@ -198,47 +210,51 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
     },
   });
 
-  // trading.actors.ts `onGovernance`: edge-triggered, and skipped while the engine is not accepting.
-  const halted = new Set<string>();
+  // trading.actors.ts's halt watch: a new HALTED or REDUCING scope cancels the resting entries it refuses.
+  const haltWatch = createHaltWatch({
+    accepting: () => engine.accepting(),
+    cancelRefused: () => engine.cancelRefused(),
+    log: env.log,
+  });
+  const scope = (state: TradingState) => ({ state, reason: 'sim', by: 'sim', at: 0, command: 'sim' });
   function onGovernance(): void {
     const g = env.governance();
-    const current = new Set<string>();
-    if (g.global === 'HALTED') current.add('global');
-    for (const [v, s] of Object.entries(g.venues)) if (s === 'HALTED') current.add(`venue|${v}`);
-    for (const [k, s] of Object.entries(g.symbols)) if (s === 'HALTED') current.add(`symbol|${k}`);
-    for (const key of current) {
-      if (halted.has(key) || !engine.accepting()) continue;
-      const [kind, rest = ''] = key.split('|') as [string, string?];
-      const [venue, symbol] = rest.split(':');
-      const scope = kind === 'global' ? {} : kind === 'venue' ? { venue } : { venue, symbol };
-      void engine.cancelOpen(scope as { venue?: string; symbol?: string }).catch(() => {});
-    }
-    halted.clear();
-    for (const k of current) halted.add(k);
+    haltWatch({
+      global: scope(g.global),
+      venues: Object.fromEntries(Object.entries(g.venues).map(([k, v]) => [k, scope(v)])),
+      symbols: Object.fromEntries(Object.entries(g.symbols).map(([k, v]) => [k, scope(v)])),
+    } as unknown as GovernanceState);
   }
 
-  // trading.actors.ts `recover()` (DESIGN §6), today's order of steps: baseline on a venue's first boot,
-  // setAccepting(true), then reconcileAll. Retries of transient boot reads take no wall time here.
+  // Boot recovery exactly as trading.actors.ts runs it (engine/boot-recovery.ts). I3 is judged against the moment
+  // its reconciliation resolved without error, seen through a proxy of the engine.
+  const observed = Object.create(engine, {
+    reconcileAll: {
+      value: async () => {
+        const r = await engine.reconcileAll();
+        if (r.venues[env.venue]?.error === undefined) reconciled = true;
+        return r;
+      },
+    },
+  }) as TradingEngine;
   async function recover(): Promise<void> {
-    const bootRead = async <T>(read: () => Promise<T>): Promise<T> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await read();
-        } catch (e) {
-          if (attempt >= 6) throw e;
-        }
-      }
-    };
-    await bootRead(() => gate.gateway.loadMarkets());
-    if (!book.hasVenue(env.venue)) {
-      const b = await bootRead(() => gate.gateway.fetchBalances('spot'));
-      const balances = Object.fromEntries(Object.entries(b).map(([a, e]) => [a, e.total]));
-      await book.baseline(env.venue, balances, env.now());
-      await store.journal.append({ type: 'portfolio.baseline', venue: env.venue, source: 'venue', balances });
-    }
-    engine.setAccepting(true);
-    const r = await engine.reconcileAll();
-    if (r.venues[env.venue]?.error === undefined) reconciled = true;
+    await recoverBooks({
+      engine: observed,
+      book,
+      store,
+      venues: [{ id: env.venue, gateway: gate.gateway }],
+      portfolio: createPortfolioSnapshots({
+        path: `${dir}/portfolio.json`,
+        store,
+        book,
+        prices: () => ({}),
+        now: env.now,
+      }),
+      metrics: env.metrics,
+      log: env.log,
+      now: env.now,
+      sleep: (ms) => (alive ? new Promise((r) => setTimeout(r, Math.min(ms, 2))) : new Promise(() => {})),
+    });
   }
 
   let closing: Promise<void> | undefined;
@@ -300,7 +316,8 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
       if (r.venues[env.venue]?.error === undefined && engine.accepting()) reconciled = true;
     },
     async fatal() {
-      await Promise.allSettled([gate.gateway.cancelAllOrders()]);
+      // main.ts's fatal path: Bosun's own entries by clientOrderId from LMDB, never the venue's cancel-all.
+      await cancelOwnEntries(store.orders, new Map([[env.venue, gate.gateway]]), env.log).catch(() => 0);
       await crash();
     },
     crash,

@@ -175,7 +175,7 @@ export function createOrderLifecycle(ctx: EngineContext) {
       const m = ctx.market(venue, t.symbol);
       if (!m) continue;
       const rec = t.orderId ? byVenueId.get(t.orderId) : undefined;
-      if (rec === undefined && t.timestamp < baselineAt) continue;
+      if (rec === undefined && t.timestamp <= baselineAt) continue;
       // A triggered protective stop sells the strategies' position: its fill is theirs, not a manual trade.
       const stopFill =
         rec === undefined && t.orderId !== null && deps.stops?.owns(venue, { id: t.orderId, clientOrderId: null });
