@@ -175,6 +175,17 @@ export const EnvShape = {
     { min: 0, max: 100_000 },
     'Bars before the first HMM calibration; 0 = the variants’ defaults (2,000 stable, 500 canary).',
   ),
+  HISTORY_WARMUP_ENABLED: flag.bool(
+    'trading',
+    true,
+    'At boot and when the scanner adds a symbol, warm the strategies from the venue’s OHLCV (klines / OHLC).',
+  ),
+  HISTORY_WARMUP_BARS: flag.int(
+    'trading',
+    0,
+    { min: 0, max: 20_000 },
+    'Closed bars of history to fetch per symbol; 0 = what the slowest strategy needs (the stable HMM’s warm-up).',
+  ),
   TREND_SIGNAL_WEIGHT: flag.num(
     'trading',
     0.5,

@@ -126,7 +126,7 @@ export class Market {
     if (p === undefined) {
       const def = this.assets.get(asset);
       if (def === undefined) throw new RangeError(`unknown asset ${asset}`);
-      p = new PricePath(def, this.opts.seed, this.opts.stepMs);
+      p = new PricePath(def, this.opts.seed, this.opts.stepMs, this.opts.originMs);
       this.paths.set(asset, p);
     }
     if (p.step < this.kNow) p.advanceTo(this.kNow);
@@ -225,7 +225,7 @@ export class Market {
     for (const b of bars) {
       high = Math.max(high, b.high * scale);
       low = Math.min(low, b.low * scale);
-      const v = (2_000 / last) * (0.5 + unitFromHash(stream, b.minute));
+      const v = (2_000 / last) * (0.5 + unitFromHash(stream, b.minute - p.firstMinute));
       baseVolume += v;
       quoteVolume += v * b.close * scale;
     }
@@ -237,7 +237,7 @@ export class Market {
       last,
       baseVolume: clean(baseVolume),
       quoteVolume: clean(quoteVolume),
-      openTime: first === undefined ? t : this.timeOfStep(first.minute * (60_000 / this.opts.stepMs)),
+      openTime: first === undefined ? t : Math.max(this.opts.originMs, first.minute * 60_000),
       closeTime: t,
       trades: bars.length * 17,
     };
