@@ -114,10 +114,22 @@ async function main(): Promise<void> {
       : { apiKey: config.KRAKEN_API_KEY, secret: config.KRAKEN_API_SECRET, baseUrl: config.KRAKEN_BASE_URL };
   let sim: Simulator | undefined;
   if (config.MODE === 'paper' && config.VENUES.some((v) => !venueKeys(v).baseUrl)) {
-    sim = await startSimulator({ host: '127.0.0.1', port: config.SIM_PORT, seed: config.SIM_SEED });
-    // Cash plus small holdings under the default exposure caps, so a fresh paper Bosun trades (PAPER_BALANCES).
-    for (const venue of ['binance', 'kraken'] as const) sim.setBalances({ venue, spot: PAPER_BALANCES[venue] });
-    log.info({ baseUrl: sim.baseUrl }, 'paper mode: embedded exchange simulator listening');
+    sim = await startSimulator({
+      host: '127.0.0.1',
+      port: config.SIM_PORT,
+      seed: config.SIM_SEED,
+      ...(config.SIM_PERSIST ? { stateDir: config.SIM_STATE_DIR } : {}),
+    });
+    // A fresh paper venue: cash plus small holdings under the default exposure caps, so a fresh paper Bosun trades
+    // (PAPER_BALANCES). A resumed one keeps what its trading left, as a real account does across Bosun restarts.
+    if (!sim.restored) {
+      for (const venue of ['binance', 'kraken'] as const) sim.setBalances({ venue, spot: PAPER_BALANCES[venue] });
+      await sim.flush();
+    }
+    log.info(
+      { baseUrl: sim.baseUrl, resumed: sim.restored, stateDir: config.SIM_PERSIST ? config.SIM_STATE_DIR : null },
+      'paper mode: embedded exchange simulator listening',
+    );
   }
   const gateways = new Map<string, BosunGateway>();
   for (const venue of config.VENUES) {

@@ -77,7 +77,8 @@ export async function fetchHistory(
     requests += 1;
     let progressed = false;
     for (const c of page) {
-      if (c.openTime % req.barMs !== 0) throw new BadHistory(`${req.symbol}: candle at ${c.openTime} is off the ${timeframe} grid`);
+      if (c.openTime % req.barMs !== 0)
+        throw new BadHistory(`${req.symbol}: candle at ${c.openTime} is off the ${timeframe} grid`);
       if (c.openTime < since || c.openTime > lastClosed) continue;
       const prev = out.at(-1);
       if (prev !== undefined && c.openTime <= prev.openTime)

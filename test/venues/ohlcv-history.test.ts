@@ -4,8 +4,8 @@
  * last 720 entries only), with bars on BAR_MS boundaries.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BadHistory, fetchHistory } from '../../src/venues/ohlcv-history.js';
 import type { BosunGateway } from '../../src/venues/index.js';
+import { BadHistory, fetchHistory } from '../../src/venues/ohlcv-history.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
 import type { Ohlcv, VenueGateway } from '../../src/venues/venue-gateway.js';
 import { paperGateway, requestStats, sent, startTestSim } from './gateway-harness.js';
@@ -31,7 +31,9 @@ afterAll(async () => {
 const MIN = 60_000;
 
 function contiguous(bars: Ohlcv[], barMs: number): boolean {
-  return bars.every((b, i) => b.openTime % barMs === 0 && (i === 0 || b.openTime - (bars[i - 1]?.openTime ?? 0) === barMs));
+  return bars.every(
+    (b, i) => b.openTime % barMs === 0 && (i === 0 || b.openTime - (bars[i - 1]?.openTime ?? 0) === barMs),
+  );
 }
 
 describe('Binance klines', () => {

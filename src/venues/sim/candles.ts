@@ -28,7 +28,14 @@ const MINUTE_MS = 60_000;
  * progress at `t`. Prices are in the market's quote at today's scale (a scenario or a manual price moves the
  * whole history, as it moves the 24 h statistics), snapped to the tick.
  */
-export function candles(market: Market, m: MarketDef, perMin: number, fromMs: number, toMs: number, t: number): Candle[] {
+export function candles(
+  market: Market,
+  m: MarketDef,
+  perMin: number,
+  fromMs: number,
+  toMs: number,
+  t: number,
+): Candle[] {
   const perMs = perMin * MINUTE_MS;
   const first = Math.ceil(fromMs / perMs) * perMs;
   const last = Math.floor(Math.min(toMs, t) / perMs) * perMs;

@@ -102,6 +102,15 @@ export class Market {
     return this.kNow;
   }
 
+  /**
+   * Resumes at the step a persisted simulator had reached: paths regenerate up to it lazily (they are pure
+   * functions of seed and step), and only the steps after it are replayed one by one for watched assets, so a
+   * resting order sees the prices of the downtime once, as a venue's matching engine would have.
+   */
+  resumeAt(step: number): void {
+    this.kNow = Math.max(this.kNow, step);
+  }
+
   market(venue: Venue, kind: MarketKind, id: string): MarketDef | undefined {
     return this.byKey.get(`${venue}|${kind}|${id}`);
   }
