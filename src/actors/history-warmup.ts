@@ -34,6 +34,9 @@ export interface WarmupOutcome {
   calibrated: boolean;
   short?: string;
   error?: string;
+  /** Time spent fetching the history, and waiting for the fits it made due (ms). */
+  fetchMs?: number;
+  fitMs?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -102,12 +105,21 @@ export function createHistoryWarmup(deps: WarmupDeps) {
     let outcome: WarmupOutcome;
     try {
       if (gw === undefined) throw new Error(`no gateway for ${venue}`);
+      const t0 = performance.now();
       const h = await fetchHistory(gw, { symbol, barMs: deps.barMs, bars: deps.bars, now: now() });
-      outcome = { ...base, bars: h.bars.length, requests: h.requests, ...(h.short ? { short: h.short } : {}) };
+      const t1 = performance.now();
+      outcome = {
+        ...base,
+        bars: h.bars.length,
+        requests: h.requests,
+        ...(h.short ? { short: h.short } : {}),
+        fetchMs: Math.round(t1 - t0),
+      };
       const ref = h.bars.length > 0 ? await actorOf(deps, id, timeoutMs) : undefined;
       if (ref !== undefined) {
         ref.send({ type: 'history.bars', bars: h.bars.map((b) => ({ openAt: b.openTime, close: b.close })) });
         outcome.calibrated = await fitsDone(ref, timeoutMs);
+        outcome.fitMs = Math.round(performance.now() - t1);
       }
     } catch (e) {
       outcome = { ...base, error: errorMessage(e) };

@@ -75,6 +75,7 @@ export class PricePath {
   /** Epoch minute of step 0 (the simulator's origin). */
   private readonly originMinute: number;
   private readonly originOffsetMs: number;
+  private readonly initialRegimeIx: number;
   private prehistory: MinuteBar[] = [];
   private pre: { rng: Rng; value: number; regimeIx: number } | undefined;
   private regimeIx: number;
@@ -103,6 +104,7 @@ export class PricePath {
     this.scale = volScaleOf(asset.code);
     this.value = asset.startUsd;
     this.regimeIx = asset.stable ? -1 : Math.floor(this.rng.next() * REGIMES.length);
+    this.initialRegimeIx = this.regimeIx;
     this.runs = [{ fromStep: 0, regime: this.regimeName() }];
     this.record();
   }
@@ -201,19 +203,16 @@ export class PricePath {
 
   /**
    * Generates prehistory bars backwards from the start price (its own generator, so the forward path is the same
-   * with or without it): one log-return per minute from the same regimes, with wicks. Deterministic per
-   * (seed, asset), whatever is asked first.
+   * with or without it): one log-return per minute from the same regimes, with wicks. The regime in force at the
+   * origin reaches back into the prehistory (a regime does not switch because the simulator started), then the
+   * chain runs backwards. Deterministic per (seed, asset), whatever is asked first.
    */
   private extendPrehistory(minutes: number): void {
     const want = Math.min(minutes, PREHISTORY_MINUTES);
     if (this.prehistory.length >= want) return;
     if (this.pre === undefined) {
       const rng = new Rng(hash32(`prehistory:${this.seed}:${this.asset.code}`));
-      this.pre = {
-        rng,
-        value: this.asset.startUsd,
-        regimeIx: this.asset.stable ? -1 : Math.floor(rng.next() * REGIMES.length),
-      };
+      this.pre = { rng, value: this.asset.startUsd, regimeIx: this.initialRegimeIx };
     }
     const g = this.pre;
     const dtH = MINUTE_MS / HOUR_MS;
