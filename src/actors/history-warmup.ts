@@ -125,7 +125,8 @@ export function createHistoryWarmup(deps: WarmupDeps) {
       outcome = { ...base, error: errorMessage(e) };
     }
     warmed.set(id, outcome);
-    const level = outcome.error !== undefined ? 'warn' : 'info';
+    // A bar length the venue has no interval for is a setting, not news: once per symbol at debug.
+    const level = outcome.error !== undefined ? 'warn' : outcome.short === 'no_timeframe' ? 'debug' : 'info';
     deps.log[level](outcome, `history warm-up ${venue}:${symbol}: ${outcome.bars} bars`);
     return outcome;
   }

@@ -49,7 +49,7 @@ export interface HistoryResult {
   short?: 'venue_depth' | 'no_timeframe' | 'no_ohlcv' | 'venue_ended';
 }
 
-/** The most requests one history fetch may make (Binance 2,000 bars = 2; a runaway loop is a bug). */
+/** The most requests one history fetch may make (Binance 2,000 bars = 2; the loop is bounded by the window anyway). */
 const MAX_PAGES = 50;
 
 /**
@@ -86,8 +86,8 @@ export async function fetchHistory(
       out.push(c);
       progressed = true;
     }
-    if (!progressed) break;
-    since = (out.at(-1)?.openTime ?? lastClosed) + req.barMs;
+    // An empty window is a range the venue has no candles for (before the listing): the next one may have.
+    since = progressed ? (out.at(-1)?.openTime ?? lastClosed) + req.barMs : since + limit * req.barMs;
   }
   const short =
     out.length >= req.bars ? undefined : reachable < req.bars ? ('venue_depth' as const) : ('venue_ended' as const);

@@ -128,6 +128,26 @@ describe('fetchHistory against a scripted venue', () => {
     expect(h.bars.at(-1)?.openTime).toBe(Date.UTC(2025, 0, 2, 11, 59));
   });
 
+  it('walks past a window the venue has no candles for (before the listing) instead of stopping', async () => {
+    const now = Date.UTC(2025, 0, 2, 12, 0, 30);
+    const listed = Date.UTC(2025, 0, 2, 0, 0);
+    const calls: number[] = [];
+    const gw: Pick<VenueGateway, 'venue' | 'fetchOHLCV'> = {
+      venue: 'binance',
+      fetchOHLCV: async (_s, _tf, since, limit) => {
+        calls.push(since);
+        return Array.from({ length: limit }, (_, i) => since + i * MIN)
+          .filter((t) => t >= listed && t < now - (now % MIN))
+          .map((openTime) => ({ openTime, open: 1, high: 1, low: 1, close: 1, volume: 0 }));
+      },
+    };
+    const h = await fetchHistory(gw, { symbol: 'BTCUSDT', barMs: MIN, bars: 2000, now });
+    expect(calls).toHaveLength(2);
+    expect(h.bars[0]?.openTime).toBe(listed);
+    expect(h.bars).toHaveLength(12 * 60);
+    expect(h.short).toBe('venue_ended');
+  });
+
   it('refuses candles off the BAR_MS grid', async () => {
     const { gw } = scripted('binance', 30_000);
     await expect(fetchHistory(gw, { symbol: 'BTCUSDT', barMs: MIN, bars: 10, now: Date.now() })).rejects.toThrow(
