@@ -48,6 +48,20 @@ const sim = await startSimulator({
   },
 });
 
+let closing = false;
+const stop = (signal: string) => {
+  if (closing) return;
+  closing = true;
+  process.stderr.write(`sim: ${signal}, closing\n`);
+  sim.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+
+// The banner last: whoever reads it may signal at once, so the handlers must be in place first.
 process.stdout.write(
   `${JSON.stringify(
     {
@@ -62,16 +76,3 @@ process.stdout.write(
     2,
   )}\n`,
 );
-
-let closing = false;
-const stop = (signal: string) => {
-  if (closing) return;
-  closing = true;
-  process.stderr.write(`sim: ${signal}, closing\n`);
-  sim.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on('SIGTERM', () => stop('SIGTERM'));
-process.on('SIGINT', () => stop('SIGINT'));
