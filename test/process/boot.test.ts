@@ -17,9 +17,7 @@ async function start(extra: Record<string, string> = {}, stateDir?: string) {
 
 describe('the bosun process', () => {
   it('answers /readyz 200 within 2 s of starting and exits 0 within 2 s of SIGTERM', async () => {
-    // The core's own boot: history warm-up (fetch + HMM fits, ~2–4 s on this machine) is waited for before
-    // /readyz by design and is covered by history-warmup.test.
-    const p = await start({ HISTORY_WARMUP_ENABLED: 'false' });
+    const p = await start();
     const res = await fetch(`${p.engine}/readyz`);
     const answeredAt = performance.now();
     expect(res.status).toBe(200);

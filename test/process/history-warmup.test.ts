@@ -24,7 +24,7 @@ interface Warmed {
 
 describe('history warm-up (default paper run)', () => {
   it('is warm at /readyz and places its first strategy order within 60 s of it', async () => {
-    p = await startBosun({});
+    p = await startBosun({ HISTORY_WARMUP_ENABLED: 'true' });
     const readyIx = p.lines.findIndex((l) => l.msg === 'bosun ready');
     const warmed = p.lines
       .slice(0, readyIx)
