@@ -49,13 +49,17 @@ describe('npm run sim', () => {
   it('resumes its accounts from SIM_STATE_DIR after a restart', async () => {
     const a = await runSim({ SIM_STATE_DIR: 'venue' });
     expect(a.banner).toMatchObject({ resumed: false, stateDir: 'venue' });
-    const before = (await (await fetch(`${a.banner.baseUrl}/__sim/state?venue=binance`)).json()) as { accounts: unknown };
+    const before = (await (await fetch(`${a.banner.baseUrl}/__sim/state?venue=binance`)).json()) as {
+      accounts: unknown;
+    };
     expect(await a.stop()).toBe(0);
 
     const b = await runSim({ SIM_STATE_DIR: 'venue' });
     expect(b.banner.resumed).toBe(true);
     expect(b.banner.keys).toEqual(a.banner.keys);
-    const after = (await (await fetch(`${b.banner.baseUrl}/__sim/state?venue=binance`)).json()) as { accounts: unknown };
+    const after = (await (await fetch(`${b.banner.baseUrl}/__sim/state?venue=binance`)).json()) as {
+      accounts: unknown;
+    };
     expect(after.accounts).toEqual(before.accounts);
     expect(await b.stop()).toBe(0);
 
