@@ -59,7 +59,10 @@ export interface SymbolContext extends HealthContext {
   cooldownScale: number;
   last: LastSignal | null;
   fills: number;
-  /** Open time of the newest bar folded in (live or history); a bar not newer than it is a duplicate. */
+  /**
+   * Open time of the newest bar folded in (live or history); a bar not newer than it is a duplicate.
+   * NO_BAR_YET before any (a bar may open at epoch 0 on a test clock).
+   */
   lastBarAt: number;
   /** Bars folded from the venue's history (warm-up), 0 before any. */
   historyBars: number;
@@ -126,6 +129,9 @@ export interface HistoryBarsEvent {
   type: 'history.bars';
   bars: ReadonlyArray<{ openAt: number; close: number }>;
 }
+
+/** `lastBarAt` before the first bar (JSON-safe, below any bar's open time). */
+export const NO_BAR_YET = Number.MIN_SAFE_INTEGER;
 
 /** Mid if both sides are quoted, else last. */
 export function tickPrice(e: { bid: number | null; ask: number | null; last: number | null }): number | null {
@@ -302,7 +308,7 @@ export const symbolMachine = setup({
     cooldownScale: 1,
     last: null,
     fills: 0,
-    lastBarAt: 0,
+    lastBarAt: NO_BAR_YET,
     historyBars: 0,
     failClosed: input.failClosed,
     health: initialHealth(input.failClosed),
