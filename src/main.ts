@@ -4,6 +4,7 @@ import { createAccountBook } from './actors/account-book.js';
 import { runtimeOptions, tradedVenueSubtree, tradingExecutor, tradingRuntimeDeps } from './actors/bosun-tree.js';
 import { createOpsConfig } from './actors/config.actors.js';
 import { cancelOwnEntries } from './actors/engine/halt-cancel.js';
+import { createHistoryWarmup } from './actors/history-warmup.js';
 import { createScanner } from './actors/scanner.actors.js';
 import { createSituations } from './actors/situations.js';
 import { createTrading, type Trading } from './actors/trading.actors.js';
@@ -26,6 +27,7 @@ import {
 } from './notify/index.js';
 import { openStore, type Store } from './store/index.js';
 import { exitAfterStoreClose } from './store/safe-exit.js';
+import { MODEL_VARIANTS, variantSpec } from './strategies/regime-signal.js';
 import { createRuntime, type Runtime } from './supervisor/runtime.js';
 import { type BosunGateway, createGateway } from './venues/index.js';
 import { PAPER_BALANCES, type Simulator, startSimulator } from './venues/sim/index.js';
@@ -113,10 +115,22 @@ async function main(): Promise<void> {
       : { apiKey: config.KRAKEN_API_KEY, secret: config.KRAKEN_API_SECRET, baseUrl: config.KRAKEN_BASE_URL };
   let sim: Simulator | undefined;
   if (config.MODE === 'paper' && config.VENUES.some((v) => !venueKeys(v).baseUrl)) {
-    sim = await startSimulator({ host: '127.0.0.1', port: config.SIM_PORT, seed: config.SIM_SEED });
-    // Cash plus small holdings under the default exposure caps, so a fresh paper Bosun trades (PAPER_BALANCES).
-    for (const venue of ['binance', 'kraken'] as const) sim.setBalances({ venue, spot: PAPER_BALANCES[venue] });
-    log.info({ baseUrl: sim.baseUrl }, 'paper mode: embedded exchange simulator listening');
+    sim = await startSimulator({
+      host: '127.0.0.1',
+      port: config.SIM_PORT,
+      seed: config.SIM_SEED,
+      ...(config.SIM_PERSIST ? { stateDir: config.SIM_STATE_DIR } : {}),
+    });
+    // A fresh paper venue: cash plus small holdings under the default exposure caps, so a fresh paper Bosun trades
+    // (PAPER_BALANCES). A resumed one keeps what its trading left, as a real account does across Bosun restarts.
+    if (!sim.restored) {
+      for (const venue of ['binance', 'kraken'] as const) sim.setBalances({ venue, spot: PAPER_BALANCES[venue] });
+      await sim.flush();
+    }
+    log.info(
+      { baseUrl: sim.baseUrl, resumed: sim.restored, stateDir: config.SIM_PERSIST ? config.SIM_STATE_DIR : null },
+      'paper mode: embedded exchange simulator listening',
+    );
   }
   const gateways = new Map<string, BosunGateway>();
   for (const venue of config.VENUES) {
@@ -188,6 +202,23 @@ async function main(): Promise<void> {
     if (!tradingRef) throw new Error('trading pipeline not built yet');
     return tradingRef;
   };
+  // History warm-up (DESIGN §7): strategies are warm at /readyz, and a symbol the scanner adds is warmed at once.
+  const warmupBars =
+    config.HISTORY_WARMUP_BARS > 0
+      ? config.HISTORY_WARMUP_BARS
+      : Math.max(
+          config.TREND_SLOW_BARS,
+          ...MODEL_VARIANTS.map((v) =>
+            config.HMM_WARMUP_BARS > 0 ? config.HMM_WARMUP_BARS : variantSpec(v).warmupBars,
+          ),
+        );
+  const warmup = createHistoryWarmup({
+    barMs: config.BAR_MS,
+    bars: warmupBars,
+    gateway: (v) => gateways.get(v),
+    lookup: (id) => runtime?.root().system.get(id),
+    log: root.log.child({ actor: 'warmup' }),
+  });
   const scanner = createScanner({
     enabled: config.SYMBOL_SCANNER_ENABLED,
     intervalMs: config.SYMBOL_SCANNER_INTERVAL_SEC * 1000,
@@ -200,6 +231,7 @@ async function main(): Promise<void> {
     liveSymbols: (v) => t().liveSymbols(v),
     setLiveSymbols: (v, list) => t().setLiveSymbols(v, list),
     symbolSpec: (v, s) => t().symbolSpec(v, s),
+    ...(config.HISTORY_WARMUP_ENABLED ? { onSymbolAdded: (v: string, s: string) => void warmup.warm(v, s) } : {}),
     drain: (v, s) => t().drain(v, s),
     lookup: (id) => runtime?.root().system.get(id),
     metrics,
@@ -307,7 +339,12 @@ async function main(): Promise<void> {
   // Boot recovery (DESIGN §6): governance was restored from LMDB inside runtime.start(); now the portfolio
   // baseline, every open or unknown order resolved by clientOrderId, fills and balances reconciled. Only then
   // is the process ready (`/readyz` 503 until here) and may the strategies trade.
-  const recovered = await trading.recover();
+  const [recovered] = await Promise.all([
+    trading.recover(),
+    config.HISTORY_WARMUP_ENABLED
+      ? warmup.warmAll(new Map(config.VENUES.map((v) => [v, trading.liveSymbols(v)])))
+      : Promise.resolve([]),
+  ]);
   snapshotLoaded = recovered.snapshotLoaded;
   log.info(
     { snapshotLoaded, fillsApplied: recovered.reconciled.fillsApplied, venues: recovered.reconciled.venues },

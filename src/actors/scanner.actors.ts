@@ -71,6 +71,8 @@ export interface ScannerDeps {
   setLiveSymbols: (venue: string, symbols: readonly string[]) => void;
   /** The child spec of a symbol actor (buildSymbolsSupervisor's). */
   symbolSpec: (venue: string, symbol: string) => ChildSpec;
+  /** A symbol joined the shortlist and its actor was asked to start (history warm-up). */
+  onSymbolAdded?: (venue: string, symbol: string) => void;
   /** Cancels the symbol's resting entry orders; resolves with how many. */
   drain: (venue: string, symbol: string) => Promise<number>;
   lookup: (systemId: string) => AnyActorRef | undefined;
@@ -255,6 +257,7 @@ export function createScanner(deps: ScannerDeps) {
       // that swaps dozens of symbols never stalls ticks (bench/scanner.bench.ts).
       for (const s of add) {
         spawnSymbol(venue, s);
+        deps.onSymbolAdded?.(venue, s);
         await yieldToLoop();
       }
       if (add.length > 0) deps.metrics.scannerSelected.inc(add.length);

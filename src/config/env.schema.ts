@@ -99,6 +99,12 @@ export const EnvShape = {
     'ops_token',
     'Where paper mode stores the generated ops token (mode 0600) when OPS_API_TOKEN is unset.',
   ),
+  SIM_STATE_DIR: flag.derivedPath(
+    'paths',
+    'STATE_DIR',
+    'sim',
+    'The embedded simulator’s own state (paper venue accounts, orders, trades), when SIM_PERSIST.',
+  ),
   OPS_DIR: flag.str('paths', 'ops', 'Operator config directory; the ops file paths default under it.', {
     type: 'path',
   }),
@@ -174,6 +180,17 @@ export const EnvShape = {
     0,
     { min: 0, max: 100_000 },
     'Bars before the first HMM calibration; 0 = the variants’ defaults (2,000 stable, 500 canary).',
+  ),
+  HISTORY_WARMUP_ENABLED: flag.bool(
+    'trading',
+    true,
+    'At boot and when the scanner adds a symbol, warm the strategies from the venue’s OHLCV (klines / OHLC).',
+  ),
+  HISTORY_WARMUP_BARS: flag.int(
+    'trading',
+    0,
+    { min: 0, max: 20_000 },
+    'Closed bars of history to fetch per symbol; 0 = what the slowest strategy needs (the stable HMM’s warm-up).',
   ),
   TREND_SIGNAL_WEIGHT: flag.num(
     'trading',
@@ -336,6 +353,11 @@ export const EnvShape = {
     'Seed of the simulator price paths (same seed = same run).',
   ),
   SIM_PORT: flag.int('sim', 0, PORT, 'Simulator listener port on BIND_HOST; 0 = ephemeral.'),
+  SIM_PERSIST: flag.bool(
+    'sim',
+    true,
+    'The embedded simulator keeps accounts, orders, trades and its price path under SIM_STATE_DIR and resumes them, so a paper restart reconciles; false = a fresh venue every start.',
+  ),
 
   // ── supervision ──
   RESTART_INTENSITY: flag.int(
@@ -366,6 +388,7 @@ const DERIVED = {
   RUNTIME_DIR: ['STATE_DIR', 'runtime'],
   PORTFOLIO_PATH: ['STATE_DIR', 'portfolio.json'],
   OPS_TOKEN_PATH: ['STATE_DIR', 'ops_token'],
+  SIM_STATE_DIR: ['STATE_DIR', 'sim'],
   STRATEGY_WEIGHTS_PATH: ['OPS_DIR', 'strategy_weights.json'],
   CAPITAL_ALLOCATIONS_PATH: ['OPS_DIR', 'capital_allocations.json'],
   POLICIES_PATH: ['OPS_DIR', 'policies.yaml'],

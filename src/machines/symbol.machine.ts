@@ -59,6 +59,13 @@ export interface SymbolContext extends HealthContext {
   cooldownScale: number;
   last: LastSignal | null;
   fills: number;
+  /**
+   * Open time of the newest bar folded in (live or history); a bar not newer than it is a duplicate.
+   * NO_BAR_YET before any (a bar may open at epoch 0 on a test clock).
+   */
+  lastBarAt: number;
+  /** Bars folded from the venue's history (warm-up), 0 before any. */
+  historyBars: number;
 }
 
 /** What the engine receives on each emitted signal (plain JSON). */
@@ -86,6 +93,7 @@ export type SymbolEvent =
       t0?: number;
     }
   | BarClosedEvent
+  | HistoryBarsEvent
   | { type: 'gov.trading'; governance: GovernanceState }
   | { type: 'strategy.env'; env: StrategyEnv }
   | { type: 'hmm.calibrated'; variant: ModelVariant; params: HmmParams | null; atBar: number }
@@ -110,6 +118,20 @@ export interface BarClosedEvent {
   /** Ticks since the previous `bar.closed` (`ticks` in context counts every tick). */
   ticks: number;
 }
+
+/**
+ * Warm-up: closed bars from the venue's history (oldest first, on BAR_MS boundaries). They replace the strategy
+ * state, because history fetched now covers every bar the actor may already have seen live, and a live bar can
+ * never be folded before an older one; they emit no signal (they are the past). The variants due for a fit are
+ * calibrated once, at the end.
+ */
+export interface HistoryBarsEvent {
+  type: 'history.bars';
+  bars: ReadonlyArray<{ openAt: number; close: number }>;
+}
+
+/** `lastBarAt` before the first bar (JSON-safe, below any bar's open time). */
+export const NO_BAR_YET = Number.MIN_SAFE_INTEGER;
 
 /** Mid if both sides are quoted, else last. */
 export function tickPrice(e: { bid: number | null; ask: number | null; last: number | null }): number | null {
@@ -161,6 +183,22 @@ function closeBar(context: SymbolContext, e: { bar: Bar; price: number; received
   };
 }
 
+/** Folds history bars into a fresh strategy state; the variants whose fit fell due (each once). */
+export function foldHistory(
+  bars: ReadonlyArray<{ openAt: number; close: number }>,
+  env: StrategyEnv,
+): { strat: StrategyState; calibrate: ModelVariant[] } {
+  const strat = initialStrategyState();
+  const due = new Set<ModelVariant>();
+  let prevAt = Number.NEGATIVE_INFINITY;
+  for (const b of bars) {
+    if (!(b.openAt > prevAt)) continue;
+    prevAt = b.openAt;
+    for (const v of onBar(strat, b.close, env).calibrate) due.add(v);
+  }
+  return { strat, calibrate: [...due] };
+}
+
 export const symbolMachine = setup({
   types: {} as { context: SymbolContext; events: SymbolEvent; input: SymbolInput },
   actions: {
@@ -184,7 +222,8 @@ export const symbolMachine = setup({
       // Bars mutate in place (allocation-free per tick); the context object itself is replaced below.
       const bar = addTick(context.bars, price, event.receivedAt);
       enqueue.assign({ ticks: context.ticks + 1, lastPrice: price, lastTickAt: event.receivedAt });
-      if (bar === null) return;
+      if (bar === null || bar.openAt <= context.lastBarAt) return;
+      enqueue.assign({ lastBarAt: bar.openAt });
       const r = closeBar(context, { bar, price, receivedAt: event.receivedAt, t0: event.t0 ?? event.receivedAt });
       if (r.trendFired) enqueue('sym.trendFired');
       for (const params of r.calibrate) enqueue({ type: 'sym.calibrate', params });
@@ -193,6 +232,11 @@ export const symbolMachine = setup({
     }),
     onBarClosed: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'bar.closed') return;
+      if (event.bar.openAt <= context.lastBarAt) {
+        // Already folded from history: count its ticks, nothing else.
+        enqueue.assign({ ticks: context.ticks + event.ticks, lastPrice: event.price, lastTickAt: event.receivedAt });
+        return;
+      }
       const r = closeBar(context, event);
       if (r.trendFired) enqueue('sym.trendFired');
       for (const params of r.calibrate) enqueue({ type: 'sym.calibrate', params });
@@ -202,8 +246,22 @@ export const symbolMachine = setup({
         ticks: context.ticks + event.ticks,
         lastPrice: event.price,
         lastTickAt: event.receivedAt,
+        lastBarAt: event.bar.openAt,
       });
       if (r.signal) enqueue({ type: 'sym.signal', params: r.signal });
+    }),
+    onHistory: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'history.bars') return;
+      const newest = event.bars.at(-1);
+      // Older than what the actor already folded live: the history would go backwards.
+      if (newest === undefined || newest.openAt < context.lastBarAt) return;
+      const r = foldHistory(event.bars, context.env);
+      for (const variant of r.calibrate)
+        enqueue({
+          type: 'sym.calibrate',
+          params: { venue: context.venue, symbol: context.symbol, variant, atBar: r.strat.bars },
+        });
+      enqueue.assign({ strat: r.strat, lastBarAt: newest.openAt, historyBars: event.bars.length });
     }),
     setTrading: assign(({ context, event }) =>
       event.type === 'gov.trading' ? { trading: effectiveState(event.governance, context.venue, context.symbol) } : {},
@@ -250,6 +308,8 @@ export const symbolMachine = setup({
     cooldownScale: 1,
     last: null,
     fills: 0,
+    lastBarAt: NO_BAR_YET,
+    historyBars: 0,
     failClosed: input.failClosed,
     health: initialHealth(input.failClosed),
   }),
@@ -260,6 +320,7 @@ export const symbolMachine = setup({
         'sup.shutdown': 'done',
         'venue.tick': { actions: 'onTick' },
         'bar.closed': { actions: 'onBarClosed' },
+        'history.bars': { actions: 'onHistory' },
         'gov.trading': { actions: 'setTrading' },
         'strategy.env': { actions: 'setEnv' },
         'hmm.calibrated': { actions: 'calibrated' },

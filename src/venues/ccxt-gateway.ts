@@ -6,7 +6,16 @@
  */
 import type { Exchange } from 'ccxt';
 import type { VenueId } from '../domain/ids.js';
-import { toBalances, toFundingRate, toMarketInfo, toOrderBook, toPosition, toTicker, toTrade } from './ccxt-mappers.js';
+import {
+  toBalances,
+  toFundingRate,
+  toMarketInfo,
+  toOhlcv,
+  toOrderBook,
+  toPosition,
+  toTicker,
+  toTrade,
+} from './ccxt-mappers.js';
 import { CcxtOrders } from './ccxt-orders.js';
 import {
   BadVenueResponse,
@@ -28,6 +37,7 @@ import type {
   FundingRate,
   MarketInfo,
   MarketKind,
+  Ohlcv,
   Order,
   OrderBook,
   OrderRef,
@@ -309,6 +319,21 @@ export class CcxtGateway implements VenueGateway {
       out.push(...this.mapList(raw, 'fetchMyTrades', (t) => toTrade(t, this.symbolMap)));
     }
     return out;
+  }
+
+  async fetchOHLCV(
+    symbol: string,
+    timeframe: string,
+    since: number,
+    limit: number,
+    market?: MarketKind,
+  ): Promise<Ohlcv[]> {
+    const kind = this.kind(market);
+    const s = await this.venueSymbol(symbol, kind);
+    return this.run('fetchOHLCV', { market: kind, limit }, async () => {
+      const rows = await this.ex.fetchOHLCV(s, timeframe, since, limit);
+      return rows.map(toOhlcv);
+    });
   }
 
   async fetchFundingRate(symbol: string): Promise<FundingRate> {

@@ -13,6 +13,7 @@ import type {
   FundingRate,
   MarketInfo,
   MarketKind,
+  Ohlcv,
   Order,
   OrderBook,
   OrderStatus,
@@ -315,4 +316,22 @@ export function toPosition(raw: unknown, symbols: SymbolMap): Position | null {
     leverage: p.leverage,
     timestamp: p.timestamp,
   };
+}
+
+const positive = z.number().finite().positive();
+const OhlcvSchema = z.tuple([
+  z.number().int().nonnegative(),
+  positive,
+  positive,
+  positive,
+  positive,
+  z.number().finite().nonnegative().nullish(),
+]);
+
+/** One ccxt OHLCV row `[openTime, open, high, low, close, volume]`; a candle with a non-positive price is garbage. */
+export function toOhlcv(raw: unknown): Ohlcv {
+  const [openTime, open, high, low, close, volume] = parse(OhlcvSchema, raw, 'candle');
+  if (high < Math.max(open, close, low) || low > Math.min(open, close))
+    throw new BadVenueResponse(`candle at ${openTime}: high/low do not bound open/close`);
+  return { openTime, open, high, low, close, volume: volume ?? 0 };
 }

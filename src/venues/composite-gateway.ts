@@ -15,6 +15,7 @@ import type {
   FundingRate,
   MarketInfo,
   MarketKind,
+  Ohlcv,
   Order,
   OrderBook,
   OrderRef,
@@ -129,6 +130,16 @@ export class CompositeGateway implements VenueGateway {
 
   async fetchMyTrades(query: TradesQuery): Promise<Trade[]> {
     return settleAll(this.kinds(query.market).map((k) => this.member(k).fetchMyTrades({ ...query, market: k })));
+  }
+
+  async fetchOHLCV(
+    symbol: string,
+    timeframe: string,
+    since: number,
+    limit: number,
+    market?: MarketKind,
+  ): Promise<Ohlcv[]> {
+    return this.member(market).fetchOHLCV(symbol, timeframe, since, limit, market);
   }
 
   async fetchFundingRate(symbol: string): Promise<FundingRate> {

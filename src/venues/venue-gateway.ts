@@ -175,6 +175,16 @@ export interface ResolveHint {
   sentAt?: number;
 }
 
+/** One candle as the venue printed it (epoch ms open time; the last one of an answer may still be open). */
+export interface Ohlcv {
+  openTime: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
 export interface VenueGateway {
   readonly venue: VenueId;
   readonly marketKinds: readonly MarketKind[];
@@ -201,6 +211,11 @@ export interface VenueGateway {
   fetchFundingRate(symbol: string): Promise<FundingRate>;
   fetchFundingRates(symbols?: readonly string[]): Promise<Record<string, FundingRate>>;
   fetchPositions(symbols?: readonly string[]): Promise<Position[]>;
+  /**
+   * One page of candles (`timeframe` a ccxt timeframe, `since` epoch ms): the caller paginates within the venue's
+   * limits (`ohlcvLimits`). Optional so fakes need not serve history; without it strategies warm up live.
+   */
+  fetchOHLCV?(symbol: string, timeframe: string, since: number, limit: number, market?: MarketKind): Promise<Ohlcv[]>;
   /** Local request-budget usage 0..1 (the conn actor goes DEGRADED before the venue says 429). */
   pressure(): number;
   close(): Promise<void>;

@@ -51,7 +51,8 @@ export type GatewayOp =
   | 'fetchMyTrades'
   | 'fetchFundingRate'
   | 'fetchFundingRates'
-  | 'fetchPositions';
+  | 'fetchPositions'
+  | 'fetchOHLCV';
 
 export interface CostContext {
   market: MarketKind;
@@ -61,6 +62,8 @@ export interface CostContext {
   hasSymbol?: boolean;
   /** Venue pair id for per-pair counters. */
   pair?: string;
+  /** Candles asked for (fetchOHLCV: USDⓈ-M klines weigh by limit). */
+  limit?: number;
 }
 
 /** Binance request weights (spot /api/v3, USD-M /fapi). */
@@ -97,6 +100,10 @@ export function binanceCost(op: GatewayOp, ctx: CostContext): BudgetCost {
       case 'fetchPositions':
         // positionRisk 5, plus ccxt's one-off leverageBracket read (1) — charge both every time, it is cheap.
         return w(6);
+      case 'fetchOHLCV': {
+        const n = ctx.limit ?? 500;
+        return w(n < 100 ? 1 : n < 500 ? 2 : n <= 1000 ? 5 : 10);
+      }
     }
   }
   const w = (weight: number): BudgetCost => ({ units: { spot_weight: weight } });
@@ -124,11 +131,34 @@ export function binanceCost(op: GatewayOp, ctx: CostContext): BudgetCost {
       return w(20);
     case 'fetchMyTrades':
       return w(20);
+    case 'fetchOHLCV':
+      // GET /api/v3/klines weighs 2 whatever the limit.
+      return w(2);
     case 'fetchFundingRate':
     case 'fetchFundingRates':
     case 'fetchPositions':
       return w(0);
   }
+}
+
+/** Most candles one OHLCV request returns, and how far back the venue serves them at all (in candles). */
+export interface OhlcvLimits {
+  perRequest: number;
+  /** Kraken keeps only the 720 most recent entries of any interval; undefined = as deep as asked. */
+  depth: number | undefined;
+  /** ccxt timeframes the venue serves. */
+  timeframes: readonly string[];
+}
+
+/** Binance spot klines: 1,000 per request (USDⓈ-M 1,500), any depth; Kraken OHLC: the last 720 entries only. */
+export function ohlcvLimits(venue: string, market: MarketKind = 'spot'): OhlcvLimits {
+  if (venue === 'kraken')
+    return { perRequest: 720, depth: 720, timeframes: ['1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w', '2w'] };
+  return {
+    perRequest: market === 'linear' ? 1500 : 1000,
+    depth: undefined,
+    timeframes: ['1s', '1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '3d', '1w'],
+  };
 }
 
 function spotDepthWeight(depth: number): number {
@@ -146,6 +176,7 @@ export function krakenCost(op: GatewayOp, ctx: CostContext): BudgetCost {
       return { units: { public_calls: 2 } };
     case 'fetchTickers':
     case 'fetchOrderBook':
+    case 'fetchOHLCV':
       return { units: { public_calls: 1 } };
     case 'createOrder':
       return ctx.pair === undefined ? { units: {} } : { units: { trading: 1 }, key: ctx.pair };

@@ -40,6 +40,9 @@ export function bosunEnv(stateDir: string, extra: Record<string, string> = {}): 
     LOG_PRETTY: 'false',
     LOG_LEVEL: 'info',
     OPS_DIR: resolve(import.meta.dirname, '../../ops'),
+    // History warm-up (OHLCV fetch + HMM fits before /readyz, seconds on a loaded machine) is off unless a test
+    // is about it (history-warmup.test): the other process tests boot for other reasons, often twice.
+    HISTORY_WARMUP_ENABLED: 'false',
     ...extra,
   };
 }

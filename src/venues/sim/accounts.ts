@@ -180,6 +180,18 @@ export class AccountBook {
     this.byKey.clear();
     this.seq = 0;
   }
+
+  /** The id counter, for persistence. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Puts back an account read from persisted state (its id, keys and every balance as they were). */
+  restore(a: Account, seq: number): void {
+    if (this.byKey.has(a.keys.apiKey)) throw new RangeError('an account with this API key already exists');
+    this.byKey.set(a.keys.apiKey, a);
+    this.seq = Math.max(this.seq, seq);
+  }
 }
 
 function stripUndefined(k: Partial<ApiKeyPair> | undefined): Partial<ApiKeyPair> {

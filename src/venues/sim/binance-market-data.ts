@@ -7,6 +7,7 @@
 import { fmt } from '../../domain/precision.js';
 import { BinanceError, binanceErrors } from './binance-errors.js';
 import type { BinanceEndpoint, DialectDeps, Params } from './binance-gate.js';
+import { candles } from './candles.js';
 import type { MarketDef, MarketKind } from './instruments.js';
 
 export interface MarketDataSpec {
@@ -27,6 +28,10 @@ const INTERVAL_MIN: Record<string, number> = {
   '1h': 60,
   '2h': 120,
   '4h': 240,
+  '6h': 360,
+  '8h': 480,
+  '12h': 720,
+  '1d': 1440,
 };
 
 function decimalsFor(m: MarketDef, x: number): string {
@@ -203,7 +208,7 @@ export function marketDataEndpoints(d: DialectDeps, spec: MarketDataSpec): Binan
     {
       method: 'GET',
       path: `${prefix}/klines`,
-      weight: 2,
+      weight: (p) => klinesWeight(kind, Math.min(Number(p.str('limit') ?? 500), klinesMaxLimit(kind))),
       signed: false,
       params: ['symbol', 'interval', 'startTime', 'endTime', 'limit', 'timeZone'],
       run: ({ params }) => {
@@ -211,52 +216,55 @@ export function marketDataEndpoints(d: DialectDeps, spec: MarketDataSpec): Binan
         const per = INTERVAL_MIN[params.required('interval')];
         if (per === undefined) throw new BinanceError(-1120, 'Invalid interval.');
         params.str('timeZone');
-        return klines(d, m, per, params);
+        return klines(d, kind, m, per, params);
       },
     },
   ];
 }
 
-function klines(d: DialectDeps, m: MarketDef, per: number, p: Params): unknown[][] {
+/**
+ * GET klines: Binance's selection rules. With startTime, the first `limit` candles from it (up to endTime); else
+ * the last `limit` up to endTime (or now). `limit` defaults to 500 and is capped at the venue's maximum (spot
+ * 1,000, USDⓈ-M 1,500). The last candle may be the one still open.
+ */
+function klines(d: DialectDeps, kind: MarketKind, m: MarketDef, per: number, p: Params): unknown[][] {
   const t = d.now();
-  const path = d.market.path(m.base);
-  const scale = d.market.fair(m, t) / (path.price || 1);
+  const perMs = per * 60_000;
   const start = p.int('startTime');
   const end = p.int('endTime');
-  const limit = Math.min(p.int('limit') ?? 500, 1500);
-  const minuteMs = 60_000;
-  const rows = new Map<number, number[]>();
-  for (const b of path.bars()) {
-    const openTime = d.market.timeOfStep((b.minute * minuteMs) / d.market.stepMs);
-    const bucket = Math.floor(openTime / (per * minuteMs)) * per * minuteMs;
-    const r = rows.get(bucket);
-    const o = b.open * scale;
-    const h = b.high * scale;
-    const l = b.low * scale;
-    const c = b.close * scale;
-    if (r === undefined) rows.set(bucket, [o, h, l, c]);
-    else rows.set(bucket, [r[0] ?? o, Math.max(r[1] ?? h, h), Math.min(r[2] ?? l, l), c]);
-  }
-  const out = [...rows.entries()]
-    .filter(([ot]) => (start === undefined || ot >= start) && (end === undefined || ot <= end))
-    .map(([ot, [o = 0, h = 0, l = 0, c = 0]]) => {
-      const vol = (2_000 * per) / (c || 1);
-      return [
-        ot,
-        decimalsFor(m, o),
-        decimalsFor(m, h),
-        decimalsFor(m, l),
-        decimalsFor(m, c),
-        qtyFmt(m, vol),
-        ot + per * minuteMs - 1,
-        fmt(vol * c, 8),
-        17 * per,
-        qtyFmt(m, vol / 2),
-        fmt((vol * c) / 2, 8),
-        '0',
-      ];
-    });
-  return start !== undefined && end === undefined ? out.slice(0, limit) : out.slice(-limit);
+  const limit = Math.max(1, Math.min(p.int('limit') ?? 500, klinesMaxLimit(kind)));
+  if (start !== undefined && end !== undefined && start > end)
+    throw new BinanceError(-1023, 'Start time is greater than end time.');
+  const to =
+    start === undefined ? (end ?? t) : Math.min(end ?? t, Math.ceil(start / perMs) * perMs + (limit - 1) * perMs);
+  const from = start ?? Math.floor(to / perMs) * perMs - (limit - 1) * perMs;
+  return candles(d.market, m, per, from, to, t)
+    .slice(0, limit)
+    .map((c) => [
+      c.openTime,
+      decimalsFor(m, c.open),
+      decimalsFor(m, c.high),
+      decimalsFor(m, c.low),
+      decimalsFor(m, c.close),
+      qtyFmt(m, c.volume),
+      c.openTime + perMs - 1,
+      fmt(c.volume * c.close, 8),
+      c.trades,
+      qtyFmt(m, c.volume / 2),
+      fmt((c.volume * c.close) / 2, 8),
+      '0',
+    ]);
+}
+
+/** Most candles one klines request returns (spot 1,000, USDⓈ-M 1,500). */
+export function klinesMaxLimit(kind: MarketKind): number {
+  return kind === 'perp' ? 1500 : 1000;
+}
+
+/** Klines weight: spot 2 whatever the limit; USDⓈ-M by limit (1 / 2 / 5 / 10 at <100 / <500 / ≤1000 / more). */
+export function klinesWeight(kind: MarketKind, limit: number): number {
+  if (kind !== 'perp') return 2;
+  return limit < 100 ? 1 : limit < 500 ? 2 : limit <= 1000 ? 5 : 10;
 }
 
 function depthWeight(kind: MarketKind, limit: number): number {

@@ -8,6 +8,7 @@
 
 import { fmt } from '../../domain/precision.js';
 import type { Account, AccountBook } from './accounts.js';
+import { candles } from './candles.js';
 import type { FaultInfo } from './faults.js';
 import { htmlPage, json, parseForm, type SimRequest, type SimResponse } from './http-types.js';
 import { decimalsOf, krakenAltname, krakenAssetId, type MarketDef } from './instruments.js';
@@ -166,43 +167,42 @@ function publicMethods(d: KrakenDeps): Record<string, KrakenMethod> {
     },
     OHLC: {
       params: ['pair', 'interval', 'since', 'asset_class'],
+      // Kraken keeps only the 720 most recent entries of any interval, whatever `since` says; the last one is
+      // the frame in progress, and `last` is the newest committed one (the next poll's `since`).
       run: ({ params }) => {
         const m = krakenPair(d, params.get('pair') ?? '');
         const per = Number(params.get('interval') ?? 1);
-        if (![1, 5, 15, 30, 60, 240].includes(per)) throw new KrakenError('EGeneral:Invalid arguments:interval');
+        if (!OHLC_INTERVALS.includes(per)) throw new KrakenError('EGeneral:Invalid arguments:interval');
         const since = Number(params.get('since') ?? 0);
+        if (!Number.isFinite(since)) throw new KrakenError('EGeneral:Invalid arguments:since');
         const t = d.now();
-        const path = d.market.path(m.base);
-        const scale = d.market.fair(m, t) / (path.price || 1);
-        const rows = new Map<number, number[]>();
-        for (const bar of path.bars()) {
-          const sec = Math.floor(d.market.timeOfStep((bar.minute * 60_000) / d.market.stepMs) / 1000);
-          const bucket = Math.floor(sec / (per * 60)) * per * 60;
-          const r = rows.get(bucket);
-          const [o, h, l, c] = [bar.open * scale, bar.high * scale, bar.low * scale, bar.close * scale];
-          rows.set(
-            bucket,
-            r === undefined ? [o, h, l, c] : [r[0] ?? o, Math.max(r[1] ?? h, h), Math.min(r[2] ?? l, l), c],
-          );
-        }
+        const perMs = per * 60_000;
+        const to = Math.floor(t / perMs) * perMs;
         const px = (x: number) => fmt(x, pairDecimals(m));
-        const out = [...rows.entries()]
-          .filter(([s]) => s > since)
-          .map(([s, [o = 0, h = 0, l = 0, c = 0]]) => [
-            s,
-            px(o),
-            px(h),
-            px(l),
-            px(c),
-            px((o + c) / 2),
-            fmt((2000 * per) / (c || 1), 8),
-            17 * per,
+        const rows = candles(d.market, m, per, to - (OHLC_MAX_ENTRIES - 1) * perMs, to, t);
+        const out = rows
+          .filter((c) => c.openTime / 1000 > since)
+          .map((c) => [
+            c.openTime / 1000,
+            px(c.open),
+            px(c.high),
+            px(c.low),
+            px(c.close),
+            px((c.open + c.close) / 2),
+            fmt(c.volume, 8),
+            c.trades,
           ]);
-        return { [m.id]: out, last: out.at(-1)?.[0] ?? 0 };
+        const committed = rows.length > 1 ? (rows.at(-2)?.openTime ?? 0) / 1000 : 0;
+        return { [m.id]: out, last: committed };
       },
     },
   };
 }
+
+/** OHLC intervals Kraken serves (minutes). */
+const OHLC_INTERVALS = [1, 5, 15, 30, 60, 240, 1440, 10080, 21600];
+/** Entries Kraken's OHLC returns at most. */
+export const OHLC_MAX_ENTRIES = 720;
 
 export class KrakenDialect implements VenueDialect {
   readonly venue = 'kraken' as const;

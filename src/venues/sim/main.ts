@@ -3,7 +3,8 @@
  * accepts, then serves until SIGTERM/SIGINT. Configured from the environment (the only file of the simulator
  * that reads it): SIM_PORT (default 8090), SIM_HOST (default 127.0.0.1), SIM_SEED (default 42),
  * SIM_BINANCE_API_KEY / SIM_BINANCE_SECRET, SIM_KRAKEN_API_KEY / SIM_KRAKEN_SECRET (generated when unset),
- * SIM_EXTRA_ALTS (default 0).
+ * SIM_EXTRA_ALTS (default 0), SIM_STATE_DIR (default state/exchange-sim: accounts, orders, trades and the price
+ * path survive a restart; `none` keeps nothing).
  */
 import { z } from 'zod';
 import { startSimulator } from './simulator.js';
@@ -18,6 +19,7 @@ const envSchema = z.object({
     .max(2 ** 31 - 1)
     .default(42),
   SIM_EXTRA_ALTS: z.coerce.number().int().min(0).max(5000).default(0),
+  SIM_STATE_DIR: z.string().min(1).default('state/exchange-sim'),
   SIM_BINANCE_API_KEY: z.string().min(8).optional(),
   SIM_BINANCE_SECRET: z.string().min(8).optional(),
   SIM_KRAKEN_API_KEY: z.string().min(8).optional(),
@@ -39,15 +41,12 @@ const sim = await startSimulator({
   host: env.SIM_HOST,
   seed: env.SIM_SEED,
   extraAlts: env.SIM_EXTRA_ALTS,
+  ...(env.SIM_STATE_DIR === 'none' ? {} : { stateDir: env.SIM_STATE_DIR }),
   keys: {
     binance: { apiKey: env.SIM_BINANCE_API_KEY, secret: env.SIM_BINANCE_SECRET },
     kraken: { apiKey: env.SIM_KRAKEN_API_KEY, secret: env.SIM_KRAKEN_SECRET },
   },
 });
-
-process.stdout.write(
-  `${JSON.stringify({ baseUrl: sim.baseUrl, seed: sim.seed, keys: sim.keys, control: `${sim.baseUrl}/__sim/health` }, null, 2)}\n`,
-);
 
 let closing = false;
 const stop = (signal: string) => {
@@ -61,3 +60,19 @@ const stop = (signal: string) => {
 };
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));
+
+// The banner last: whoever reads it may signal at once, so the handlers must be in place first.
+process.stdout.write(
+  `${JSON.stringify(
+    {
+      baseUrl: sim.baseUrl,
+      seed: sim.seed,
+      keys: sim.keys,
+      resumed: sim.restored,
+      stateDir: env.SIM_STATE_DIR === 'none' ? null : env.SIM_STATE_DIR,
+      control: `${sim.baseUrl}/__sim/health`,
+    },
+    null,
+    2,
+  )}\n`,
+);

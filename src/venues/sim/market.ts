@@ -102,6 +102,15 @@ export class Market {
     return this.kNow;
   }
 
+  /**
+   * Resumes at the step a persisted simulator had reached: paths regenerate up to it lazily (they are pure
+   * functions of seed and step), and only the steps after it are replayed one by one for watched assets, so a
+   * resting order sees the prices of the downtime once, as a venue's matching engine would have.
+   */
+  resumeAt(step: number): void {
+    this.kNow = Math.max(this.kNow, step);
+  }
+
   market(venue: Venue, kind: MarketKind, id: string): MarketDef | undefined {
     return this.byKey.get(`${venue}|${kind}|${id}`);
   }
@@ -126,7 +135,7 @@ export class Market {
     if (p === undefined) {
       const def = this.assets.get(asset);
       if (def === undefined) throw new RangeError(`unknown asset ${asset}`);
-      p = new PricePath(def, this.opts.seed, this.opts.stepMs);
+      p = new PricePath(def, this.opts.seed, this.opts.stepMs, this.opts.originMs);
       this.paths.set(asset, p);
     }
     if (p.step < this.kNow) p.advanceTo(this.kNow);
@@ -225,7 +234,7 @@ export class Market {
     for (const b of bars) {
       high = Math.max(high, b.high * scale);
       low = Math.min(low, b.low * scale);
-      const v = (2_000 / last) * (0.5 + unitFromHash(stream, b.minute));
+      const v = (2_000 / last) * (0.5 + unitFromHash(stream, b.minute - p.firstMinute));
       baseVolume += v;
       quoteVolume += v * b.close * scale;
     }
@@ -237,7 +246,7 @@ export class Market {
       last,
       baseVolume: clean(baseVolume),
       quoteVolume: clean(quoteVolume),
-      openTime: first === undefined ? t : this.timeOfStep(first.minute * (60_000 / this.opts.stepMs)),
+      openTime: first === undefined ? t : Math.max(this.opts.originMs, first.minute * 60_000),
       closeTime: t,
       trades: bars.length * 17,
     };

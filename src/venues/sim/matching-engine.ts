@@ -88,6 +88,8 @@ export class MatchingEngine {
   events: OrderEventLog | undefined;
   /** Binance's MAX_NUM_ORDERS filter (200 open orders per symbol); Kraken answers EOrder:Orders limit exceeded. */
   maxOpenOrdersPerMarket = MAX_OPEN_ORDERS_PER_MARKET;
+  /** Grows on every change of orders, trades, balances or positions: the persistence writes when it moved. */
+  version = 0;
 
   constructor(
     private readonly market: Market,
@@ -102,6 +104,19 @@ export class MatchingEngine {
 
   reset(): void {
     this.store.clear();
+    this.version++;
+  }
+
+  /** Id counters, for persistence. */
+  counters(): { seq: number; tradeSeq: number; tranSeq: number } {
+    return { seq: this.seq, tradeSeq: this.tradeSeq, tranSeq: this.tranSeq };
+  }
+
+  /** Restores the id counters after a restart, so no order, trade or income id is ever given twice. */
+  restoreCounters(c: { seq: number; tradeSeq: number; tranSeq: number }): void {
+    this.seq = c.seq;
+    this.tradeSeq = c.tradeSeq;
+    this.tranSeq = c.tranSeq;
   }
 
   place(r: PlaceRequest): SimOrder {
@@ -140,6 +155,7 @@ export class MatchingEngine {
     const t = this.now();
     this.validate(r, t);
     const seq = ++this.seq;
+    this.version++;
     const o: SimOrder = {
       seq,
       venueOrderId: r.market.venue === 'kraken' ? krakenStyleId('O', seq, this.seed) : String(seq),
@@ -204,6 +220,7 @@ export class MatchingEngine {
     if (!Number.isInteger(leverage) || leverage < 1 || leverage > MAX_LEVERAGE)
       throw new Rejection('invalid_leverage', `Leverage ${leverage} is not valid`);
     a.leverage.set(symbol, leverage);
+    this.version++;
   }
 
   /** Mark price of a perpetual by id. */
@@ -322,6 +339,7 @@ export class MatchingEngine {
   private fill(o: SimOrder, price: number, qty: number, maker: boolean): void {
     const t = this.now();
     const eff = settleFill(o, price, qty, maker, t);
+    this.version++;
     o.executedQty = clean(o.executedQty + qty);
     o.cumQuote = clean(o.cumQuote + price * qty);
     o.fee = clean(o.fee + eff.fee);
@@ -348,6 +366,7 @@ export class MatchingEngine {
   }
 
   private end(o: SimOrder, status: 'filled' | 'canceled' | 'expired', reason?: string): void {
+    this.version++;
     o.status = status;
     if (reason !== undefined) o.reason = reason;
     o.updatedAt = this.now();
@@ -363,6 +382,7 @@ export class MatchingEngine {
   }
 
   private fire(o: SimOrder): void {
+    this.version++;
     o.triggered = true;
     o.updatedAt = this.now();
     if (o.kind === 'stop_market' || o.kind === 'tp_market') {
@@ -407,6 +427,7 @@ export class MatchingEngine {
         const m = this.market.market('binance', 'perp', symbol);
         if (m === undefined) continue;
         settleFunding(a, symbol, this.market.fair(m, t), this.market.fundingRate(m, t, t), t, ++this.tranSeq);
+        this.version++;
       }
     }
   }

@@ -38,7 +38,11 @@ export const PEG = { reversionPerHour: 6, volPerHour: 0.0003 } as const;
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
-const RING_MINUTES = 1440;
+/** Minute bars kept: 36 h, enough for the 2,000 one-minute bars the stable HMM warms on (klines, OHLC). */
+const RING_MINUTES = 2160;
+const DAY_MINUTES = 1440;
+/** Minutes of history before the origin a path can replay (klines of a fresh simulator): 2 days. */
+export const PREHISTORY_MINUTES = 2880;
 
 /** How much more an alt moves than BTC. */
 export function volScaleOf(code: string): number {
@@ -53,6 +57,7 @@ export interface RegimeRun {
 }
 
 export interface MinuteBar {
+  /** Epoch minute (floor(epoch ms / 60,000)) the bar covers. */
   minute: number;
   open: number;
   high: number;
@@ -67,6 +72,12 @@ export class PricePath {
   private readonly scale: number;
   private k = 0;
   private value: number;
+  /** Epoch minute of step 0 (the simulator's origin). */
+  private readonly originMinute: number;
+  private readonly originOffsetMs: number;
+  private readonly initialRegimeIx: number;
+  private prehistory: MinuteBar[] = [];
+  private pre: { rng: Rng; value: number; regimeIx: number } | undefined;
   private regimeIx: number;
   private readonly runs: RegimeRun[];
   private readonly ring = {
@@ -79,16 +90,21 @@ export class PricePath {
 
   constructor(
     readonly asset: AssetDef,
-    seed: number,
+    private readonly seed: number,
     stepMs = 1000,
+    /** Epoch ms of step 0; bars are keyed by epoch minute, so klines align with the venue's. */
+    originMs = 0,
   ) {
     if (!(stepMs > 0 && MINUTE_MS % stepMs === 0)) throw new RangeError(`stepMs must divide one minute, got ${stepMs}`);
     this.stepMs = stepMs;
+    this.originMinute = Math.floor(originMs / MINUTE_MS);
+    this.originOffsetMs = originMs - this.originMinute * MINUTE_MS;
     this.stepsPerMinute = MINUTE_MS / stepMs;
     this.rng = new Rng(hash32(`path:${seed}:${asset.code}`));
     this.scale = volScaleOf(asset.code);
     this.value = asset.startUsd;
     this.regimeIx = asset.stable ? -1 : Math.floor(this.rng.next() * REGIMES.length);
+    this.initialRegimeIx = this.regimeIx;
     this.runs = [{ fromStep: 0, regime: this.regimeName() }];
     this.record();
   }
@@ -135,11 +151,39 @@ export class PricePath {
     return this.runs[lo]?.regime ?? this.regimeName();
   }
 
-  /** Minute bars of the last `minutes` minutes still held (up to 24 h), oldest first. */
-  bars(minutes = RING_MINUTES): MinuteBar[] {
-    const cur = Math.floor(this.k / this.stepsPerMinute);
+  /** Epoch minute of the current step. */
+  get minute(): number {
+    return this.minuteOf(this.k);
+  }
+
+  /** Epoch minute of the origin (step 0). */
+  get firstMinute(): number {
+    return this.originMinute;
+  }
+
+  /** Minute bars of the last `minutes` minutes still held (up to 36 h, default 24 h), oldest first. */
+  bars(minutes = DAY_MINUTES): MinuteBar[] {
+    const cur = this.minute;
+    return this.barsBetween(cur - Math.min(minutes, RING_MINUTES) + 1, cur, false);
+  }
+
+  /**
+   * Minute bars with epoch minutes in [from, to], oldest first: the prehistory (a walk generated backwards from
+   * the start price, up to PREHISTORY_MINUTES before the origin, so a fresh simulator has klines to serve) and
+   * then the bars still held since the origin. Minutes outside both are absent.
+   */
+  barsBetween(from: number, to: number, withPrehistory = true): MinuteBar[] {
     const out: MinuteBar[] = [];
-    for (let m = Math.max(0, cur - Math.min(minutes, RING_MINUTES) + 1); m <= cur; m++) {
+    const lo = Math.max(from, this.originMinute - (withPrehistory ? PREHISTORY_MINUTES : 0));
+    if (lo < this.originMinute) {
+      this.extendPrehistory(this.originMinute - lo);
+      for (let m = lo; m <= Math.min(to, this.originMinute - 1); m++) {
+        const b = this.prehistory[this.originMinute - 1 - m];
+        if (b !== undefined) out.push(b);
+      }
+    }
+    const cur = this.minute;
+    for (let m = Math.max(lo, this.originMinute, cur - RING_MINUTES + 1); m <= Math.min(to, cur); m++) {
       const i = m % RING_MINUTES;
       if (this.ring.minute[i] !== m) continue;
       out.push({
@@ -151,6 +195,56 @@ export class PricePath {
       });
     }
     return out;
+  }
+
+  private minuteOf(k: number): number {
+    return this.originMinute + Math.floor((this.originOffsetMs + k * this.stepMs) / MINUTE_MS);
+  }
+
+  /**
+   * Generates prehistory bars backwards from the start price (its own generator, so the forward path is the same
+   * with or without it): one log-return per minute from the same regimes, with wicks. The regime in force at the
+   * origin reaches back into the prehistory (a regime does not switch because the simulator started), then the
+   * chain runs backwards. Deterministic per (seed, asset), whatever is asked first.
+   */
+  private extendPrehistory(minutes: number): void {
+    const want = Math.min(minutes, PREHISTORY_MINUTES);
+    if (this.prehistory.length >= want) return;
+    if (this.pre === undefined) {
+      const rng = new Rng(hash32(`prehistory:${this.seed}:${this.asset.code}`));
+      this.pre = { rng, value: this.asset.startUsd, regimeIx: this.initialRegimeIx };
+    }
+    const g = this.pre;
+    const dtH = MINUTE_MS / HOUR_MS;
+    while (this.prehistory.length < want) {
+      const close = g.value;
+      let open: number;
+      let sigma: number;
+      if (g.regimeIx < 0) {
+        sigma = PEG.volPerHour;
+        open = 1 + (close - 1) * Math.exp(PEG.reversionPerHour * dtH) - sigma * Math.sqrt(dtH) * g.rng.gaussian();
+      } else {
+        const r = REGIMES[g.regimeIx] ?? REGIMES[1]!;
+        const row = TRANSITIONS[g.regimeIx] ?? [];
+        sigma = r.volPerHour * this.scale;
+        const x = (r.driftPerHour * this.scale - 0.5 * sigma * sigma) * dtH + sigma * Math.sqrt(dtH) * g.rng.gaussian();
+        open = close * Math.exp(-x);
+        const u = g.rng.next();
+        let acc = 0;
+        for (let j = 0; j < row.length; j++) {
+          acc += row[j] ?? 0;
+          if (u < acc) {
+            g.regimeIx = j;
+            break;
+          }
+        }
+      }
+      const wick = sigma * Math.sqrt(dtH) * 0.5;
+      const high = Math.max(open, close) * Math.exp(wick * Math.abs(g.rng.gaussian()));
+      const low = Math.min(open, close) * Math.exp(-wick * Math.abs(g.rng.gaussian()));
+      this.prehistory.push({ minute: this.originMinute - 1 - this.prehistory.length, open, high, low, close });
+      g.value = open;
+    }
   }
 
   private regimeName(): RegimeName {
@@ -191,7 +285,7 @@ export class PricePath {
   }
 
   private record(): void {
-    const m = Math.floor(this.k / this.stepsPerMinute);
+    const m = this.minuteOf(this.k);
     const i = m % RING_MINUTES;
     const v = this.value;
     if (this.ring.minute[i] !== m) {

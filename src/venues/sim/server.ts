@@ -33,6 +33,11 @@ export interface ServerDeps {
   log: RequestLog;
   /** Runs before every venue request (brings the market up to the sim clock). */
   beforeVenue(): void;
+  /**
+   * Makes every change so far durable (a persistent simulator); awaited before any venue or control answer. A
+   * failure answers 503: the client cannot know whether its request took effect, which is the truth.
+   */
+  persist?(): Promise<void>;
 }
 
 const MAX_BODY = 1 << 20;
@@ -88,7 +93,8 @@ export class SimServer {
       ip: req.socket.remoteAddress ?? 'unknown',
     };
     if (sreq.path === '/__sim' || sreq.path.startsWith('/__sim/')) {
-      send(res, await this.deps.control(sreq));
+      const answer = await this.deps.control(sreq);
+      send(res, (await this.persisted()) ? answer : htmlPage(503, STATUS_TEXT[503] ?? 'Service Unavailable'));
       return;
     }
     const dialect = this.deps.dialects.find((d) => d.handles(sreq.path));
@@ -127,9 +133,22 @@ export class SimServer {
       authNow: () => Date.now() + faults.skewMs(d.venue),
     };
     let answer = d.handle(req, ctx);
-    if (answer.status < 400 && faults.acceptThen502(target)) answer = htmlPage(502, STATUS_TEXT[502] ?? 'Bad Gateway');
+    if (!(await this.persisted())) answer = htmlPage(503, STATUS_TEXT[503] ?? 'Service Unavailable');
+    else if (answer.status < 400 && faults.acceptThen502(target))
+      answer = htmlPage(502, STATUS_TEXT[502] ?? 'Bad Gateway');
     log.done(rec, answer.status);
     send(res, answer);
+  }
+
+  /** Whether the state is durable (always, for a simulator that keeps nothing). */
+  private async persisted(): Promise<boolean> {
+    if (this.deps.persist === undefined) return true;
+    try {
+      await this.deps.persist();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private sleep(ms: number): Promise<void> {

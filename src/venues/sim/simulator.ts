@@ -23,6 +23,8 @@ import { RequestLog, type RequestStats } from './request-log.js';
 import type { ScenarioInfo, ScenarioInput } from './scenario.schema.js';
 import { ScenarioError, Scenarios } from './scenarios.js';
 import { SimServer } from './server.js';
+import { type MarketShape, restoreSnapshot, type SimSnapshot, takeSnapshot } from './sim-snapshot.js';
+import { SimStateFile } from './state-file.js';
 import { accountState, fairPrices, orderState, type RegimeTruth, regimeTruth, type SimState } from './state-views.js';
 
 export type { ApiKeyPair };
@@ -57,6 +59,13 @@ export interface SimulatorOptions {
   maxOpenOrdersPerMarket?: number;
   /** Keep the venue's log of every create received (`orderEvents`, order-events.ts); default off. */
   recordOrderEvents?: boolean;
+  /**
+   * Keep accounts, orders, trades and the price path's position in this directory and resume from it at start
+   * (a paper venue that survives restarts). A request that changed something is answered only once the change
+   * is on disk. The persisted seed, step and origin win over `seed`, `priceStepMs` and the clock's start; the
+   * persisted default accounts win over `keys`. Without it the simulator forgets everything when it stops.
+   */
+  stateDir?: string;
 }
 
 /** An order placed on an account from outside any API client (a person on the venue's web page). */
@@ -92,6 +101,10 @@ export interface Simulator {
   readonly seed: number;
   /** The default paper account of each venue. */
   readonly keys: SimKeys;
+  /** Whether the state was resumed from `stateDir` (false: a fresh simulator). */
+  readonly restored: boolean;
+  /** Resolves once everything changed so far is on disk (no-op without `stateDir`). */
+  flush(): Promise<void>;
   /** Sim time in epoch ms. */
   now(): number;
   /** Moves sim time forward: prices step, stops trigger, resting orders fill, funding is paid. */
@@ -145,31 +158,52 @@ export interface Simulator {
 /** Starts the simulator on loopback and resolves once it listens. */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const host = opts.host ?? '127.0.0.1';
-  const seed = opts.seed ?? 1;
-  const stepMs = opts.priceStepMs ?? 1000;
-  if (!(stepMs > 0 && 60_000 % stepMs === 0)) throw new RangeError(`priceStepMs must divide one minute, got ${stepMs}`);
-  const fundingIntervalMs = opts.fundingIntervalMs ?? 8 * 3_600_000;
-  if (!(fundingIntervalMs > 0 && fundingIntervalMs % 60_000 === 0))
-    throw new RangeError(`fundingIntervalMs must be a whole number of minutes, got ${fundingIntervalMs}`);
   const time = new SimTime(opts.clock ?? realClock);
   const now = () => time.now();
-  const market = new Market(buildCatalogue(opts.extraAlts ?? 0), {
+  let file: SimStateFile | undefined;
+  let saved: SimSnapshot | undefined;
+  let snapshot: () => SimSnapshot = () => {
+    throw new Error('simulator not started');
+  };
+  let version = () => 0;
+  if (opts.stateDir !== undefined) {
+    file = new SimStateFile(opts.stateDir, () => ({ version: version(), snapshot: () => snapshot() }));
+    saved = file.load();
+  }
+  const shape = marketShape(opts, saved, now());
+  const { seed, stepMs } = shape;
+  const market = new Market(buildCatalogue(shape.extraAlts), {
     seed,
-    originMs: Math.floor(now() / stepMs) * stepMs,
+    originMs: shape.originMs,
     stepMs,
-    fundingIntervalMs,
+    fundingIntervalMs: shape.fundingIntervalMs,
     book: { ...DEFAULT_BOOK, ...opts.book },
   });
   const accounts = new AccountBook(now);
+  const engine = new MatchingEngine(market, now, seed);
+  if (saved !== undefined) restoreSnapshot(saved, { market, engine, accounts });
   const keys: SimKeys = {
-    binance: { ...accounts.create('binance', opts.keys?.binance).keys },
-    kraken: { ...accounts.create('kraken', opts.keys?.kraken).keys },
+    binance: defaultKeys(accounts, 'binance', saved, opts.keys?.binance),
+    kraken: defaultKeys(accounts, 'kraken', saved, opts.keys?.kraken),
   };
   const seedAccounts = () => {
     accounts.create('binance', keys.binance);
     accounts.create('kraken', keys.kraken);
   };
-  const engine = new MatchingEngine(market, now, seed);
+  // Changes made from the control API (balances, accounts, reset), beside the engine's own.
+  let controlVersion = 0;
+  version = () => engine.version + controlVersion;
+  snapshot = () =>
+    takeSnapshot({
+      shape,
+      market,
+      engine,
+      accounts,
+      defaults: { binance: keys.binance.apiKey, kraken: keys.kraken.apiKey },
+      now: now(),
+    });
+  // Resumed as it was on disk (unless a default account had to be created for keys it did not know).
+  if (saved !== undefined && accounts.lastSeq === saved.accountSeq) file?.markSaved(version());
   engine.accounts = () => accounts.all('binance');
   if (opts.maxOpenOrdersPerMarket !== undefined) engine.maxOpenOrdersPerMarket = opts.maxOpenOrdersPerMarket;
   const orderEvents = new OrderEventLog();
@@ -221,6 +255,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     faults,
     log,
     beforeVenue: () => engine.sync(),
+    ...(file === undefined ? {} : { persist: () => (file as SimStateFile).save() }),
   });
   const port = await server.listen(opts.port ?? 0, host);
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -231,6 +266,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     port,
     seed,
     keys,
+    restored: saved !== undefined,
+    flush: () => file?.save() ?? Promise.resolve(),
     now,
     advance(ms) {
       time.advance(ms);
@@ -245,6 +282,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     scenario: (i) => scenarios.run(i),
     scenarios: () => scenarios.list(),
     reset() {
+      controlVersion++;
       engine.reset();
       accounts.clear();
       seedAccounts();
@@ -288,6 +326,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return fairPrices(market, now(), venue);
     },
     createAccount(venue, input = {}) {
+      controlVersion++;
       const a = accounts.create(
         venue,
         {
@@ -303,6 +342,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     setBalances(input) {
       const a = accountFor(input.venue, input.apiKey);
+      controlVersion++;
       if (input.spot !== undefined) a.setSpot(input.spot);
       if (input.futures !== undefined) a.setWallet(input.futures);
       a.updateTime = now();
@@ -352,7 +392,50 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         throw e;
       }
     },
-    close: () => server.close(),
+    async close() {
+      await server.close();
+      await file?.save();
+    },
   };
+  // A fresh persistent simulator writes its keys and balances at once: a client holding these keys must find
+  // the same accounts after a crash, even before its first order.
+  await sim.flush();
   return sim;
+}
+
+/** The path's shape: the persisted one when resuming (prices continue where they were), else from the options. */
+function marketShape(opts: SimulatorOptions, saved: SimSnapshot | undefined, nowMs: number): MarketShape {
+  const extraAlts = Math.max(opts.extraAlts ?? 0, saved?.extraAlts ?? 0);
+  if (saved !== undefined)
+    return {
+      seed: saved.seed,
+      originMs: saved.originMs,
+      stepMs: saved.stepMs,
+      fundingIntervalMs: saved.fundingIntervalMs,
+      extraAlts,
+    };
+  const stepMs = opts.priceStepMs ?? 1000;
+  if (!(stepMs > 0 && 60_000 % stepMs === 0)) throw new RangeError(`priceStepMs must divide one minute, got ${stepMs}`);
+  const fundingIntervalMs = opts.fundingIntervalMs ?? 8 * 3_600_000;
+  if (!(fundingIntervalMs > 0 && fundingIntervalMs % 60_000 === 0))
+    throw new RangeError(`fundingIntervalMs must be a whole number of minutes, got ${fundingIntervalMs}`);
+  return { seed: opts.seed ?? 1, originMs: Math.floor(nowMs / stepMs) * stepMs, stepMs, fundingIntervalMs, extraAlts };
+}
+
+/**
+ * The default account of a venue: the persisted one when resuming (unless `wanted` names another key, which is
+ * then created), else a new one with `wanted` (or generated) keys.
+ */
+function defaultKeys(
+  accounts: AccountBook,
+  venue: Venue,
+  saved: SimSnapshot | undefined,
+  wanted: Partial<ApiKeyPair> | undefined,
+): ApiKeyPair {
+  const persisted = saved === undefined ? undefined : accounts.get(saved.defaults[venue]);
+  if (persisted !== undefined && (wanted?.apiKey === undefined || wanted.apiKey === persisted.keys.apiKey))
+    return { ...persisted.keys };
+  const existing = wanted?.apiKey === undefined ? undefined : accounts.get(wanted.apiKey);
+  if (existing !== undefined && existing.venue === venue) return { ...existing.keys };
+  return { ...accounts.create(venue, wanted).keys };
 }
