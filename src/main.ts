@@ -264,6 +264,7 @@ async function main(): Promise<void> {
     metrics,
     log: root.log,
     opsToken: token.token,
+    allowedHosts: [config.BIND_HOST, ...(config.ALLOWED_HOSTS ?? [])],
     idempotency: store.idempotency,
     audit: store.audit,
     trading: trading.port,

@@ -69,6 +69,17 @@ export const EnvShape = {
       type: 'host',
     },
   ),
+  ALLOWED_HOSTS: flag.list(
+    'network',
+    undefined,
+    "Extra Host names every listener answers to (a reverse proxy's public name); localhost, loopback IPs and BIND_HOST always are. Any other Host header is a 403 (DNS rebinding).",
+    {
+      norm: (s) => s.toLowerCase(),
+      item: z.string().regex(/^[a-z0-9.:[\]-]{1,253}$/, 'expected a comma list of host names'),
+      expected: 'expected a comma list of host names, e.g. bosun.internal,ops.example.com',
+      type: 'list of hosts',
+    },
+  ),
   OPS_PORT: flag.int('network', 8002, PORT, 'Ops API / governance listener (status, kill, weights, audit, metrics).'),
   ENGINE_PORT: flag.int('network', 8003, PORT, 'Engine listener (orders, state, reconcile, external events, actors).'),
   UNIVERSE_PORT: flag.int('network', 8009, PORT, 'Universe service listener.'),

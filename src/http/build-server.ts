@@ -13,6 +13,7 @@ import { createAuthHook } from './auth.js';
 import { installContentTypes } from './content-types.plugin.js';
 import { installLoopbackCors } from './cors.js';
 import { installErrorHandling, onFrameworkError } from './error.plugin.js';
+import { installHostGuard } from './host-guard.js';
 import { createIdempotencyHooks } from './idempotency.js';
 import type { HttpDeps, ListenerName } from './ports.js';
 import type { CommandHooks, RouteContext, RouteModule } from './route-context.js';
@@ -92,6 +93,7 @@ export async function buildServer(deps: HttpDeps, listener: ListenerName): Promi
   app.decorateRequest('command', null);
 
   const trail = createAuditTrail({ audit: deps.audit, metrics: deps.metrics, log });
+  installHostGuard(app, { allowedHosts: deps.allowedHosts });
   installContentTypes(app);
   // The inspector page (engine origin) sends /kill here: loopback origins only (src/http/cors.ts).
   if (listener === 'ops') installLoopbackCors(app);

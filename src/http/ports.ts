@@ -76,6 +76,11 @@ export interface HttpDeps {
   audit: AuditPort;
   /** Bytes; default 64 KiB. */
   bodyLimit?: number;
+  /**
+   * Host names the listeners answer to besides `localhost` and loopback IPs: `BIND_HOST` and `ALLOWED_HOSTS`
+   * (src/http/host-guard.ts). Any other `Host` is a 403, which closes DNS rebinding.
+   */
+  allowedHosts?: readonly string[] | undefined;
   /** The trading pipeline (orders, state, reconcile, weights, breakers); its routes answer 503 without it. */
   trading?: TradingPort | undefined;
   /** The symbol scanner (universe, screener listeners, `POST /scanner/rescan`); 503 without it. */
