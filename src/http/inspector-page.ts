@@ -60,8 +60,11 @@ const SCRIPT = `
   var cfg = {};
   try { cfg = JSON.parse((cfgEl && cfgEl.textContent) || '{}'); } catch (e) { cfg = {}; }
   var qs = new URLSearchParams(location.search);
-  var opsBase = qs.get('ops') || (cfg.opsPort ? location.protocol + '//' + location.hostname + ':' + cfg.opsPort : location.origin);
-  opsBase = opsBase.replace(/\\/+$/, '');
+  // The ops token goes only to this origin or the ops listener on this host (the CSP says the same): a
+  // ?ops= naming anything else is ignored, so a link cannot make the page send the token elsewhere.
+  var opsOwn = cfg.opsOrigin || location.origin;
+  var opsAsked = (qs.get('ops') || '').replace(/\\/+$/, '');
+  var opsBase = opsAsked === location.origin || opsAsked === opsOwn ? opsAsked : opsOwn;
   var RANK = { ACTIVE: 0, REDUCING: 1, HALTED: 2 };
   var HEALTH_OF = { ACTIVE: 'OK', REDUCING: 'DEGRADED', HALTED: 'HALTED' };
   var MAX_LOG = 500;
@@ -378,26 +381,48 @@ const SCRIPT = `
 
 const hash = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
-/** The CSP: only this page's own script and style run; data goes to this listener and the ops listener. */
-export const INSPECTOR_CSP = [
-  "default-src 'none'",
-  `script-src ${hash(SCRIPT)}`,
-  `style-src ${hash(STYLE)}`,
-  'img-src data:',
-  "connect-src 'self' http: https:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/**
+ * The CSP: only this page's own script and style run; data goes to this listener (`'self'`) and, when given, the
+ * one ops listener origin on the same host, never to `http:`/`https:` at large (a `?ops=` link could otherwise
+ * have carried the token to any host).
+ */
+export function inspectorCsp(opsOrigin?: string): string {
+  return [
+    "default-src 'none'",
+    `script-src ${hash(SCRIPT)}`,
+    `style-src ${hash(STYLE)}`,
+    'img-src data:',
+    opsOrigin ? `connect-src 'self' ${opsOrigin}` : "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export const INSPECTOR_CSP = inspectorCsp();
 
 export interface InspectorPageOptions {
-  /** The ops listener's port; the page sends `/kill` to this port on its own host (`?ops=<url>` overrides). */
+  /** The ops listener's port; the page sends `/kill` to this port on its own host. */
   opsPort?: number | undefined;
+  /** Scheme and host name the page was requested with (checked by the host guard), to build the ops origin. */
+  protocol?: string | undefined;
+  hostname?: string | undefined;
+}
+
+/** `http://<host>:<opsPort>` for the page's own host, or undefined when the ops port is unknown. */
+export function opsOriginOf(opts: InspectorPageOptions): string | undefined {
+  if (!opts.opsPort || !opts.hostname || !/^[A-Za-z0-9.:[\]-]+$/.test(opts.hostname)) return undefined;
+  const host = opts.hostname.includes(':') && !opts.hostname.startsWith('[') ? `[${opts.hostname}]` : opts.hostname;
+  return `${opts.protocol === 'https' ? 'https' : 'http'}://${host.toLowerCase()}:${opts.opsPort}`;
 }
 
 /** The page and its CSP header. The config block is JSON (`<` escaped), data, not script. */
 export function inspectorHtml(opts: InspectorPageOptions = {}): { body: string; csp: string } {
-  const config = JSON.stringify({ opsPort: opts.opsPort ?? null }).replace(/</g, '\\u003c');
+  const opsOrigin = opsOriginOf(opts);
+  const config = JSON.stringify({ opsPort: opts.opsPort ?? null, opsOrigin: opsOrigin ?? null }).replace(
+    /</g,
+    '\\u003c',
+  );
   const body = `<!doctype html>
 <html lang="en">
 <head>
@@ -431,5 +456,5 @@ export function inspectorHtml(opts: InspectorPageOptions = {}): { body: string; 
 </body>
 </html>
 `;
-  return { body, csp: INSPECTOR_CSP };
+  return { body, csp: inspectorCsp(opsOrigin) };
 }
