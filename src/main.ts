@@ -13,6 +13,7 @@ import { errorMessage } from './domain/errors.js';
 import { actorId } from './domain/ids.js';
 import { buildServer } from './http/build-server.js';
 import type { PublishedExternalEvent } from './http/ports.js';
+import { REPLAY_CACHE_MAX } from './http/routes/events.routes.js';
 import { createLogger, type RootLogger } from './logging/logger.js';
 import { notifierMachine } from './machines/notifier.machine.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -23,7 +24,7 @@ import {
   makeNotifierPump,
   type Notify,
 } from './notify/index.js';
-import { openStore, type Store } from './store/index.js';
+import { createReplayStore, openStore, type Store } from './store/index.js';
 import { exitAfterStoreClose } from './store/safe-exit.js';
 import { createRuntime, type Runtime } from './supervisor/runtime.js';
 import { type BosunGateway, createGateway } from './venues/index.js';
@@ -146,7 +147,7 @@ async function main(): Promise<void> {
   }
   emergencyCancel = () => Promise.allSettled([...gateways.values()].map((g) => g.cancelAllOrders()));
   const book = createAccountBook(metrics);
-  const token = ensureOpsToken(config.STATE_DIR, config.OPS_API_TOKEN);
+  const token = ensureOpsToken(config.OPS_TOKEN_PATH, config.OPS_API_TOKEN);
   if (token.source === 'generated')
     log.warn({ path: token.path }, 'paper mode: generated an ops token (mode 0600); the CLI reads it from there');
   else if (token.source === 'file') log.info({ path: token.path }, 'ops token loaded from state');
@@ -271,6 +272,10 @@ async function main(): Promise<void> {
     events: {
       secret: config.EXTERNAL_EVENTS_SECRET,
       maxBodyBytes: config.EXTERNAL_EVENTS_MAX_BODY_BYTES,
+      unsigned: config.MODE === 'paper' ? ('loopback' as const) : ('refuse' as const),
+      requireTimestamp: config.EXTERNAL_EVENTS_REQUIRE_TIMESTAMP,
+      replayWindowSec: config.EXTERNAL_EVENTS_REPLAY_WINDOW_SEC,
+      replay: createReplayStore(store.kv, { maxEntries: REPLAY_CACHE_MAX }),
       publish: (e: PublishedExternalEvent) => trading.externalFeed.publish(e),
     },
     // `POST /backup`: a consistent LMDB copy under state/backups/ for `bosun backup` to archive.

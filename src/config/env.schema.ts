@@ -147,8 +147,19 @@ export const EnvShape = {
   ),
   EXTERNAL_EVENTS_SECRET: flag.optionalStr(
     'auth',
-    'HMAC-SHA256 key for X-Events-Signature on POST /events/external; unset = signatures not checked.',
+    'HMAC-SHA256 key for X-Events-Signature on POST /events/external; unset = unsigned events from loopback only in paper mode, none in live mode.',
     { secret: true, type: 'secret' },
+  ),
+  EXTERNAL_EVENTS_REQUIRE_TIMESTAMP: flag.bool(
+    'auth',
+    false,
+    "With EXTERNAL_EVENTS_SECRET set, refuse events without X-Events-Timestamp (the runbook's curl sends none, so off by default; untimestamped events are remembered for EXTERNAL_EVENTS_REPLAY_WINDOW_SEC).",
+  ),
+  EXTERNAL_EVENTS_REPLAY_WINDOW_SEC: flag.int(
+    'auth',
+    604_800,
+    { min: 600, max: 86_400 * 90 },
+    'How long an accepted event with no timestamp is remembered in LMDB to refuse its replay, restarts included.',
   ),
   EXTERNAL_EVENTS_MAX_BODY_BYTES: flag.int(
     'auth',

@@ -23,6 +23,12 @@ const LOOPBACK_V4 = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 /** Binding every interface says nothing about the name clients use: it is never an allowed Host by itself. */
 const WILDCARDS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '[::]']);
 
+/** True for a loopback peer address as Node reports it (`127.x`, `::1`, `::ffff:127.x`). */
+export function isLoopbackIp(ip: string): boolean {
+  const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  return ip === '::1' || LOOPBACK_V4.test(v4);
+}
+
 /** Lower-cased host name of a `Host` header or URL authority, port and IPv6 brackets removed. */
 export function hostName(authority: string): string | undefined {
   const a = authority.trim().toLowerCase();

@@ -1,3 +1,7 @@
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/store/index.js';
 import { until } from '../trading/support.js';
@@ -99,5 +103,88 @@ describe('hostile bodies and ids on the real stack', () => {
       s.runtime.send('core', { type: 'sup.terminateChild', id });
     await s.runtime.shutdown();
     expect(s.fatal).toEqual([]);
+  });
+});
+
+describe('signed external events across a restart', () => {
+  const sign = (secret: string, body: string, ts?: string) =>
+    `sha256=${createHmac('sha256', secret)
+      .update(ts === undefined ? body : `${ts}.${body}`)
+      .digest('hex')}`;
+
+  it('refuses a captured event (with and without X-Events-Timestamp) after a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-replay-'));
+    const captured: Array<{ headers: Record<string, string>; payload: string }> = [];
+    let s = await startRealStack({ dir });
+    try {
+      const plain = '{"source":"capture","payload":{"n":1}}';
+      const ts = String(Math.floor(Date.now() / 1000));
+      const stamped = '{"source":"capture","payload":{"n":2}}';
+      captured.push(
+        { payload: plain, headers: { 'x-events-signature': sign(s.eventsSecret, plain) } },
+        {
+          payload: stamped,
+          headers: { 'x-events-signature': sign(s.eventsSecret, stamped, ts), 'x-events-timestamp': ts },
+        },
+      );
+      for (const c of captured) {
+        const r = await s.engine.inject({ method: 'POST', url: '/events/external', ...c });
+        expect(r.statusCode).toBe(202);
+        expect((await s.engine.inject({ method: 'POST', url: '/events/external', ...c })).statusCode).toBe(401);
+      }
+      await s.close();
+      s = await startRealStack({ dir });
+      const published: unknown[] = [];
+      s.feed.subscribe((e) => published.push(e));
+      for (const c of captured) {
+        const r = await s.engine.inject({ method: 'POST', url: '/events/external', ...c });
+        expect(r.statusCode).toBe(401);
+        expect(r.json().error.message).toMatch(/replay/);
+      }
+      expect(published).toEqual([]);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('requires X-Events-Timestamp when EXTERNAL_EVENTS_REQUIRE_TIMESTAMP is on', async () => {
+    const s = await startRealStack({ requireTimestamp: true });
+    try {
+      const body = '{"source":"nots","payload":{}}';
+      const r = await s.engine.inject({
+        method: 'POST',
+        url: '/events/external',
+        headers: { 'x-events-signature': sign(s.eventsSecret, body) },
+        payload: body,
+      });
+      expect(r.statusCode).toBe(401);
+      expect(r.json().error.message).toMatch(/X-Events-Timestamp/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('without a secret: refuses everything in live mode, and same-site browser pages in paper mode', async () => {
+    const live = await startRealStack({ eventsSecret: '', unsigned: 'refuse' });
+    const paper = await startRealStack({ eventsSecret: '' });
+    try {
+      const body = { source: 'unsigned', payload: {} };
+      const refused = await live.engine.inject({ method: 'POST', url: '/events/external', payload: body });
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json().error.message).toMatch(/EXTERNAL_EVENTS_SECRET/);
+      const page = await paper.engine.inject({
+        method: 'POST',
+        url: '/events/external',
+        headers: { 'sec-fetch-site': 'same-site', origin: 'http://localhost:1' },
+        payload: body,
+      });
+      expect(page.statusCode).toBe(401);
+      const curl = await paper.engine.inject({ method: 'POST', url: '/events/external', payload: body });
+      expect(curl.statusCode).toBe(202);
+    } finally {
+      await live.close();
+      await paper.close();
+    }
   });
 });
