@@ -1,8 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrderBody } from '../../src/http/routes/trading.routes.js';
 import { verifyAuditChain } from '../../src/store/index.js';
 import { until } from '../trading/support.js';
 import { auditCount, type RealStack, startRealStack } from './support/real-stack.js';
@@ -186,5 +188,66 @@ describe('signed external events across a restart', () => {
       await live.close();
       await paper.close();
     }
+  });
+});
+
+describe('strict bodies and one error format for everything the server answers', () => {
+  let s: RealStack;
+  let port = 0;
+  beforeAll(async () => {
+    s = await startRealStack();
+    const url = await s.ops.listen({ host: '127.0.0.1', port: 0 });
+    port = Number(new URL(url).port);
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  /** Writes raw bytes and reads the answer until the server closes the connection. */
+  const raw = (bytes: string) =>
+    new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+      const sock = connect(port, '127.0.0.1');
+      let text = '';
+      sock.on('data', (d) => {
+        text += String(d);
+      });
+      sock.on('error', reject);
+      sock.on('close', () => {
+        const [head = '', body = ''] = text.split('\r\n\r\n');
+        resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(body) });
+      });
+      sock.end(bytes);
+    });
+
+  it.each([
+    ['a bad Content-Length', 'POST /kill HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n', 400],
+    ['a control character in a header', 'GET /status HTTP/1.1\r\nHost: localhost\r\nX-A: a\u0001b\r\n\r\n', 400],
+    ['headers over the limit', `GET /status HTTP/1.1\r\nHost: localhost\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+  ])('answers %s in the documented error format', async (_name, bytes, status) => {
+    const r = await raw(bytes);
+    expect(r.status).toBe(status);
+    expect(r.body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+  });
+
+  it.each([
+    ['/backup', '{}'],
+    ['/backup', '[1,2]'],
+  ])('refuses a body on %s, which takes none, before anything runs', async (url, payload) => {
+    const before = auditCount(s.store);
+    const r = await s.ops.inject({
+      method: 'POST',
+      url,
+      headers: { 'x-ops-token': s.token, 'content-type': 'application/json' },
+      payload,
+    });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.message).toMatch(/takes no request body/);
+    for (const e of s.store.audit.readAll()) if (e.seq > before) expect(e.result).toBe('error');
+  });
+
+  it('refuses an order symbol with more than one venue suffix', () => {
+    const r = OrderBody.safeParse({ symbol: 'BTCUSDT.BINANCE.X', side: 'buy', quote: 10 });
+    expect(r.success).toBe(false);
+    expect(OrderBody.safeParse({ symbol: 'BTCUSDT.BINANCE', side: 'buy', quote: 10 }).success).toBe(true);
   });
 });
