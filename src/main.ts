@@ -113,10 +113,20 @@ async function main(): Promise<void> {
       : { apiKey: config.KRAKEN_API_KEY, secret: config.KRAKEN_API_SECRET, baseUrl: config.KRAKEN_BASE_URL };
   let sim: Simulator | undefined;
   if (config.MODE === 'paper' && config.VENUES.some((v) => !venueKeys(v).baseUrl)) {
-    sim = await startSimulator({ host: '127.0.0.1', port: config.SIM_PORT, seed: config.SIM_SEED });
+    // Its control routes (balances, prices, faults) take a token kept beside the ops token (mode 0600).
+    const simToken = ensureOpsToken(join(config.STATE_DIR, 'sim_token'), undefined);
+    sim = await startSimulator({
+      host: '127.0.0.1',
+      port: config.SIM_PORT,
+      seed: config.SIM_SEED,
+      controlToken: simToken.token,
+    });
     // Cash plus small holdings under the default exposure caps, so a fresh paper Bosun trades (PAPER_BALANCES).
     for (const venue of ['binance', 'kraken'] as const) sim.setBalances({ venue, spot: PAPER_BALANCES[venue] });
-    log.info({ baseUrl: sim.baseUrl }, 'paper mode: embedded exchange simulator listening');
+    log.info(
+      { baseUrl: sim.baseUrl, controlTokenPath: simToken.path },
+      'paper mode: embedded exchange simulator listening (control routes need X-Sim-Token)',
+    );
   }
   const gateways = new Map<string, BosunGateway>();
   for (const venue of config.VENUES) {

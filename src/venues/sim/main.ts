@@ -3,8 +3,9 @@
  * accepts, then serves until SIGTERM/SIGINT. Configured from the environment (the only file of the simulator
  * that reads it): SIM_PORT (default 8090), SIM_HOST (default 127.0.0.1), SIM_SEED (default 42),
  * SIM_BINANCE_API_KEY / SIM_BINANCE_SECRET, SIM_KRAKEN_API_KEY / SIM_KRAKEN_SECRET (generated when unset),
- * SIM_EXTRA_ALTS (default 0).
+ * SIM_EXTRA_ALTS (default 0), SIM_CONTROL_TOKEN (X-Sim-Token of the control routes; generated and printed when unset).
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { startSimulator } from './simulator.js';
 
@@ -18,6 +19,7 @@ const envSchema = z.object({
     .max(2 ** 31 - 1)
     .default(42),
   SIM_EXTRA_ALTS: z.coerce.number().int().min(0).max(5000).default(0),
+  SIM_CONTROL_TOKEN: z.string().min(16).optional(),
   SIM_BINANCE_API_KEY: z.string().min(8).optional(),
   SIM_BINANCE_SECRET: z.string().min(8).optional(),
   SIM_KRAKEN_API_KEY: z.string().min(8).optional(),
@@ -34,7 +36,10 @@ if (!parsed.success) {
 }
 const env = parsed.data;
 
+// The control routes move balances and prices: a token, given or generated, printed below for the operator.
+const controlToken = env.SIM_CONTROL_TOKEN ?? randomBytes(24).toString('hex');
 const sim = await startSimulator({
+  controlToken,
   port: env.SIM_PORT,
   host: env.SIM_HOST,
   seed: env.SIM_SEED,
@@ -46,7 +51,7 @@ const sim = await startSimulator({
 });
 
 process.stdout.write(
-  `${JSON.stringify({ baseUrl: sim.baseUrl, seed: sim.seed, keys: sim.keys, control: `${sim.baseUrl}/__sim/health` }, null, 2)}\n`,
+  `${JSON.stringify({ baseUrl: sim.baseUrl, seed: sim.seed, keys: sim.keys, control: `${sim.baseUrl}/__sim/health`, controlToken }, null, 2)}\n`,
 );
 
 let closing = false;

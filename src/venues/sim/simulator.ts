@@ -54,6 +54,8 @@ export interface SimulatorOptions {
   limits?: Partial<BinanceLimits>;
   /** Open orders allowed per account and market (Binance MAX_NUM_ORDERS; default 200). */
   maxOpenOrdersPerMarket?: number;
+  /** When set, the `/__sim/` control routes (but health) need it in `X-Sim-Token`. */
+  controlToken?: string;
 }
 
 export interface AccountInput {
@@ -181,7 +183,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   let sim: Simulator;
   const server = new SimServer({
     dialects: [binance, kraken],
-    control: (req) => handleControl(req, sim),
+    control: (req) => handleControl(req, sim, opts.controlToken),
     faults,
     log,
     beforeVenue: () => engine.sync(),
