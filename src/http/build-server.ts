@@ -56,9 +56,10 @@ export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
     inspectRoutes,
     docsRoutes,
   ],
-  universe: [universeRoutes],
-  screener: [screenerRoutes],
-  situations: [situationsRoutes],
+  // Every listener publishes its OpenAPI document (the fuzz campaign in test/fuzz/ is generated from them).
+  universe: [universeRoutes, docsRoutes],
+  screener: [screenerRoutes, docsRoutes],
+  situations: [situationsRoutes, docsRoutes],
 };
 // Scanner and executor control routes live on engine (DESIGN §2: "breaker/guard/scanner/auto-tune control routes").
 
@@ -96,6 +97,8 @@ export async function buildServer(deps: HttpDeps, listener: ListenerName): Promi
     genReqId: () => randomUUID(),
     frameworkErrors: onFrameworkError,
     clientErrorHandler: onClientError,
+    // Node would answer a request without Host with its own empty 400; the host guard refuses it in our format.
+    http: { requireHostHeader: false },
   });
   app.decorateRequest('command', null);
 

@@ -216,12 +216,13 @@ describe('strict bodies and one error format for everything the server answers',
         const [head = '', body = ''] = text.split('\r\n\r\n');
         resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(body) });
       });
-      sock.end(bytes);
+      sock.write(bytes);
     });
 
   it.each([
     ['a bad Content-Length', 'POST /kill HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n', 400],
     ['a control character in a header', 'GET /status HTTP/1.1\r\nHost: localhost\r\nX-A: a\u0001b\r\n\r\n', 400],
+    ['a request without Host', 'GET /status HTTP/1.1\r\nConnection: close\r\n\r\n', 403],
     ['headers over the limit', `GET /status HTTP/1.1\r\nHost: localhost\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
   ])('answers %s in the documented error format', async (_name, bytes, status) => {
     const r = await raw(bytes);
