@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createAccountBook } from './actors/account-book.js';
 import { runtimeOptions, tradedVenueSubtree, tradingExecutor, tradingRuntimeDeps } from './actors/bosun-tree.js';
@@ -53,6 +53,11 @@ async function main(): Promise<void> {
     process.stderr.write(`bosun: ${e instanceof ConfigError ? e.message : errorMessage(e)}\n`);
     process.exit(2);
   }
+
+  // Everything under state/ (LMDB, logs, tokens, portfolio) is the operator's alone: files 0600, directories
+  // 0700. data.mdb and the logs were 0644. An existing state directory is closed to others as well.
+  process.umask(0o077);
+  if (existsSync(config.STATE_DIR)) chmodSync(config.STATE_DIR, 0o700);
 
   const pretty = config.LOG_PRETTY === 'auto' ? Boolean(process.stdout.isTTY) : config.LOG_PRETTY === 'true';
   const root: RootLogger = createLogger({ level: config.LOG_LEVEL, logDir: config.LOG_DIR, pretty });
