@@ -71,6 +71,7 @@ export const hostileString = fc.oneof(
     '../../etc/passwd',
     '%00',
     '%zz',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4j-style probe string, sent as is.
     '${jndi:ldap://x}',
     '<script>alert(1)</script>',
     "' OR 1=1 --",
