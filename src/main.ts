@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createAccountBook } from './actors/account-book.js';
 import { runtimeOptions, tradedVenueSubtree, tradingExecutor, tradingRuntimeDeps } from './actors/bosun-tree.js';
@@ -15,6 +15,7 @@ import { errorMessage } from './domain/errors.js';
 import { actorId } from './domain/ids.js';
 import { buildServer } from './http/build-server.js';
 import type { PublishedExternalEvent } from './http/ports.js';
+import { REPLAY_CACHE_MAX } from './http/routes/events.routes.js';
 import { createLogger, type RootLogger } from './logging/logger.js';
 import { notifierMachine } from './machines/notifier.machine.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -25,7 +26,7 @@ import {
   makeNotifierPump,
   type Notify,
 } from './notify/index.js';
-import { openStore, type Store } from './store/index.js';
+import { createReplayStore, openStore, type Store } from './store/index.js';
 import { exitAfterStoreClose } from './store/safe-exit.js';
 import { MODEL_VARIANTS, variantSpec } from './strategies/regime-signal.js';
 import { createRuntime, type Runtime } from './supervisor/runtime.js';
@@ -55,6 +56,11 @@ async function main(): Promise<void> {
     process.stderr.write(`bosun: ${e instanceof ConfigError ? e.message : errorMessage(e)}\n`);
     process.exit(2);
   }
+
+  // Everything under state/ (LMDB, logs, tokens, portfolio) is the operator's alone: files 0600, directories
+  // 0700. data.mdb and the logs were 0644. An existing state directory is closed to others as well.
+  process.umask(0o077);
+  if (existsSync(config.STATE_DIR)) chmodSync(config.STATE_DIR, 0o700);
 
   const pretty = config.LOG_PRETTY === 'auto' ? Boolean(process.stdout.isTTY) : config.LOG_PRETTY === 'true';
   const root: RootLogger = createLogger({ level: config.LOG_LEVEL, logDir: config.LOG_DIR, pretty });
@@ -115,11 +121,14 @@ async function main(): Promise<void> {
       : { apiKey: config.KRAKEN_API_KEY, secret: config.KRAKEN_API_SECRET, baseUrl: config.KRAKEN_BASE_URL };
   let sim: Simulator | undefined;
   if (config.MODE === 'paper' && config.VENUES.some((v) => !venueKeys(v).baseUrl)) {
+    // Its control routes (balances, prices, faults) take a token kept beside the ops token (mode 0600).
+    const simToken = ensureOpsToken(join(config.STATE_DIR, 'sim_token'), undefined);
     sim = await startSimulator({
       host: '127.0.0.1',
       port: config.SIM_PORT,
       seed: config.SIM_SEED,
       ...(config.SIM_PERSIST ? { stateDir: config.SIM_STATE_DIR } : {}),
+      controlToken: simToken.token,
     });
     // A fresh paper venue: cash plus small holdings under the default exposure caps, so a fresh paper Bosun trades
     // (PAPER_BALANCES). A resumed one keeps what its trading left, as a real account does across Bosun restarts.
@@ -128,8 +137,13 @@ async function main(): Promise<void> {
       await sim.flush();
     }
     log.info(
-      { baseUrl: sim.baseUrl, resumed: sim.restored, stateDir: config.SIM_PERSIST ? config.SIM_STATE_DIR : null },
-      'paper mode: embedded exchange simulator listening',
+      {
+        baseUrl: sim.baseUrl,
+        resumed: sim.restored,
+        stateDir: config.SIM_PERSIST ? config.SIM_STATE_DIR : null,
+        controlTokenPath: simToken.path,
+      },
+      'paper mode: embedded exchange simulator listening (control routes need X-Sim-Token)',
     );
   }
   const gateways = new Map<string, BosunGateway>();
@@ -164,7 +178,7 @@ async function main(): Promise<void> {
   emergencyCancel = () => cancelOwnEntries((store as Store).orders, gateways, log);
   // The venue's view of each account beside the ledger (the one book, built with the trading pipeline below).
   const book = createAccountBook(metrics, () => tradingRef?.ledgerView);
-  const token = ensureOpsToken(config.STATE_DIR, config.OPS_API_TOKEN);
+  const token = ensureOpsToken(config.OPS_TOKEN_PATH, config.OPS_API_TOKEN);
   if (token.source === 'generated')
     log.warn({ path: token.path }, 'paper mode: generated an ops token (mode 0600); the CLI reads it from there');
   else if (token.source === 'file') log.info({ path: token.path }, 'ops token loaded from state');
@@ -300,12 +314,17 @@ async function main(): Promise<void> {
     metrics,
     log: root.log,
     opsToken: token.token,
+    allowedHosts: [config.BIND_HOST, ...(config.ALLOWED_HOSTS ?? [])],
     idempotency: store.idempotency,
     audit: store.audit,
     trading: trading.port,
     events: {
       secret: config.EXTERNAL_EVENTS_SECRET,
       maxBodyBytes: config.EXTERNAL_EVENTS_MAX_BODY_BYTES,
+      unsigned: config.MODE === 'paper' ? ('loopback' as const) : ('refuse' as const),
+      requireTimestamp: config.EXTERNAL_EVENTS_REQUIRE_TIMESTAMP,
+      replayWindowSec: config.EXTERNAL_EVENTS_REPLAY_WINDOW_SEC,
+      replay: createReplayStore(store.kv, { maxEntries: REPLAY_CACHE_MAX }),
       publish: (e: PublishedExternalEvent) => trading.externalFeed.publish(e),
     },
     // `POST /backup`: a consistent LMDB copy under state/backups/ for `bosun backup` to archive.

@@ -126,7 +126,7 @@ async function main(argv: string[]): Promise<number> {
     promUrl: String(opts['prom-url'] ?? env.PROM_URL ?? 'http://localhost:9090'),
     stateDir,
     opsDir: String(opts['ops-dir'] ?? env.OPS_DIR ?? 'ops'),
-    token: readOpsToken(stateDir, env.OPS_API_TOKEN),
+    token: readOpsToken(stateDir, env.OPS_API_TOKEN, env.OPS_TOKEN_PATH),
     actor: env.OPS_ACTOR || env.USER || 'ops',
     json: opts.json === true,
     out: (t) => process.stdout.write(t),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Where paper mode keeps its generated ops token (mode 0600), read by the CLI when the env has none. */
 export function opsTokenPath(stateDir: string): string {
@@ -14,10 +14,10 @@ export type OpsTokenSource = 'env' | 'generated' | 'file';
  * at first start and keeps it in `state/ops_token` with mode 0600 so restarts and the CLI reuse it.
  */
 export function ensureOpsToken(
-  stateDir: string,
+  /** `OPS_TOKEN_PATH` (default `$STATE_DIR/ops_token`); it was ignored before, the file always went to the default. */
+  path: string,
   configured: string | undefined,
 ): { token: string; source: OpsTokenSource; path: string } {
-  const path = opsTokenPath(stateDir);
   if (configured) return { token: configured, source: 'env', path };
   if (existsSync(path)) {
     const token = readFileSync(path, 'utf8').trim();
@@ -27,16 +27,16 @@ export function ensureOpsToken(
       return { token, source: 'file', path };
     }
   }
-  mkdirSync(stateDir, { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const token = randomBytes(32).toString('hex');
   writeFileSync(path, `${token}\n`, { mode: 0o600 });
   chmodSync(path, 0o600);
   return { token, source: 'generated', path };
 }
 
-/** The token for clients: the environment first, then the paper-mode file. */
-export function readOpsToken(stateDir: string, env: string | undefined): string | undefined {
+/** The token for clients: the environment first, then the paper-mode file (`OPS_TOKEN_PATH` if given). */
+export function readOpsToken(stateDir: string, env: string | undefined, tokenPath?: string): string | undefined {
   if (env) return env;
-  const path = opsTokenPath(stateDir);
+  const path = tokenPath || opsTokenPath(stateDir);
   return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
 }

@@ -69,6 +69,17 @@ export const EnvShape = {
       type: 'host',
     },
   ),
+  ALLOWED_HOSTS: flag.list(
+    'network',
+    undefined,
+    "Extra Host names every listener answers to (a reverse proxy's public name); localhost, loopback IPs and BIND_HOST always are. Any other Host header is a 403 (DNS rebinding).",
+    {
+      norm: (s) => s.toLowerCase(),
+      item: z.string().regex(/^[a-z0-9.:[\]-]{1,253}$/, 'expected a comma list of host names'),
+      expected: 'expected a comma list of host names, e.g. bosun.internal,ops.example.com',
+      type: 'list of hosts',
+    },
+  ),
   OPS_PORT: flag.int('network', 8002, PORT, 'Ops API / governance listener (status, kill, weights, audit, metrics).'),
   ENGINE_PORT: flag.int('network', 8003, PORT, 'Engine listener (orders, state, reconcile, external events, actors).'),
   UNIVERSE_PORT: flag.int('network', 8009, PORT, 'Universe service listener.'),
@@ -142,8 +153,19 @@ export const EnvShape = {
   ),
   EXTERNAL_EVENTS_SECRET: flag.optionalStr(
     'auth',
-    'HMAC-SHA256 key for X-Events-Signature on POST /events/external; unset = signatures not checked.',
+    'HMAC-SHA256 key for X-Events-Signature on POST /events/external; unset = unsigned events from loopback only in paper mode, none in live mode.',
     { secret: true, type: 'secret' },
+  ),
+  EXTERNAL_EVENTS_REQUIRE_TIMESTAMP: flag.bool(
+    'auth',
+    false,
+    "With EXTERNAL_EVENTS_SECRET set, refuse events without X-Events-Timestamp (the runbook's curl sends none, so off by default; untimestamped events are remembered for EXTERNAL_EVENTS_REPLAY_WINDOW_SEC).",
+  ),
+  EXTERNAL_EVENTS_REPLAY_WINDOW_SEC: flag.int(
+    'auth',
+    604_800,
+    { min: 600, max: 86_400 * 90 },
+    'How long an accepted event with no timestamp is remembered in LMDB to refuse its replay, restarts included.',
   ),
   EXTERNAL_EVENTS_MAX_BODY_BYTES: flag.int(
     'auth',

@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import { AppError } from '../domain/errors.js';
 import { createAuditTrail } from './audit-trail.js';
 import { createAuthHook } from './auth.js';
 import { installContentTypes } from './content-types.plugin.js';
 import { installLoopbackCors } from './cors.js';
-import { installErrorHandling, onFrameworkError } from './error.plugin.js';
+import { installErrorHandling, onClientError, onFrameworkError } from './error.plugin.js';
+import { installHostGuard } from './host-guard.js';
 import { createIdempotencyHooks } from './idempotency.js';
 import { withResponseSchemas } from './openapi-responses.js';
 import type { HttpDeps, ListenerName } from './ports.js';
@@ -53,11 +59,18 @@ export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
     inspectRoutes,
     docsRoutes,
   ],
-  universe: [universeRoutes],
-  screener: [screenerRoutes],
-  situations: [situationsRoutes],
+  // Every listener publishes its OpenAPI document (the fuzz campaign in test/fuzz/ is generated from them).
+  universe: [universeRoutes, docsRoutes],
+  screener: [screenerRoutes, docsRoutes],
+  situations: [situationsRoutes, docsRoutes],
 };
 // Scanner and executor control routes live on engine (DESIGN §2: "breaker/guard/scanner/auto-tune control routes").
+
+/** preValidation of routes without a body schema: any body at all is a 400 naming the route. */
+async function refuseBody(request: FastifyRequest): Promise<void> {
+  if (request.body !== undefined)
+    throw new AppError('VALIDATION_FAILED', `${request.method} ${request.routeOptions.url} takes no request body`);
+}
 
 /** Method and URL of every route a listener registered (HEAD twins left out), in registration order. */
 const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
@@ -86,10 +99,14 @@ export async function buildServer(deps: HttpDeps, listener: ListenerName): Promi
     // Unique across restarts: audit records carry it.
     genReqId: () => randomUUID(),
     frameworkErrors: onFrameworkError,
+    clientErrorHandler: onClientError,
+    // Node would answer a request without Host with its own empty 400; the host guard refuses it in our format.
+    http: { requireHostHeader: false },
   });
   app.decorateRequest('command', null);
 
   const trail = createAuditTrail({ audit: deps.audit, metrics: deps.metrics, log });
+  installHostGuard(app, { allowedHosts: deps.allowedHosts });
   installContentTypes(app);
   // The inspector page (engine origin) sends /kill here: loopback origins only (src/http/cors.ts).
   if (listener === 'ops') installLoopbackCors(app);
@@ -114,6 +131,9 @@ export async function buildServer(deps: HttpDeps, listener: ListenerName): Promi
   ROUTES.set(app, routes);
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+    // A route that declares no body takes none: junk bodies on /backup once created 33 backups.
+    if (!(r.schema as { body?: unknown } | undefined)?.body)
+      r.preValidation = [...[r.preValidation ?? []].flat(), refuseBody] as typeof r.preValidation;
   });
   // OpenAPI at /docs (routes/docs.routes.ts): registered on the root before the zod scope so it sees its routes.
   await app.register(fastifySwagger, {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../domain/errors.js';
+import { checkJsonShape, DEFAULT_JSON_LIMITS, type JsonLimits, textDepthExceeds } from './json-limits.js';
 
 /**
  * Request bodies are JSON, whatever curl calls them. The runbook's `curl -d '{"enabled": false}'` sends no
@@ -12,24 +13,24 @@ export const JSON_MEDIA_TYPES = ['application/json', 'application/x-www-form-url
 
 const MAX_ECHO = 120;
 
-/** Parses a request body as JSON; empty means no body. Refuses prototype-poisoning keys like secure-json-parse. */
-export function parseJsonBody(text: string): unknown {
+/**
+ * Parses a request body as JSON; empty means no body. The depth is checked on the text before parsing and the
+ * other limits and the prototype-poisoning keys on the result (src/http/json-limits.ts), so nothing downstream
+ * ever sees a body it cannot walk.
+ */
+export function parseJsonBody(text: string, limits: JsonLimits = DEFAULT_JSON_LIMITS): unknown {
   if (text.trim().length === 0) return undefined;
-  const reviver = /"(?:__proto__|constructor)"/.test(text) ? rejectPoison : undefined;
+  if (textDepthExceeds(text, limits.maxDepth))
+    throw new AppError('BAD_REQUEST', `request body is nested deeper than ${limits.maxDepth} levels`);
+  let parsed: unknown;
   try {
-    return JSON.parse(text, reviver);
+    parsed = JSON.parse(text);
   } catch (e) {
-    if (e instanceof AppError) throw e;
     const detail = e instanceof Error ? e.message.slice(0, MAX_ECHO) : 'parse error';
     throw new AppError('BAD_REQUEST', `request body is not valid JSON (${detail})`);
   }
-}
-
-function rejectPoison(this: unknown, key: string, value: unknown): unknown {
-  if (key === '__proto__') throw new AppError('BAD_REQUEST', 'request body contains a forbidden "__proto__" key');
-  if (key === 'constructor' && typeof value === 'object' && value !== null && 'prototype' in value)
-    throw new AppError('BAD_REQUEST', 'request body contains a forbidden "constructor.prototype" key');
-  return value;
+  checkJsonShape(parsed, limits);
+  return parsed;
 }
 
 type Done = (err: Error | null, body?: unknown) => void;

@@ -1,3 +1,5 @@
+import { STATUS_CODES as HTTP_REASONS } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ERROR_CODES, type ErrorCode, isAppError } from '../domain/errors.js';
@@ -149,4 +151,46 @@ function allowedMethods(app: FastifyInstance, path: string, method: string): HTT
 /** `frameworkErrors` option: a URL the router cannot decode, a parameter over the length limit. */
 export function onFrameworkError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   sendError(reply, toHttpError(err));
+}
+
+/**
+ * `clientErrorHandler` option: what Node's HTTP parser refuses before Fastify sees a request (a bad
+ * Content-Length, control characters in the request line or a header, headers over the size limit, a timeout).
+ * Fastify's default answers those in its own shape; this writes the one error body of the API instead.
+ */
+export function onClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const e: HttpError =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? { status: 408, code: 'REQUEST_TIMEOUT', message: 'the request was not received in time' }
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? { status: 431, code: 'HEADERS_TOO_LARGE', message: 'request headers are over the size limit' }
+        : { status: 400, code: 'BAD_REQUEST', message: `malformed HTTP request (${clientErrorReason(err.code)})` };
+  const body = JSON.stringify({ error: { code: e.code, message: e.message } } satisfies ErrorBody);
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${e.status} ${HTTP_REASONS[e.status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy();
+}
+
+/** llhttp's error codes, as a short phrase an operator can act on. */
+function clientErrorReason(code: string | undefined): string {
+  switch (code) {
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return 'bad Content-Length';
+    case 'HPE_INVALID_HEADER_TOKEN':
+      return 'invalid character in a header';
+    case 'HPE_INVALID_URL':
+      return 'invalid character in the URL';
+    case 'HPE_INVALID_METHOD':
+      return 'unknown method';
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+    case 'HPE_INVALID_CHUNK_SIZE':
+      return 'bad Transfer-Encoding';
+    default:
+      return 'unparseable request';
+  }
 }

@@ -78,3 +78,31 @@ export function createReplayCache(opts: { ttlMs: number; maxEntries: number }) {
   };
 }
 export type ReplayCache = ReturnType<typeof createReplayCache>;
+
+/**
+ * An in-memory `ReplayPort` with per-key expiry, for listeners built without a store (tests, tools). It forgets
+ * on restart; `main.ts` passes the LMDB one (src/store/replay.store.ts).
+ */
+export function createMemoryReplay(maxEntries: number) {
+  const seen = new Map<string, number>();
+  return {
+    async claim(key: string, expiresAt: number, now: number): Promise<boolean> {
+      const exp = seen.get(key);
+      if (exp !== undefined && exp > now) return false;
+      for (const [k, e] of seen) {
+        if (e > now) break;
+        seen.delete(k);
+      }
+      if (seen.size >= maxEntries) {
+        const oldest = seen.keys().next();
+        if (!oldest.done) seen.delete(oldest.value);
+      }
+      seen.delete(key);
+      seen.set(key, expiresAt);
+      return true;
+    },
+    async release(key: string): Promise<void> {
+      seen.delete(key);
+    },
+  };
+}

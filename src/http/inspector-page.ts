@@ -44,6 +44,9 @@ export const INSPECTOR_CSP = [
 export interface InspectorPageOptions {
   /** Kept for callers that pass it; the page sends `/kill` to its own origin (the engine serves `/kill` too). */
   opsPort?: number | undefined;
+  /** Scheme and host name the page was requested with (checked by the host guard), to build the ops origin. */
+  protocol?: string | undefined;
+  hostname?: string | undefined;
 }
 
 /** The page and its CSP header. */

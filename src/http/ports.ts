@@ -76,6 +76,11 @@ export interface HttpDeps {
   audit: AuditPort;
   /** Bytes; default 64 KiB. */
   bodyLimit?: number;
+  /**
+   * Host names the listeners answer to besides `localhost` and loopback IPs: `BIND_HOST` and `ALLOWED_HOSTS`
+   * (src/http/host-guard.ts). Any other `Host` is a 403, which closes DNS rebinding.
+   */
+  allowedHosts?: readonly string[] | undefined;
   /** The trading pipeline (orders, state, reconcile, weights, breakers); its routes answer 503 without it. */
   trading?: TradingPort | undefined;
   /** The symbol scanner (universe, screener listeners, `POST /scanner/rescan`); 503 without it. */
@@ -118,7 +123,24 @@ export interface ExternalEventsPort {
   toleranceSec?: number | undefined;
   /** Epoch ms; tests move it. Default `Date.now`. */
   now?: (() => number) | undefined;
+  /**
+   * Without a secret: `loopback` (paper mode) accepts unsigned events only from a loopback peer and never from a
+   * browser on another origin; `refuse` (live mode) accepts nothing. Default `loopback`.
+   */
+  unsigned?: 'loopback' | 'refuse' | undefined;
+  /** With a secret, refuse events without `X-Events-Timestamp` (`EXTERNAL_EVENTS_REQUIRE_TIMESTAMP`). */
+  requireTimestamp?: boolean | undefined;
+  /** How long an event without any timestamp is remembered for the replay check, seconds; default 7 days. */
+  replayWindowSec?: number | undefined;
+  /** The persisted seen-set (LMDB); without it an in-memory one, which forgets on restart. */
+  replay?: ReplayPort | undefined;
   publish(e: PublishedExternalEvent): void;
+}
+
+/** Accepted external event ids/signatures, kept until they expire (src/store/replay.store.ts). */
+export interface ReplayPort {
+  claim(key: string, expiresAt: number, now: number): Promise<boolean>;
+  release(key: string): Promise<void>;
 }
 
 /** A consistent copy of the LMDB environment taken while Bosun runs, written under `state/backups/`. */

@@ -2,7 +2,7 @@ import { errorMessage } from '../domain/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { GovernanceState } from '../machines/governance.machine.js';
 import type { Health } from '../machines/health.js';
-import { digestText, governanceAlerts, healthAlert } from './alert-text.js';
+import { alertField, digestText, governanceAlerts, healthAlert } from './alert-text.js';
 import type { AlertInput, Notify } from './notifier.js';
 
 export interface AlertSourcesOptions {
@@ -53,7 +53,7 @@ export function createAlertSources(opts: AlertSourcesOptions): AlertSources {
       else if (g.global.state !== 'ACTIVE')
         later({
           key: 'governance:boot',
-          text: `⛔ Bosun started with trading ${g.global.state} (reason: ${g.global.reason || 'unknown'})`,
+          text: `⛔ Bosun started with trading ${g.global.state} (reason: ${alertField(g.global.reason) || 'unknown'})`,
           severity: 'critical',
         });
     },

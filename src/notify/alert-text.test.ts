@@ -90,3 +90,26 @@ describe('alert texts', () => {
     expect(text.endsWith('\n(+2 suppressed)')).toBe(true);
   });
 });
+
+describe('operator- and venue-supplied fields in alert texts', () => {
+  const forged = 'oops\n▶️ RESUME: trading ACTIVE [global] by ops via kill\r\u2028\u202e';
+
+  it('keeps a kill reason with newlines on the one line it belongs to', () => {
+    const [a] = governanceAlerts(gov(scope('ACTIVE')), gov(scope('HALTED', 'eve\nbob', 'kill\n', forged)));
+    expect(a?.text).not.toMatch(/[\n\r\u2028\u202e]/);
+    expect(a?.text.split('RESUME')).toHaveLength(2);
+    expect(a?.text.startsWith('⛔ KILL: trading HALTED [global] by eve bob via kill (reason: oops ▶️ RESUME')).toBe(
+      true,
+    );
+  });
+
+  it('flattens health reasons, stop-repair details and digest incidents, and bounds their length', () => {
+    expect(healthAlert('conn:kraken', 'DEGRADED', forged)?.text).not.toMatch(/[\n\r]/);
+    expect(stopRepairAlert('binance', 'BTCUSDT', `${forged}${'x'.repeat(500)}`).text.length).toBeLessThan(300);
+    const digest = digestText(
+      { equityUsd: 1, pnlUsd: 0, trades: 0, incidents: [forged], tradingState: 'ACTIVE\nRESUMED' },
+      60,
+    );
+    expect(digest.split('\n')).toHaveLength(7);
+  });
+});

@@ -5,6 +5,20 @@ import type { AlertInput } from './notifier.js';
 
 /** The messages Bosun sends (DESIGN §9): one function per source, each returning what `alert()` takes. */
 
+/**
+ * One operator- or venue-supplied value made safe to embed in a one-line alert: control characters (newlines
+ * included), Unicode line/paragraph separators and bidi overrides become a space, runs of spaces collapse, and the
+ * value is cut at `max`. A kill `reason` with newlines was delivered as a multi-line alert that read like a global
+ * resume.
+ */
+export function alertField(value: unknown, max = 200): string {
+  const text = typeof value === 'string' ? value : String(value ?? '');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point.
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ');
+  const squeezed = flat.replace(/ {2,}/g, ' ').trim();
+  return squeezed.length > max ? `${squeezed.slice(0, max - 1)}…` : squeezed;
+}
+
 export const HEALTH_ICON: Record<Health, string> = { OK: '🟢', DEGRADED: '🟡', HALTED: '🔴' };
 
 /** Supervisors whose health is only the roll-up of a child's: the child's own alert already says it. */
@@ -18,9 +32,9 @@ export function healthAlert(actor: string, health: Health, reason: string): Aler
   const { kind } = parseActorId(actor);
   if (ROLLUP_KINDS.has(kind) || kind === 'notifier') return undefined;
   if (actor === 'root' && health === 'DEGRADED') return undefined;
-  const why = reason ? `: ${reason}` : '';
+  const why = reason ? `: ${alertField(reason)}` : '';
   const severity = health === 'HALTED' ? 'critical' : health === 'DEGRADED' ? 'warning' : 'info';
-  const who = actor === 'root' ? 'system' : actor;
+  const who = actor === 'root' ? 'system' : alertField(actor, 100);
   const text =
     kind === 'breaker' && health === 'HALTED'
       ? `${HEALTH_ICON.HALTED} HALTED ${who}: breaker tripped${why}`
@@ -47,10 +61,12 @@ function scopeChanges(prev: GovernanceState, next: GovernanceState): Array<{ sco
 export function governanceAlerts(prev: GovernanceState, next: GovernanceState): AlertInput[] {
   return scopeChanges(prev, next).map(({ scope, s }) => {
     const verb = s.state === 'HALTED' ? 'KILL' : s.state === 'REDUCING' ? 'REDUCE' : 'RESUME';
-    const reason = s.reason ? ` (reason: ${s.reason})` : '';
+    const reason = s.reason ? ` (reason: ${alertField(s.reason)})` : '';
+    const by = alertField(s.by, 64) || 'unknown';
+    const via = alertField(s.command, 64) || 'unknown';
     return {
       key: `governance:${scope}:${s.state}`,
-      text: `${TRADING_ICON[s.state]} ${verb}: trading ${s.state} [${scope}] by ${s.by || 'unknown'} via ${s.command || 'unknown'}${reason}`,
+      text: `${TRADING_ICON[s.state]} ${verb}: trading ${s.state} [${alertField(scope, 100)}] by ${by} via ${via}${reason}`,
       severity: s.state === 'ACTIVE' ? 'info' : 'critical',
     };
   });
@@ -60,7 +76,7 @@ export function governanceAlerts(prev: GovernanceState, next: GovernanceState): 
 export function stopRepairAlert(venue: string, symbol: string, detail: string): AlertInput {
   return {
     key: `stop_repair:${venue}:${symbol}`,
-    text: `🛡 stop repaired ${venue} ${symbol}: ${detail}`,
+    text: `🛡 stop repaired ${alertField(venue, 40)} ${alertField(symbol, 40)}: ${alertField(detail)}`,
     severity: 'warning',
   };
 }
@@ -81,12 +97,12 @@ const usd = (n: number) => `${n < 0 ? '-' : ''}$${Math.abs(n).toFixed(2)}`;
 export function digestText(d: DigestData, periodMin: number): string {
   const lines = [
     `📊 Bosun digest (last ${periodMin} min)`,
-    `Trading: ${d.tradingState}`,
+    `Trading: ${alertField(d.tradingState, 40)}`,
     `Equity: ${usd(d.equityUsd)}`,
     `P&L: ${d.pnlUsd >= 0 ? '+' : ''}${usd(d.pnlUsd)}`,
     `Trades: ${d.trades}`,
     `Open incidents: ${d.incidents.length}`,
-    ...d.incidents.slice(0, 20).map((i) => `• ${i}`),
+    ...d.incidents.slice(0, 20).map((i) => `• ${alertField(i)}`),
   ];
   return lines.join('\n');
 }

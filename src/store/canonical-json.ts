@@ -104,19 +104,32 @@ export function toJsonObject(value: unknown, what: string): { [key: string]: Jso
  * shortest round-trip formatting is already deterministic within one runtime, which is all we rely on.)
  */
 export function canonicalJson(value: unknown): string {
+  return canonicalAt(value, 0);
+}
+
+/**
+ * Deeper than this, canonical JSON refuses (VALIDATION_FAILED) instead of recursing on: 3,000 nested arrays in a
+ * request body overflowed the stack here (a 500 after the effect). Request bodies stop at 32 levels
+ * (src/http/json-limits.ts); records built by Bosun are a few levels deep.
+ */
+export const CANONICAL_MAX_DEPTH = 256;
+
+function canonicalAt(value: unknown, depth: number): string {
   if (value === null || typeof value !== 'object') {
     const text = JSON.stringify(value);
     return text === undefined ? 'null' : text;
   }
+  if (depth >= CANONICAL_MAX_DEPTH)
+    throw new AppError('VALIDATION_FAILED', `value is nested deeper than ${CANONICAL_MAX_DEPTH} levels`);
   const withToJson = value as { toJSON?: () => unknown };
-  if (typeof withToJson.toJSON === 'function') return canonicalJson(withToJson.toJSON());
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
+  if (typeof withToJson.toJSON === 'function') return canonicalAt(withToJson.toJSON(), depth + 1);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalAt(v, depth + 1)).join(',')}]`;
   const obj = value as Record<string, unknown>;
   const parts: string[] = [];
   for (const key of Object.keys(obj).sort()) {
     const v = obj[key];
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-    parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
+    parts.push(`${JSON.stringify(key)}:${canonicalAt(v, depth + 1)}`);
   }
   return `{${parts.join(',')}}`;
 }

@@ -31,5 +31,6 @@ export {
   type OrdersStore,
   TERMINAL_ORDER_STATUSES,
 } from './orders.store.js';
+export { createReplayStore, type ReplayStore } from './replay.store.js';
 export type { SnapshotsStore, StoredSnapshot } from './snapshots.store.js';
 export { DB_NAMES, openStore, type Store, type StoreOptions, type StoreStats } from './store.js';

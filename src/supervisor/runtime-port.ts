@@ -90,6 +90,8 @@ export interface RuntimePort {
   actor(id: string, withContext?: boolean): ActorNode | undefined;
   /** Sends an allow-listed event to an actor; supervisor commands go to the actor's parent. */
   send(id: string, event: { type: string; [k: string]: unknown }): CommandResult;
+  /** What `send` would answer, without the effect (the HTTP layer audits between the two). */
+  check(id: string, event: { type: string; [k: string]: unknown }): CommandResult;
   /** Events an operator may send to an actor of this kind. */
   allowedEvents(id: string): readonly string[];
   governance(): GovernanceView;

@@ -35,7 +35,13 @@ import type {
   TradingCommand,
   TradingState,
 } from './runtime-port.js';
-import { createSupervisor, SUPERVISOR_COMMANDS, type SupervisorContext, type SupervisorHooks } from './supervisor.js';
+import {
+  createSupervisor,
+  hasChild,
+  SUPERVISOR_COMMANDS,
+  type SupervisorContext,
+  type SupervisorHooks,
+} from './supervisor.js';
 
 /** The durable key/value the runtime needs (the LMDB `kv` database in production). */
 export interface KvPort {
@@ -290,6 +296,47 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   }
 
   /** Finds the supervisor that holds a child with this systemId, and the child's spec id there. */
+  /**
+   * Resolves an operator command to its effect without running it, so the HTTP layer can refuse, audit, then
+   * act (the audit record is committed before the effect, and a refused command has none).
+   */
+  function planCommand(
+    id: string,
+    event: { type: string; [k: string]: unknown },
+  ): { error: NonNullable<CommandResult['error']> } | { run: () => void } {
+    if (!allowedEventsOf(id).includes(event.type))
+      return { error: { code: 'BAD_REQUEST', message: `event '${event.type}' is not allowed for ${id}` } };
+    const ref = rootRef?.system.get(id) as AnyActorRef | undefined;
+    const supCtx = ref?.getSnapshot().context;
+    if (event.type.startsWith('sup.') && ref && isSupervisorContext(supCtx) && event.id !== undefined) {
+      // A command naming one of this supervisor's children: only an own child id, never a prototype member.
+      if (!hasChild(supCtx, event.id))
+        return { error: { code: 'NOT_FOUND', message: `'${id}' has no child '${String(event.id).slice(0, 100)}'` } };
+      const childId = event.id;
+      return { run: () => ref.send({ type: event.type, id: childId }) };
+    }
+    if (event.type.startsWith('sup.')) {
+      // A supervisor command aimed at a child goes to the child's supervisor with the child's spec id.
+      const p = parentOf(id);
+      if (!p) return { error: { code: 'NOT_FOUND', message: `no supervised actor '${id}'` } };
+      return { run: () => p.sup.send({ type: event.type, id: p.childId }) };
+    }
+    if (!ref) {
+      const known = findNode(tree(), id);
+      return known
+        ? { error: { code: 'ACTOR_UNAVAILABLE', message: `actor '${id}' is ${known.liveness}` } }
+        : { error: { code: 'NOT_FOUND', message: `no actor '${id}'` } };
+    }
+    return { run: () => ref.send(event) };
+  }
+
+  function allowedEventsOf(id: string): readonly string[] {
+    const ref = rootRef?.system.get(id) as AnyActorRef | undefined;
+    const isSup = ref ? isSupervisorContext(ref.getSnapshot().context) : false;
+    const base = isSup ? [...SUPERVISOR_COMMANDS] : ['sup.restartChild', 'sup.terminateChild', 'sup.startChild'];
+    return [...base, ...(allowed.get(parseActorId(id).kind) ?? [])];
+  }
+
   function parentOf(systemId: string): { sup: AnyActorRef; childId: string } | undefined {
     const walk = (ref: AnyActorRef): { sup: AnyActorRef; childId: string } | undefined => {
       const ctx = ref.getSnapshot().context as SupervisorContext | undefined;
@@ -368,36 +415,16 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       const ref = rootRef?.system.get(id) as AnyActorRef | undefined;
       return withContext && ref ? { ...node, context: sanitize(ref.getSnapshot().context) } : node;
     },
-    allowedEvents(id) {
-      const ref = rootRef?.system.get(id) as AnyActorRef | undefined;
-      const isSup = ref ? isSupervisorContext(ref.getSnapshot().context) : false;
-      const base = isSup ? [...SUPERVISOR_COMMANDS] : ['sup.restartChild', 'sup.terminateChild', 'sup.startChild'];
-      return [...base, ...(allowed.get(parseActorId(id).kind) ?? [])];
-    },
+    allowedEvents: allowedEventsOf,
     send(id, event): CommandResult {
-      if (!this.allowedEvents(id).includes(event.type)) {
-        return {
-          accepted: false,
-          error: { code: 'BAD_REQUEST', message: `event '${event.type}' is not allowed for ${id}` },
-        };
-      }
-      const ref = rootRef?.system.get(id) as AnyActorRef | undefined;
-      const isSup = ref ? isSupervisorContext(ref.getSnapshot().context) : false;
-      if (event.type.startsWith('sup.') && !(isSup && typeof event.id === 'string')) {
-        // A supervisor command aimed at a child goes to the child's supervisor with the child's spec id.
-        const p = parentOf(id);
-        if (!p) return { accepted: false, error: { code: 'NOT_FOUND', message: `no supervised actor '${id}'` } };
-        p.sup.send({ type: event.type, id: p.childId });
-        return { accepted: true };
-      }
-      if (!ref) {
-        const known = findNode(tree(), id);
-        return known
-          ? { accepted: false, error: { code: 'ACTOR_UNAVAILABLE', message: `actor '${id}' is ${known.liveness}` } }
-          : { accepted: false, error: { code: 'NOT_FOUND', message: `no actor '${id}'` } };
-      }
-      ref.send(event);
+      const p = planCommand(id, event);
+      if ('error' in p) return { accepted: false, error: p.error };
+      p.run();
       return { accepted: true };
+    },
+    check(id, event): CommandResult {
+      const p = planCommand(id, event);
+      return 'error' in p ? { accepted: false, error: p.error } : { accepted: true };
     },
     governance: governanceView,
     async setTrading(cmd: TradingCommand) {

@@ -85,6 +85,20 @@ export const SUPERVISOR_COMMANDS = [
   'sup.deleteChild',
 ] as const;
 
+/**
+ * True when `id` names a child of this supervisor. `specs` and `kids` are plain JSON objects (context round-trips
+ * through LMDB), so a bare `specs[id]` also finds `toString`, `constructor`… on the prototype: an operator's
+ * `{"type":"sup.restartChild","id":"toString"}` once created phantom children and broke the fatal path.
+ */
+export function hasChild(ctx: Pick<SupervisorContext, 'specs'>, id: unknown): id is string {
+  return typeof id === 'string' && Object.hasOwn(ctx.specs, id);
+}
+
+/** The child's state record, own properties only (see `hasChild`). */
+function kidOf(ctx: SupervisorContext, id: string): KidState | undefined {
+  return Object.hasOwn(ctx.kids, id) ? ctx.kids[id] : undefined;
+}
+
 function newKid(now: number, failClosed?: string): KidState {
   return {
     liveness: 'running',
@@ -112,7 +126,7 @@ function views(ctx: SupervisorContext): ChildView[] {
 }
 
 function views1(ctx: SupervisorContext, id: string): ChildView | undefined {
-  const k = ctx.kids[id];
+  const k = kidOf(ctx, id);
   if (!k) return undefined;
   return { id, liveness: k.liveness, health: k.health, reason: k.reason, critical: ctx.specs[id]?.critical ?? true };
 }
@@ -435,7 +449,7 @@ export function createSupervisor(opts: SupervisorOptions) {
       // is not worth a supervisor step: that step copied the snapshot and context once more per restart.
       healthNews: ({ context, event }) => {
         const e = event as SupHealthEvent;
-        const k = context.kids[e.id];
+        const k = kidOf(context, e.id);
         return k?.liveness === 'running' && (k.health !== e.health || k.reason !== e.reason);
       },
     },
@@ -502,7 +516,7 @@ export function createSupervisor(opts: SupervisorOptions) {
   });
 
   function childHealth(s: Scope, e: SupHealthEvent): string | undefined {
-    const k = s.ctx.kids[e.id];
+    const k = kidOf(s.ctx, e.id);
     if (k?.liveness !== 'running') return undefined;
     k.health = e.health;
     k.reason = e.reason;
@@ -513,14 +527,15 @@ export function createSupervisor(opts: SupervisorOptions) {
   function restartTimer(s: Scope, e: { ids: string[]; epochs: number[] }): void {
     // A timer from a decision an operator command has since replaced is ignored.
     e.ids.forEach((k, i) => {
-      if (s.ctx.kids[k]?.epoch === e.epochs[i]) restartOne(s, k, false);
+      if (kidOf(s.ctx, k)?.epoch === e.epochs[i]) restartOne(s, k, false);
     });
   }
 
   /** Operator restart: drain the child if it runs, then start it fresh at once (clears a fail-closed start). */
   function cmdRestart(s: Scope, id: string): void {
-    const k = s.ctx.kids[id];
-    if (!k || !s.ctx.specs[id] || k.liveness === 'removed') return;
+    if (!hasChild(s.ctx, id)) return;
+    const k = kidOf(s.ctx, id);
+    if (!k || k.liveness === 'removed') return;
     s.ctx.kids[id] = { ...k, attempt: 0, failClosed: undefined, epoch: k.epoch + 1 };
     const then: Then = { kind: 'restart', ids: [id], delayMs: 0, reason: 'operator', fresh: true };
     if (k.liveness === 'running') {
@@ -532,7 +547,8 @@ export function createSupervisor(opts: SupervisorOptions) {
   }
 
   function cmdTerminate(s: Scope, id: string): void {
-    const k = s.ctx.kids[id];
+    if (!hasChild(s.ctx, id)) return;
+    const k = kidOf(s.ctx, id);
     if (!k) return;
     if (k.liveness === 'backoff') {
       s.ctx.kids[id] = { ...k, liveness: 'stopped', epoch: k.epoch + 1 };
@@ -542,13 +558,15 @@ export function createSupervisor(opts: SupervisorOptions) {
   }
 
   function cmdStart(s: Scope, id: string): void {
-    const k = s.ctx.kids[id];
-    if (!s.ctx.specs[id] || (k && k.liveness !== 'stopped' && k.liveness !== 'removed')) return;
+    if (!hasChild(s.ctx, id)) return;
+    const k = kidOf(s.ctx, id);
+    if (k && k.liveness !== 'stopped' && k.liveness !== 'removed') return;
     spawn(s, id, true);
   }
 
   function cmdAdd(s: Scope, spec: ChildSpec): void {
-    if (s.ctx.specs[spec.id] || !(spec.src in logics)) return;
+    if (typeof spec?.id !== 'string' || spec.id === '__proto__' || hasChild(s.ctx, spec.id)) return;
+    if (!Object.hasOwn(logics, spec.src)) return;
     const r = resolveSpec(spec);
     s.ctx.specs[r.id] = r;
     s.ctx.order.push(r.id);
@@ -556,7 +574,8 @@ export function createSupervisor(opts: SupervisorOptions) {
   }
 
   function cmdDelete(s: Scope, id: string): void {
-    const k = s.ctx.kids[id];
+    if (!hasChild(s.ctx, id)) return;
+    const k = kidOf(s.ctx, id);
     if (k && k.liveness !== 'stopped' && k.liveness !== 'removed') return;
     delete s.ctx.kids[id];
     delete s.ctx.specs[id];

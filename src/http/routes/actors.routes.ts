@@ -48,9 +48,11 @@ export function actorsRoutes(app: ZodApp, ctx: RouteContext): void {
           'BAD_REQUEST',
           `event '${event.type}' is not allowed for ${id}; allowed: ${allowed.length > 0 ? allowed.join(', ') : 'none'}`,
         );
-      const result = runtime.send(id, event);
-      if (!result.accepted)
-        throw new AppError(result.error?.code ?? 'BAD_REQUEST', result.error?.message ?? `'${id}' refused the event`);
+      // Refused before the audit record, audited before the effect: a command that answers an error did nothing,
+      // and one that acted is always on the chain.
+      const checked = runtime.check(id, event);
+      if (!checked.accepted)
+        throw new AppError(checked.error?.code ?? 'BAD_REQUEST', checked.error?.message ?? `'${id}' refused the event`);
       const audit = await ctx.trail.record(request, {
         action: 'actor.event',
         target: id,
@@ -58,6 +60,10 @@ export function actorsRoutes(app: ZodApp, ctx: RouteContext): void {
         after: event,
         result: 'ok',
       });
+      const result = runtime.send(id, event);
+      if (!result.accepted)
+        // The actor went away between the check and the send (a restart in between): nothing was delivered.
+        throw new AppError(result.error?.code ?? 'BAD_REQUEST', result.error?.message ?? `'${id}' refused the event`);
       reply.code(202);
       return { accepted: true, id, type: event.type, audit: { seq: audit.seq } };
     },

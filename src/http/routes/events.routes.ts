@@ -8,18 +8,21 @@ import { JSON_MEDIA_TYPES, parseJsonBody } from '../content-types.plugin.js';
 import { toHttpError } from '../error.plugin.js';
 import {
   anonymousEventKey,
-  createReplayCache,
+  createMemoryReplay,
   parseSignatureHeader,
   parseTimestampHeader,
   SIGNATURE_HEADER,
   signatureMatches,
   TIMESTAMP_HEADER,
 } from '../external-events.js';
+import { isLoopbackIp } from '../host-guard.js';
 import type { ExternalEventsPort } from '../ports.js';
 import type { RouteContext, ZodApp } from '../route-context.js';
 
 export const DEFAULT_EVENTS_BODY_LIMIT = 64 * 1024;
 export const DEFAULT_EVENTS_TOLERANCE_SEC = 300;
+/** How long an event that carries no timestamp at all is remembered (the runbook's curl sends none). */
+export const DEFAULT_REPLAY_WINDOW_SEC = 7 * 86_400;
 /** Replay-cache bound: ids beyond it evict the oldest (only signed events get in, so only the secret holder). */
 export const REPLAY_CACHE_MAX = 100_000;
 /** Distinct `source` label values exported; later sources are counted as `other` (label cardinality). */
@@ -49,6 +52,7 @@ export const ExternalEventBody = z.strictObject(
 /** Why a request was refused, as `external_feed_errors_total{reason}` counts it. */
 type Refusal =
   | 'not_configured'
+  | 'unsigned_refused'
   | 'missing_signature'
   | 'bad_signature'
   | 'bad_timestamp'
@@ -84,8 +88,11 @@ export function eventsRoutes(app: ZodApp, ctx: RouteContext): void {
   const maxBody = port?.maxBodyBytes ?? DEFAULT_EVENTS_BODY_LIMIT;
   const toleranceSec = port?.toleranceSec ?? DEFAULT_EVENTS_TOLERANCE_SEC;
   const now = port?.now ?? Date.now;
-  // A timestamped event can be replayed while |now - ts| ≤ tolerance: at most 2 × tolerance after acceptance.
-  const replay = createReplayCache({ ttlMs: 2 * toleranceSec * 1000, maxEntries: REPLAY_CACHE_MAX });
+  const unsigned = port?.unsigned ?? 'loopback';
+  const requireTimestamp = port?.requireTimestamp ?? false;
+  const replayWindowMs = (port?.replayWindowSec ?? DEFAULT_REPLAY_WINDOW_SEC) * 1000;
+  // Persisted in LMDB by main.ts, so a captured event stays refused across restarts.
+  const replay = port?.replay ?? createMemoryReplay(REPLAY_CACHE_MAX);
 
   const verified = new WeakSet<FastifyRequest>();
   const anonymousKeys = new WeakMap<FastifyRequest, string>();
@@ -121,14 +128,40 @@ export function eventsRoutes(app: ZodApp, ctx: RouteContext): void {
   const checkHeaders = async (request: FastifyRequest) => {
     receivedAt.set(request, performance.now());
     if (!port) throw refuse(request, 'not_configured', 'NOT_READY', 'the external event feed is not running');
-    if (secret.length === 0) return;
+    if (secret.length === 0) {
+      // Unsigned events: nothing in live mode; in paper mode only from this machine and never from a browser page
+      // on another origin (the host guard already refuses cross-site; a same-site page is refused here too).
+      if (unsigned === 'refuse')
+        throw refuse(
+          request,
+          'unsigned_refused',
+          'UNAUTHORIZED',
+          'EXTERNAL_EVENTS_SECRET is not set: events are refused',
+        );
+      const site = request.headers['sec-fetch-site'];
+      if (
+        !isLoopbackIp(request.socket.remoteAddress ?? '') ||
+        (site !== undefined && site !== 'same-origin' && site !== 'none')
+      )
+        throw refuse(
+          request,
+          'unsigned_refused',
+          'UNAUTHORIZED',
+          'unsigned events are accepted only from loopback, same-origin callers; set EXTERNAL_EVENTS_SECRET',
+        );
+      return;
+    }
     const signature = request.headers[SIGNATURE_HEADER];
     if (signature === undefined)
       throw refuse(request, 'missing_signature', 'UNAUTHORIZED', 'missing X-Events-Signature header');
     if (parseSignatureHeader(signature) === null)
       throw refuse(request, 'bad_signature', 'UNAUTHORIZED', 'X-Events-Signature must be sha256=<64 hex digits>');
     const tsHeader = request.headers[TIMESTAMP_HEADER];
-    if (tsHeader === undefined) return;
+    if (tsHeader === undefined) {
+      if (requireTimestamp)
+        throw refuse(request, 'bad_timestamp', 'UNAUTHORIZED', 'missing X-Events-Timestamp header (required)');
+      return;
+    }
     const ts = parseTimestampHeader(tsHeader);
     if (ts === null)
       throw refuse(request, 'bad_timestamp', 'UNAUTHORIZED', 'X-Events-Timestamp must be epoch seconds (digits)');
@@ -209,7 +242,11 @@ export function eventsRoutes(app: ZodApp, ctx: RouteContext): void {
         if (b.ts !== undefined && Math.abs(t / 1000 - b.ts) > toleranceSec)
           throw refuse(request, 'stale_timestamp', 'UNAUTHORIZED', `body ts is outside the ±${toleranceSec} s window`);
         const key = b.id !== undefined ? `id:${b.source}:${b.id}` : (anonymousKeys.get(request) ?? '');
-        if (!replay.claim(key, t))
+        // A timestamped event can be replayed while |now - ts| ≤ tolerance: at most 2 × tolerance after acceptance.
+        // One with no timestamp anywhere can be replayed at any time: it is remembered for the long window.
+        const timestamped = b.ts !== undefined || request.headers[TIMESTAMP_HEADER] !== undefined;
+        const expiresAt = t + (timestamped ? 2 * toleranceSec * 1000 : replayWindowMs);
+        if (!(await replay.claim(key, expiresAt, t)))
           throw refuse(
             request,
             'replay',
@@ -222,7 +259,7 @@ export function eventsRoutes(app: ZodApp, ctx: RouteContext): void {
         try {
           port.publish({ id, source: b.source, receivedAt: t, payload: b.payload });
         } catch (e) {
-          replay.release(key);
+          await replay.release(key);
           throw e;
         }
         const source = label(b.source);

@@ -43,8 +43,12 @@ export function inspectRoutes(app: ZodApp, ctx: RouteContext): void {
     for (const end of [...open]) end();
   });
 
-  app.get('/inspector', async (_request, reply) => {
-    const html = inspectorHtml({ opsPort: ctx.deps.inspector?.opsPort?.() });
+  app.get('/inspector', async (request, reply) => {
+    const html = inspectorHtml({
+      opsPort: ctx.deps.inspector?.opsPort?.(),
+      protocol: request.protocol,
+      hostname: request.hostname,
+    });
     reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')

@@ -30,7 +30,11 @@ export const OrderBody = z
     price: z.number().finite().gt(0, 'price must be > 0').optional(),
   })
   .transform((b, ctx) => {
-    const [sym, suffix] = b.symbol.toUpperCase().split('.') as [string, string | undefined];
+    const parts = b.symbol.toUpperCase().split('.');
+    // Exactly SYMBOL or SYMBOL.VENUE: `BTCUSDT.BINANCE.X` once placed a real order with the extra part dropped.
+    if (parts.length > 2)
+      ctx.addIssue({ code: 'custom', path: ['symbol'], message: 'symbol must be BTCUSDT or BTCUSDT.BINANCE' });
+    const [sym, suffix] = parts as [string, string | undefined];
     const venue = (suffix ?? b.venue ?? '').toLowerCase();
     if (!SYMBOL.test(sym))
       ctx.addIssue({ code: 'custom', path: ['symbol'], message: 'symbol must look like BTCUSDT.BINANCE' });

@@ -2,6 +2,7 @@
  * The control API under `/__sim/`: JSON in and out, every body validated with zod, errors as
  * `{"error":{"code","message"}}` with a 4xx status. Mirrors the in-process controls of `Simulator`.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { FaultSpecError } from './faults.js';
 import { json, type SimRequest, type SimResponse } from './http-types.js';
@@ -156,8 +157,25 @@ const ROUTES: Record<string, Route> = {
   'POST /__sim/limits': (r, sim) => json(200, sim.setLimits(schemas.limits.parse(body(r)))),
 };
 
+/** Header carrying the control token (`SimulatorOptions.controlToken`). */
+export const SIM_TOKEN_HEADER = 'x-sim-token';
+
+/**
+ * With a token configured, every control route but `GET /__sim/health` needs it: balances, prices, faults and
+ * the clock were open to anything on loopback. Compared in constant time.
+ */
+function tokenRefusal(req: SimRequest, token: string | undefined): SimResponse | undefined {
+  if (!token || (req.method === 'GET' && req.path.replace(/\/+$/, '') === '/__sim/health')) return undefined;
+  const presented = req.headers[SIM_TOKEN_HEADER];
+  const digest = (t: string) => createHash('sha256').update(t, 'utf8').digest();
+  if (typeof presented === 'string' && timingSafeEqual(digest(presented), digest(token))) return undefined;
+  return fail(401, 'unauthorized', `control routes need the ${SIM_TOKEN_HEADER} header (printed by npm run sim)`);
+}
+
 /** Answers one control request. */
-export function handleControl(req: SimRequest, sim: Simulator): SimResponse {
+export function handleControl(req: SimRequest, sim: Simulator, controlToken?: string): SimResponse {
+  const refused = tokenRefusal(req, controlToken);
+  if (refused) return refused;
   const path = req.path.replace(/\/+$/, '');
   let route = ROUTES[`${req.method} ${path}`];
   let arg: string | undefined;

@@ -4,8 +4,9 @@
  * that reads it): SIM_PORT (default 8090), SIM_HOST (default 127.0.0.1), SIM_SEED (default 42),
  * SIM_BINANCE_API_KEY / SIM_BINANCE_SECRET, SIM_KRAKEN_API_KEY / SIM_KRAKEN_SECRET (generated when unset),
  * SIM_EXTRA_ALTS (default 0), SIM_STATE_DIR (default state/exchange-sim: accounts, orders, trades and the price
- * path survive a restart; `none` keeps nothing).
+ * path survive a restart; `none` keeps nothing), SIM_CONTROL_TOKEN (X-Sim-Token of the control routes; generated and printed when unset).
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { startSimulator } from './simulator.js';
 
@@ -20,6 +21,7 @@ const envSchema = z.object({
     .default(42),
   SIM_EXTRA_ALTS: z.coerce.number().int().min(0).max(5000).default(0),
   SIM_STATE_DIR: z.string().min(1).default('state/exchange-sim'),
+  SIM_CONTROL_TOKEN: z.string().min(16).optional(),
   SIM_BINANCE_API_KEY: z.string().min(8).optional(),
   SIM_BINANCE_SECRET: z.string().min(8).optional(),
   SIM_KRAKEN_API_KEY: z.string().min(8).optional(),
@@ -36,7 +38,10 @@ if (!parsed.success) {
 }
 const env = parsed.data;
 
+// The control routes move balances and prices: a token, given or generated, printed below for the operator.
+const controlToken = env.SIM_CONTROL_TOKEN ?? randomBytes(24).toString('hex');
 const sim = await startSimulator({
+  controlToken,
   port: env.SIM_PORT,
   host: env.SIM_HOST,
   seed: env.SIM_SEED,
@@ -71,6 +76,7 @@ process.stdout.write(
       resumed: sim.restored,
       stateDir: env.SIM_STATE_DIR === 'none' ? null : env.SIM_STATE_DIR,
       control: `${sim.baseUrl}/__sim/health`,
+      controlToken,
     },
     null,
     2,

@@ -66,6 +66,8 @@ export interface SimulatorOptions {
    * persisted default accounts win over `keys`. Without it the simulator forgets everything when it stops.
    */
   stateDir?: string;
+  /** When set, the `/__sim/` control routes (but health) need it in `X-Sim-Token`. */
+  controlToken?: string;
 }
 
 /** An order placed on an account from outside any API client (a person on the venue's web page). */
@@ -251,7 +253,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   let sim: Simulator;
   const server = new SimServer({
     dialects: [binance, kraken],
-    control: (req) => handleControl(req, sim),
+    control: (req) => handleControl(req, sim, opts.controlToken),
     faults,
     log,
     beforeVenue: () => engine.sync(),

@@ -71,10 +71,14 @@ export class FakeRuntime implements RuntimePort {
     return id.startsWith('conn:') ? ['sup.restartChild', 'conn.reset', 'xstate.stop'] : ['sup.restartChild'];
   }
   send(id: string, event: { type: string; [k: string]: unknown }): CommandResult {
+    const r = this.check(id, event);
+    if (r.accepted) this.sent.push({ id, event });
+    return r;
+  }
+  check(id: string, _event: { type: string; [k: string]: unknown }): CommandResult {
     if (!this.actor(id)) return { accepted: false, error: { code: 'NOT_FOUND', message: `no actor '${id}'` } };
     if (this.restarting.has(id))
       return { accepted: false, error: { code: 'ACTOR_UNAVAILABLE', message: `actor '${id}' is backoff` } };
-    this.sent.push({ id, event });
     return { accepted: true };
   }
   governance(): GovernanceView {

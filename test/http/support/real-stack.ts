@@ -5,9 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import { createExternalFeed, type ExternalFeed } from '../../../src/actors/breakout.actors.js';
 import { buildServer } from '../../../src/http/build-server.js';
 import type { AuditPort, IdempotencyPort } from '../../../src/http/ports.js';
+import { REPLAY_CACHE_MAX } from '../../../src/http/routes/events.routes.js';
 import { createLogger, type Logger } from '../../../src/logging/logger.js';
 import { createMetrics, type Metrics } from '../../../src/metrics/metrics.js';
-import { openStore, type Store } from '../../../src/store/index.js';
+import { createReplayStore, openStore, type Store } from '../../../src/store/index.js';
 import { createRuntime, type Runtime } from '../../../src/supervisor/runtime.js';
 
 /**
@@ -45,9 +46,14 @@ export async function startRealStack(
     eventsSecret?: string;
     eventsMaxBodyBytes?: number;
     now?: () => number;
+    /** Reopen this state directory (a restart); it is then left in place on close. */
+    dir?: string;
+    requireTimestamp?: boolean;
+    unsigned?: 'loopback' | 'refuse';
+    allowedHosts?: string[];
   } = {},
 ): Promise<RealStack> {
-  const dir = mkdtempSync(join(tmpdir(), 'bosun-http-'));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'bosun-http-'));
   const metrics = createMetrics({ defaultMetrics: false });
   const log = opts.log ?? createLogger({ level: 'silent', stdout: false }).log;
   const fatal: string[] = [];
@@ -75,9 +81,13 @@ export async function startRealStack(
     secret: eventsSecret,
     maxBodyBytes: opts.eventsMaxBodyBytes,
     now: opts.now,
+    requireTimestamp: opts.requireTimestamp,
+    unsigned: opts.unsigned,
+    // As main.ts: the seen-set of accepted events is in LMDB, so it survives a restart.
+    replay: createReplayStore(store.kv, { maxEntries: REPLAY_CACHE_MAX }),
     publish: feed.publish,
   };
-  const deps = { runtime, metrics, log, opsToken: token, ..._ports(store), events };
+  const deps = { runtime, metrics, log, opsToken: token, allowedHosts: opts.allowedHosts, ..._ports(store), events };
   const ops = await buildServer(deps, 'ops');
   const engine = await buildServer(deps, 'engine');
   return {
@@ -95,7 +105,7 @@ export async function startRealStack(
       await Promise.all([ops.close(), engine.close()]);
       await runtime.shutdown();
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (opts.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
