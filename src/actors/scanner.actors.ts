@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { type AnyActorRef, fromCallback } from 'xstate';
 import { z } from 'zod';
-import { errorMessage } from '../domain/errors.js';
+import { AppError, errorMessage } from '../domain/errors.js';
 import { actorId } from '../domain/ids.js';
 import type { Logger } from '../logging/logger.js';
 import { type ScannerContext, scannerMachine } from '../machines/scanner.machine.js';
@@ -372,7 +372,13 @@ export function createScanner(deps: ScannerDeps) {
     async rescan(actor) {
       if (!deps.enabled) return view;
       log.info({ actor }, '[SCAN] rescan requested');
-      return runPass(`rescan by ${actor}`, reportTo);
+      // A pass a venue refused (its request budget, an outage) is the venue's answer, not a server fault: 503 with
+      // the reason, and the previous shortlist stays in force (a bare Error here was a 500).
+      return runPass(`rescan by ${actor}`, reportTo).catch((e: unknown) => {
+        throw e instanceof AppError
+          ? e
+          : new AppError('VENUE_UNAVAILABLE', `scan pass failed: ${errorMessage(e)}; the previous shortlist stays`);
+      });
     },
   };
 

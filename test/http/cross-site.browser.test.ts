@@ -141,7 +141,6 @@ describe.skipIf(!available)('a page on another site against every mutating route
     const csp = r?.headers()['content-security-policy'] ?? '';
     expect(csp).toMatch(/connect-src 'self';/);
     expect(csp).not.toMatch(/connect-src[^;]*(https?:(?!\/\/127)|attacker)/);
-    expect(await page.textContent('#ops-base')).toBe(bosun.ops);
     await page.close();
   });
 });

@@ -76,7 +76,9 @@ describe('paper restart (runbook Restart & Recovery)', () => {
 
     const p2 = await start(p1.stateDir);
     await expectHealthyAfterRestart(p2);
-    expect(p2.lines.find((l) => l.msg === 'paper mode: embedded exchange simulator listening')).toMatchObject({
+    expect(
+      p2.lines.find((l) => String(l.msg).startsWith('paper mode: embedded exchange simulator listening')),
+    ).toMatchObject({
       resumed: true,
     });
 

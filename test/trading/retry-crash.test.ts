@@ -5,11 +5,11 @@ import { startVenue } from './support.js';
 
 /**
  * Issue 13 item 5: kill -9 0–30 ms into `POST /orders`, then the client's retry with the same Idempotency-Key:
- * never a second venue order. 5 runs here (two boots each, and a retry whose create never reached Kraken waits out
+ * never a second venue order. 4 runs here (two boots each, and a retry whose create never reached Kraken waits out
  * its 15 s accept window before it is resolved); the 200-run campaign is in test/long.
  * BOSUN_RETRY_CRASH_RUNS overrides.
  */
-const RUNS = Number(process.env.BOSUN_RETRY_CRASH_RUNS ?? 5);
+const RUNS = Number(process.env.BOSUN_RETRY_CRASH_RUNS ?? 4);
 let sim: Simulator;
 
 beforeAll(async () => {

@@ -138,15 +138,14 @@ describe.each(['binance', 'kraken'] as const)('%s: unknown create outcomes', (ve
     expect(dropped).toMatchObject({ status: 'unknown', error: { kind: 'unknown_outcome', tag: 'network' } });
   });
 
-  it('treats a second create with a taken clientOrderId as unknown and finds the first order', async () => {
+  it('refuses a second create with a taken clientOrderId: rejected as a duplicate, the first order untouched', async () => {
     const gw = gws[venue];
     const id = cid('dup');
     const first = await gw.createOrder(limitBuy(venue, id));
     expect(first.status).toBe('accepted');
+    // Bosun never re-sends a create: a taken id is another order's, never to be resolved to (issue 13, defect 6).
     const again = await gw.createOrder(limitBuy(venue, id));
-    expect(again).toMatchObject({ status: 'unknown', error: { kind: 'unknown_outcome', tag: 'duplicate' } });
-    const found = await gw.resolveUnknown(id);
-    expect(found).toMatchObject({ status: 'found', order: { id: first.status === 'accepted' ? first.order.id : '' } });
+    expect(again).toMatchObject({ status: 'rejected', error: { kind: 'fatal', tag: 'duplicate' } });
     expect(booked(venue, id)).toHaveLength(1);
   });
 
