@@ -353,6 +353,7 @@ export function createTrading(deps: TradingDeps) {
       log,
       now,
       sleep: deps.sleep ?? realSleep,
+      symbols: (venue) => liveSymbols[venue] ?? symbols,
     });
 
   let stopLoops = () => {};
