@@ -32,11 +32,6 @@ export interface LedgerBook {
   baselineAt(venue: string): number;
   /** The ledger's balance of one asset on a venue (0 when none). */
   balance(venue: string, asset: string): number;
-  /**
-   * Marks venue trades as already in the balances (a first-boot baseline read after them): never applied later.
-   * Durable on resolve.
-   */
-  markSeen(venue: string, tradeIds: readonly string[], at: number): Promise<void>;
   /** A copy of one venue's balances (undefined before its baseline). */
   balances(venue: string): Record<string, number> | undefined;
   /**
@@ -114,16 +109,6 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
     hasVenue: (v) => ledger.venues[v] !== undefined,
     baselineAt: (v) => Number(kv.get(baselineAtKey(v)) ?? 0) || 0,
     balance: (v, asset) => ledger.venues[v]?.balances[asset] ?? 0,
-    async markSeen(v, ids, at) {
-      const writes: Promise<void>[] = [];
-      for (const id of ids) {
-        const tk = tradeKey(v, id);
-        if (applied.has(tk)) continue;
-        applied.add(tk);
-        writes.push(kv.put(tk, { at, clientOrderId: null, baseline: true }));
-      }
-      await Promise.all(writes);
-    },
     balances: (v) => {
       const b = ledger.venues[v]?.balances;
       return b ? { ...b } : undefined;

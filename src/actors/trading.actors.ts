@@ -353,7 +353,6 @@ export function createTrading(deps: TradingDeps) {
       log,
       now,
       sleep: deps.sleep ?? realSleep,
-      symbols: (venue) => liveSymbols[venue] ?? symbols,
     });
 
   let stopLoops = () => {};

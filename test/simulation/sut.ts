@@ -254,7 +254,6 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
       log: env.log,
       now: env.now,
       sleep: (ms) => (alive ? new Promise((r) => setTimeout(r, Math.min(ms, 2))) : new Promise(() => {})),
-      symbols: () => env.symbols,
     });
   }
 

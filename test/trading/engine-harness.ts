@@ -127,12 +127,7 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
 export async function boot(r: EngineRig): Promise<void> {
   if (!r.book.hasVenue('binance')) {
     const at = Date.now();
-    // As boot recovery does: the recent trades the balances already hold are marked seen.
-    const seen: string[] = [];
-    for (const symbol of ['BTCUSDT', 'ETHUSDT'])
-      for (const t of await r.gateway.fetchMyTrades({ symbol, since: at - 600_000, market: 'spot' })) seen.push(t.id);
     const b = await r.gateway.fetchBalances('spot');
-    await r.book.markSeen('binance', seen, at);
     await r.book.baseline('binance', Object.fromEntries(Object.entries(b).map(([a, e]) => [a, e.total])), at);
   }
   r.engine.takeSlots();

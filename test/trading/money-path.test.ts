@@ -180,7 +180,6 @@ describe('3. boot recovery: nothing accepted before reconciliation; restored hal
       log: silent,
       now: Date.now,
       sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
-      symbols: () => ['BTCUSDT', 'ETHUSDT'],
     });
     await until('the resting entry cancelled at the venue', () =>
       venueOrders(again).find((o) => o.clientOrderId === cid)?.status === 'canceled' ? true : undefined,

@@ -1,4 +1,4 @@
-import { AppError, errorMessage } from '../../domain/errors.js';
+import { errorMessage } from '../../domain/errors.js';
 import type { VenueId } from '../../domain/ids.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Metrics } from '../../metrics/metrics.js';
@@ -15,7 +15,7 @@ import type { EngineVenue } from './engine-types.js';
  * this runs (the kill switch stays as it was). Then:
  *
  * 1. the portfolio baseline: an operator-edited `portfolio.json` wins (audited); otherwise LMDB's ledger;
- * 2. a venue's first boot: its balances are the baseline, and its recent trades are marked as held by them;
+ * 2. a venue's first boot: its balances are the baseline and the trade cursor (trades before it are in them);
  * 3. every order the crash left takes its slot and reservation, before anything is accepted;
  * 4. every open/unknown order resolved by clientOrderId, fills and balances reconciled;
  * 5. only then are orders accepted (a venue whose reconciliation failed stays refused until one succeeds), and
@@ -32,8 +32,6 @@ export interface BootRecoveryDeps {
   log: Logger;
   now: () => number;
   sleep: Sleep;
-  /** The symbols each venue trades (Binance lists own trades per symbol). */
-  symbols: (venue: string) => readonly string[];
 }
 
 export interface BootRecoveryResult {
@@ -95,43 +93,12 @@ async function firstBootBaselines(d: BootRecoveryDeps): Promise<void> {
     d.venues.map(async (v) => {
       await bootRead(v.id, 'loadMarkets', () => v.gateway.loadMarkets());
       if (d.book.hasVenue(v.id)) return;
-      // The venue's recent trades before and after the balance read: when both lists agree, the balances hold
-      // every one of them, so they are marked seen and reconciliation (which looks back 10 minutes from the
-      // baseline) never applies them on top (a fresh state directory halted its venue that way). Clock-free: a
-      // trade at the baseline's own millisecond is no longer a guess.
+      // The cursor is taken before the read: a trade the balances already hold is older than it.
       const at = d.now();
-      const recent = async (): Promise<string[]> => {
-        const since = Math.max(0, at - 10 * 60_000);
-        if (v.id === 'kraken')
-          return (await bootRead(v.id, 'fetchMyTrades', () => v.gateway.fetchMyTrades({ since, market: 'spot' }))).map(
-            (t) => t.id,
-          );
-        const ids: string[] = [];
-        const listed = v.gateway.markets('spot');
-        for (const symbol of d.symbols(v.id)) {
-          if (!listed[symbol]) continue;
-          const trades = await bootRead(v.id, 'fetchMyTrades', () =>
-            v.gateway.fetchMyTrades({ symbol, since, market: 'spot' }),
-          );
-          for (const t of trades) ids.push(t.id);
-        }
-        return ids;
-      };
-      for (let attempt = 0; ; attempt++) {
-        const before = (await recent()).sort();
-        const b = await bootRead(v.id, 'fetchBalances', () => v.gateway.fetchBalances('spot'));
-        const after = (await recent()).sort();
-        if (before.join() !== after.join()) {
-          if (attempt >= 2)
-            throw new AppError('VENUE_UNAVAILABLE', `${v.id}: trades kept arriving while the first baseline was read`);
-          continue;
-        }
-        const balances = Object.fromEntries(Object.entries(b).map(([a, e]) => [a, e.total]));
-        await d.book.markSeen(v.id, after, at);
-        await d.book.baseline(v.id, balances, at);
-        await d.store.journal.append({ type: 'portfolio.baseline', venue: v.id, source: 'venue', balances });
-        return;
-      }
+      const b = await bootRead(v.id, 'fetchBalances', () => v.gateway.fetchBalances('spot'));
+      const balances = Object.fromEntries(Object.entries(b).map(([a, e]) => [a, e.total]));
+      await d.book.baseline(v.id, balances, at);
+      await d.store.journal.append({ type: 'portfolio.baseline', venue: v.id, source: 'venue', balances });
     }),
   );
 }

@@ -154,8 +154,8 @@ export function createOrderLifecycle(ctx: EngineContext) {
   }
 
   /**
-   * Applies venue trades to the ledger once each; unknown orders' trades are manual trades (applied, flagged). The
-   * trades a first-boot baseline already holds were marked seen when it was taken (boot-recovery.ts).
+   * Applies venue trades to the ledger once each; unknown orders' trades are manual trades (applied, flagged). A
+   * manual trade from before the venue's first-boot baseline is already in the baseline's balances: skipped.
    */
   async function applyTrades(
     venue: string,
@@ -167,6 +167,7 @@ export function createOrderLifecycle(ctx: EngineContext) {
     if (!known)
       for (const r of orders.list())
         if (r.venue === venue && typeof r.venueOrderId === 'string') byVenueId.set(r.venueOrderId, r);
+    const baselineAt = book.baselineAt(venue);
     const writes: Promise<unknown>[] = [];
     let n = 0;
     for (const t of [...trades].sort((a, b) => a.timestamp - b.timestamp || a.id.localeCompare(b.id))) {
@@ -174,6 +175,7 @@ export function createOrderLifecycle(ctx: EngineContext) {
       const m = ctx.market(venue, t.symbol);
       if (!m) continue;
       const rec = t.orderId ? byVenueId.get(t.orderId) : undefined;
+      if (rec === undefined && t.timestamp <= baselineAt) continue;
       // A triggered protective stop sells the strategies' position: its fill is theirs, not a manual trade.
       const stopFill =
         rec === undefined && t.orderId !== null && deps.stops?.owns(venue, { id: t.orderId, clientOrderId: null });
