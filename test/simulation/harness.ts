@@ -228,6 +228,9 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
 
   async function exec(step: Step): Promise<void> {
     const cur = await alive();
+    // A venue's clock never stands still between two things happening (a boot's baseline read and the next manual
+    // trade are not in the same millisecond): the manual clock moves 1 ms per step, below any price step.
+    sim.advance(1);
     switch (step.t) {
       case 'signals':
         for (const i of step.syms) cur.signal(symOf(i), fair(symOf(i)), step.signal);
