@@ -1,3 +1,4 @@
+import type { RiskLimits } from '../../config/risk-limits.js';
 import type { VenueId } from '../../domain/ids.js';
 import type { Fill } from '../../domain/portfolio.js';
 import type { TradingState } from '../../domain/trading-state.js';
@@ -19,16 +20,8 @@ export interface EngineVenue {
   gateway: VenueGateway;
 }
 
-export interface EngineLimits {
-  maxNotionalUsdt: number;
-  maxSymbolExposureUsdt: number;
-  maxVenueExposureUsdt: number;
-  maxAssetExposureUsdt: number;
-  equityFloorUsd: number;
-  maxDrawdownPct: number;
-  equityCooldownSec: number;
-  orderCooldownSec: number;
-}
+/** The limits the rails enforce (env flags combined with `ops/policies.yaml`): one type, config's. */
+export type EngineLimits = RiskLimits;
 
 export type ScopeTrading = { global: TradingState; venue: TradingState; symbol: TradingState };
 
