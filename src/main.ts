@@ -120,11 +120,17 @@ async function main(): Promise<void> {
   const gateways = new Map<string, BosunGateway>();
   for (const venue of config.VENUES) {
     const keys = venueKeys(venue);
+    // Both venues: the Kraken tier sizes its counters; local budget refusals are their own metric.
+    const budget = {
+      krakenTier: config.KRAKEN_TIER,
+      onBudgetRefusal: (r: { priority: string }) => metrics.venueLocalRefusals.inc({ venue, priority: r.priority }),
+    };
     if (config.MODE === 'paper') {
       const external = keys.baseUrl !== undefined;
       gateways.set(
         venue,
         createGateway(venue, {
+          ...budget,
           mode: 'paper',
           simBaseUrl: external ? (keys.baseUrl as string) : (sim as Simulator).baseUrl,
           apiKey: external ? (keys.apiKey ?? '') : (sim as Simulator).keys[venue].apiKey,
@@ -136,6 +142,7 @@ async function main(): Promise<void> {
     gateways.set(
       venue,
       createGateway(venue, {
+        ...budget,
         mode: 'live',
         ...(keys.apiKey ? { apiKey: keys.apiKey } : {}),
         ...(keys.secret ? { secret: keys.secret } : {}),

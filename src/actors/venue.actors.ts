@@ -62,6 +62,9 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
   const connId = actorId.conn(venue);
 
   const report = (o: LinkOutcome) => {
+    // Our own budget said no: nothing reached the venue, so it is neither a venue error nor a 429 for conn
+    // (the budget counts it in engine_venue_local_refusals_total).
+    if (o.local) return;
     if (!o.ok) metrics.venueErrors.inc({ venue, kind: o.kind ?? 'other' });
     // The venue error-rate breaker counts what the venue did: answers and venue-side failures (network, 5xx,
     // exchange errors). Local refusals (budget, blocked), our own invalid orders, auth and bans are judged by conn.
@@ -147,12 +150,14 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
       ),
   );
 
+  // The account refresh reads what reconciliation reads (balances, open orders), one class below it.
+  const accountGw = link.gateway.atPriority?.('account') ?? link.gateway;
   const refresher = fromCallback<{ type: string }, { venue: string; intervalMs: number }>(({ input, sendBack }) =>
     everyInterval(
       input.intervalMs,
       async (alive) => {
-        await link.gateway.loadMarkets();
-        const balances = await link.gateway.fetchBalances();
+        await accountGw.loadMarkets();
+        const balances = await accountGw.fetchBalances();
         const holdings = Object.entries(balances).map(([asset, b]) => ({ asset, total: b.total }));
         const spot = link.gateway.markets('spot');
         const pairs: Record<string, string> = {};
@@ -161,15 +166,15 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
             if (spot[`${h.asset}${q}`] && !pairs[h.asset]) pairs[h.asset] = `${h.asset}${q}`;
           }
         }
-        const tickers = Object.keys(pairs).length > 0 ? await link.gateway.fetchTickers(Object.values(pairs)) : {};
+        const tickers = Object.keys(pairs).length > 0 ? await accountGw.fetchTickers(Object.values(pairs)) : {};
         const prices: Record<string, number> = {};
         for (const [asset, sym] of Object.entries(pairs)) {
           const t = tickers[sym];
           const p = t?.last ?? (t?.bid != null && t?.ask != null ? (t.bid + t.ask) / 2 : null);
           if (p !== null && p !== undefined) prices[asset] = p;
         }
-        const positions = link.gateway.marketKinds.includes('linear') ? await link.gateway.fetchPositions() : [];
-        const open = await link.gateway.fetchOpenOrders();
+        const positions = accountGw.marketKinds.includes('linear') ? await accountGw.fetchPositions() : [];
+        const open = await accountGw.fetchOpenOrders();
         if (!alive()) return;
         const v = valueHoldings(holdings, prices, positions);
         const summary = {

@@ -135,6 +135,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['venue', 'kind'],
       registers: r,
     }),
+    venueLocalRefusals: new Counter({
+      name: 'engine_venue_local_refusals_total',
+      help: "Calls Bosun's own request budget refused before sending (not venue errors), by priority class",
+      labelNames: ['venue', 'priority'],
+      registers: r,
+    }),
     stopValidatorMissing: new Counter({
       name: 'stop_validator_missing_total',
       help: 'Open positions found without a live server-side stop',

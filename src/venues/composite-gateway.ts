@@ -7,7 +7,7 @@
 import type { VenueId } from '../domain/ids.js';
 import type { CcxtGateway } from './ccxt-gateway.js';
 import { localError, VenueError } from './error-classifier.js';
-import type { RateBudget } from './rate-budget.js';
+import type { CallPriority, RateBudget } from './rate-budget.js';
 import type {
   Balances,
   CreateOrderRequest,
@@ -145,6 +145,15 @@ export class CompositeGateway implements VenueGateway {
 
   pressure(): number {
     return this.budget.pressure();
+  }
+
+  /** Every member's priority view, over the same budget (see CcxtGateway.atPriority). */
+  atPriority(priority: CallPriority): CompositeGateway {
+    return new CompositeGateway(
+      this.venue,
+      this.members.map((m) => m.atPriority(priority)),
+      this.budget,
+    );
   }
 
   /** Requests refused by the members' fetch guards. */

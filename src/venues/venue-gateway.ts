@@ -6,6 +6,7 @@
  */
 import type { VenueId } from '../domain/ids.js';
 import type { VenueErrorInfo } from './error-classifier.js';
+import type { CallPriority } from './rate-budget.js';
 
 export type MarketKind = 'spot' | 'linear';
 export type OrderSide = 'buy' | 'sell';
@@ -203,5 +204,7 @@ export interface VenueGateway {
   fetchPositions(symbols?: readonly string[]): Promise<Position[]>;
   /** Local request-budget usage 0..1 (the conn actor goes DEGRADED before the venue says 429). */
   pressure(): number;
+  /** The same gateway with its reads charged to the budget as `priority` (orders and cancels stay `order`). */
+  atPriority?(priority: CallPriority): VenueGateway;
   close(): Promise<void>;
 }

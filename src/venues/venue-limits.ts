@@ -3,7 +3,7 @@
  * The RateBudget enforces 80% of these. Where sources disagree we keep the stricter figure: Binance spot
  * orders are 50/10 s and 160,000/day in current docs (100/10 s and 200,000/day in older ones).
  */
-import type { BudgetCost, LimiterSpec } from './rate-budget.js';
+import type { BudgetCost, CallPriority, LimiterSpec } from './rate-budget.js';
 import type { MarketKind } from './venue-gateway.js';
 
 const SECOND = 1000;
@@ -164,7 +164,51 @@ export function krakenCost(op: GatewayOp, ctx: CostContext): BudgetCost {
 }
 
 /**
- * The shortest ticker-poll period a venue's public limit sustains inside the 80% budget: Kraken allows about one
- * public call per second per IP, so polling it faster only burns the budget and degrades the venue.
+ * The shortest ticker-poll period that fits a venue's public limit with headroom. Kraken allows about one public
+ * call per second per IP (8 per 10 s in the 80% budget, 6 of them for market data): a 1.25 s poll alone used
+ * all 8, so the account's valuation tickers, loadMarkets and the scanner starved. 2 s uses 5.
  */
-export const MIN_TICKER_POLL_MS: Readonly<Record<string, number>> = { binance: 0, kraken: 1_250 };
+export const MIN_TICKER_POLL_MS: Readonly<Record<string, number>> = { binance: 0, kraken: 2_000 };
+
+/**
+ * The account refresh period per venue (balances + open orders, and Binance's positions). Kraken's starter
+ * counter sustains 0.264 calls/s in the budget (15.8/min): a 10 s refresh (2 calls) took 12/min of it and left
+ * reconciliation (5/run), the stop validator (2/run) and settlement lookups refused. 30 s takes 4/min.
+ */
+export function accountRefreshMs(venue: string, tier: KrakenTier = 'starter'): number {
+  if (venue !== 'kraken') return 10_000;
+  return { starter: 30_000, intermediate: 20_000, pro: 15_000 }[tier];
+}
+
+/**
+ * The class a call belongs to unless its caller says otherwise (the account refresh asks through an `account`
+ * view): orders and cancels first, then everything that settles or reconciles, market data last.
+ */
+export function priorityOf(op: GatewayOp): CallPriority {
+  switch (op) {
+    case 'createOrder':
+    case 'cancelOrder':
+    case 'cancelAllOrders':
+      return 'order';
+    case 'fetchTickers':
+    case 'fetchOrderBook':
+    case 'fetchFundingRate':
+    case 'fetchFundingRates':
+      return 'market';
+    default:
+      return 'settlement';
+  }
+}
+
+/**
+ * Which limiters a venue rate-limit answer stops: those the refused call charges. Binance `-1015` ("Too many
+ * new orders") is the order count only; a weight 429 stops everything that spends that weight (orders too: an
+ * order costs weight 1, and Binance answers it 429 as well).
+ */
+export function pauseTargets(cost: BudgetCost, reason: string): string[] {
+  const names = Object.entries(cost.units)
+    .filter(([, units]) => units > 0)
+    .map(([name]) => name);
+  if (/-1015|Too many new orders/i.test(reason)) return names.filter((n) => /orders/.test(n));
+  return names;
+}
