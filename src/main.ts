@@ -10,12 +10,15 @@ import { ensureOpsToken } from './cli/ops-token.js';
 import { type Config, ConfigError, loadConfig, parseDotEnv, unknownFlagNames } from './config/load-config.js';
 import { opsFileSpecs } from './config/ops-files.js';
 import { errorMessage } from './domain/errors.js';
+import { RAIL_REASONS } from './domain/rails.js';
 import { actorId } from './domain/ids.js';
 import { buildServer } from './http/build-server.js';
 import type { PublishedExternalEvent } from './http/ports.js';
 import { createLogger, type RootLogger } from './logging/logger.js';
 import { notifierMachine } from './machines/notifier.machine.js';
+import { CONN_ERROR_KINDS } from './machines/conn.machine.js';
 import { createMetrics } from './metrics/metrics.js';
+import { primeSeries } from './metrics/prime.js';
 import {
   createAlertSources,
   createNotifier,
@@ -26,7 +29,7 @@ import {
 import { openStore, type Store } from './store/index.js';
 import { exitAfterStoreClose } from './store/safe-exit.js';
 import { createRuntime, type Runtime } from './supervisor/runtime.js';
-import { type BosunGateway, createGateway } from './venues/index.js';
+import { type BosunGateway, CALL_PRIORITIES, createGateway } from './venues/index.js';
 import { PAPER_BALANCES, type Simulator, startSimulator } from './venues/sim/index.js';
 
 /**
@@ -262,6 +265,15 @@ async function main(): Promise<void> {
       scanner.subtree(),
       ...(executorTree ? [executorTree] : []),
     ],
+  });
+  // Every series the runbook and dashboards alert on exists at 0 from boot (src/metrics/prime.ts).
+  primeSeries(metrics, {
+    venues: config.VENUES,
+    symbols: (v) => trading.liveSymbols(v),
+    venueErrorKinds: CONN_ERROR_KINDS,
+    priorities: CALL_PRIORITIES,
+    rejectionReasons: [...RAIL_REASONS, 'venue_rejected'],
+    configFiles: opsFileSpecs(config).map((f) => f.name),
   });
   await runtime.start();
 

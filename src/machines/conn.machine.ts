@@ -10,7 +10,8 @@ import { type HealthContext, healthActions, healthGuards, healthRegion, initialH
  *   is tripped; recovers on its own when requests succeed again, except after `auth`.
  * Pure: the blocking of further requests is the provided `conn.publish` action.
  */
-export type ConnErrorKind = 'auth' | 'ban' | 'rate_limit' | 'network' | 'exchange' | 'invalid' | 'other';
+export const CONN_ERROR_KINDS = ['auth', 'ban', 'rate_limit', 'network', 'exchange', 'invalid', 'other'] as const;
+export type ConnErrorKind = (typeof CONN_ERROR_KINDS)[number];
 
 export interface ConnInput {
   venue: string;

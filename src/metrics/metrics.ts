@@ -181,7 +181,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     scannerScore: new Gauge({
       name: 'symbol_scanner_score',
       help: 'Latest scanner score per symbol',
-      labelNames: ['symbol'],
+      labelNames: ['venue', 'symbol'],
       registers: r,
     }),
     scannerSelected: new Counter({
