@@ -10,13 +10,13 @@ import { ensureOpsToken } from './cli/ops-token.js';
 import { type Config, ConfigError, loadConfig, parseDotEnv, unknownFlagNames } from './config/load-config.js';
 import { opsFileSpecs } from './config/ops-files.js';
 import { errorMessage } from './domain/errors.js';
-import { RAIL_REASONS } from './domain/rails.js';
 import { actorId } from './domain/ids.js';
+import { RAIL_REASONS } from './domain/rails.js';
 import { buildServer } from './http/build-server.js';
 import type { PublishedExternalEvent } from './http/ports.js';
 import { createLogger, type RootLogger } from './logging/logger.js';
-import { notifierMachine } from './machines/notifier.machine.js';
 import { CONN_ERROR_KINDS } from './machines/conn.machine.js';
+import { notifierMachine } from './machines/notifier.machine.js';
 import { createMetrics } from './metrics/metrics.js';
 import { primeSeries } from './metrics/prime.js';
 import {
