@@ -31,6 +31,7 @@ type TreeConfig = Pick<
   | 'VENUES'
   | 'MIN_TRADE_USDT'
   | 'KRAKEN_TIER'
+  | 'VENUE_CLOCK_OFFSET_MAX_MS'
 >;
 
 /** The runtime's options from config. */
@@ -104,6 +105,7 @@ export function tradedVenueSubtree(d: TradedVenueDeps): SubtreeProvider {
     feedIntervalMs: Math.max(config.FEED_POLL_MS, minPoll),
     feedStaleMs: Math.max(5_000, config.FEED_POLL_MS * 10, minPoll * 4),
     accountIntervalMs: accountRefreshMs(venue, config.KRAKEN_TIER),
+    conn: { clockLimitMs: config.VENUE_CLOCK_OFFSET_MAX_MS },
     hooks: d.hooks,
     restartIntensity: config.RESTART_INTENSITY,
     restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,

@@ -55,6 +55,9 @@ function countsAsError(info: VenueErrorInfo): boolean {
   return connKindOf(info) !== 'invalid' && info.tag !== 'blocked';
 }
 
+/** Methods that answer from memory without a request: passed through as they are (not made async). */
+const SYNC_METHODS = new Set<string | symbol>(['markets', 'pressure', 'clockOffsetMs']);
+
 export interface VenueLink {
   readonly venue: string;
   readonly gateway: VenueGateway;
@@ -85,7 +88,7 @@ export function createVenueLink(venue: string, gateway: VenueGateway, report: (o
       if (prop === 'atPriority' && typeof v === 'function') {
         return (p: CallPriority) => wrap((v as (p: CallPriority) => VenueGateway).call(target, p));
       }
-      if (typeof v !== 'function' || prop === 'markets' || prop === 'pressure' || prop === 'close') {
+      if (typeof v !== 'function' || SYNC_METHODS.has(prop) || prop === 'close') {
         return typeof v === 'function' ? v.bind(target) : v;
       }
       const op = String(prop);

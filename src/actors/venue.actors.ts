@@ -46,11 +46,16 @@ export interface VenueActorsDeps {
   hr?: () => number;
   /** Children started after conn, feed and account (symbols:<venue>, breakers), in this order. */
   extra?: Array<{ spec: ChildSpec; logics: Record<string, unknown> }>;
+  /** Period of venue clock measurements (default 10 min). */
+  clockSyncMs?: number;
   /** Every venue request outcome, for the venue error-rate breaker. */
   onOutcome?: (ok: boolean) => void;
   /** Receives the linked gateway (outcomes reported, blocked on auth/ban/breaker) for the order path. */
   onLink?: (gateway: VenueGateway) => void;
 }
+
+/** How often the venue clock is measured again (GET /time, weight 1). */
+const CLOCK_SYNC_MS = 10 * 60_000;
 
 /** Reasons for which the link stops sending requests until conn recovers or an operator resets it. */
 const BLOCKING = /^(auth|ban|breaker):/;
@@ -152,11 +157,23 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
 
   // The account refresh reads what reconciliation reads (balances, open orders), one class below it.
   const accountGw = link.gateway.atPriority?.('account') ?? link.gateway;
+  // The venue clock is measured at loadMarkets and again every CLOCK_SYNC_MS (conn shows it, judges it).
+  let clockSyncedAt = now();
+  const checkClock = async () => {
+    const due = now() - clockSyncedAt >= (deps.clockSyncMs ?? CLOCK_SYNC_MS);
+    if (accountGw.syncClock && (due || accountGw.clockOffsetMs?.() === undefined)) {
+      clockSyncedAt = now();
+      await accountGw.syncClock();
+    }
+    const offsetMs = accountGw.clockOffsetMs?.();
+    if (offsetMs !== undefined) deps.lookup(connId)?.send({ type: 'conn.clock', offsetMs, at: now() });
+  };
   const refresher = fromCallback<{ type: string }, { venue: string; intervalMs: number }>(({ input, sendBack }) =>
     everyInterval(
       input.intervalMs,
       async (alive) => {
         await accountGw.loadMarkets();
+        await checkClock();
         const balances = await accountGw.fetchBalances();
         const holdings = Object.entries(balances).map(([asset, b]) => ({ asset, total: b.total }));
         const spot = link.gateway.markets('spot');

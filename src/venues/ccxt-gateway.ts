@@ -68,6 +68,7 @@ export class CcxtGateway implements VenueGateway {
   private readonly base: CcxtGateway = this;
   /** Set on a priority view only: the class its calls are charged as (orders and cancels stay `order`). */
   private readonly priority: CallPriority | undefined;
+  private offsetMs: number | undefined;
   readonly orders: CcxtOrders;
 
   constructor(opts: CcxtGatewayOptions) {
@@ -129,6 +130,29 @@ export class CcxtGateway implements VenueGateway {
     return this.budget.pressure();
   }
 
+  /** Venue clock minus ours (ms) as last measured; undefined before any measurement. */
+  clockOffsetMs(): number | undefined {
+    return this.base.offsetMs;
+  }
+
+  /**
+   * Measures the venue's clock (GET /time). Where ccxt corrects timestamps (`adjustForTimeDifference`, Binance:
+   * signed requests are refused outside recvWindow) the correction is renewed too. Kraken's nonce only has to
+   * grow, so its offset is measured and shown, never applied (a smaller correction would shrink the nonce).
+   */
+  async syncClock(): Promise<number> {
+    const base = this.base;
+    const ex = base.ex;
+    const offset = await this.run('fetchTime', { market: this.kind() }, async () => {
+      if (ex.options?.adjustForTimeDifference === true) return -Number(await ex.loadTimeDifference());
+      const before = Date.now();
+      const server = Number(await ex.fetchTime());
+      return Math.round(server - (before + Date.now()) / 2);
+    });
+    base.offsetMs = offset;
+    return offset;
+  }
+
   /** Folds the venue's usage headers from the last response into the budget. */
   observeUsage(): void {
     this.quirks.observe(this.ex, this.budget);
@@ -144,6 +168,10 @@ export class CcxtGateway implements VenueGateway {
       const ra = Number(this.ex.last_response_headers?.['Retry-After'] ?? Number.NaN);
       if (Number.isFinite(ra) && ra >= 0) info.retryAfterMs = ra * 1000;
       this.holdOff(info, opName);
+    }
+    // -1021: our timestamp is outside recvWindow. Measure the venue clock again; the next request uses it.
+    if (info.tag === 'nonce' && this.ex.options?.adjustForTimeDifference === true && opName !== 'fetchTime') {
+      this.syncClock().catch(() => undefined);
     }
     return info;
   }
@@ -215,6 +243,10 @@ export class CcxtGateway implements VenueGateway {
       this.symbolMap = map;
       this.infos = infos;
       this.loaded = true;
+      // ccxt measured the venue clock inside loadMarkets when it corrects for it.
+      if (this.ex.options?.adjustForTimeDifference === true) {
+        this.offsetMs = -Number(this.ex.options.timeDifference ?? 0);
+      }
     }).finally(() => {
       this.loading = undefined;
     });

@@ -147,6 +147,22 @@ export class CompositeGateway implements VenueGateway {
     return this.budget.pressure();
   }
 
+  /** The largest venue clock offset any member measured (ms), undefined before any measurement. */
+  clockOffsetMs(): number | undefined {
+    let worst: number | undefined;
+    for (const m of this.members) {
+      const o = m.clockOffsetMs();
+      if (o !== undefined && (worst === undefined || Math.abs(o) > Math.abs(worst))) worst = o;
+    }
+    return worst;
+  }
+
+  /** Measures (and where ccxt corrects for it, renews) every member's venue clock offset. */
+  async syncClock(): Promise<number> {
+    await Promise.all(this.members.map((m) => m.syncClock()));
+    return this.clockOffsetMs() ?? 0;
+  }
+
   /** Every member's priority view, over the same budget (see CcxtGateway.atPriority). */
   atPriority(priority: CallPriority): CompositeGateway {
     return new CompositeGateway(

@@ -204,6 +204,10 @@ export interface VenueGateway {
   fetchPositions(symbols?: readonly string[]): Promise<Position[]>;
   /** Local request-budget usage 0..1 (the conn actor goes DEGRADED before the venue says 429). */
   pressure(): number;
+  /** Venue clock minus ours (ms) as last measured; undefined before any measurement. */
+  clockOffsetMs?(): number | undefined;
+  /** Measures the venue clock again (and renews the timestamp correction where the venue needs one). */
+  syncClock?(): Promise<number>;
   /** The same gateway with its reads charged to the budget as `priority` (orders and cancels stay `order`). */
   atPriority?(priority: CallPriority): VenueGateway;
   close(): Promise<void>;

@@ -51,7 +51,8 @@ export type GatewayOp =
   | 'fetchMyTrades'
   | 'fetchFundingRate'
   | 'fetchFundingRates'
-  | 'fetchPositions';
+  | 'fetchPositions'
+  | 'fetchTime';
 
 export interface CostContext {
   market: MarketKind;
@@ -94,6 +95,8 @@ export function binanceCost(op: GatewayOp, ctx: CostContext): BudgetCost {
         return w(1);
       case 'fetchFundingRates':
         return w(10);
+      case 'fetchTime':
+        return w(1);
       case 'fetchPositions':
         // positionRisk 5, plus ccxt's one-off leverageBracket read (1) — charge both every time, it is cheap.
         return w(6);
@@ -124,6 +127,8 @@ export function binanceCost(op: GatewayOp, ctx: CostContext): BudgetCost {
       return w(20);
     case 'fetchMyTrades':
       return w(20);
+    case 'fetchTime':
+      return w(1);
     case 'fetchFundingRate':
     case 'fetchFundingRates':
     case 'fetchPositions':
@@ -146,6 +151,7 @@ export function krakenCost(op: GatewayOp, ctx: CostContext): BudgetCost {
       return { units: { public_calls: 2 } };
     case 'fetchTickers':
     case 'fetchOrderBook':
+    case 'fetchTime':
       return { units: { public_calls: 1 } };
     case 'createOrder':
       return ctx.pair === undefined ? { units: {} } : { units: { trading: 1 }, key: ctx.pair };
