@@ -106,6 +106,23 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
     },
   });
 
+  /**
+   * A configured symbol the venue does not list never ticks: its actor says so (DEGRADED with the reason, not a
+   * healthy actor with 0 ticks) and the log names it once. The feed polls the listed ones.
+   */
+  const unlisted = new Set<string>();
+  const refuseUnlisted = (symbols: readonly string[]) => {
+    for (const s of symbols) {
+      const reason = `unlisted: ${s} is not listed at ${venue}`;
+      if (!unlisted.has(s)) {
+        unlisted.add(s);
+        log.error({ symbol: s }, `configured symbol refused: ${reason}`);
+      }
+      // Same value and reason is not an edge: a no-op after the first, and it survives a symbol actor restart.
+      deps.lookup(actorId.symbol(venue, s))?.send({ type: 'health.degrade', reason });
+    }
+  };
+
   const poller = fromCallback<{ type: string }, { venue: string; symbols: string[]; intervalMs: number }>(
     ({ input, sendBack }) =>
       everyInterval(
@@ -115,7 +132,9 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
           await link.gateway.loadMarkets();
           // Only symbols this venue lists; an unknown one would fail the whole batch.
           const spot = link.gateway.markets('spot');
-          const symbols = (deps.symbolsNow?.() ?? input.symbols).filter((s) => spot[s] !== undefined);
+          const wanted = deps.symbolsNow?.() ?? input.symbols;
+          const symbols = wanted.filter((s) => spot[s] !== undefined);
+          if (symbols.length < wanted.length) refuseUnlisted(wanted.filter((s) => spot[s] === undefined));
           const tickers = symbols.length > 0 ? await link.gateway.fetchTickers(symbols) : {};
           if (!alive()) return;
           let n = 0;
