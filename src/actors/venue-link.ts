@@ -56,7 +56,7 @@ function countsAsError(info: VenueErrorInfo): boolean {
 }
 
 /** Methods that answer from memory without a request: passed through as they are (not made async). */
-const SYNC_METHODS = new Set<string | symbol>(['markets', 'pressure', 'clockOffsetMs']);
+const SYNC_METHODS = new Set<string | symbol>(['markets', 'pressure', 'clockOffsetMs', 'clockSyncNeeded']);
 
 export interface VenueLink {
   readonly venue: string;

@@ -176,11 +176,12 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
 
   // The account refresh reads what reconciliation reads (balances, open orders), one class below it.
   const accountGw = link.gateway.atPriority?.('account') ?? link.gateway;
-  // The venue clock is measured at loadMarkets and again every CLOCK_SYNC_MS (conn shows it, judges it).
+  // The venue clock is measured at loadMarkets, again every CLOCK_SYNC_MS and after a -1021 (conn shows it).
   let clockSyncedAt = now();
   const checkClock = async () => {
     const due = now() - clockSyncedAt >= (deps.clockSyncMs ?? CLOCK_SYNC_MS);
-    if (accountGw.syncClock && (due || accountGw.clockOffsetMs?.() === undefined)) {
+    const needed = due || accountGw.clockOffsetMs?.() === undefined || accountGw.clockSyncNeeded?.() === true;
+    if (accountGw.syncClock && needed) {
       clockSyncedAt = now();
       await accountGw.syncClock();
     }

@@ -69,6 +69,8 @@ export class CcxtGateway implements VenueGateway {
   /** Set on a priority view only: the class its calls are charged as (orders and cancels stay `order`). */
   private readonly priority: CallPriority | undefined;
   private offsetMs: number | undefined;
+  /** A -1021 said our timestamps are off: measure the venue clock before the next call. */
+  private clockStale = false;
   readonly orders: CcxtOrders;
 
   constructor(opts: CcxtGatewayOptions) {
@@ -135,6 +137,11 @@ export class CcxtGateway implements VenueGateway {
     return this.base.offsetMs;
   }
 
+  /** True after a -1021 until the venue clock is measured again. */
+  clockSyncNeeded(): boolean {
+    return this.base.clockStale;
+  }
+
   /**
    * Measures the venue's clock (GET /time). Where ccxt corrects timestamps (`adjustForTimeDifference`, Binance:
    * signed requests are refused outside recvWindow) the correction is renewed too. Kraken's nonce only has to
@@ -150,6 +157,7 @@ export class CcxtGateway implements VenueGateway {
       return Math.round(server - (before + Date.now()) / 2);
     });
     base.offsetMs = offset;
+    base.clockStale = false;
     return offset;
   }
 
@@ -169,10 +177,9 @@ export class CcxtGateway implements VenueGateway {
       if (Number.isFinite(ra) && ra >= 0) info.retryAfterMs = ra * 1000;
       this.holdOff(info, opName);
     }
-    // -1021: our timestamp is outside recvWindow. Measure the venue clock again; the next request uses it.
-    if (info.tag === 'nonce' && this.ex.options?.adjustForTimeDifference === true && opName !== 'fetchTime') {
-      this.syncClock().catch(() => undefined);
-    }
+    // -1021: our timestamp is outside recvWindow. The account refresh measures the venue clock again on its next
+    // run (not here: a request behind the caller's back would look like a retry and race the caller's next one).
+    if (info.tag === 'nonce' && this.ex.options?.adjustForTimeDifference === true) this.base.clockStale = true;
     return info;
   }
 

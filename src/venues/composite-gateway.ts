@@ -157,6 +157,11 @@ export class CompositeGateway implements VenueGateway {
     return worst;
   }
 
+  /** True when a member saw a -1021 since its last clock measurement. */
+  clockSyncNeeded(): boolean {
+    return this.members.some((m) => m.clockSyncNeeded());
+  }
+
   /** Measures (and where ccxt corrects for it, renews) every member's venue clock offset. */
   async syncClock(): Promise<number> {
     await Promise.all(this.members.map((m) => m.syncClock()));

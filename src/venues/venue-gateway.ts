@@ -206,6 +206,8 @@ export interface VenueGateway {
   pressure(): number;
   /** Venue clock minus ours (ms) as last measured; undefined before any measurement. */
   clockOffsetMs?(): number | undefined;
+  /** True after a venue timestamp refusal (-1021) until the clock is measured again. */
+  clockSyncNeeded?(): boolean;
   /** Measures the venue clock again (and renews the timestamp correction where the venue needs one). */
   syncClock?(): Promise<number>;
   /** The same gateway with its reads charged to the budget as `priority` (orders and cancels stay `order`). */
