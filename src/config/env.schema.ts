@@ -366,6 +366,18 @@ export const EnvShape = {
   BINANCE_TESTNET: flag.bool('venues', false, 'Live mode against the Binance testnet (ccxt sandbox).'),
   BINANCE_BASE_URL: flag.url('venues', undefined, 'Override Binance REST base URL; paper mode refuses non-loopback.'),
   KRAKEN_BASE_URL: flag.url('venues', undefined, 'Override Kraken REST base URL; paper mode refuses non-loopback.'),
+  VENUE_CLOCK_OFFSET_MAX_MS: flag.int(
+    'venues',
+    2_000,
+    { min: 100, max: 60_000 },
+    'conn:<venue> goes DEGRADED when the venue clock is further than this from ours (timestamps are corrected).',
+  ),
+  KRAKEN_TIER: flag.oneOf(
+    'venues',
+    ['starter', 'intermediate', 'pro'],
+    'starter',
+    'Kraken account tier: sizes the private call counter (15/20/20, decay 0.33/0.5/1 per s) and the account refresh.',
+  ),
 
   // ── simulator ──
   SIM_SEED: flag.int(
