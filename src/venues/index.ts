@@ -14,6 +14,10 @@ export type { ErrorKind, ErrorTag, VenueErrorInfo } from './error-classifier.js'
 export { classifyVenueError, isVenueError, VenueError } from './error-classifier.js';
 export { toKrakenClientId } from './kraken.quirks.js';
 export { type BudgetClock, RateBudget } from './rate-budget.js';
+export type { MarketStream, MarketStreamHandlers } from './streams/market-stream.js';
+export { STREAM_TIMING_DEFAULTS, type StreamStatus, type StreamTiming } from './streams/stream-runner.js';
+export type { UserDataEvent, UserDataHandlers, UserDataStream } from './streams/user-data-stream.js';
+export { createVenueStreams, type VenueStreams, type VenueStreamsOptions } from './streams/venue-streams.js';
 export type * from './venue-gateway.js';
 export { BINANCE_LIMITS, type KrakenTier, krakenLimits } from './venue-limits.js';
 export { CcxtGateway, CompositeGateway };

@@ -21,6 +21,7 @@ import {
   remainingQty,
   type Side,
   type SimOrder,
+  type SimTrade,
   type TimeInForce,
 } from './order-store.js';
 import { feeAssetFor, holdFor, releaseAll, settleFill, spotBuyCost } from './settlement.js';
@@ -75,6 +76,12 @@ export interface PlaceRequest {
 
 export const MAX_OPEN_ORDERS_PER_MARKET = 200;
 
+/** What the user-data streams hear: an order booked, a fill, an order that ended (filled, canceled, expired). */
+export type EngineEvent =
+  | { kind: 'new'; order: SimOrder }
+  | { kind: 'trade'; order: SimOrder; trade: SimTrade }
+  | { kind: 'end'; order: SimOrder };
+
 export class MatchingEngine {
   readonly store = new OrderStore();
   private seq = 0;
@@ -84,6 +91,8 @@ export class MatchingEngine {
   accounts: () => Iterable<Account> = () => [];
   /** Binance's MAX_NUM_ORDERS filter (200 open orders per symbol); Kraken answers EOrder:Orders limit exceeded. */
   maxOpenOrdersPerMarket = MAX_OPEN_ORDERS_PER_MARKET;
+  /** Every order event as it happens, for the user-data streams (ws/stream-hub.ts); set once by the simulator. */
+  onEvent: (e: EngineEvent) => void = () => {};
 
   constructor(
     private readonly market: Market,
@@ -141,6 +150,7 @@ export class MatchingEngine {
         throw new Rejection('would_trigger', 'Stop price would trigger immediately.');
       this.hold(o, o.price ?? o.stopPrice ?? 0);
       this.store.add(o);
+      this.onEvent({ kind: 'new', order: o });
       if (fires) this.fire(o);
       return o;
     }
@@ -149,11 +159,14 @@ export class MatchingEngine {
       o.status = 'canceled';
       o.reason = 'Post only order';
       this.store.add(o);
+      this.onEvent({ kind: 'new', order: o });
+      this.onEvent({ kind: 'end', order: o });
       return o;
     }
     if (o.kind === 'limit') this.hold(o, o.price ?? 0);
     else this.checkMarketFunds(o);
     this.store.add(o);
+    this.onEvent({ kind: 'new', order: o });
     this.execute(o);
     return o;
   }
@@ -294,7 +307,7 @@ export class MatchingEngine {
     o.updatedAt = t;
     const id = ++this.tradeSeq;
     o.tradeIds.push(id);
-    this.store.trades.push({
+    const trade: SimTrade = {
       id,
       venueTradeId: o.market.venue === 'kraken' ? krakenStyleId('T', id, this.seed) : String(id),
       order: o,
@@ -306,8 +319,10 @@ export class MatchingEngine {
       maker,
       time: t,
       realizedPnl: eff.realizedPnl,
-    });
+    };
+    this.store.trades.push(trade);
     o.account.updateTime = t;
+    this.onEvent({ kind: 'trade', order: o, trade });
     if (o.status === 'filled') this.end(o, 'filled');
   }
 
@@ -317,6 +332,7 @@ export class MatchingEngine {
     o.updatedAt = this.now();
     releaseAll(o);
     this.store.touch(o);
+    this.onEvent({ kind: 'end', order: o });
   }
 
   private triggers(o: SimOrder, price: number): boolean {

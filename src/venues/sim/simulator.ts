@@ -23,6 +23,8 @@ import type { ScenarioInfo, ScenarioInput } from './scenario.schema.js';
 import { ScenarioError, Scenarios } from './scenarios.js';
 import { SimServer } from './server.js';
 import { accountState, fairPrices, orderState, type RegimeTruth, regimeTruth, type SimState } from './state-views.js';
+import type { StreamFaultInput } from './ws/stream-faults.js';
+import { StreamHub, type StreamHubOptions } from './ws/stream-hub.js';
 
 export type { ApiKeyPair };
 
@@ -54,6 +56,8 @@ export interface SimulatorOptions {
   limits?: Partial<BinanceLimits>;
   /** Open orders allowed per account and market (Binance MAX_NUM_ORDERS; default 200). */
   maxOpenOrdersPerMarket?: number;
+  /** WebSocket streams: push period (default 1000 ms, the venues' update speed), heartbeats, server pings. */
+  streams?: StreamHubOptions;
 }
 
 export interface AccountInput {
@@ -106,6 +110,14 @@ export interface Simulator {
   setPrice(input: { venue?: Venue; market?: 'spot' | 'perp'; symbol: string; price: number }): void;
   limits(): BinanceLimits;
   setLimits(limits: Partial<BinanceLimits>): BinanceLimits;
+  /** The WebSocket side (ws/stream-hub.ts): stream faults, connection counts, an immediate market-data push. */
+  readonly streams: {
+    fault(input: StreamFaultInput): { kind: string; venues: Venue[] };
+    faults(): ReturnType<StreamHub['faults']['list']>;
+    clearFaults(): void;
+    stats(): ReturnType<StreamHub['stats']>;
+    push(): void;
+  };
   close(): Promise<void>;
 }
 
@@ -171,7 +183,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     now,
   );
   binance.limits = { ...DEFAULT_BINANCE_LIMITS, ...opts.limits };
-  const kraken = new KrakenDialect(deps, accounts);
+  const tokens = new Map<string, { apiKey: string; expiresAt: number }>();
+  const kraken = new KrakenDialect(deps, accounts, tokens);
   const accountFor = (venue: Venue, apiKey?: string): Account => {
     const a = accounts.get(apiKey ?? keys[venue].apiKey);
     if (a === undefined || a.venue !== venue) throw new RangeError(`no ${venue} account with that apiKey`);
@@ -186,6 +199,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     log,
     beforeVenue: () => engine.sync(),
   });
+  const hub = new StreamHub(
+    { market, engine, accounts, now, tokens, authNow: (v) => Date.now() + faults.skewMs(v) },
+    opts.streams,
+  );
+  hub.attach(server.http);
   const port = await server.listen(opts.port ?? 0, host);
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
@@ -199,6 +217,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     advance(ms) {
       time.advance(ms);
       engine.sync();
+      hub.step();
     },
     faults: {
       add: (i) => faults.add(i),
@@ -213,6 +232,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       accounts.clear();
       seedAccounts();
       faults.clear();
+      hub.faults.clear();
       scenarios.clear();
       log.reset();
       binance.resetLimits();
@@ -284,7 +304,17 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       binance.limits = { ...binance.limits, ...l };
       return { ...binance.limits };
     },
-    close: () => server.close(),
+    streams: {
+      fault: (i) => hub.addFault(i),
+      faults: () => hub.faults.list(),
+      clearFaults: () => hub.faults.clear(),
+      stats: () => hub.stats(),
+      push: () => hub.step(),
+    },
+    async close() {
+      await hub.close();
+      await server.close();
+    },
   };
   return sim;
 }
