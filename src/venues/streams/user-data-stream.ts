@@ -136,20 +136,35 @@ export class CcxtUserDataStream implements UserDataStream {
     }
   }
 
-  /** Subscribes and resolves once the venue confirmed it; returns the running watch loops. */
+  /**
+   * Subscribes, and resolves once the venue confirmed it and every watch is waiting: an event before that moment
+   * may sit in ccxt's cache unannounced until the next one, so the gap reported ends there, not at the ack.
+   */
   private async subscribe(ex: Exchange, ctx: SessionContext): Promise<Promise<never>[]> {
     if (this.venue === 'binance') {
-      // Resolves on the WebSocket API's `{"status":200,"result":{"subscriptionId":…}}`.
+      // As the first caller, resolves on the WebSocket API's `{"status":200,"result":{"subscriptionId":…}}`.
       await (ex as unknown as { authenticate(p: object): Promise<unknown> }).authenticate({ type: 'spot' });
-      return [this.orders(ex, ctx), this.trades(ex, ctx), this.balances(ex, ctx, undefined)];
+      const loops = [this.orders(ex, ctx), this.trades(ex, ctx), this.balances(ex, ctx, undefined)];
+      await Promise.race([
+        waiting(ex, (c) => ['orders', 'myTrades', 'spot:balance'].every((h) => h in c.futures)),
+        ...loops,
+      ]);
+      return loops;
     }
     // Kraken: `executions` first, then `balances` on the same connection. The balances snapshot can only come
     // after the venue processed both subscribe requests (in order), so it confirms the executions one too.
     const orders = this.orders(ex, ctx);
     const trades = this.trades(ex, ctx);
-    await Promise.race([subscribed(ex, 'executions'), orders, trades]);
-    const first = await Promise.race([ex.watchBalance(), orders.then(() => undefined), trades.then(() => undefined)]);
-    return [orders, trades, this.balances(ex, ctx, first)];
+    await Promise.race([waiting(ex, (c) => 'executions' in c.subscriptions), orders, trades]);
+    const first = await Promise.race([ex.watchBalance(), orders, trades]);
+    const balances = this.balances(ex, ctx, first);
+    await Promise.race([
+      waiting(ex, (c) => ['orders', 'myTrades', 'balances'].every((h) => h in c.futures)),
+      orders,
+      trades,
+      balances,
+    ]);
+    return [orders, trades, balances];
   }
 
   private async orders(ex: Exchange, ctx: SessionContext): Promise<never> {
@@ -248,13 +263,19 @@ export class CcxtUserDataStream implements UserDataStream {
   }
 }
 
-/** Resolves once ccxt has sent the subscribe request for `hash` on any of its connections (checked each turn). */
-async function subscribed(ex: Exchange, hash: string, timeoutMs = 10_000): Promise<void> {
+interface WsClientView {
+  subscriptions: Record<string, unknown>;
+  futures: Record<string, unknown>;
+}
+
+/** Resolves once one of ccxt's connections satisfies `ready` (checked every event-loop turn, 10 s at most). */
+async function waiting(ex: Exchange, ready: (c: WsClientView) => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const clients = Object.values(ex.clients ?? {}) as Array<{ subscriptions?: Record<string, unknown> }>;
-    if (clients.some((c) => c.subscriptions !== undefined && hash in c.subscriptions)) return;
-    if (Date.now() > deadline) throw new Error(`no ${hash} subscription sent within ${timeoutMs} ms`);
+    const clients = Object.values(ex.clients ?? {}) as Partial<WsClientView>[];
+    if (clients.some((c) => c.subscriptions !== undefined && c.futures !== undefined && ready(c as WsClientView)))
+      return;
+    if (Date.now() > deadline) throw new Error(`stream subscription not ready within ${timeoutMs} ms`);
     await new Promise((resolve) => setImmediate(resolve));
   }
 }

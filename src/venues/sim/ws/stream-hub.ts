@@ -71,6 +71,8 @@ export class StreamHub {
   /** Last (status, filled) reported per order: the engine may report one ending twice. */
   private readonly reported = new WeakMap<object, string>();
   private connections = 0;
+  /** Messages and pings swallowed by a silence fault (both directions). */
+  private swallowed = 0;
 
   constructor(
     private readonly deps: StreamDeps,
@@ -111,10 +113,10 @@ export class StreamHub {
   }
 
   /** Open connections per venue and connections accepted since start (reconnects show here). */
-  stats(): { open: Record<Venue, number>; accepted: number } {
+  stats(): { open: Record<Venue, number>; accepted: number; swallowed: number } {
     const open: Record<Venue, number> = { binance: 0, kraken: 0 };
     for (const c of this.conns) open[c.venue] += 1;
-    return { open, accepted: this.connections };
+    return { open, accepted: this.connections, swallowed: this.swallowed };
   }
 
   dropAll(venue?: Venue): void {
@@ -177,7 +179,8 @@ export class StreamHub {
     const link: SessionLink = {
       venue,
       send: (msg) => {
-        if (ws.readyState === ws.OPEN && !this.faults.active('silence', venue)) ws.send(JSON.stringify(msg));
+        if (this.faults.active('silence', venue)) this.swallowed += 1;
+        else if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
       },
       kill: (code, reason) => (code === undefined ? ws.terminate() : ws.close(code, reason)),
       rate: () => {
@@ -189,7 +192,10 @@ export class StreamHub {
     const conn: Conn = { ws, venue, session: make(link), stamps };
     this.conns.add(conn);
     ws.on('message', (data, isBinary) => {
-      if (this.faults.active('silence', venue)) return;
+      if (this.faults.active('silence', venue)) {
+        this.swallowed += 1;
+        return;
+      }
       stamps.push(Date.now());
       try {
         conn.session.onMessage(isBinary ? '' : data.toString());
@@ -199,7 +205,8 @@ export class StreamHub {
     });
     // autoPong is off so a silenced stream can stop answering the client's keepalive pings too.
     ws.on('ping', (data) => {
-      if (!this.faults.active('silence', venue)) ws.pong(data);
+      if (this.faults.active('silence', venue)) this.swallowed += 1;
+      else ws.pong(data);
     });
     ws.on('error', () => ws.terminate());
     ws.on('close', () => this.conns.delete(conn));

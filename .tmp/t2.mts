@@ -1,0 +1,17 @@
+import ccxt from 'ccxt';
+import { startSimulator } from '../src/venues/sim/index.js';
+import { pointExchangeAt } from '../src/venues/venue-urls.js';
+const sim = await startSimulator({ streams: { pushMs: 50 } });
+const bn = new (ccxt.pro as any).binance({ ...sim.keys.binance, rateLimit: 1, options: { fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, fetchMargins: false } });
+pointExchangeAt(bn, sim.baseUrl);
+await bn.loadHttpProxyAgent();
+await bn.loadMarkets();
+const orders = bn.watchOrders('BTC/USDT').then((x: any) => console.log('orders', x.length));
+const trades = bn.watchMyTrades('BTC/USDT').then((x: any) => console.log('trades', x.length));
+const balance = bn.watchBalance().then((x: any) => console.log('bal', x.BTC));
+await bn.authenticate({ type: 'spot' });
+console.log('authed');
+const o = await bn.createOrder('BTC/USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'ws-mkt-1' });
+console.log('created');
+await Promise.race([Promise.all([orders, trades, balance]), new Promise(r => setTimeout(r, 3000))]);
+await bn.close(); await sim.close();

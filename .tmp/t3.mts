@@ -1,0 +1,17 @@
+import ccxt from 'ccxt';
+import { startSimulator } from '../src/venues/sim/index.js';
+import { pointExchangeAt } from '../src/venues/venue-urls.js';
+const sim = await startSimulator({ streams: { pushMs: 50 } });
+const bn = new (ccxt.pro as any).binance({ ...sim.keys.binance, rateLimit: 1, options: { fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, fetchMargins: false } });
+pointExchangeAt(bn, sim.baseUrl);
+await bn.loadHttpProxyAgent();
+await bn.loadMarkets();
+const orig = bn.handleMessage.bind(bn);
+bn.handleMessage = (c: any, m: any) => { try { console.log('msg', JSON.stringify(m).slice(0, 120)); return orig(c, m); } catch (e) { console.log('ERR', e); } };
+const orders = bn.watchOrders('BTC/USDT').then((x: any) => console.log('orders', x.length));
+await bn.authenticate({ type: 'spot' });
+console.log('authed');
+const o = await bn.createOrder('BTC/USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'ws-mkt-1' });
+console.log('created');
+await Promise.race([orders, new Promise(r => setTimeout(r, 2000))]);
+await bn.close(); await sim.close();
