@@ -136,17 +136,27 @@ export class CcxtMarketStream implements MarketStream {
     }
   }
 
+  /**
+   * One batch's loop. ccxt resolves `watchTickers` with the ticker that woke it only, and updates that arrive in the
+   * same read (Binance pushes every subscribed symbol at once) land in `ex.tickers` without waking anyone: so each
+   * wake-up reads the cache and takes every ticker object that changed since the last one (ccxt replaces it on
+   * each update).
+   */
   private async watchLoop(ex: Exchange, symbols: string[], ctx: SessionContext, heard: () => void): Promise<never> {
     const params = this.gw.venue === 'binance' ? { name: 'ticker' } : {};
     const map = this.gw.symbols();
+    const seen = new Map<string, unknown>();
     for (;;) {
-      const raw = await ex.watchTickers(symbols, params);
+      await ex.watchTickers(symbols, params);
       if (!ctx.alive()) throw new SessionRestart();
       heard();
       ctx.live();
       const at = this.now();
       const out: Ticker[] = [];
-      for (const t of Object.values(raw)) {
+      for (const s of symbols) {
+        const t = ex.tickers[s];
+        if (t === undefined || seen.get(s) === t) continue;
+        seen.set(s, t);
         try {
           out.push(toTicker(t, map, at));
         } catch {

@@ -41,8 +41,11 @@ const CTORS = {
 /** A ccxt.pro instance pointed where the gateway is, refusing any other host for REST and WebSocket alike. */
 export async function createProExchange(o: ProExchangeOptions): Promise<Exchange> {
   const Ctor = CTORS[o.ccxtId];
+  // The REST instance's tiny paper-mode `rateLimit` (1 ms) also paces ccxt's WebSocket sends, and at 1 ms Binance's
+  // subscribe messages were never sent (observed with 4.5.84): the venue default paces the few stream requests.
+  const { rateLimit: _restPacing, ...config } = o.config;
   const ex = new Ctor({
-    ...o.config,
+    ...config,
     enableRateLimit: true,
     streaming: { keepAlive: o.keepAliveMs },
   }) as unknown as Exchange;
@@ -70,5 +73,30 @@ export async function createProExchange(o: ProExchangeOptions): Promise<Exchange
   // Plain ws:// (the simulator) needs ccxt's http agent; wss:// does not.
   if (listApiUrls(ex).some((u) => u.startsWith('ws://'))) await ex.loadHttpProxyAgent();
   ex.setMarkets(o.markets);
+  guardFutures(ex);
   return ex;
+}
+
+/**
+ * ccxt.pro creates some futures it never awaits (Binance's `authenticate:signature:spot`, made "ahead of the
+ * request" for concurrent callers): when the connection fails they reject with no handler, and an unhandled
+ * rejection halts Bosun (DESIGN §4). Every future of every connection gets a no-op handler; whoever awaits one
+ * still sees its rejection.
+ */
+function guardFutures(ex: Exchange): void {
+  const client = ex.client.bind(ex);
+  const guarded = new WeakSet<object>();
+  ex.client = (url: string) => {
+    const c = client(url) as unknown as { future(hash: string): Promise<unknown> };
+    if (!guarded.has(c)) {
+      guarded.add(c);
+      const future = c.future.bind(c);
+      c.future = (hash: string) => {
+        const f = future(hash);
+        f.catch(() => undefined);
+        return f;
+      };
+    }
+    return c as never;
+  };
 }

@@ -1,0 +1,13 @@
+import { createGateway, createVenueStreams } from '../src/venues/index.js';
+import { startSimulator } from '../src/venues/sim/index.js';
+const sim = await startSimulator({ streams: { pushMs: 30 } });
+const gw = createGateway('binance', { mode: 'paper', simBaseUrl: sim.baseUrl, ...sim.keys.binance });
+const s = createVenueStreams(gw, { timing: { silenceMs: 400, keepAliveMs: 100, backoffMinMs: 20, backoffMaxMs: 200 } }).tickers('spot');
+let n = 0;
+s.start(['BTCUSDT', 'ETHUSDT'], { onTickers: (t) => { n += t.length; }, onStatus: (st) => console.log('status', st.state, st.reason) });
+await new Promise(r => setTimeout(r, 1500));
+console.log('ticks', n);
+sim.streams.fault({ kind: 'drop', venue: 'binance' });
+await new Promise(r => setTimeout(r, 1500));
+console.log('ticks', n, s.status());
+await s.stop(); await gw.close(); await sim.close();
