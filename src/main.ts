@@ -26,7 +26,7 @@ import {
 import { openStore, type Store } from './store/index.js';
 import { exitAfterStoreClose } from './store/safe-exit.js';
 import { createRuntime, type Runtime } from './supervisor/runtime.js';
-import { type BosunGateway, createGateway } from './venues/index.js';
+import { type BosunGateway, createGateway, createVenueStreams } from './venues/index.js';
 import { PAPER_BALANCES, type Simulator, startSimulator } from './venues/sim/index.js';
 
 /**
@@ -249,7 +249,23 @@ async function main(): Promise<void> {
     statusExtras: () => ({ balances: book.balances(), snapshot_loaded: snapshotLoaded }),
     subtrees: (hooks) => [
       ...[...gateways].map(([venue, gateway]) =>
-        tradedVenueSubtree({ config, venue, gateway, trading, book, metrics, log: root.log, lookup, hooks }),
+        tradedVenueSubtree({
+          config,
+          venue,
+          gateway,
+          trading,
+          book,
+          metrics,
+          log: root.log,
+          lookup,
+          hooks,
+          ...(config.STREAMS_ENABLED
+            ? {
+                marketStream: () =>
+                  createVenueStreams(gateway, { timing: { silenceMs: config.STREAM_SILENCE_MS } }).tickers('spot'),
+              }
+            : {}),
+        }),
       ),
       trading.riskSubtree(hooks),
       scanner.subtree(),
