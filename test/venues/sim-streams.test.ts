@@ -207,6 +207,8 @@ describe('stream faults (control API)', () => {
     expect(await cut.closed).toBe(1006);
 
     const open = await raw('/v2');
+    const listed = (await (await fetch(`${sim.baseUrl}/__sim/streams`)).json()) as { open: { kraken: number } };
+    expect(listed.open.kraken).toBeGreaterThanOrEqual(1);
     await post({ kind: 'drop', venue: 'kraken' });
     expect(await open.closed).toBe(1006);
     expect((await post({ kind: 'silence', venue: 'nowhere' })).status).toBe(400);

@@ -1,0 +1,13 @@
+import { createGateway, createVenueStreams } from '../src/venues/index.js';
+import { startSimulator } from '../src/venues/sim/index.js';
+const sim = await startSimulator({ seed: 9, streams: { pushMs: 1000 } });
+const gw = createGateway('binance', { mode: 'paper', simBaseUrl: sim.baseUrl, ...sim.keys.binance });
+await gw.loadMarkets();
+console.log('loaded');
+sim.setPrice({ venue: 'binance', symbol: 'BTCUSDT', price: 60_000 });
+const stream = createVenueStreams(gw).tickers('spot');
+stream.start(['BTCUSDT'], { onTickers: (ts) => console.log('tick', ts[0]?.last), onStatus: (s) => console.log('st', s.state, s.reason) });
+await new Promise(r => setTimeout(r, 2500));
+sim.setPrice({ venue: 'binance', symbol: 'BTCUSDT', price: 61_000 }); sim.streams.push();
+await new Promise(r => setTimeout(r, 500));
+await stream.stop(); await gw.close(); await sim.close();
