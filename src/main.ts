@@ -33,7 +33,7 @@ import { createReplayStore, openStore, type Store } from './store/index.js';
 import { exitAfterStoreClose } from './store/safe-exit.js';
 import { MODEL_VARIANTS, variantSpec } from './strategies/regime-signal.js';
 import { createRuntime, type Runtime } from './supervisor/runtime.js';
-import { type BosunGateway, CALL_PRIORITIES, createGateway } from './venues/index.js';
+import { type BosunGateway, CALL_PRIORITIES, createGateway, createVenueStreams } from './venues/index.js';
 import { PAPER_BALANCES, type Simulator, startSimulator } from './venues/sim/index.js';
 
 /**
@@ -309,7 +309,23 @@ async function main(): Promise<void> {
     statusExtras: () => ({ balances: book.balances(), snapshot_loaded: snapshotLoaded }),
     subtrees: (hooks) => [
       ...[...gateways].map(([venue, gateway]) =>
-        tradedVenueSubtree({ config, venue, gateway, trading, book, metrics, log: root.log, lookup, hooks }),
+        tradedVenueSubtree({
+          config,
+          venue,
+          gateway,
+          trading,
+          book,
+          metrics,
+          log: root.log,
+          lookup,
+          hooks,
+          ...(config.STREAMS_ENABLED
+            ? {
+                marketStream: () =>
+                  createVenueStreams(gateway, { timing: { silenceMs: config.STREAM_SILENCE_MS } }).tickers('spot'),
+              }
+            : {}),
+        }),
       ),
       trading.riskSubtree(hooks),
       scanner.subtree(),

@@ -5,6 +5,7 @@ import type { GovernanceState } from '../machines/governance.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RuntimeDeps, RuntimeOptions, SubtreeProvider } from '../supervisor/runtime.js';
 import type { SupervisorHooks } from '../supervisor/supervisor.js';
+import type { MarketStream } from '../venues/streams/market-stream.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
 import { accountRefreshMs, MIN_TICKER_POLL_MS } from '../venues/venue-limits.js';
 import type { AccountBook } from './account-book.js';
@@ -84,6 +85,8 @@ export interface TradedVenueDeps {
   hooks: SupervisorHooks;
   /** Sees each tick before the router (benchmarks count them); default: straight to the router. */
   onTick?: (t: RoutedTick) => void;
+  /** Streamed tickers (STREAMS_ENABLED); without it the feed polls REST. */
+  marketStream?: () => MarketStream;
 }
 
 /**
@@ -113,6 +116,7 @@ export function tradedVenueSubtree(d: TradedVenueDeps): SubtreeProvider {
     onLink: (gw) => trading.useLinkedGateway(venue, gw),
     onOutcome: (ok) => trading.onVenueOutcome(venue, ok),
     extra: trading.venueExtras(venue, d.hooks),
+    ...(d.marketStream === undefined ? {} : { marketStream: d.marketStream }),
   });
 }
 

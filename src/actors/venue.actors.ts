@@ -9,8 +9,10 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ChildSpec } from '../supervisor/policy.js';
 import type { SubtreeProvider } from '../supervisor/runtime.js';
 import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor.js';
-import type { VenueGateway } from '../venues/venue-gateway.js';
+import type { MarketStream } from '../venues/streams/market-stream.js';
+import type { Ticker, VenueGateway } from '../venues/venue-gateway.js';
 import type { AccountBook } from './account-book.js';
+import { streamingFeedSource } from './feed-stream.js';
 import { everyInterval } from './periodic.js';
 import type { RoutedTick } from './tick-router.js';
 import { createVenueLink, type LinkOutcome } from './venue-link.js';
@@ -52,6 +54,8 @@ export interface VenueActorsDeps {
   onOutcome?: (ok: boolean) => void;
   /** Receives the linked gateway (outcomes reported, blocked on auth/ban/breaker) for the order path. */
   onLink?: (gateway: VenueGateway) => void;
+  /** Streamed tickers (STREAMS_ENABLED): a new stream per feed source; REST polling stays the fallback. */
+  marketStream?: () => MarketStream;
 }
 
 /** How often the venue clock is measured again (GET /time, weight 1). */
@@ -123,54 +127,55 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
     }
   };
 
+  /** One tick to the router (or straight to its symbol actor). */
+  const deliver = (t: Ticker, t0: number) => {
+    if (deps.onTick) {
+      deps.onTick({ venue, symbol: t.symbol, bid: t.bid, ask: t.ask, last: t.last, receivedAt: t.receivedAt, t0 });
+      return;
+    }
+    deps.lookup(actorId.symbol(venue, t.symbol))?.send({
+      type: 'venue.tick',
+      venue,
+      symbol: t.symbol,
+      bid: t.bid,
+      ask: t.ask,
+      last: t.last,
+      receivedAt: t.receivedAt,
+    });
+  };
+
+  /** One REST poll of every listed symbol; returns the ticks delivered. */
+  const pollOnce = async (alive: () => boolean, symbolsAtStart: readonly string[]): Promise<number> => {
+    deps.lookup(connId)?.send({ type: 'conn.pressure', value: link.gateway.pressure(), at: now() });
+    await link.gateway.loadMarkets();
+    // Only symbols this venue lists; an unknown one would fail the whole batch.
+    const spot = link.gateway.markets('spot');
+    const wanted = deps.symbolsNow?.() ?? symbolsAtStart;
+    const symbols = wanted.filter((s) => spot[s] !== undefined);
+    if (symbols.length < wanted.length) refuseUnlisted(wanted.filter((s) => spot[s] === undefined));
+    const tickers = symbols.length > 0 ? await link.gateway.fetchTickers(symbols) : {};
+    if (!alive()) return 0;
+    const t0 = (deps.hr ?? (() => performance.now()))();
+    let n = 0;
+    for (const t of Object.values(tickers)) {
+      deliver(t, t0);
+      n += 1;
+    }
+    return n;
+  };
+  // Every poll, good or bad, lets conn re-judge time-based conditions (a ban expiring, a 429 cooling down).
+  const connTick = () => deps.lookup(connId)?.send({ type: 'conn.tick', at: now() });
+
   const poller = fromCallback<{ type: string }, { venue: string; symbols: string[]; intervalMs: number }>(
     ({ input, sendBack }) =>
       everyInterval(
         input.intervalMs,
         async (alive) => {
-          deps.lookup(connId)?.send({ type: 'conn.pressure', value: link.gateway.pressure(), at: now() });
-          await link.gateway.loadMarkets();
-          // Only symbols this venue lists; an unknown one would fail the whole batch.
-          const spot = link.gateway.markets('spot');
-          const wanted = deps.symbolsNow?.() ?? input.symbols;
-          const symbols = wanted.filter((s) => spot[s] !== undefined);
-          if (symbols.length < wanted.length) refuseUnlisted(wanted.filter((s) => spot[s] === undefined));
-          const tickers = symbols.length > 0 ? await link.gateway.fetchTickers(symbols) : {};
-          if (!alive()) return;
-          let n = 0;
-          const t0 = (deps.hr ?? (() => performance.now()))();
-          for (const t of Object.values(tickers)) {
-            if (deps.onTick) {
-              deps.onTick({
-                venue,
-                symbol: t.symbol,
-                bid: t.bid,
-                ask: t.ask,
-                last: t.last,
-                receivedAt: t.receivedAt,
-                t0,
-              });
-              n += 1;
-              continue;
-            }
-            const sym = deps.lookup(actorId.symbol(venue, t.symbol));
-            if (sym)
-              sym.send({
-                type: 'venue.tick',
-                venue,
-                symbol: t.symbol,
-                bid: t.bid,
-                ask: t.ask,
-                last: t.last,
-                receivedAt: t.receivedAt,
-              });
-            n += 1;
-          }
-          sendBack({ type: 'feed.polled', at: now(), ticks: n });
+          const n = await pollOnce(alive, input.symbols);
+          if (alive()) sendBack({ type: 'feed.polled', at: now(), ticks: n });
         },
         (error) => sendBack({ type: 'feed.failed', at: now(), error }),
-        // Every poll, good or bad, lets conn re-judge time-based conditions (a ban expiring, a 429 cooling down).
-        () => deps.lookup(connId)?.send({ type: 'conn.tick', at: now() }),
+        connTick,
       ),
   );
 
@@ -188,6 +193,20 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
     const offsetMs = accountGw.clockOffsetMs?.();
     if (offsetMs !== undefined) deps.lookup(connId)?.send({ type: 'conn.clock', offsetMs, at: now() });
   };
+  const marketStream = deps.marketStream;
+  const source =
+    marketStream === undefined
+      ? poller
+      : streamingFeedSource({
+          stream: marketStream,
+          poll: (alive) => pollOnce(alive, deps.symbols),
+          deliver,
+          symbols: () => deps.symbolsNow?.() ?? deps.symbols,
+          now,
+          hr: deps.hr ?? (() => performance.now()),
+          afterEach: connTick,
+        });
+
   const refresher = fromCallback<{ type: string }, { venue: string; intervalMs: number }>(({ input, sendBack }) =>
     everyInterval(
       input.intervalMs,
@@ -229,7 +248,7 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
     ),
   );
 
-  const feed = feedMachine.provide({ actors: { poller } });
+  const feed = feedMachine.provide({ actors: { poller: source } });
   const account = accountMachine.provide({ actors: { refresher } });
   const sup = createSupervisor({
     strategy: 'rest_for_one',

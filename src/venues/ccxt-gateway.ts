@@ -29,6 +29,7 @@ import { type GatewayConfigInput, parseGatewayConfig } from './gateway-config.js
 import { installFetchGuard, isLoopbackUrl, isSameOrigin } from './loopback-guard.js';
 import type { CallPriority, RateBudget } from './rate-budget.js';
 import { installJsonGuard } from './response-guard.js';
+import { createProExchange, type ProExchangeOptions, type StreamTarget } from './streams/pro-exchange.js';
 import { marketKindOf, SymbolMap } from './symbol-map.js';
 import type {
   Balances,
@@ -82,6 +83,9 @@ export class CcxtGateway implements VenueGateway {
   /** A -1021 said our timestamps are off: measure the venue clock before the next call. */
   private clockStale = false;
   readonly orders: CcxtOrders;
+  /** Where and how the streams' ccxt.pro instances are built (streams/pro-exchange.ts). */
+  private readonly streamTarget: StreamTarget;
+  private readonly streamConfig: Record<string, unknown>;
 
   constructor(opts: CcxtGatewayOptions) {
     const cfg = parseGatewayConfig(opts.quirks.ccxtId, opts);
@@ -101,6 +105,12 @@ export class CcxtGateway implements VenueGateway {
     if (cfg.secret !== undefined) config.secret = cfg.secret;
     this.ex = this.quirks.createExchange(config);
     installJsonGuard(this.ex);
+    const recvWindow = (this.ex.options as Record<string, unknown>).recvWindow;
+    this.streamConfig = { ...config, ...(recvWindow === undefined ? {} : { options: { recvWindow } }) };
+    this.streamTarget =
+      cfg.mode === 'paper'
+        ? { mode: 'paper', base: cfg.simBaseUrl! }
+        : { mode: 'live', base: cfg.baseUrl, testnet: cfg.testnet };
     if (cfg.mode === 'paper') {
       pointExchangeAt(this.ex, cfg.simBaseUrl!);
       this.guard = installFetchGuard(this.ex, isLoopbackUrl, 'paper mode: loopback hosts only');
@@ -131,6 +141,20 @@ export class CcxtGateway implements VenueGateway {
   /** The ccxt instance, for tests and benches inside src/venues and test/venues only. */
   get exchange(): Exchange {
     return this.ex;
+  }
+
+  /** A ccxt.pro instance of this venue and account for one stream session, on this instance's markets. */
+  async createStreamExchange(keepAliveMs: number): Promise<Exchange> {
+    await this.loadMarkets();
+    return createProExchange({
+      ccxtId: this.quirks.ccxtId as ProExchangeOptions['ccxtId'],
+      config: this.streamConfig,
+      target: this.streamTarget,
+      markets: this.ex.markets,
+      keepAliveMs,
+      rest: this.ex,
+      chargeRest: () => this.spend('fetchBalances', { market: this.kind() }),
+    });
   }
 
   /** Requests the fetch guard refused so far (paper mode / base-URL override), undefined when unguarded. */

@@ -21,6 +21,10 @@ export {
   PRIORITY_SHARE,
   RateBudget,
 } from './rate-budget.js';
+export type { MarketStream, MarketStreamHandlers } from './streams/market-stream.js';
+export { STREAM_TIMING_DEFAULTS, type StreamStatus, type StreamTiming } from './streams/stream-runner.js';
+export type { UserDataEvent, UserDataHandlers, UserDataStream } from './streams/user-data-stream.js';
+export { createVenueStreams, type VenueStreams, type VenueStreamsOptions } from './streams/venue-streams.js';
 export type * from './venue-gateway.js';
 export { BINANCE_LIMITS, type KrakenTier, krakenLimits } from './venue-limits.js';
 export { CcxtGateway, CompositeGateway };
