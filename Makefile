@@ -6,6 +6,8 @@ STATE_DIR ?= state
 OPS_ACTOR ?= $(USER)
 TOKEN = $${OPS_API_TOKEN:-$$(cat $(STATE_DIR)/ops_token 2>/dev/null)}
 KEY = make-$$(date +%s)-$$$$
+# `cmd; echo` would exit with echo's status (0) even when curl failed: keep curl's.
+NEWLINE_KEEP_STATUS = rc=$$?; echo; exit $$rc
 CURL = curl -sS --fail-with-body -H "X-Ops-Token: $(TOKEN)" -H "X-Ops-Actor: $(OPS_ACTOR)" -H "Idempotency-Key: $(KEY)" -H "Content-Type: application/json"
 
 PROM_URL ?= http://localhost:9090
@@ -36,22 +38,22 @@ $(BOSUN_JS):
 
 order:
 	@test -n "$(ORDER_SYMBOL)" -a -n "$(ORDER_SIDE)" -a -n "$(ORDER_QUOTE)" || { echo "usage: make order ORDER_SYMBOL=BTCUSDT.BINANCE ORDER_SIDE=BUY ORDER_QUOTE=25" >&2; exit 2; }
-	@$(CURL) -X POST $(ENGINE_URL)/orders -d '{"symbol":"$(ORDER_SYMBOL)","side":"$(ORDER_SIDE)","quote":$(ORDER_QUOTE)}'; echo
+	@$(CURL) -X POST $(ENGINE_URL)/orders -d '{"symbol":"$(ORDER_SYMBOL)","side":"$(ORDER_SIDE)","quote":$(ORDER_QUOTE)}'; $(NEWLINE_KEEP_STATUS)
 
 status:
-	@curl -sS --fail-with-body $(OPS_URL)/status; echo
+	@curl -sS --fail-with-body $(OPS_URL)/status; $(NEWLINE_KEEP_STATUS)
 
 kill:
-	@$(CURL) -X POST $(OPS_URL)/kill -d '{"enabled": false}'; echo
+	@$(CURL) -X POST $(OPS_URL)/kill -d '{"enabled": false}'; $(NEWLINE_KEEP_STATUS)
 
 resume:
-	@$(CURL) -X POST $(OPS_URL)/kill -d '{"enabled": true}'; echo
+	@$(CURL) -X POST $(OPS_URL)/kill -d '{"enabled": true}'; $(NEWLINE_KEEP_STATUS)
 
 reconcile:
-	@curl -sS --fail-with-body -X POST $(ENGINE_URL)/reconcile/manual; echo
+	@curl -sS --fail-with-body -X POST $(ENGINE_URL)/reconcile/manual; $(NEWLINE_KEEP_STATUS)
 
 weights:
-	@$(CURL) -X POST $(OPS_URL)/strategy/weights -d '{"weights":{"stable_model":$(STABLE),"canary_model":$(CANARY)}}'; echo
+	@$(CURL) -X POST $(OPS_URL)/strategy/weights -d '{"weights":{"stable_model":$(STABLE),"canary_model":$(CANARY)}}'; $(NEWLINE_KEEP_STATUS)
 
 # Runbook Daily Check: the exporter metrics are non-empty and equity − (cash + market value) ≈ 0.
 smoke-exporter: $(BOSUN_JS)
@@ -96,8 +98,8 @@ prom-reload:
 grafana-import:
 	@test -n "$(path)" || { echo "usage: make grafana-import path=$(OBS)/grafana/dashboards/command_center.json" >&2; exit 2; }
 	@node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));d.id=null;process.stdout.write(JSON.stringify({dashboard:d,overwrite:true}))' "$(path)" \
-	| curl -sS --fail-with-body -u "$(GRAFANA_USER):$(GRAFANA_PASSWORD)" -H "Content-Type: application/json" -X POST $(GRAFANA_URL)/api/dashboards/db --data-binary @-; echo
+	| curl -sS --fail-with-body -u "$(GRAFANA_USER):$(GRAFANA_PASSWORD)" -H "Content-Type: application/json" -X POST $(GRAFANA_URL)/api/dashboards/db --data-binary @-; $(NEWLINE_KEEP_STATUS)
 
 # Stops the order executor (the engine's POST /executor/stop); trading governance is unchanged.
 executor-down:
-	@$(CURL) -X POST $(ENGINE_URL)/executor/stop -d '{}'; echo
+	@$(CURL) -X POST $(ENGINE_URL)/executor/stop -d '{}'; $(NEWLINE_KEEP_STATUS)

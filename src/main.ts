@@ -13,12 +13,15 @@ import { type Config, ConfigError, loadConfig, parseDotEnv, unknownFlagNames } f
 import { opsFileSpecs } from './config/ops-files.js';
 import { errorMessage } from './domain/errors.js';
 import { actorId } from './domain/ids.js';
+import { RAIL_REASONS } from './domain/rails.js';
 import { buildServer } from './http/build-server.js';
 import type { PublishedExternalEvent } from './http/ports.js';
 import { REPLAY_CACHE_MAX } from './http/routes/events.routes.js';
 import { createLogger, type RootLogger } from './logging/logger.js';
+import { CONN_ERROR_KINDS } from './machines/conn.machine.js';
 import { notifierMachine } from './machines/notifier.machine.js';
 import { createMetrics } from './metrics/metrics.js';
+import { primeSeries } from './metrics/prime.js';
 import {
   createAlertSources,
   createNotifier,
@@ -30,7 +33,7 @@ import { createReplayStore, openStore, type Store } from './store/index.js';
 import { exitAfterStoreClose } from './store/safe-exit.js';
 import { MODEL_VARIANTS, variantSpec } from './strategies/regime-signal.js';
 import { createRuntime, type Runtime } from './supervisor/runtime.js';
-import { type BosunGateway, createGateway } from './venues/index.js';
+import { type BosunGateway, CALL_PRIORITIES, createGateway, createVenueStreams } from './venues/index.js';
 import { PAPER_BALANCES, type Simulator, startSimulator } from './venues/sim/index.js';
 
 /**
@@ -149,11 +152,17 @@ async function main(): Promise<void> {
   const gateways = new Map<string, BosunGateway>();
   for (const venue of config.VENUES) {
     const keys = venueKeys(venue);
+    // Both venues: the Kraken tier sizes its counters; local budget refusals are their own metric.
+    const budget = {
+      krakenTier: config.KRAKEN_TIER,
+      onBudgetRefusal: (r: { priority: string }) => metrics.venueLocalRefusals.inc({ venue, priority: r.priority }),
+    };
     if (config.MODE === 'paper') {
       const external = keys.baseUrl !== undefined;
       gateways.set(
         venue,
         createGateway(venue, {
+          ...budget,
           mode: 'paper',
           simBaseUrl: external ? (keys.baseUrl as string) : (sim as Simulator).baseUrl,
           apiKey: external ? (keys.apiKey ?? '') : (sim as Simulator).keys[venue].apiKey,
@@ -165,6 +174,7 @@ async function main(): Promise<void> {
     gateways.set(
       venue,
       createGateway(venue, {
+        ...budget,
         mode: 'live',
         ...(keys.apiKey ? { apiKey: keys.apiKey } : {}),
         ...(keys.secret ? { secret: keys.secret } : {}),
@@ -299,12 +309,37 @@ async function main(): Promise<void> {
     statusExtras: () => ({ balances: book.balances(), snapshot_loaded: snapshotLoaded }),
     subtrees: (hooks) => [
       ...[...gateways].map(([venue, gateway]) =>
-        tradedVenueSubtree({ config, venue, gateway, trading, book, metrics, log: root.log, lookup, hooks }),
+        tradedVenueSubtree({
+          config,
+          venue,
+          gateway,
+          trading,
+          book,
+          metrics,
+          log: root.log,
+          lookup,
+          hooks,
+          ...(config.STREAMS_ENABLED
+            ? {
+                marketStream: () =>
+                  createVenueStreams(gateway, { timing: { silenceMs: config.STREAM_SILENCE_MS } }).tickers('spot'),
+              }
+            : {}),
+        }),
       ),
       trading.riskSubtree(hooks),
       scanner.subtree(),
       ...(executorTree ? [executorTree] : []),
     ],
+  });
+  // Every series the runbook and dashboards alert on exists at 0 from boot (src/metrics/prime.ts).
+  primeSeries(metrics, {
+    venues: config.VENUES,
+    symbols: (v) => trading.liveSymbols(v),
+    venueErrorKinds: CONN_ERROR_KINDS,
+    priorities: CALL_PRIORITIES,
+    rejectionReasons: [...RAIL_REASONS, 'venue_rejected'],
+    configFiles: opsFileSpecs(config).map((f) => f.name),
   });
   await runtime.start();
 

@@ -5,8 +5,9 @@ import type { GovernanceState } from '../machines/governance.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RuntimeDeps, RuntimeOptions, SubtreeProvider } from '../supervisor/runtime.js';
 import type { SupervisorHooks } from '../supervisor/supervisor.js';
+import type { MarketStream } from '../venues/streams/market-stream.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
-import { MIN_TICKER_POLL_MS } from '../venues/venue-limits.js';
+import { accountRefreshMs, MIN_TICKER_POLL_MS } from '../venues/venue-limits.js';
 import type { AccountBook } from './account-book.js';
 import { createExecutor } from './executor.actors.js';
 import type { RoutedTick } from './tick-router.js';
@@ -30,6 +31,8 @@ type TreeConfig = Pick<
   | 'EXEC_INTERVAL_SEC'
   | 'VENUES'
   | 'MIN_TRADE_USDT'
+  | 'KRAKEN_TIER'
+  | 'VENUE_CLOCK_OFFSET_MAX_MS'
 >;
 
 /** The runtime's options from config. */
@@ -82,6 +85,8 @@ export interface TradedVenueDeps {
   hooks: SupervisorHooks;
   /** Sees each tick before the router (benchmarks count them); default: straight to the router. */
   onTick?: (t: RoutedTick) => void;
+  /** Streamed tickers (STREAMS_ENABLED); without it the feed polls REST. */
+  marketStream?: () => MarketStream;
 }
 
 /**
@@ -102,7 +107,8 @@ export function tradedVenueSubtree(d: TradedVenueDeps): SubtreeProvider {
     symbolsNow: () => trading.liveSymbols(venue),
     feedIntervalMs: Math.max(config.FEED_POLL_MS, minPoll),
     feedStaleMs: Math.max(5_000, config.FEED_POLL_MS * 10, minPoll * 4),
-    accountIntervalMs: 10_000,
+    accountIntervalMs: accountRefreshMs(venue, config.KRAKEN_TIER),
+    conn: { clockLimitMs: config.VENUE_CLOCK_OFFSET_MAX_MS },
     hooks: d.hooks,
     restartIntensity: config.RESTART_INTENSITY,
     restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
@@ -110,6 +116,7 @@ export function tradedVenueSubtree(d: TradedVenueDeps): SubtreeProvider {
     onLink: (gw) => trading.useLinkedGateway(venue, gw),
     onOutcome: (ok) => trading.onVenueOutcome(venue, ok),
     extra: trading.venueExtras(venue, d.hooks),
+    ...(d.marketStream === undefined ? {} : { marketStream: d.marketStream }),
   });
 }
 

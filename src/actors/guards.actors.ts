@@ -196,7 +196,10 @@ export function createGuards(deps: GuardsDeps) {
             at: now(),
           });
         },
-        (message) => log.warn({ venue, err: message }, 'funding poll failed'),
+        (message) => {
+          log.warn({ venue, err: message }, 'funding poll failed');
+          sendBack({ type: 'funding.failed', error: String(message), at: now() });
+        },
       ),
     );
     return fundingGuardMachine.provide({

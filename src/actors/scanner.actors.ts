@@ -6,6 +6,7 @@ import { actorId } from '../domain/ids.js';
 import type { Logger } from '../logging/logger.js';
 import { type ScannerContext, scannerMachine } from '../machines/scanner.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { dropSymbolSeries } from '../metrics/prime.js';
 import {
   formatScanLine,
   type ScanInput,
@@ -18,6 +19,32 @@ import type { ChildSpec } from '../supervisor/policy.js';
 import type { MarketFilterView, ScannerPort, ScanView } from '../supervisor/scanner-port.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
 import { writeFileAtomicAsync } from './atomic-file.js';
+
+/** Shortlisted symbols whose `symbol_scanner_score{venue,symbol}` series is exported, per venue. */
+type ScoredSeries = Map<string, Set<string>>;
+
+/**
+ * `symbol_scanner_score{venue,symbol}` covers the shortlist: scores of the symbols on it, and the series of
+ * symbols that left it removed (a stale score of a dropped symbol would read as a candidate on the dashboard).
+ */
+function publishShortlistScores(
+  metrics: Pick<Metrics, 'scannerScore'>,
+  scored: ScoredSeries,
+  venue: string,
+  list: readonly string[],
+  scores: readonly SymbolScore[],
+): void {
+  const byName = new Map(scores.map((s) => [s.symbol, s.score]));
+  const now = new Set<string>();
+  for (const symbol of list) {
+    const score = byName.get(symbol);
+    if (score === undefined) continue;
+    metrics.scannerScore.set({ venue, symbol }, score);
+    now.add(symbol);
+  }
+  for (const symbol of scored.get(venue) ?? []) if (!now.has(symbol)) metrics.scannerScore.remove({ venue, symbol });
+  scored.set(venue, now);
+}
 
 /**
  * The symbol scanner's effects (DESIGN §3, §8): every interval it scores each venue's tradable spot symbols from
@@ -124,6 +151,9 @@ export function createScanner(deps: ScannerDeps) {
   const yieldToLoop = deps.yieldToLoop ?? (() => new Promise<void>((r) => setImmediate(r)));
   const prices = new Map<string, number[]>();
   let view: ScanView = { enabled: deps.enabled, passAt: null, passes: 0, venues: {} };
+  const scored: ScoredSeries = new Map();
+  const publishScores = (venue: string, list: readonly string[], scores: readonly SymbolScore[]) =>
+    publishShortlistScores(deps.metrics, scored, venue, list, scores);
   let ownMtime: number | null = null;
   let running: Promise<ScanView> | null = null;
   let rerun = false;
@@ -244,11 +274,7 @@ export function createScanner(deps: ScannerDeps) {
       const list = shortlist(scores, deps.topN, keep);
       venues[venue] = { shortlist: list, scores };
       await yieldToLoop();
-      for (let k = 0; k < scores.length; k++) {
-        const s = scores[k] as SymbolScore;
-        deps.metrics.scannerScore.set({ symbol: s.symbol }, s.score);
-        if ((k + 1) % CHUNK === 0) await yieldToLoop();
-      }
+      publishScores(venue, list, scores);
       await yieldToLoop();
       const current = deps.liveSymbols(venue);
       const { add, remove } = shortlistDiff(current, list);
@@ -263,6 +289,7 @@ export function createScanner(deps: ScannerDeps) {
       if (add.length > 0) deps.metrics.scannerSelected.inc(add.length);
       for (const s of remove) {
         const cancelled = await stopSymbol(venue, s);
+        dropSymbolSeries(deps.metrics, venue, s);
         log.info({ venue, symbol: s, cancelled }, `[SCAN] ${venue}: ${s} left the shortlist; actor stopped, drained`);
       }
       log.info(

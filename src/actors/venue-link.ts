@@ -1,5 +1,6 @@
 import type { ConnErrorKind } from '../machines/conn.machine.js';
 import { classifyVenueError, localError, VenueError, type VenueErrorInfo } from '../venues/error-classifier.js';
+import type { CallPriority } from '../venues/rate-budget.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
 
 /**
@@ -13,6 +14,16 @@ export interface LinkOutcome {
   message?: string;
   retryAfterMs?: number;
   op: string;
+  /**
+   * Nothing reached the venue: our own budget said no. Counted by the budget itself
+   * (`engine_venue_local_refusals_total`), never as a venue error, a 429, or an outcome for the breaker.
+   */
+  local?: true;
+}
+
+/** A refusal by our own request budget (BudgetExhausted): nothing was sent. */
+export function isLocalRefusal(info: VenueErrorInfo): boolean {
+  return info.code === 'BudgetExhausted';
 }
 
 export function connKindOf(info: VenueErrorInfo): ConnErrorKind {
@@ -44,6 +55,9 @@ function countsAsError(info: VenueErrorInfo): boolean {
   return connKindOf(info) !== 'invalid' && info.tag !== 'blocked';
 }
 
+/** Methods that answer from memory without a request: passed through as they are (not made async). */
+const SYNC_METHODS = new Set<string | symbol>(['markets', 'pressure', 'clockOffsetMs', 'clockSyncNeeded']);
+
 export interface VenueLink {
   readonly venue: string;
   readonly gateway: VenueGateway;
@@ -64,11 +78,17 @@ export function createVenueLink(venue: string, gateway: VenueGateway, report: (o
     message: info.reason,
     ...(info.retryAfterMs === undefined ? {} : { retryAfterMs: info.retryAfterMs }),
     op,
+    ...(isLocalRefusal(info) ? { local: true as const } : {}),
   });
-  const wrapped = new Proxy(gateway, {
+  const wrap = (gw: VenueGateway): VenueGateway => new Proxy(gw, handler);
+  const handler: ProxyHandler<VenueGateway> = {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof v !== 'function' || prop === 'markets' || prop === 'pressure' || prop === 'close') {
+      // A priority view is linked too: same reports, same block.
+      if (prop === 'atPriority' && typeof v === 'function') {
+        return (p: CallPriority) => wrap((v as (p: CallPriority) => VenueGateway).call(target, p));
+      }
+      if (typeof v !== 'function' || SYNC_METHODS.has(prop) || prop === 'close') {
         return typeof v === 'function' ? v.bind(target) : v;
       }
       const op = String(prop);
@@ -95,10 +115,10 @@ export function createVenueLink(venue: string, gateway: VenueGateway, report: (o
         }
       };
     },
-  });
+  };
   return {
     venue,
-    gateway: wrapped,
+    gateway: wrap(gateway),
     block: (reason) => {
       blockedReason = reason;
     },

@@ -9,8 +9,10 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ChildSpec } from '../supervisor/policy.js';
 import type { SubtreeProvider } from '../supervisor/runtime.js';
 import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor.js';
-import type { VenueGateway } from '../venues/venue-gateway.js';
+import type { MarketStream } from '../venues/streams/market-stream.js';
+import type { Ticker, VenueGateway } from '../venues/venue-gateway.js';
 import type { AccountBook } from './account-book.js';
+import { streamingFeedSource } from './feed-stream.js';
 import { everyInterval } from './periodic.js';
 import type { RoutedTick } from './tick-router.js';
 import { createVenueLink, type LinkOutcome } from './venue-link.js';
@@ -46,11 +48,18 @@ export interface VenueActorsDeps {
   hr?: () => number;
   /** Children started after conn, feed and account (symbols:<venue>, breakers), in this order. */
   extra?: Array<{ spec: ChildSpec; logics: Record<string, unknown> }>;
+  /** Period of venue clock measurements (default 10 min). */
+  clockSyncMs?: number;
   /** Every venue request outcome, for the venue error-rate breaker. */
   onOutcome?: (ok: boolean) => void;
   /** Receives the linked gateway (outcomes reported, blocked on auth/ban/breaker) for the order path. */
   onLink?: (gateway: VenueGateway) => void;
+  /** Streamed tickers (STREAMS_ENABLED): a new stream per feed source; REST polling stays the fallback. */
+  marketStream?: () => MarketStream;
 }
+
+/** How often the venue clock is measured again (GET /time, weight 1). */
+const CLOCK_SYNC_MS = 10 * 60_000;
 
 /** Reasons for which the link stops sending requests until conn recovers or an operator resets it. */
 const BLOCKING = /^(auth|ban|breaker):/;
@@ -62,6 +71,9 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
   const connId = actorId.conn(venue);
 
   const report = (o: LinkOutcome) => {
+    // Our own budget said no: nothing reached the venue, so it is neither a venue error nor a 429 for conn
+    // (the budget counts it in engine_venue_local_refusals_total).
+    if (o.local) return;
     if (!o.ok) metrics.venueErrors.inc({ venue, kind: o.kind ?? 'other' });
     // The venue error-rate breaker counts what the venue did: answers and venue-side failures (network, 5xx,
     // exchange errors). Local refusals (budget, blocked), our own invalid orders, auth and bans are judged by conn.
@@ -98,61 +110,110 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
     },
   });
 
+  /**
+   * A configured symbol the venue does not list never ticks: its actor says so (DEGRADED with the reason, not a
+   * healthy actor with 0 ticks) and the log names it once. The feed polls the listed ones.
+   */
+  const unlisted = new Set<string>();
+  const refuseUnlisted = (symbols: readonly string[]) => {
+    for (const s of symbols) {
+      const reason = `unlisted: ${s} is not listed at ${venue}`;
+      if (!unlisted.has(s)) {
+        unlisted.add(s);
+        log.error({ symbol: s }, `configured symbol refused: ${reason}`);
+      }
+      // Same value and reason is not an edge: a no-op after the first, and it survives a symbol actor restart.
+      deps.lookup(actorId.symbol(venue, s))?.send({ type: 'health.degrade', reason });
+    }
+  };
+
+  /** One tick to the router (or straight to its symbol actor). */
+  const deliver = (t: Ticker, t0: number) => {
+    if (deps.onTick) {
+      deps.onTick({ venue, symbol: t.symbol, bid: t.bid, ask: t.ask, last: t.last, receivedAt: t.receivedAt, t0 });
+      return;
+    }
+    deps.lookup(actorId.symbol(venue, t.symbol))?.send({
+      type: 'venue.tick',
+      venue,
+      symbol: t.symbol,
+      bid: t.bid,
+      ask: t.ask,
+      last: t.last,
+      receivedAt: t.receivedAt,
+    });
+  };
+
+  /** One REST poll of every listed symbol; returns the ticks delivered. */
+  const pollOnce = async (alive: () => boolean, symbolsAtStart: readonly string[]): Promise<number> => {
+    deps.lookup(connId)?.send({ type: 'conn.pressure', value: link.gateway.pressure(), at: now() });
+    await link.gateway.loadMarkets();
+    // Only symbols this venue lists; an unknown one would fail the whole batch.
+    const spot = link.gateway.markets('spot');
+    const wanted = deps.symbolsNow?.() ?? symbolsAtStart;
+    const symbols = wanted.filter((s) => spot[s] !== undefined);
+    if (symbols.length < wanted.length) refuseUnlisted(wanted.filter((s) => spot[s] === undefined));
+    const tickers = symbols.length > 0 ? await link.gateway.fetchTickers(symbols) : {};
+    if (!alive()) return 0;
+    const t0 = (deps.hr ?? (() => performance.now()))();
+    let n = 0;
+    for (const t of Object.values(tickers)) {
+      deliver(t, t0);
+      n += 1;
+    }
+    return n;
+  };
+  // Every poll, good or bad, lets conn re-judge time-based conditions (a ban expiring, a 429 cooling down).
+  const connTick = () => deps.lookup(connId)?.send({ type: 'conn.tick', at: now() });
+
   const poller = fromCallback<{ type: string }, { venue: string; symbols: string[]; intervalMs: number }>(
     ({ input, sendBack }) =>
       everyInterval(
         input.intervalMs,
         async (alive) => {
-          deps.lookup(connId)?.send({ type: 'conn.pressure', value: link.gateway.pressure(), at: now() });
-          await link.gateway.loadMarkets();
-          // Only symbols this venue lists; an unknown one would fail the whole batch.
-          const spot = link.gateway.markets('spot');
-          const symbols = (deps.symbolsNow?.() ?? input.symbols).filter((s) => spot[s] !== undefined);
-          const tickers = symbols.length > 0 ? await link.gateway.fetchTickers(symbols) : {};
-          if (!alive()) return;
-          let n = 0;
-          const t0 = (deps.hr ?? (() => performance.now()))();
-          for (const t of Object.values(tickers)) {
-            if (deps.onTick) {
-              deps.onTick({
-                venue,
-                symbol: t.symbol,
-                bid: t.bid,
-                ask: t.ask,
-                last: t.last,
-                receivedAt: t.receivedAt,
-                t0,
-              });
-              n += 1;
-              continue;
-            }
-            const sym = deps.lookup(actorId.symbol(venue, t.symbol));
-            if (sym)
-              sym.send({
-                type: 'venue.tick',
-                venue,
-                symbol: t.symbol,
-                bid: t.bid,
-                ask: t.ask,
-                last: t.last,
-                receivedAt: t.receivedAt,
-              });
-            n += 1;
-          }
-          sendBack({ type: 'feed.polled', at: now(), ticks: n });
+          const n = await pollOnce(alive, input.symbols);
+          if (alive()) sendBack({ type: 'feed.polled', at: now(), ticks: n });
         },
         (error) => sendBack({ type: 'feed.failed', at: now(), error }),
-        // Every poll, good or bad, lets conn re-judge time-based conditions (a ban expiring, a 429 cooling down).
-        () => deps.lookup(connId)?.send({ type: 'conn.tick', at: now() }),
+        connTick,
       ),
   );
+
+  // The account refresh reads what reconciliation reads (balances, open orders), one class below it.
+  const accountGw = link.gateway.atPriority?.('account') ?? link.gateway;
+  // The venue clock is measured at loadMarkets, again every CLOCK_SYNC_MS and after a -1021 (conn shows it).
+  let clockSyncedAt = now();
+  const checkClock = async () => {
+    const due = now() - clockSyncedAt >= (deps.clockSyncMs ?? CLOCK_SYNC_MS);
+    const needed = due || accountGw.clockOffsetMs?.() === undefined || accountGw.clockSyncNeeded?.() === true;
+    if (accountGw.syncClock && needed) {
+      clockSyncedAt = now();
+      await accountGw.syncClock();
+    }
+    const offsetMs = accountGw.clockOffsetMs?.();
+    if (offsetMs !== undefined) deps.lookup(connId)?.send({ type: 'conn.clock', offsetMs, at: now() });
+  };
+  const marketStream = deps.marketStream;
+  const source =
+    marketStream === undefined
+      ? poller
+      : streamingFeedSource({
+          stream: marketStream,
+          poll: (alive) => pollOnce(alive, deps.symbols),
+          deliver,
+          symbols: () => deps.symbolsNow?.() ?? deps.symbols,
+          now,
+          hr: deps.hr ?? (() => performance.now()),
+          afterEach: connTick,
+        });
 
   const refresher = fromCallback<{ type: string }, { venue: string; intervalMs: number }>(({ input, sendBack }) =>
     everyInterval(
       input.intervalMs,
       async (alive) => {
-        await link.gateway.loadMarkets();
-        const balances = await link.gateway.fetchBalances();
+        await accountGw.loadMarkets();
+        await checkClock();
+        const balances = await accountGw.fetchBalances();
         const holdings = Object.entries(balances).map(([asset, b]) => ({ asset, total: b.total }));
         const spot = link.gateway.markets('spot');
         const pairs: Record<string, string> = {};
@@ -161,15 +222,15 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
             if (spot[`${h.asset}${q}`] && !pairs[h.asset]) pairs[h.asset] = `${h.asset}${q}`;
           }
         }
-        const tickers = Object.keys(pairs).length > 0 ? await link.gateway.fetchTickers(Object.values(pairs)) : {};
+        const tickers = Object.keys(pairs).length > 0 ? await accountGw.fetchTickers(Object.values(pairs)) : {};
         const prices: Record<string, number> = {};
         for (const [asset, sym] of Object.entries(pairs)) {
           const t = tickers[sym];
           const p = t?.last ?? (t?.bid != null && t?.ask != null ? (t.bid + t.ask) / 2 : null);
           if (p !== null && p !== undefined) prices[asset] = p;
         }
-        const positions = link.gateway.marketKinds.includes('linear') ? await link.gateway.fetchPositions() : [];
-        const open = await link.gateway.fetchOpenOrders();
+        const positions = accountGw.marketKinds.includes('linear') ? await accountGw.fetchPositions() : [];
+        const open = await accountGw.fetchOpenOrders();
         if (!alive()) return;
         const v = valueHoldings(holdings, prices, positions);
         const summary = {
@@ -187,7 +248,7 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
     ),
   );
 
-  const feed = feedMachine.provide({ actors: { poller } });
+  const feed = feedMachine.provide({ actors: { poller: source } });
   const account = accountMachine.provide({ actors: { refresher } });
   const sup = createSupervisor({
     strategy: 'rest_for_one',

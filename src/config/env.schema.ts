@@ -194,7 +194,23 @@ export const EnvShape = {
   EXEC_INTERVAL_SEC: flag.int('trading', 60, POSITIVE_SEC, 'Executor loop period (allocation → rebalance orders).'),
   EXECUTOR_ENABLED: flag.bool('trading', false, 'Run the optional executor actor.'),
   DRY_RUN: flag.bool('trading', true, 'Executor computes and logs rebalance orders without sending them.'),
-  FEED_POLL_MS: flag.int('trading', 1000, { min: 100, max: 60_000 }, 'Ticker polling period per venue feed.'),
+  FEED_POLL_MS: flag.int(
+    'trading',
+    1000,
+    { min: 100, max: 60_000 },
+    'Ticker polling period per venue feed (the fallback while a stream is down, or always with STREAMS_ENABLED=false).',
+  ),
+  STREAMS_ENABLED: flag.bool(
+    'trading',
+    true,
+    'Market data by WebSocket (ccxt.pro); REST polling only while a stream is down (feed DEGRADED "stream down, polling").',
+  ),
+  STREAM_SILENCE_MS: flag.int(
+    'trading',
+    10_000,
+    { min: 500, max: 300_000 },
+    'A stream with no message (data or heartbeat) for this long is torn down and reconnected; the feed polls meanwhile.',
+  ),
   PORTFOLIO_SNAPSHOT_SEC: flag.int('trading', 60, { min: 1, max: 3600 }, 'Period of portfolio.json snapshots.'),
   BAR_MS: flag.int('trading', 60_000, { min: 100, max: 86_400_000 }, 'Bar length the strategies run on (ms).'),
   HMM_WARMUP_BARS: flag.int(
@@ -366,6 +382,18 @@ export const EnvShape = {
   BINANCE_TESTNET: flag.bool('venues', false, 'Live mode against the Binance testnet (ccxt sandbox).'),
   BINANCE_BASE_URL: flag.url('venues', undefined, 'Override Binance REST base URL; paper mode refuses non-loopback.'),
   KRAKEN_BASE_URL: flag.url('venues', undefined, 'Override Kraken REST base URL; paper mode refuses non-loopback.'),
+  VENUE_CLOCK_OFFSET_MAX_MS: flag.int(
+    'venues',
+    2_000,
+    { min: 100, max: 60_000 },
+    'conn:<venue> goes DEGRADED when the venue clock is further than this from ours (timestamps are corrected).',
+  ),
+  KRAKEN_TIER: flag.oneOf(
+    'venues',
+    ['starter', 'intermediate', 'pro'],
+    'starter',
+    'Kraken account tier: sizes the private call counter (15/20/20, decay 0.33/0.5/1 per s) and the account refresh.',
+  ),
 
   // ── simulator ──
   SIM_SEED: flag.int(

@@ -10,7 +10,8 @@ import { type HealthContext, healthActions, healthGuards, healthRegion, initialH
  *   is tripped; recovers on its own when requests succeed again, except after `auth`.
  * Pure: the blocking of further requests is the provided `conn.publish` action.
  */
-export type ConnErrorKind = 'auth' | 'ban' | 'rate_limit' | 'network' | 'exchange' | 'invalid' | 'other';
+export const CONN_ERROR_KINDS = ['auth', 'ban', 'rate_limit', 'network', 'exchange', 'invalid', 'other'] as const;
+export type ConnErrorKind = (typeof CONN_ERROR_KINDS)[number];
 
 export interface ConnInput {
   venue: string;
@@ -22,6 +23,8 @@ export interface ConnInput {
   haltPct: number;
   /** Budget pressure (0..1) at which the venue goes DEGRADED. */
   pressureLimit: number;
+  /** |venue clock − ours| (ms) beyond which the venue goes DEGRADED (timestamps are corrected, the host is not). */
+  clockLimitMs?: number;
   failClosed?: string;
 }
 
@@ -37,6 +40,10 @@ export interface ConnContext extends HealthContext {
   degradePct: number;
   haltPct: number;
   pressureLimit: number;
+  clockLimitMs: number;
+  /** Venue clock minus ours (ms), last measured; null before the first measurement (runbook: "clock offset"). */
+  clockOffsetMs: number | null;
+  clockMeasuredAt: number | null;
   window: number[];
   errorPct: number;
   pressure: number;
@@ -55,6 +62,7 @@ export interface ConnContext extends HealthContext {
 export type ConnEvent =
   | { type: 'conn.result'; ok: boolean; kind?: ConnErrorKind; message?: string; at: number; retryAfterMs?: number }
   | { type: 'conn.pressure'; value: number; at: number }
+  | { type: 'conn.clock'; offsetMs: number; at: number }
   | { type: 'conn.tick'; at: number }
   | { type: 'conn.reset'; at: number }
   | { type: 'breaker.tripped'; reason: string; at: number }
@@ -72,6 +80,7 @@ export const CONN_DEFAULTS = {
   degradePct: 20,
   haltPct: 80,
   pressureLimit: 0.9,
+  clockLimitMs: 2_000,
 } as const;
 
 /** The health the link deserves right now; pure so it is table-tested on its own. */
@@ -86,6 +95,11 @@ export function judge(c: ConnContext, now: number): { value: 'OK' | 'DEGRADED' |
   if (now - c.lastRateLimitAt < 60_000) return { value: 'DEGRADED', reason: 'rate_limited: 429 in the last minute' };
   if (judged && c.errorPct >= c.degradePct)
     return { value: 'DEGRADED', reason: `error_rate: ${c.errorPct.toFixed(0)}%` };
+  if (c.clockOffsetMs !== null && Math.abs(c.clockOffsetMs) > c.clockLimitMs)
+    return {
+      value: 'DEGRADED',
+      reason: `clock_offset: venue clock ${c.clockOffsetMs > 0 ? '+' : ''}${c.clockOffsetMs} ms from ours (corrected; fix the host clock)`,
+    };
   if (c.pressure >= c.pressureLimit)
     return { value: 'DEGRADED', reason: `rate_budget: ${(c.pressure * 100).toFixed(0)}% used` };
   return { value: 'OK', reason: '' };
@@ -119,6 +133,9 @@ export const connMachine = setup({
       return patch;
     }),
     pressure: assign(({ event }) => (event.type === 'conn.pressure' ? { pressure: event.value } : {})),
+    clock: assign(({ event }) =>
+      event.type === 'conn.clock' ? { clockOffsetMs: Math.round(event.offsetMs), clockMeasuredAt: event.at } : {},
+    ),
     reset: assign({
       authFailed: undefined,
       bannedUntil: 0,
@@ -152,6 +169,9 @@ export const connMachine = setup({
     degradePct: input.degradePct,
     haltPct: input.haltPct,
     pressureLimit: input.pressureLimit,
+    clockLimitMs: input.clockLimitMs ?? CONN_DEFAULTS.clockLimitMs,
+    clockOffsetMs: null,
+    clockMeasuredAt: null,
     window: [],
     errorPct: 0,
     pressure: 0,
@@ -171,6 +191,7 @@ export const connMachine = setup({
       on: {
         'conn.result': { actions: ['stamp', 'record', 'rejudge'] },
         'conn.pressure': { actions: ['stamp', 'pressure', 'rejudge'] },
+        'conn.clock': { actions: ['stamp', 'clock', 'rejudge'] },
         'conn.tick': { actions: ['stamp', 'rejudge'] },
         'conn.reset': { actions: ['stamp', 'reset', 'rejudge'] },
         'breaker.tripped': { actions: ['stamp', 'tripped', 'rejudge'] },

@@ -48,7 +48,15 @@ export interface DepegGuardContext extends HealthContext {
   trips: number;
   rearms: number;
   lastRearm: { at: number; by: string } | null;
+  /**
+   * Since when the guard has had no usable parity reading (both figures missing: the poll failed), null while it
+   * sees. A blind guard cannot tell a depeg from calm, so it refuses new entries as if tripped (fail closed).
+   */
+  blindSince?: number | null;
 }
+
+/** Health reason of a blind depeg guard. */
+export const DEPEG_BLIND = 'blind: no USDT/USDC or BTC parity reading';
 
 export type DepegGuardEvent =
   | ({ type: 'depeg.observe' } & DepegObservation)
@@ -99,11 +107,13 @@ export function depegRearmCheck(c: DepegGuardContext, at: number): RearmCheck {
 export function depegGuardView(ctx: unknown) {
   const c = ctx as DepegGuardContext;
   const failClosed = c.failClosed ? `crash_loop: ${c.failClosed}` : '';
+  const blind = c.phase !== 'tripped' && c.blindSince !== undefined && c.blindSince !== null;
   return {
-    active: c.phase === 'tripped' || failClosed !== '',
+    active: c.phase === 'tripped' || failClosed !== '' || blind,
     phase: c.phase,
     failClosed: failClosed !== '',
-    reason: c.phase === 'tripped' ? c.reason : failClosed,
+    blind,
+    reason: c.phase === 'tripped' ? c.reason : failClosed || (blind ? DEPEG_BLIND : ''),
     deviationPct: c.deviationPct,
     usdtUsdc: c.usdtUsdc,
     btcRatio: c.btcRatio,
@@ -201,19 +211,26 @@ export const depegGuardMachine = setup({
         if ((heldSince === null) !== (c.heldSince === null)) enqueue('depeg.publish');
         return;
       }
+      const wasBlind = c.blindSince !== undefined && c.blindSince !== null;
       if (!breach) {
-        // A missing observation keeps a breach in progress (it neither confirms nor clears it).
+        // A missing observation keeps a breach in progress (it neither confirms nor clears it), and leaves the
+        // guard blind: DEGRADED, refusing new entries as if tripped until it sees parity again.
         if (dev === null) {
-          enqueue.assign(obs);
+          enqueue.assign({ ...obs, blindSince: c.blindSince ?? event.at });
+          if (!wasBlind) {
+            enqueue.raise({ type: 'health.degrade', reason: DEPEG_BLIND });
+            enqueue('depeg.publish');
+          }
           return;
         }
-        enqueue.assign({ ...obs, phase: 'armed', breachSince: null });
-        if (c.phase === 'confirming') {
+        enqueue.assign({ ...obs, phase: 'armed', breachSince: null, blindSince: null });
+        if (c.phase === 'confirming' || wasBlind) {
           enqueue.raise({ type: 'health.ok' });
           enqueue('depeg.publish');
         }
         return;
       }
+      if (wasBlind) enqueue.assign({ blindSince: null });
       const since = c.breachSince ?? event.at;
       if (event.at - since >= c.confirmMs) {
         enqueue.assign({
@@ -262,6 +279,7 @@ export const depegGuardMachine = setup({
       trips: typeof p.trips === 'number' ? p.trips : 0,
       rearms: typeof p.rearms === 'number' ? p.rearms : 0,
       lastRearm: p.lastRearm ?? null,
+      blindSince: null,
       failClosed: input.failClosed,
       health: input.failClosed
         ? initialHealth(input.failClosed)

@@ -31,6 +31,45 @@ describe('feed machine', () => {
   });
 });
 
+describe('feed machine with a stream', () => {
+  const start = () => {
+    const clock = new SimulatedClock();
+    const feed = createActor(feedMachine.provide({ actors: { poller: idle as never } }), {
+      clock,
+      input: { venue: 'kraken', symbols: ['BTCUSD'], intervalMs: 100, staleMs: 1_000 },
+    });
+    feed.start();
+    return { feed, clock };
+  };
+
+  it('is DEGRADED "stream down, polling" while the stream is down, even with fresh polls, and OK when it is back', () => {
+    const { feed } = start();
+    feed.send({ type: 'feed.stream', state: 'live', at: 1 });
+    feed.send({ type: 'feed.polled', at: 2, ticks: 5 });
+    expect(feed.getSnapshot().context.health.value).toBe('OK');
+    feed.send({ type: 'feed.stream', state: 'down', reason: 'silent: no message for 10000 ms', at: 3 });
+    feed.send({ type: 'feed.polled', at: 4, ticks: 1 });
+    expect(feed.getSnapshot().context.health).toEqual({
+      value: 'DEGRADED',
+      reason: 'stream down, polling (silent: no message for 10000 ms)',
+    });
+    feed.send({ type: 'feed.stream', state: 'live', at: 5 });
+    expect(feed.getSnapshot().context.health.value).toBe('OK');
+    expect(feed.getSnapshot().context).toMatchObject({ stream: 'live', streamRecoveries: 1 });
+  });
+
+  it('stays DEGRADED stale when the stream comes back but nothing arrived for staleMs', () => {
+    const { feed, clock } = start();
+    feed.send({ type: 'feed.stream', state: 'down', reason: 'drop', at: 1 });
+    clock.increment(1_100);
+    expect(feed.getSnapshot().context.health.reason).toMatch(/^stale/);
+    feed.send({ type: 'feed.stream', state: 'live', at: 5_000 });
+    expect(feed.getSnapshot().context.health.value).toBe('DEGRADED');
+    feed.send({ type: 'feed.polled', at: 5_001, ticks: 3 });
+    expect(feed.getSnapshot().context.health.value).toBe('OK');
+  });
+});
+
 describe('account machine', () => {
   it('goes DEGRADED after maxFailures refreshes in a row fail and OK on the next good one', () => {
     const acct = createActor(accountMachine.provide({ actors: { refresher: idle as never } }), {

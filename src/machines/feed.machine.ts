@@ -2,10 +2,12 @@ import { assign, fromCallback, raise, setup } from 'xstate';
 import { type HealthContext, healthActions, healthGuards, healthRegion, initialHealth } from './health.js';
 
 /**
- * feed:<venue> — mark/ticker polling. The poller (effect slot `poller`) fetches tickers every interval and
- * delivers one tick per symbol per poll, stamped with its receive time, to the symbol actors (latest wins);
- * it reports each poll here. The feed is DEGRADED when no poll has succeeded for `staleMs`, and OK again on
- * the next good poll. Degradation never restarts anything (DESIGN §4).
+ * feed:<venue> — tickers by stream, REST polling as the fallback. The source (effect slot `poller`) delivers ticks
+ * to the symbol actors and reports here every interval (`feed.polled`, streamed or polled alike). The feed is
+ * DEGRADED when nothing arrived for `staleMs`, and OK again on the next good report. When it streams, the source
+ * also reports the stream's state (`feed.stream`): while the stream is down the source polls REST and the feed is
+ * DEGRADED "stream down, polling (<why>)", OK again once the stream is back. Degradation never restarts anything
+ * (DESIGN §4).
  */
 export interface FeedInput {
   venue: string;
@@ -25,12 +27,18 @@ export interface FeedContext extends HealthContext {
   lastPollAt: number;
   lastError: string | undefined;
   ticks: number;
+  /** `off` when not streaming (STREAMS_ENABLED=false, or before the stream first went live). */
+  stream: 'off' | 'live' | 'down';
+  streamReason: string | undefined;
+  /** Times the stream came back after being down. */
+  streamRecoveries: number;
 }
 
 export type FeedEvent =
   | { type: 'feed.polled'; at: number; ticks: number }
   | { type: 'feed.failed'; at: number; error: string }
   | { type: 'feed.setSymbols'; symbols: string[] }
+  | { type: 'feed.stream'; state: 'live' | 'down'; reason?: string; at: number }
   | { type: 'sup.shutdown' }
   | { type: 'health.ok'; reason?: string }
   | { type: 'health.degrade'; reason: string }
@@ -53,10 +61,33 @@ export const feedMachine = setup({
       event.type === 'feed.failed' ? { failures: context.failures + 1, lastError: event.error } : {},
     ),
     setSymbols: assign(({ event }) => (event.type === 'feed.setSymbols' ? { symbols: [...event.symbols] } : {})),
+    streamState: assign(({ context, event }) =>
+      event.type === 'feed.stream'
+        ? {
+            stream: event.state,
+            streamReason: event.reason,
+            streamRecoveries: context.streamRecoveries + (event.state === 'live' && context.stream === 'down' ? 1 : 0),
+          }
+        : {},
+    ),
+    degradeStream: raise(({ context }) => ({
+      type: 'health.degrade' as const,
+      reason: `stream down, polling${context.streamReason ? ` (${context.streamReason})` : ''}`,
+    })),
   },
   guards: {
     ...(healthGuards as unknown as Record<string, never>),
-    notOk: ({ context }) => context.health.value !== 'OK' && !context.failClosed,
+    notOk: ({ context }) => context.health.value !== 'OK' && !context.failClosed && context.stream !== 'down',
+    streamDown: ({ context }) => context.stream === 'down' && !context.failClosed,
+    streamGoesDown: ({ context, event }) =>
+      event.type === 'feed.stream' && event.state === 'down' && !context.failClosed,
+    /** The stream is back, ticks are fresh, and the feed is degraded for no other reason. */
+    streamBack: ({ context, event }) =>
+      event.type === 'feed.stream' &&
+      event.state === 'live' &&
+      context.health.value !== 'OK' &&
+      !context.failClosed &&
+      event.at - context.lastPollAt < context.staleMs,
   },
   delays: { stale: ({ context }) => context.staleMs },
 }).createMachine({
@@ -72,13 +103,23 @@ export const feedMachine = setup({
     lastPollAt: 0,
     lastError: undefined,
     ticks: 0,
+    stream: 'off' as const,
+    streamReason: undefined,
+    streamRecoveries: 0,
     failClosed: input.failClosed,
     health: initialHealth(input.failClosed),
   }),
   states: {
     live: {
       type: 'parallel',
-      on: { 'sup.shutdown': 'done' },
+      on: {
+        'sup.shutdown': 'done',
+        'feed.stream': [
+          { guard: 'streamGoesDown', actions: ['streamState', 'degradeStream'] },
+          { guard: 'streamBack', actions: ['streamState', raise({ type: 'health.ok' })] },
+          { actions: 'streamState' },
+        ],
+      },
       states: {
         health: healthRegion as never,
         polling: {
@@ -112,7 +153,10 @@ export const feedMachine = setup({
                 reason: `stale: no ticks for ${context.staleMs} ms${context.lastError ? ` (${context.lastError})` : ''}`,
               })),
               on: {
-                'feed.polled': { target: 'fresh', actions: ['polled', raise({ type: 'health.ok' })] },
+                'feed.polled': [
+                  { guard: 'streamDown', target: 'fresh', actions: ['polled', 'degradeStream'] },
+                  { target: 'fresh', actions: ['polled', raise({ type: 'health.ok' })] },
+                ],
                 'feed.failed': { actions: 'failed' },
               },
             },

@@ -59,6 +59,8 @@ export interface FundingGuardContext extends HealthContext {
   lastPlans: FundingPlan[];
   lastPollAt: number | null;
   since: number | null;
+  /** Why the latest poll failed, null after a good one: a guard that cannot read funding is DEGRADED (blind). */
+  pollError?: string | null;
 }
 
 export type FundingGuardEvent =
@@ -69,6 +71,7 @@ export type FundingGuardEvent =
       at: number;
     }
   | { type: 'funding.result'; symbol: string; trimmed: boolean; hedged: boolean }
+  | { type: 'funding.failed'; error: string; at: number }
   | { type: 'limits.update'; thresholdPct?: number; trimPct?: number; hedgeRatio?: number }
   | { type: 'sup.shutdown' }
   | { type: 'health.ok'; reason?: string }
@@ -76,6 +79,8 @@ export type FundingGuardEvent =
   | { type: 'health.halt'; reason: string };
 
 export const FUNDING_SPIKE = 'funding_spike';
+/** Health reason prefix of a funding guard whose polls fail. */
+export const FUNDING_BLIND = 'blind: funding poll failing';
 
 /** The trims (and hedges) one observation calls for; pure. */
 export function fundingPlans(
@@ -126,6 +131,7 @@ export function fundingGuardView(ctx: unknown) {
     hedges: c.hedges,
     since: c.since,
     lastPollAt: c.lastPollAt,
+    pollError: c.pollError ?? null,
   };
 }
 
@@ -152,6 +158,15 @@ export const fundingGuardMachine = setup({
         enqueue('funding.publish');
         return;
       }
+      const wasBlind = c.pollError !== undefined && c.pollError !== null;
+      if (event.type === 'funding.failed') {
+        enqueue.assign({ pollError: event.error.slice(0, 200) });
+        // A spike (or a crash loop) already says more; otherwise the guard says it cannot see.
+        if (!wasBlind && c.spiking.length === 0 && !c.failClosed)
+          enqueue.raise({ type: 'health.degrade', reason: `${FUNDING_BLIND}: ${event.error.slice(0, 160)}` });
+        enqueue('funding.publish');
+        return;
+      }
       if (event.type !== 'funding.observe') return;
       const rates: Record<string, number> = {};
       const spiking: string[] = [];
@@ -173,9 +188,10 @@ export const fundingGuardMachine = setup({
         lastPlans: plans.length > 0 ? plans : c.lastPlans,
         lastPollAt: event.at,
         since: isSpiking ? (c.since ?? event.at) : null,
+        pollError: null,
       });
-      if (isSpiking && !wasSpiking) enqueue.raise({ type: 'health.degrade', reason: FUNDING_SPIKE });
-      if (!isSpiking && wasSpiking && !c.failClosed) enqueue.raise({ type: 'health.ok' });
+      if (isSpiking && (!wasSpiking || wasBlind)) enqueue.raise({ type: 'health.degrade', reason: FUNDING_SPIKE });
+      if (!isSpiking && (wasSpiking || wasBlind) && !c.failClosed) enqueue.raise({ type: 'health.ok' });
       if (plans.length > 0) enqueue({ type: 'funding.act', params: { plans } });
       enqueue('funding.publish');
     }),
@@ -201,6 +217,7 @@ export const fundingGuardMachine = setup({
       hedges: typeof p.hedges === 'number' ? p.hedges : 0,
       lastPlans: [],
       lastPollAt: null,
+      pollError: null,
       since: typeof p.since === 'number' ? p.since : null,
       failClosed: input.failClosed,
       health: input.failClosed
@@ -218,6 +235,7 @@ export const fundingGuardMachine = setup({
         'sup.shutdown': 'done',
         'funding.observe': { actions: 'update' },
         'funding.result': { actions: 'update' },
+        'funding.failed': { actions: 'update' },
         'limits.update': { actions: 'update' },
       },
       states: { health: healthRegion as never },

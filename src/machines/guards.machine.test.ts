@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, initialTransition, transition } from 'xstate';
 import {
+  DEPEG_BLIND,
   DEPEG_TRIGGER,
   depegAlertText,
   depegGuardMachine,
@@ -8,7 +9,7 @@ import {
   depegRearmCheck,
   deviationPct,
 } from './depeg-guard.machine.js';
-import { fundingGuardMachine, fundingGuardView, fundingPlans } from './funding-guard.machine.js';
+import { FUNDING_BLIND, fundingGuardMachine, fundingGuardView, fundingPlans } from './funding-guard.machine.js';
 
 const depeg = (persisted?: Record<string, unknown>, failClosed?: string) => {
   const effects: string[] = [];
@@ -59,6 +60,20 @@ describe('depeg guard', () => {
     expect(view()).toMatchObject({ active: true, phase: 'tripped', reason: DEPEG_TRIGGER, trippedAt: 16_000 });
     expect(a.getSnapshot().context.health).toEqual({ value: 'HALTED', reason: DEPEG_TRIGGER });
     expect(effects.filter((e) => e === 'tripped')).toHaveLength(1);
+  });
+
+  it('is DEGRADED and refuses new entries while blind (no parity reading), and recovers when it sees parity', () => {
+    const { a, obs, view } = depeg();
+    obs(1, 0);
+    expect(view().active).toBe(false);
+    obs(null, 1_000, null); // the poll failed
+    expect(view()).toMatchObject({ active: true, blind: true, phase: 'armed', reason: DEPEG_BLIND });
+    expect(a.getSnapshot().context.health).toEqual({ value: 'DEGRADED', reason: DEPEG_BLIND });
+    obs(null, 60_000, null);
+    expect(view().active).toBe(true);
+    obs(1, 61_000);
+    expect(view()).toMatchObject({ active: false, blind: false });
+    expect(a.getSnapshot().context.health.value).toBe('OK');
   });
 
   it('trips on the BTCUSDT/BTCUSDC ratio alone', () => {
@@ -176,6 +191,30 @@ describe('funding guard', () => {
         { symbol: 'ETHUSDT', side: 'long', amount: 2, markPrice: 3_000 },
       ])[0]?.hedge,
     ).toBeNull();
+  });
+
+  it('is DEGRADED with the reason while its polls fail, and OK again after a good poll', () => {
+    const a = createActor(fundingGuardMachine, {
+      input: { venue: 'binance', thresholdPct: 0.1, trimPct: 50, hedgeRatio: 0 },
+    });
+    a.start();
+    a.send({ type: 'funding.failed', error: 'binance: AuthenticationError: -2015', at: 1 });
+    expect(a.getSnapshot().context.health).toEqual({
+      value: 'DEGRADED',
+      reason: `${FUNDING_BLIND}: binance: AuthenticationError: -2015`,
+    });
+    expect(fundingGuardView(a.getSnapshot().context)).toMatchObject({
+      lastPollAt: null,
+      pollError: expect.any(String),
+    });
+    a.send({
+      type: 'funding.observe',
+      rates: { ETHUSDT: { ratePct: 0.01, nextFundingTime: 8 } },
+      positions: [],
+      at: 2,
+    });
+    expect(a.getSnapshot().context.health.value).toBe('OK');
+    expect(fundingGuardView(a.getSnapshot().context).pollError).toBeNull();
   });
 
   it('trims once per spike, goes DEGRADED while spiking, and OK when the rate falls back', () => {

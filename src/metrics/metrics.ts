@@ -147,6 +147,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['venue', 'kind'],
       registers: r,
     }),
+    venueLocalRefusals: new Counter({
+      name: 'engine_venue_local_refusals_total',
+      help: "Calls Bosun's own request budget refused before sending (not venue errors), by priority class",
+      labelNames: ['venue', 'priority'],
+      registers: r,
+    }),
     stopValidatorMissing: new Counter({
       name: 'stop_validator_missing_total',
       help: 'Open positions found without a live server-side stop',
@@ -187,7 +193,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     scannerScore: new Gauge({
       name: 'symbol_scanner_score',
       help: 'Latest scanner score per symbol',
-      labelNames: ['symbol'],
+      labelNames: ['venue', 'symbol'],
       registers: r,
     }),
     scannerSelected: new Counter({

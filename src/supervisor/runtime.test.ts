@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AnyActorRef, assign, setup, waitFor } from 'xstate';
 import { createOpsConfig } from '../actors/config.actors.js';
 import { opsFileSpecs } from '../config/ops-files.js';
@@ -126,6 +126,17 @@ describe('runtime governance', () => {
     await runtime.setTrading({ scope: 'global', state: 'ACTIVE', reason: 'resume', actor: 't', command: 'resume' });
     const after = (await metrics.healthState.get()).values;
     expect(after.find((v) => v.labels.actor === 'root')?.value).toBe(0);
+  });
+
+  it('removes health_state of an actor that is stopped, and exports it again when it starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-rt-'));
+    const { runtime, metrics } = await boot(dir);
+    const has = async (actor: string) => (await metrics.healthState.get()).values.some((v) => v.labels.actor === actor);
+    expect(await has('heartbeat')).toBe(true);
+    expect(runtime.send('heartbeat', { type: 'sup.terminateChild' })).toEqual({ accepted: true });
+    await vi.waitFor(async () => expect(await has('heartbeat')).toBe(false), { timeout: 5_000 });
+    expect(runtime.send('heartbeat', { type: 'sup.startChild' })).toEqual({ accepted: true });
+    await vi.waitFor(async () => expect(await has('heartbeat')).toBe(true), { timeout: 5_000 });
   });
 
   it('routes supervisor commands to the parent and refuses events that are not allowed', async () => {

@@ -172,6 +172,11 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     onChildExit: (e) => {
       if (e.abnormal) healthLog.warn(e, 'child exited abnormally');
     },
+    // A stopped actor has no health: its last value would keep an alert firing (or quiet) for an actor that is gone.
+    onChildStopped: (id) => {
+      metrics.healthState.remove({ actor: id });
+      lastHealth.delete(id);
+    },
   };
 
   function publishGovernance(g: GovernanceState): void {

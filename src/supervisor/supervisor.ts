@@ -24,6 +24,8 @@ export interface SupervisorHooks {
   onRestart?(e: { supervisor: string; child: string; delayMs: number; reason: string }): void;
   onEscalate?(e: { supervisor: string; child: string; reason: string }): void;
   onChildExit?(e: { supervisor: string; child: string; abnormal: boolean; reason: string }): void;
+  /** A child is stopped for good (terminated, removed, or shut down), not waiting for a restart. */
+  onChildStopped?(child: string): void;
 }
 
 export interface SupervisorOptions {
@@ -267,7 +269,9 @@ export function createSupervisor(opts: SupervisorOptions) {
     if (!k) return;
     // Temporary children are never restarted, not even when a sibling's failure stopped them (OTP).
     const temp = s.ctx.specs[id]?.restart === 'temporary';
-    s.ctx.kids[id] = { ...k, liveness: liveness === 'backoff' && temp ? 'removed' : liveness };
+    const next = liveness === 'backoff' && temp ? 'removed' : liveness;
+    s.ctx.kids[id] = { ...k, liveness: next };
+    if (next === 'stopped' || next === 'removed') hooks.onChildStopped?.(id);
   }
 
   function startDrain(s: Scope, ids: string[], then: Then): void {
@@ -319,6 +323,7 @@ export function createSupervisor(opts: SupervisorOptions) {
     s.ctx.kids[id] = next;
     if (!shouldRestart(spec.restart, abnormal)) {
       next.liveness = 'removed';
+      hooks.onChildStopped?.(id);
       return id;
     }
     if (recordRestart(s.ctx.restartLog, t, opts.periodMs, opts.intensity)) {
@@ -552,6 +557,7 @@ export function createSupervisor(opts: SupervisorOptions) {
     if (!k) return;
     if (k.liveness === 'backoff') {
       s.ctx.kids[id] = { ...k, liveness: 'stopped', epoch: k.epoch + 1 };
+      hooks.onChildStopped?.(id);
       return;
     }
     if (k.liveness === 'running') startDrain(s, [id], { kind: 'terminate' });

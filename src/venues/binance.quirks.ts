@@ -130,6 +130,9 @@ export function binanceQuirks(market: MarketKind): VenueQuirks {
         fetchCurrencies: false,
         fetchMargins: false,
         recvWindow: BINANCE_RECV_WINDOW_MS,
+        // Signed requests carry our timestamp and Binance refuses one off by more than recvWindow (-1021): ccxt
+        // measures the venue clock (GET /time) in loadMarkets and offsets every timestamp by it.
+        adjustForTimeDifference: true,
         // ccxt throws locally on a symbol-less fetchOpenOrders unless told we accept the higher weight.
         fetchOpenOrders: { warnWithoutSymbol: false },
         warnOnFetchOpenOrdersWithoutSymbol: false,

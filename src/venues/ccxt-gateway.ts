@@ -27,8 +27,9 @@ import {
 } from './error-classifier.js';
 import { type GatewayConfigInput, parseGatewayConfig } from './gateway-config.js';
 import { installFetchGuard, isLoopbackUrl, isSameOrigin } from './loopback-guard.js';
-import type { RateBudget } from './rate-budget.js';
+import type { CallPriority, RateBudget } from './rate-budget.js';
 import { installJsonGuard } from './response-guard.js';
+import { createProExchange, type ProExchangeOptions, type StreamTarget } from './streams/pro-exchange.js';
 import { marketKindOf, SymbolMap } from './symbol-map.js';
 import type {
   Balances,
@@ -49,7 +50,7 @@ import type {
   TradesQuery,
   VenueGateway,
 } from './venue-gateway.js';
-import type { CostContext, GatewayOp } from './venue-limits.js';
+import { type CostContext, type GatewayOp, pauseTargets, priorityOf } from './venue-limits.js';
 import type { VenueQuirks } from './venue-quirks.js';
 import { pointExchangeAt } from './venue-urls.js';
 
@@ -74,7 +75,17 @@ export class CcxtGateway implements VenueGateway {
   private infos: Record<MarketKind, Record<string, MarketInfo>> = { spot: {}, linear: {} };
   private loading: Promise<void> | undefined;
   private loaded = false;
+  /** The instance that owns the markets state; a priority view (`atPriority`) delegates to it. */
+  private readonly base: CcxtGateway = this;
+  /** Set on a priority view only: the class its calls are charged as (orders and cancels stay `order`). */
+  private readonly priority: CallPriority | undefined;
+  private offsetMs: number | undefined;
+  /** A -1021 said our timestamps are off: measure the venue clock before the next call. */
+  private clockStale = false;
   readonly orders: CcxtOrders;
+  /** Where and how the streams' ccxt.pro instances are built (streams/pro-exchange.ts). */
+  private readonly streamTarget: StreamTarget;
+  private readonly streamConfig: Record<string, unknown>;
 
   constructor(opts: CcxtGatewayOptions) {
     const cfg = parseGatewayConfig(opts.quirks.ccxtId, opts);
@@ -94,6 +105,12 @@ export class CcxtGateway implements VenueGateway {
     if (cfg.secret !== undefined) config.secret = cfg.secret;
     this.ex = this.quirks.createExchange(config);
     installJsonGuard(this.ex);
+    const recvWindow = (this.ex.options as Record<string, unknown>).recvWindow;
+    this.streamConfig = { ...config, ...(recvWindow === undefined ? {} : { options: { recvWindow } }) };
+    this.streamTarget =
+      cfg.mode === 'paper'
+        ? { mode: 'paper', base: cfg.simBaseUrl! }
+        : { mode: 'live', base: cfg.baseUrl, testnet: cfg.testnet };
     if (cfg.mode === 'paper') {
       pointExchangeAt(this.ex, cfg.simBaseUrl!);
       this.guard = installFetchGuard(this.ex, isLoopbackUrl, 'paper mode: loopback hosts only');
@@ -107,9 +124,37 @@ export class CcxtGateway implements VenueGateway {
     this.orders = new CcxtOrders(this.quirks, this.now);
   }
 
+  /**
+   * The same gateway whose calls are charged to the budget as `priority` (the account refresh asks for the
+   * same balances and open orders as reconciliation, at a lower priority). Shares the ccxt instance, markets
+   * and pending creates.
+   */
+  atPriority(priority: CallPriority): CcxtGateway {
+    return Object.create(this.base, { priority: { value: priority } }) as CcxtGateway;
+  }
+
+  private priorityFor(op: GatewayOp): CallPriority {
+    const p = priorityOf(op);
+    return p === 'order' ? p : (this.priority ?? p);
+  }
+
   /** The ccxt instance, for tests and benches inside src/venues and test/venues only. */
   get exchange(): Exchange {
     return this.ex;
+  }
+
+  /** A ccxt.pro instance of this venue and account for one stream session, on this instance's markets. */
+  async createStreamExchange(keepAliveMs: number): Promise<Exchange> {
+    await this.loadMarkets();
+    return createProExchange({
+      ccxtId: this.quirks.ccxtId as ProExchangeOptions['ccxtId'],
+      config: this.streamConfig,
+      target: this.streamTarget,
+      markets: this.ex.markets,
+      keepAliveMs,
+      rest: this.ex,
+      chargeRest: () => this.spend('fetchBalances', { market: this.kind() }),
+    });
   }
 
   /** Requests the fetch guard refused so far (paper mode / base-URL override), undefined when unguarded. */
@@ -119,6 +164,35 @@ export class CcxtGateway implements VenueGateway {
 
   pressure(): number {
     return this.budget.pressure();
+  }
+
+  /** Venue clock minus ours (ms) as last measured; undefined before any measurement. */
+  clockOffsetMs(): number | undefined {
+    return this.base.offsetMs;
+  }
+
+  /** True after a -1021 until the venue clock is measured again. */
+  clockSyncNeeded(): boolean {
+    return this.base.clockStale;
+  }
+
+  /**
+   * Measures the venue's clock (GET /time). Where ccxt corrects timestamps (`adjustForTimeDifference`, Binance:
+   * signed requests are refused outside recvWindow) the correction is renewed too. Kraken's nonce only has to
+   * grow, so its offset is measured and shown, never applied (a smaller correction would shrink the nonce).
+   */
+  async syncClock(): Promise<number> {
+    const base = this.base;
+    const ex = base.ex;
+    const offset = await this.run('fetchTime', { market: this.kind() }, async () => {
+      if (ex.options?.adjustForTimeDifference === true) return -Number(await ex.loadTimeDifference());
+      const before = Date.now();
+      const server = Number(await ex.fetchTime());
+      return Math.round(server - (before + Date.now()) / 2);
+    });
+    base.offsetMs = offset;
+    base.clockStale = false;
+    return offset;
   }
 
   /** Folds the venue's usage headers from the last response into the budget. */
@@ -135,14 +209,34 @@ export class CcxtGateway implements VenueGateway {
       // it beats a "banned until" read from the message, which is on the venue's clock.
       const ra = Number(this.ex.last_response_headers?.['Retry-After'] ?? Number.NaN);
       if (Number.isFinite(ra) && ra >= 0) info.retryAfterMs = ra * 1000;
+      this.holdOff(info, opName);
     }
+    // -1021: our timestamp is outside recvWindow. The account refresh measures the venue clock again on its next
+    // run (not here: a request behind the caller's back would look like a retry and race the caller's next one).
+    if (info.tag === 'nonce' && this.ex.options?.adjustForTimeDifference === true) this.base.clockStale = true;
     return info;
+  }
+
+  /**
+   * The venue refused for rate: stop charging the limiters this call spends on (the venue's "class": Binance
+   * weight or order count, Kraken's call counter, public limit or per-pair counter) until its Retry-After, or
+   * fill them when it gave none. Our own refusals (BudgetExhausted) change nothing.
+   */
+  private holdOff(info: VenueErrorInfo, opName: GatewayOp): void {
+    if (info.code === 'BudgetExhausted') return;
+    const targets = pauseTargets(this.quirks.cost(opName, { market: this.kind(), pair: '*' }), info.reason);
+    if (targets.length === 0) return;
+    if (info.retryAfterMs !== undefined && info.retryAfterMs > 0) {
+      this.budget.pause(targets, this.budget.now() + info.retryAfterMs);
+    } else {
+      this.budget.saturate(targets);
+    }
   }
 
   /** Spends budget, runs one venue call, and turns any failure into a VenueError. */
   async run<T>(opName: GatewayOp, ctx: CostContext, fn: () => Promise<T>): Promise<T> {
     try {
-      await this.budget.acquire(this.quirks.cost(opName, ctx), this.maxBudgetWaitMs);
+      await this.budget.acquire(this.quirks.cost(opName, ctx), this.maxBudgetWaitMs, this.priorityFor(opName));
       return await fn();
     } catch (e) {
       throw e instanceof VenueError ? e : new VenueError(this.venue, this.classify(e, 'read', opName), e);
@@ -153,15 +247,16 @@ export class CcxtGateway implements VenueGateway {
 
   /** Spends budget for a call without waiting; false when the budget is short (optional follow-ups). */
   trySpend(opName: GatewayOp, ctx: CostContext): boolean {
-    return this.budget.tryAcquire(this.quirks.cost(opName, ctx)).ok;
+    return this.budget.tryAcquire(this.quirks.cost(opName, ctx), this.priorityFor(opName)).ok;
   }
 
   /** Spends budget, waiting at most maxBudgetWaitMs (throws BudgetExhausted). */
   async spend(opName: GatewayOp, ctx: CostContext): Promise<void> {
-    await this.budget.acquire(this.quirks.cost(opName, ctx), this.maxBudgetWaitMs);
+    await this.budget.acquire(this.quirks.cost(opName, ctx), this.maxBudgetWaitMs, this.priorityFor(opName));
   }
 
   async loadMarkets(reload = false): Promise<void> {
+    if (this.base !== this) return this.base.loadMarkets(reload); // a view must not shadow the markets state
     if (this.loaded && !reload) return;
     this.loading ??= this.run('loadMarkets', { market: this.kind() }, async () => {
       const list = Object.values(await this.ex.loadMarkets(reload)) as Array<Parameters<typeof marketKindOf>[0]>;
@@ -189,6 +284,10 @@ export class CcxtGateway implements VenueGateway {
       this.symbolMap = map;
       this.infos = infos;
       this.loaded = true;
+      // ccxt measured the venue clock inside loadMarkets when it corrects for it.
+      if (this.ex.options?.adjustForTimeDifference === true) {
+        this.offsetMs = -Number(this.ex.options.timeDifference ?? 0);
+      }
     }).finally(() => {
       this.loading = undefined;
     });

@@ -7,7 +7,7 @@
 import type { VenueId } from '../domain/ids.js';
 import type { CcxtGateway } from './ccxt-gateway.js';
 import { localError, VenueError } from './error-classifier.js';
-import type { RateBudget } from './rate-budget.js';
+import type { CallPriority, RateBudget } from './rate-budget.js';
 import type {
   Balances,
   CreateOrderRequest,
@@ -156,6 +156,36 @@ export class CompositeGateway implements VenueGateway {
 
   pressure(): number {
     return this.budget.pressure();
+  }
+
+  /** The largest venue clock offset any member measured (ms), undefined before any measurement. */
+  clockOffsetMs(): number | undefined {
+    let worst: number | undefined;
+    for (const m of this.members) {
+      const o = m.clockOffsetMs();
+      if (o !== undefined && (worst === undefined || Math.abs(o) > Math.abs(worst))) worst = o;
+    }
+    return worst;
+  }
+
+  /** True when a member saw a -1021 since its last clock measurement. */
+  clockSyncNeeded(): boolean {
+    return this.members.some((m) => m.clockSyncNeeded());
+  }
+
+  /** Measures (and where ccxt corrects for it, renews) every member's venue clock offset. */
+  async syncClock(): Promise<number> {
+    await Promise.all(this.members.map((m) => m.syncClock()));
+    return this.clockOffsetMs() ?? 0;
+  }
+
+  /** Every member's priority view, over the same budget (see CcxtGateway.atPriority). */
+  atPriority(priority: CallPriority): CompositeGateway {
+    return new CompositeGateway(
+      this.venue,
+      this.members.map((m) => m.atPriority(priority)),
+      this.budget,
+    );
   }
 
   /** Requests refused by the members' fetch guards. */

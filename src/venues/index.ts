@@ -7,13 +7,24 @@ import { binanceQuirks } from './binance.quirks.js';
 import { CcxtGateway } from './ccxt-gateway.js';
 import { CompositeGateway } from './composite-gateway.js';
 import { krakenQuirks } from './kraken.quirks.js';
-import { type BudgetClock, RateBudget } from './rate-budget.js';
+import { type BudgetClock, type BudgetRefusal, RateBudget } from './rate-budget.js';
 import { BINANCE_LIMITS, type KrakenTier, krakenLimits } from './venue-limits.js';
 
 export type { ErrorKind, ErrorTag, VenueErrorInfo } from './error-classifier.js';
 export { classifyVenueError, isVenueError, VenueError } from './error-classifier.js';
 export { toKrakenClientId } from './kraken.quirks.js';
-export { type BudgetClock, RateBudget } from './rate-budget.js';
+export {
+  type BudgetClock,
+  type BudgetRefusal,
+  CALL_PRIORITIES,
+  type CallPriority,
+  PRIORITY_SHARE,
+  RateBudget,
+} from './rate-budget.js';
+export type { MarketStream, MarketStreamHandlers } from './streams/market-stream.js';
+export { STREAM_TIMING_DEFAULTS, type StreamStatus, type StreamTiming } from './streams/stream-runner.js';
+export type { UserDataEvent, UserDataHandlers, UserDataStream } from './streams/user-data-stream.js';
+export { createVenueStreams, type VenueStreams, type VenueStreamsOptions } from './streams/venue-streams.js';
 export type * from './venue-gateway.js';
 export { BINANCE_LIMITS, type KrakenTier, krakenLimits } from './venue-limits.js';
 export { CcxtGateway, CompositeGateway };
@@ -39,6 +50,8 @@ export interface CreateGatewayOptions {
   budgetFraction?: number;
   budgetClock?: BudgetClock;
   maxBudgetWaitMs?: number;
+  /** Every local budget refusal (`engine_venue_local_refusals_total`, never a venue error). */
+  onBudgetRefusal?: (r: BudgetRefusal) => void;
 }
 
 /** The gateway createGateway returns: a VenueGateway plus its parts for status pages and tests. */
@@ -54,8 +67,9 @@ export function createGateway(venue: VenueId, opts: CreateGatewayOptions): Bosun
     limits,
     ...(opts.budgetFraction === undefined ? {} : { fraction: opts.budgetFraction }),
     ...(opts.budgetClock === undefined ? {} : { clock: opts.budgetClock }),
+    ...(opts.onBudgetRefusal === undefined ? {} : { onRefuse: opts.onBudgetRefusal }),
   });
-  const { krakenTier: _t, budgetFraction: _f, budgetClock: _c, ...common } = opts;
+  const { krakenTier: _t, budgetFraction: _f, budgetClock: _c, onBudgetRefusal: _r, ...common } = opts;
   const base = {
     ...common,
     budget,

@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type BudgetClock, BudgetExhausted, RateBudget } from './rate-budget.js';
-import { BINANCE_LIMITS, binanceCost, krakenCost, krakenLimits } from './venue-limits.js';
+import { type BudgetClock, BudgetExhausted, type BudgetRefusal, RateBudget } from './rate-budget.js';
+import {
+  accountRefreshMs,
+  BINANCE_LIMITS,
+  binanceCost,
+  krakenCost,
+  krakenLimits,
+  pauseTargets,
+  priorityOf,
+} from './venue-limits.js';
 
 /** Manual clock: sleep advances time instantly, so waits are deterministic and free. */
 function fakeClock(start = 1_700_000_000_000): BudgetClock & { t: number; slept: number[] } {
@@ -148,5 +156,95 @@ describe('RateBudget pressure and observation', () => {
 
   it('rejects a fraction above 80% of the published limits', () => {
     expect(() => new RateBudget({ limits: BINANCE_LIMITS, fraction: 0.9 })).toThrow(RangeError);
+  });
+});
+
+describe('RateBudget as a planner: priorities', () => {
+  it('keeps the room above market data for settlement, and the room above settlement for orders', () => {
+    const clock = fakeClock();
+    const refusals: BudgetRefusal[] = [];
+    const b = new RateBudget({ limits: krakenLimits('starter'), clock, onRefuse: (r) => refusals.push(r) });
+    const call = { units: { private_calls: 1 } };
+    // 12 calls fit the 80% budget (15 × 0.8); account refresh may fill 85% of it, i.e. 10.
+    let account = 0;
+    while (b.tryAcquire(call, 'account').ok) account += 1;
+    expect(account).toBe(10);
+    expect(refusals).toEqual([{ limiter: 'private_calls', priority: 'account' }]);
+    // Reconciliation still gets its calls although the account refresh was refused.
+    expect(b.tryAcquire(call, 'settlement').ok).toBe(true);
+    expect(b.tryAcquire(call, 'settlement').ok).toBe(false);
+    // …and an order path lookup the last one.
+    expect(b.tryAcquire(call, 'order').ok).toBe(true);
+  });
+
+  it('never lets market data push the budget to the 90% at which conn degrades', () => {
+    const clock = fakeClock();
+    const b = new RateBudget({ limits: krakenLimits('starter'), clock });
+    for (let i = 0; i < 100; i++) b.tryAcquire({ units: { public_calls: 1 } }, 'market');
+    expect(b.pressure()).toBeLessThan(0.9);
+    expect(b.tryAcquire({ units: { public_calls: 1 } }, 'settlement').ok).toBe(true);
+  });
+
+  it('gives every gateway call its class: orders, then settlement, then market data', () => {
+    expect(priorityOf('createOrder')).toBe('order');
+    expect(priorityOf('cancelOrder')).toBe('order');
+    expect(priorityOf('fetchMyTrades')).toBe('settlement');
+    expect(priorityOf('fetchOpenOrders')).toBe('settlement');
+    expect(priorityOf('fetchTickers')).toBe('market');
+    expect(priorityOf('fetchFundingRates')).toBe('market');
+  });
+});
+
+describe('RateBudget as a planner: venue verdicts', () => {
+  it('pauses every call that spends a limiter until the Retry-After, and only those', async () => {
+    const clock = fakeClock();
+    const b = new RateBudget({ limits: BINANCE_LIMITS, clock });
+    b.pause(['spot_weight'], clock.t + 30_000);
+    const ticker = binanceCost('fetchTickers', { market: 'spot', symbols: 2 });
+    const order = binanceCost('createOrder', { market: 'spot' });
+    expect(b.tryAcquire(ticker, 'market')).toMatchObject({ ok: false, limiter: 'spot_weight', retryInMs: 30_000 });
+    expect(b.tryAcquire(order, 'order')).toMatchObject({ ok: false, limiter: 'spot_weight' });
+    // USDⓈ-M weight is another limit at Binance: not paused.
+    expect(b.tryAcquire(binanceCost('fetchTickers', { market: 'linear' }), 'market').ok).toBe(true);
+    await expect(b.acquire(order, 5_000, 'order')).rejects.toMatchObject({ limiter: 'spot_weight' });
+    clock.t += 30_000;
+    expect(b.tryAcquire(order, 'order').ok).toBe(true);
+  });
+
+  it('stops only the order count on Binance -1015, everything on a weight 429', () => {
+    const order = binanceCost('createOrder', { market: 'spot' });
+    expect(pauseTargets(order, 'binance {"code":-1015,"msg":"Too many new orders"}')).toEqual([
+      'spot_orders_10s',
+      'spot_orders_1d',
+    ]);
+    expect(pauseTargets(order, 'binance 429 {"code":-1003}')).toEqual([
+      'spot_weight',
+      'spot_orders_10s',
+      'spot_orders_1d',
+    ]);
+  });
+
+  it('fills a counter the venue says is full when it gives no Retry-After (Kraken)', () => {
+    const clock = fakeClock();
+    const b = new RateBudget({ limits: krakenLimits('starter'), clock });
+    b.saturate(['private_calls']);
+    expect(b.tryAcquire({ units: { private_calls: 1 } }, 'order').ok).toBe(false);
+    clock.t += 4_000; // 1 / 0.264 per s
+    expect(b.tryAcquire({ units: { private_calls: 1 } }, 'order').ok).toBe(true);
+  });
+});
+
+describe('default schedule per Kraken tier', () => {
+  it.each([
+    ['starter', 30_000],
+    ['intermediate', 20_000],
+    ['pro', 15_000],
+  ] as const)('refreshes a %s account every %i ms, inside a third of its call counter', (tier, ms) => {
+    expect(accountRefreshMs('kraken', tier)).toBe(ms);
+    const spec = krakenLimits(tier).find((l) => l.name === 'private_calls');
+    if (spec?.kind !== 'decay') throw new Error('no private_calls counter');
+    // Two calls per refresh (BalanceEx, OpenOrders) against the 80% decay rate.
+    const perSec = 2 / (ms / 1000);
+    expect(perSec / (spec.decayPerSec * 0.8)).toBeLessThan(1 / 3);
   });
 });

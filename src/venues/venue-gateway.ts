@@ -6,6 +6,7 @@
  */
 import type { VenueId } from '../domain/ids.js';
 import type { VenueErrorInfo } from './error-classifier.js';
+import type { CallPriority } from './rate-budget.js';
 
 export type MarketKind = 'spot' | 'linear';
 export type OrderSide = 'buy' | 'sell';
@@ -218,5 +219,13 @@ export interface VenueGateway {
   fetchOHLCV?(symbol: string, timeframe: string, since: number, limit: number, market?: MarketKind): Promise<Ohlcv[]>;
   /** Local request-budget usage 0..1 (the conn actor goes DEGRADED before the venue says 429). */
   pressure(): number;
+  /** Venue clock minus ours (ms) as last measured; undefined before any measurement. */
+  clockOffsetMs?(): number | undefined;
+  /** True after a venue timestamp refusal (-1021) until the clock is measured again. */
+  clockSyncNeeded?(): boolean;
+  /** Measures the venue clock again (and renews the timestamp correction where the venue needs one). */
+  syncClock?(): Promise<number>;
+  /** The same gateway with its reads charged to the budget as `priority` (orders and cancels stay `order`). */
+  atPriority?(priority: CallPriority): VenueGateway;
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * The RateBudget enforces 80% of these. Where sources disagree we keep the stricter figure: Binance spot
  * orders are 50/10 s and 160,000/day in current docs (100/10 s and 200,000/day in older ones).
  */
-import type { BudgetCost, LimiterSpec } from './rate-budget.js';
+import type { BudgetCost, CallPriority, LimiterSpec } from './rate-budget.js';
 import type { MarketKind } from './venue-gateway.js';
 
 const SECOND = 1000;
@@ -52,7 +52,8 @@ export type GatewayOp =
   | 'fetchFundingRate'
   | 'fetchFundingRates'
   | 'fetchPositions'
-  | 'fetchOHLCV';
+  | 'fetchOHLCV'
+  | 'fetchTime';
 
 export interface CostContext {
   market: MarketKind;
@@ -97,6 +98,8 @@ export function binanceCost(op: GatewayOp, ctx: CostContext): BudgetCost {
         return w(1);
       case 'fetchFundingRates':
         return w(10);
+      case 'fetchTime':
+        return w(1);
       case 'fetchPositions':
         // positionRisk 5, plus ccxt's one-off leverageBracket read (1) — charge both every time, it is cheap.
         return w(6);
@@ -134,6 +137,8 @@ export function binanceCost(op: GatewayOp, ctx: CostContext): BudgetCost {
     case 'fetchOHLCV':
       // GET /api/v3/klines weighs 2 whatever the limit.
       return w(2);
+    case 'fetchTime':
+      return w(1);
     case 'fetchFundingRate':
     case 'fetchFundingRates':
     case 'fetchPositions':
@@ -177,6 +182,7 @@ export function krakenCost(op: GatewayOp, ctx: CostContext): BudgetCost {
     case 'fetchTickers':
     case 'fetchOrderBook':
     case 'fetchOHLCV':
+    case 'fetchTime':
       return { units: { public_calls: 1 } };
     case 'createOrder':
       return ctx.pair === undefined ? { units: {} } : { units: { trading: 1 }, key: ctx.pair };
@@ -195,7 +201,52 @@ export function krakenCost(op: GatewayOp, ctx: CostContext): BudgetCost {
 }
 
 /**
- * The shortest ticker-poll period a venue's public limit sustains inside the 80% budget: Kraken allows about one
- * public call per second per IP, so polling it faster only burns the budget and degrades the venue.
+ * The shortest ticker-poll period that fits a venue's public limit with headroom. Kraken allows about one public
+ * call per second per IP (8 per 10 s in the 80% budget, 6 of them for market data): a 1.25 s poll alone used
+ * all 8, so the account's valuation tickers, loadMarkets and the scanner starved. 2 s uses 5.
  */
-export const MIN_TICKER_POLL_MS: Readonly<Record<string, number>> = { binance: 0, kraken: 1_250 };
+export const MIN_TICKER_POLL_MS: Readonly<Record<string, number>> = { binance: 0, kraken: 2_000 };
+
+/**
+ * The account refresh period per venue (balances + open orders, and Binance's positions). Kraken's starter
+ * counter sustains 0.264 calls/s in the budget (15.8/min): a 10 s refresh (2 calls) took 12/min of it and left
+ * reconciliation (5/run), the stop validator (2/run) and settlement lookups refused. 30 s takes 4/min.
+ */
+export function accountRefreshMs(venue: string, tier: KrakenTier = 'starter'): number {
+  if (venue !== 'kraken') return 10_000;
+  return { starter: 30_000, intermediate: 20_000, pro: 15_000 }[tier];
+}
+
+/**
+ * The class a call belongs to unless its caller says otherwise (the account refresh asks through an `account`
+ * view): orders and cancels first, then everything that settles or reconciles, market data last.
+ */
+export function priorityOf(op: GatewayOp): CallPriority {
+  switch (op) {
+    case 'createOrder':
+    case 'cancelOrder':
+    case 'cancelAllOrders':
+      return 'order';
+    case 'fetchTickers':
+    case 'fetchOrderBook':
+    case 'fetchFundingRate':
+    case 'fetchFundingRates':
+    case 'fetchOHLCV':
+      return 'market';
+    default:
+      return 'settlement';
+  }
+}
+
+/**
+ * Which limiters a venue rate-limit answer stops: those the refused call charges. Binance `-1015` ("Too many
+ * new orders") is the order count only; a weight 429 stops everything that spends that weight (orders too: an
+ * order costs weight 1, and Binance answers it 429 as well).
+ */
+export function pauseTargets(cost: BudgetCost, reason: string): string[] {
+  const names = Object.entries(cost.units)
+    .filter(([, units]) => units > 0)
+    .map(([name]) => name);
+  if (/-1015|Too many new orders/i.test(reason)) return names.filter((n) => /orders/.test(n));
+  return names;
+}

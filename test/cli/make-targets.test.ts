@@ -105,3 +105,49 @@ describe.skipIf(!hasMake)('make executor-down', () => {
     expect(seen[0]?.headers['idempotency-key']).toMatch(/^make-\d+-\d+$/);
   });
 });
+
+/**
+ * Every target that wraps a curl fails when the request fails: a recipe ending in `; echo` used to exit with
+ * echo's 0, so a refused kill looked like a done one to a script or a runbook step.
+ */
+describe.skipIf(!hasMake)('make targets that wrap curl exit non-zero when the request fails', () => {
+  const failing = createServer((_req, res) => {
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end('{"error":"unavailable"}');
+  });
+  let url = '';
+  beforeAll(async () => {
+    await new Promise<void>((r) => failing.listen(0, '127.0.0.1', r));
+    const a = failing.address();
+    url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  });
+  afterAll(() => new Promise<void>((r) => failing.close(() => r())));
+
+  const targets = (base: string): Array<[string, string[]]> => [
+    ['order', ['order', 'ORDER_SYMBOL=BTCUSDT.BINANCE', 'ORDER_SIDE=BUY', 'ORDER_QUOTE=25', `ENGINE_URL=${base}`]],
+    ['status', ['status', `OPS_URL=${base}`]],
+    ['kill', ['kill', `OPS_URL=${base}`]],
+    ['resume', ['resume', `OPS_URL=${base}`]],
+    ['reconcile', ['reconcile', `ENGINE_URL=${base}`]],
+    ['weights', ['weights', 'STABLE=0.7', 'CANARY=0.3', `OPS_URL=${base}`]],
+    ['executor-down', ['executor-down', `ENGINE_URL=${base}`]],
+    [
+      'grafana-import',
+      ['grafana-import', 'path=ops/observability/grafana/dashboards/command_center.json', `GRAFANA_URL=${base}`],
+    ],
+    ['prom-reload', ['prom-reload', `PROM_URL=${base}`]],
+  ];
+
+  it.each(targets('URL').map(([t]) => t))('make %s fails on an HTTP 503 answer', async (t) => {
+    const args = targets(url).find(([name]) => name === t)?.[1] ?? [];
+    const r = await make(args, { OPS_API_TOKEN: 'tok-0123456789abcdef' });
+    expect(r.code).not.toBe(0);
+  });
+
+  it.each(['status', 'kill', 'reconcile'])('make %s fails when nothing listens', async (t) => {
+    // Port 9 (discard) on loopback: nothing listens in the test environment, so curl cannot connect.
+    const args = targets('http://127.0.0.1:9').find(([name]) => name === t)?.[1] ?? [];
+    const r = await make(args, { OPS_API_TOKEN: 'tok-0123456789abcdef' });
+    expect(r.code).not.toBe(0);
+  });
+});

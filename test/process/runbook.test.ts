@@ -227,6 +227,17 @@ describe.skipIf(!tools)("the runbook's Daily Checks and Operational Controls, ve
     expect(await metric('risk_depeg_active')).toEqual([0]);
   });
 
+  it('Alerting series exist from boot for every known label set (panels never say "No data")', async () => {
+    for (const venue of ['binance', 'kraken']) {
+      expect(await metric('venue_error_rate_pct', `venue="${venue}"`)).toHaveLength(1);
+      expect(await metric('engine_venue_errors_total', `venue="${venue}",kind="rate_limit"`)).toHaveLength(1);
+      expect(await metric('engine_venue_local_refusals_total', `venue="${venue}",priority="settlement"`)).toEqual([0]);
+    }
+    expect(await metric('stop_validator_missing_total', 'venue="binance",symbol="BTCUSDT"')).toHaveLength(1);
+    for (const reason of ['depeg', 'funding', 'venue_breaker', 'equity_floor', 'venue_rejected'])
+      expect(await metric('breaker_rejections_total', `reason="${reason}"`)).toHaveLength(1);
+  });
+
   // ── Operational Controls ──
 
   it('Pause trading: the kill line → HALTED; /status and metrics_trading_enabled confirm; audited', async () => {

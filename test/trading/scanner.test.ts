@@ -94,7 +94,11 @@ describe('symbol scanner', () => {
       JSON.stringify(await symbolActors()) === JSON.stringify([...(b?.shortlist ?? [])].sort()) ? true : undefined,
     );
     const metrics = await (await fetch(`${bosun.engine}/metrics`)).text();
-    expect(metrics).toMatch(/symbol_scanner_score\{symbol="[A-Z]+"\} [0-9.]+/);
+    // The score series covers the shortlist, with its venue, and nothing else.
+    const scored = [...metrics.matchAll(/symbol_scanner_score\{venue="binance",symbol="([A-Z0-9]+)"\} [0-9.e-]+/g)].map(
+      (m) => m[1],
+    );
+    expect(scored.sort()).toEqual([...(b?.shortlist ?? [])].sort());
     expect(metrics).toMatch(/symbol_scanner_selected_total [1-9]/);
   });
 

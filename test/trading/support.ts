@@ -12,7 +12,8 @@ import { type Simulator, startSimulator } from '../../src/venues/sim/index.js';
 export const TOKEN = 'test-token-0123456789abcdef';
 
 export async function startVenue(seed = 11): Promise<Simulator> {
-  return startSimulator({ host: '127.0.0.1', port: 0, seed });
+  // Streams push as often as tradingEnv's FEED_POLL_MS polls, so a streaming Bosun sees the same tick rate.
+  return startSimulator({ host: '127.0.0.1', port: 0, seed, streams: { pushMs: 200 } });
 }
 
 /**

@@ -153,6 +153,12 @@ const ROUTES: Record<string, Route> = {
     sim.setPrice(p);
     return json(200, { ok: true });
   },
+  'GET /__sim/streams': (_r, sim) => json(200, { ...sim.streams.stats(), faults: sim.streams.faults() }),
+  'POST /__sim/streams/faults': (r, sim) => json(201, sim.streams.fault(body(r) as never)),
+  'DELETE /__sim/streams/faults': (_r, sim) => {
+    sim.streams.clearFaults();
+    return json(200, { faults: [] });
+  },
   'GET /__sim/limits': (_r, sim) => json(200, sim.limits()),
   'POST /__sim/limits': (r, sim) => json(200, sim.setLimits(schemas.limits.parse(body(r)))),
 };

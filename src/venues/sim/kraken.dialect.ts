@@ -5,6 +5,7 @@
  * rejects parameters it does not know (`EGeneral:Invalid arguments`). Errors are `{"error":[…]}` with HTTP 200,
  * as Kraken answers them.
  */
+import { randomBytes } from 'node:crypto';
 
 import { fmt } from '../../domain/precision.js';
 import type { Account, AccountBook } from './accounts.js';
@@ -212,9 +213,22 @@ export class KrakenDialect implements VenueDialect {
   constructor(
     deps: KrakenDeps,
     private readonly accounts: AccountBook,
+    /** WebSockets tokens handed out by GetWebSocketsToken, checked by the v2 stream (ws/kraken-streams.ts). */
+    tokens: Map<string, { apiKey: string; expiresAt: number }> = new Map(),
   ) {
     this.publicApi = publicMethods(deps);
-    this.privateApi = krakenPrivateMethods(deps);
+    this.privateApi = {
+      ...krakenPrivateMethods(deps),
+      // A token must be used within 15 minutes; once a subscription is made with it, it stays valid for it.
+      GetWebSocketsToken: {
+        params: [],
+        run: ({ account }) => {
+          const token = randomBytes(24).toString('base64');
+          tokens.set(token, { apiKey: account?.keys.apiKey ?? '', expiresAt: Date.now() + 900_000 });
+          return { token, expires: 900 };
+        },
+      },
+    };
   }
 
   handles(path: string): boolean {

@@ -23,6 +23,7 @@ import {
   remainingQty,
   type Side,
   type SimOrder,
+  type SimTrade,
   type TimeInForce,
 } from './order-store.js';
 import { feeAssetFor, holdFor, releaseAll, settleFill, spotBuyCost } from './settlement.js';
@@ -77,6 +78,12 @@ export interface PlaceRequest {
 
 export const MAX_OPEN_ORDERS_PER_MARKET = 200;
 
+/** What the user-data streams hear: an order booked, a fill, an order that ended (filled, canceled, expired). */
+export type EngineEvent =
+  | { kind: 'new'; order: SimOrder }
+  | { kind: 'trade'; order: SimOrder; trade: SimTrade }
+  | { kind: 'end'; order: SimOrder };
+
 export class MatchingEngine {
   readonly store = new OrderStore();
   private seq = 0;
@@ -90,6 +97,8 @@ export class MatchingEngine {
   maxOpenOrdersPerMarket = MAX_OPEN_ORDERS_PER_MARKET;
   /** Grows on every change of orders, trades, balances or positions: the persistence writes when it moved. */
   version = 0;
+  /** Every order event as it happens, for the user-data streams (ws/stream-hub.ts); set once by the simulator. */
+  onEvent: (e: EngineEvent) => void = () => {};
 
   constructor(
     private readonly market: Market,
@@ -193,6 +202,7 @@ export class MatchingEngine {
         throw new Rejection('would_trigger', 'Stop price would trigger immediately.');
       this.hold(o, o.price ?? o.stopPrice ?? 0);
       this.store.add(o);
+      this.onEvent({ kind: 'new', order: o });
       if (fires) this.fire(o);
       return o;
     }
@@ -201,11 +211,14 @@ export class MatchingEngine {
       o.status = 'canceled';
       o.reason = 'Post only order';
       this.store.add(o);
+      this.onEvent({ kind: 'new', order: o });
+      this.onEvent({ kind: 'end', order: o });
       return o;
     }
     if (o.kind === 'limit') this.hold(o, o.price ?? 0);
     else this.checkMarketFunds(o);
     this.store.add(o);
+    this.onEvent({ kind: 'new', order: o });
     this.execute(o);
     return o;
   }
@@ -348,7 +361,7 @@ export class MatchingEngine {
     o.updatedAt = t;
     const id = ++this.tradeSeq;
     o.tradeIds.push(id);
-    this.store.trades.push({
+    const trade: SimTrade = {
       id,
       venueTradeId: o.market.venue === 'kraken' ? krakenStyleId('T', id, this.seed) : String(id),
       order: o,
@@ -360,8 +373,10 @@ export class MatchingEngine {
       maker,
       time: t,
       realizedPnl: eff.realizedPnl,
-    });
+    };
+    this.store.trades.push(trade);
     o.account.updateTime = t;
+    this.onEvent({ kind: 'trade', order: o, trade });
     if (o.status === 'filled') this.end(o, 'filled');
   }
 
@@ -372,6 +387,7 @@ export class MatchingEngine {
     o.updatedAt = this.now();
     releaseAll(o);
     this.store.touch(o);
+    this.onEvent({ kind: 'end', order: o });
   }
 
   private triggers(o: SimOrder, price: number): boolean {

@@ -55,6 +55,11 @@ export class SimServer {
     this.server.keepAliveTimeout = 5_000;
   }
 
+  /** The node:http server, for the WebSocket upgrade handler (ws/stream-hub.ts). */
+  get http(): Server {
+    return this.server;
+  }
+
   async listen(port: number, host: string): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);

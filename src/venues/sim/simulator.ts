@@ -26,6 +26,8 @@ import { SimServer } from './server.js';
 import { type MarketShape, restoreSnapshot, type SimSnapshot, takeSnapshot } from './sim-snapshot.js';
 import { SimStateFile } from './state-file.js';
 import { accountState, fairPrices, orderState, type RegimeTruth, regimeTruth, type SimState } from './state-views.js';
+import type { StreamFaultInput } from './ws/stream-faults.js';
+import { StreamHub, type StreamHubOptions } from './ws/stream-hub.js';
 
 export type { ApiKeyPair };
 
@@ -68,6 +70,8 @@ export interface SimulatorOptions {
   stateDir?: string;
   /** When set, the `/__sim/` control routes (but health) need it in `X-Sim-Token`. */
   controlToken?: string;
+  /** WebSocket streams: push period (default 1000 ms, the venues' update speed), heartbeats, server pings. */
+  streams?: StreamHubOptions;
 }
 
 /** An order placed on an account from outside any API client (a person on the venue's web page). */
@@ -154,6 +158,14 @@ export interface Simulator {
    * counted); throws RangeError with the venue's reason when refused.
    */
   placeOrder(input: ManualOrderInput): { venueOrderId: string; clientOrderId: string; status: string };
+  /** The WebSocket side (ws/stream-hub.ts): stream faults, connection counts, an immediate market-data push. */
+  readonly streams: {
+    fault(input: StreamFaultInput): { kind: string; venues: Venue[] };
+    faults(): ReturnType<StreamHub['faults']['list']>;
+    clearFaults(): void;
+    stats(): ReturnType<StreamHub['stats']>;
+    push(): void;
+  };
   close(): Promise<void>;
 }
 
@@ -243,7 +255,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     now,
   );
   binance.limits = { ...DEFAULT_BINANCE_LIMITS, ...opts.limits };
-  const kraken = new KrakenDialect(deps, accounts);
+  const tokens = new Map<string, { apiKey: string; expiresAt: number }>();
+  const kraken = new KrakenDialect(deps, accounts, tokens);
   const accountFor = (venue: Venue, apiKey?: string): Account => {
     const a = accounts.get(apiKey ?? keys[venue].apiKey);
     if (a === undefined || a.venue !== venue) throw new RangeError(`no ${venue} account with that apiKey`);
@@ -259,6 +272,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     beforeVenue: () => engine.sync(),
     ...(file === undefined ? {} : { persist: () => (file as SimStateFile).save() }),
   });
+  const hub = new StreamHub(
+    { market, engine, accounts, now, tokens, authNow: (v) => Date.now() + faults.skewMs(v) },
+    opts.streams,
+  );
+  hub.attach(server.http);
   const port = await server.listen(opts.port ?? 0, host);
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
@@ -274,6 +292,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     advance(ms) {
       time.advance(ms);
       engine.sync();
+      hub.step();
     },
     faults: {
       add: (i) => faults.add(i),
@@ -289,6 +308,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       accounts.clear();
       seedAccounts();
       faults.clear();
+      hub.faults.clear();
       scenarios.clear();
       log.reset();
       binance.resetLimits();
@@ -394,7 +414,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         throw e;
       }
     },
+    streams: {
+      fault: (i) => hub.addFault(i),
+      faults: () => hub.faults.list(),
+      clearFaults: () => hub.faults.clear(),
+      stats: () => hub.stats(),
+      push: () => hub.step(),
+    },
     async close() {
+      await hub.close();
       await server.close();
       await file?.save();
     },

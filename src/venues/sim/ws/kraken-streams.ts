@@ -1,0 +1,203 @@
+/**
+ * Kraken's WebSocket v2 dialect (docs.kraken.com spot-websocket-v2), public and private on one connection:
+ * - a `status` message on connect; `{"method":"ping","req_id":n}` answered `pong`; `{"channel":"heartbeat"}`
+ *   about once a second while anything is subscribed;
+ * - `subscribe`/`unsubscribe` acked per symbol (`success`, `result`, `time_in`, `time_out`, `req_id`); an unknown
+ *   pair is refused `Currency pair not supported`;
+ * - `ticker`: a snapshot on subscribe, then an update every push;
+ * - `executions` and `balances` need a token from GetWebSocketsToken (15 min to use it; `ESession:Invalid session`
+ *   otherwise): a snapshot of open orders (and trades with `snap_trades`), then one message per execution —
+ *   `new`, `trade` (exec_id = the REST trade id), `filled`, `canceled`, `expired` — and balance updates.
+ */
+import type { Account } from '../accounts.js';
+import type { MarketDef } from '../instruments.js';
+import { isOpen, type SimOrder, type SimTrade } from '../order-store.js';
+import type { Session, SessionLink, StreamDeps } from './stream-hub.js';
+
+let connectionIds = 0;
+let execIds = 0;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const wsSymbol = (m: MarketDef) => `${m.base}/${m.quote}`;
+const num = (x: number) => Number(x.toFixed(10));
+
+function tickerData(d: StreamDeps, m: MarketDef): unknown {
+  const t = d.now();
+  const s = d.market.stats(m, t);
+  const b = d.market.book(m, t);
+  return {
+    symbol: wsSymbol(m),
+    bid: num(b.bids[0]?.price ?? s.last),
+    bid_qty: num(b.bids[0]?.qty ?? 0),
+    ask: num(b.asks[0]?.price ?? s.last),
+    ask_qty: num(b.asks[0]?.qty ?? 0),
+    last: num(s.last),
+    volume: num(s.baseVolume),
+    vwap: num(s.baseVolume > 0 ? s.quoteVolume / s.baseVolume : s.last),
+    low: num(s.low),
+    high: num(s.high),
+    change: num(s.last - s.open),
+    change_pct: Number((s.open > 0 ? ((s.last - s.open) / s.open) * 100 : 0).toFixed(2)),
+  };
+}
+
+function orderData(o: SimOrder, execType: string, tr: SimTrade | undefined): Record<string, unknown> {
+  const avg = o.executedQty > 0 ? o.cumQuote / o.executedQty : 0;
+  const base: Record<string, unknown> = {
+    order_id: o.venueOrderId,
+    ...(o.clientOrderId === '' ? {} : { cl_ord_id: o.clientOrderId }),
+    order_userref: Number(o.extra.userref ?? 0),
+    symbol: wsSymbol(o.market),
+    side: o.side,
+    order_type: o.venueType,
+    order_qty: num(o.qty ?? 0),
+    ...(o.price === undefined ? {} : { limit_price: num(o.price) }),
+    ...(o.stopPrice === undefined ? {} : { stop_price: num(o.stopPrice) }),
+    time_in_force: o.tif,
+    order_status: o.status === 'partially_filled' ? 'partially_filled' : o.status,
+    exec_type: execType,
+    exec_id: tr === undefined ? `E${(++execIds).toString(36).toUpperCase()}` : tr.venueTradeId,
+    timestamp: iso(tr?.time ?? o.updatedAt),
+    cum_qty: num(o.executedQty),
+    cum_cost: num(o.cumQuote),
+    avg_price: num(avg),
+    fee_usd_equiv: num(o.fee),
+  };
+  if (tr === undefined) return base;
+  return {
+    ...base,
+    trade_id: tr.id,
+    last_qty: num(tr.qty),
+    last_price: num(tr.price),
+    cost: num(tr.quoteQty),
+    liquidity_ind: tr.maker ? 'm' : 't',
+    fees: [{ asset: tr.feeAsset, qty: num(tr.fee) }],
+  };
+}
+
+function balanceRow(a: Account, asset: string): Record<string, unknown> {
+  const b = a.spot.get(asset);
+  const total = num((b?.free ?? 0) + (b?.locked ?? 0));
+  return { asset, asset_class: 'currency', balance: total, wallets: [{ type: 'spot', id: 'main', balance: total }] };
+}
+
+export function krakenSession(d: StreamDeps, link: SessionLink): Session {
+  const tickers = new Set<MarketDef>();
+  let executions: Account | undefined;
+  let balances: Account | undefined;
+  const times = () => ({ time_in: iso(Date.now()), time_out: iso(Date.now()) });
+  const ack = (method: string, reqId: unknown, result: Record<string, unknown>) =>
+    link.send({ method, req_id: reqId, result, success: true, ...times() });
+  const refuse = (method: string, reqId: unknown, error: string, extra: Record<string, unknown> = {}) =>
+    link.send({ error, method, req_id: reqId, success: false, ...extra, ...times() });
+  const account = (token: unknown): Account | undefined => {
+    const t = typeof token === 'string' ? d.tokens.get(token) : undefined;
+    if (t === undefined || Date.now() > t.expiresAt) return undefined;
+    const a = d.accounts.get(t.apiKey);
+    return a?.venue === 'kraken' ? a : undefined;
+  };
+
+  const subscribe = (method: string, reqId: unknown, p: Record<string, unknown>) => {
+    const on = method === 'subscribe';
+    const channel = p.channel;
+    if (channel === 'ticker') {
+      const symbols = Array.isArray(p.symbol) ? (p.symbol as unknown[]) : [];
+      if (symbols.length === 0) return refuse(method, reqId, 'Missing field: symbol');
+      for (const s of symbols) {
+        const m = d.market
+          .markets('kraken', 'spot')
+          .find((x) => typeof s === 'string' && wsSymbol(x) === s.toUpperCase());
+        if (m === undefined) {
+          refuse(method, reqId, 'Currency pair not supported', { symbol: s });
+          continue;
+        }
+        if (on) tickers.add(m);
+        else tickers.delete(m);
+        ack(method, reqId, {
+          channel,
+          symbol: wsSymbol(m),
+          ...(on ? { event_trigger: 'trades', snapshot: true } : {}),
+        });
+        if (on) link.send({ channel: 'ticker', type: 'snapshot', data: [tickerData(d, m)] });
+      }
+      return;
+    }
+    if (channel !== 'executions' && channel !== 'balances')
+      return refuse(method, reqId, `Channel ${String(channel)} not found`);
+    const a = account(p.token);
+    if (a === undefined) return refuse(method, reqId, 'ESession:Invalid session', { channel });
+    if (!on) {
+      if (channel === 'executions') executions = undefined;
+      else balances = undefined;
+      return ack(method, reqId, { channel });
+    }
+    if (channel === 'balances') {
+      balances = a;
+      ack(method, reqId, { channel, snapshot: true });
+      const assets = [...a.spot.keys()];
+      return link.send({ channel, type: 'snapshot', data: assets.map((x) => balanceRow(a, x)) });
+    }
+    executions = a;
+    ack(method, reqId, { channel, maxratecount: 125, snapshot: true });
+    const open = d.engine.store.ofAccount(a).filter(isOpen);
+    if (p.snap_orders !== false) {
+      link.send({ channel, type: 'snapshot', data: open.map((o) => orderData(o, 'new', undefined)) });
+    }
+    if (p.snap_trades === true) {
+      const trades = d.engine.store.trades.filter((t) => t.order.account === a).slice(-50);
+      link.send({ channel, type: 'snapshot', data: trades.map((t) => orderData(t.order, 'trade', t)) });
+    }
+  };
+
+  link.send({
+    channel: 'status',
+    type: 'update',
+    data: [{ api_version: 'v2', connection_id: ++connectionIds, system: 'online', version: '2.0.10' }],
+  });
+
+  return {
+    onMessage(text) {
+      let msg: { method?: unknown; params?: unknown; req_id?: unknown };
+      try {
+        msg = JSON.parse(text) as typeof msg;
+      } catch {
+        return link.send({ error: 'Malformed request', success: false, ...times() });
+      }
+      if (msg.method === 'ping') return link.send({ method: 'pong', req_id: msg.req_id, ...times() });
+      if (msg.method === 'subscribe' || msg.method === 'unsubscribe')
+        return subscribe(msg.method, msg.req_id, (msg.params ?? {}) as Record<string, unknown>);
+      return refuse(String(msg.method), msg.req_id, 'Method not found');
+    },
+    onStep() {
+      for (const m of tickers) link.send({ channel: 'ticker', type: 'update', data: [tickerData(d, m)] });
+    },
+    onHeartbeat() {
+      if (tickers.size > 0 || executions !== undefined || balances !== undefined) link.send({ channel: 'heartbeat' });
+    },
+    onEngine(e) {
+      const o = e.order;
+      if (o.market.venue !== 'kraken') return;
+      if (executions === o.account) {
+        const type = e.kind === 'new' ? 'new' : e.kind === 'trade' ? 'trade' : o.status;
+        link.send({
+          channel: 'executions',
+          type: 'update',
+          data: [orderData(o, type, e.kind === 'trade' ? e.trade : undefined)],
+        });
+      }
+      if (balances === o.account && e.kind === 'trade') {
+        const rows = [o.market.base, o.market.quote].map((asset) => ({
+          ...balanceRow(o.account, asset),
+          ledger_id: `L${e.trade.venueTradeId.slice(1)}`,
+          ref_id: e.trade.venueTradeId,
+          timestamp: iso(e.trade.time),
+          type: 'trade',
+          category: 'trade',
+          wallet_type: 'spot',
+          wallet_id: 'main',
+        }));
+        link.send({ channel: 'balances', type: 'update', data: rows });
+      }
+    },
+  };
+}

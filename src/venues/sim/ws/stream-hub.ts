@@ -1,0 +1,214 @@
+/**
+ * The simulator's WebSocket side: both venues' stream dialects on the same loopback port as REST, by path as
+ * ccxt.pro builds them from the venues' URLs (paths kept, see venue-urls.ts):
+ * - Binance spot market streams `/ws/<n>`; USDⓈ-M `/market/ws/<n>` and `/public/ws/<n>` (binance-streams.ts);
+ * - Binance spot WebSocket API `/ws-api/v3` (the user data stream by `userDataStream.subscribe.signature`);
+ * - Kraken v2 `/v2`, public channels and, with a GetWebSocketsToken token, `executions` and `balances`.
+ * Market data is pushed every `pushMs` (the venues' 1 s update speed by default) and after `sim.advance`; order
+ * events come straight from the matching engine. Stream faults (stream-faults.ts) act on live connections.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { AccountBook } from '../accounts.js';
+import type { Venue } from '../faults.js';
+import type { Market } from '../market.js';
+import type { EngineEvent, MatchingEngine } from '../matching-engine.js';
+import { binanceMarketSession, binanceWsApiSession } from './binance-streams.js';
+import { krakenSession } from './kraken-streams.js';
+import { type StreamFaultInput, StreamFaults, streamFaultSchema } from './stream-faults.js';
+
+export interface StreamDeps {
+  market: Market;
+  engine: MatchingEngine;
+  accounts: AccountBook;
+  /** Sim time (epoch ms). */
+  now: () => number;
+  /** Venue auth clock (wall time plus the clock-skew fault). */
+  authNow: (venue: Venue) => number;
+  /** Kraken WebSockets tokens issued by GetWebSocketsToken (token → apiKey). */
+  tokens: Map<string, { apiKey: string; expiresAt: number }>;
+}
+
+/** One connection's dialect. `send` drops everything while the venue's stream is silenced. */
+export interface Session {
+  onMessage(text: string): void;
+  /** Pushes market data (every pushMs and after sim.advance). */
+  onStep(): void;
+  /** Heartbeats where the dialect has them (Kraken: `{"channel":"heartbeat"}` about once a second). */
+  onHeartbeat(): void;
+  onEngine(e: EngineEvent): void;
+}
+
+export interface SessionLink {
+  venue: Venue;
+  send(msg: unknown): void;
+  /** Cuts the connection (protocol violation, as the venue does). */
+  kill(code?: number, reason?: string): void;
+  /** Incoming text messages in the last second (Binance disconnects past its limit). */
+  rate(): number;
+}
+
+export interface StreamHubOptions {
+  pushMs?: number;
+  heartbeatMs?: number;
+  /** Server ping frames (Binance: every 20 s; Kraken relies on heartbeats and client pings). */
+  pingMs?: number;
+}
+
+interface Conn {
+  ws: WebSocket;
+  venue: Venue;
+  session: Session;
+  stamps: number[];
+}
+
+export class StreamHub {
+  private readonly wss = new WebSocketServer({ noServer: true, autoPong: false, maxPayload: 1 << 20 });
+  private readonly conns = new Set<Conn>();
+  readonly faults = new StreamFaults();
+  private readonly timers: NodeJS.Timeout[] = [];
+  /** Last (status, filled) reported per order: the engine may report one ending twice. */
+  private readonly reported = new WeakMap<object, string>();
+  private connections = 0;
+  /** Messages and pings swallowed by a silence fault (both directions). */
+  private swallowed = 0;
+
+  constructor(
+    private readonly deps: StreamDeps,
+    opts: StreamHubOptions = {},
+  ) {
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(opts.pushMs ?? 1000, () => this.step());
+    every(opts.heartbeatMs ?? 1000, () => this.each((c) => c.session.onHeartbeat()));
+    every(opts.pingMs ?? 20_000, () => this.each((c) => !this.faults.active('silence', c.venue) && c.ws.ping()));
+    deps.engine.onEvent = (e) => this.onEngine(e);
+  }
+
+  /** Serves WebSocket upgrades on the simulator's HTTP server. */
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+  }
+
+  /** Pushes market data now (the timer does it every pushMs; sim.advance calls it after moving time). */
+  step(): void {
+    if (this.conns.size === 0) return;
+    this.deps.engine.sync();
+    this.each((c) => c.session.onStep());
+  }
+
+  addFault(input: StreamFaultInput): { kind: string; venues: Venue[] } {
+    const f = streamFaultSchema.parse(input);
+    const venues: Venue[] = f.venue === 'all' ? ['binance', 'kraken'] : [f.venue];
+    for (const v of venues) {
+      if (f.kind === 'drop') this.dropAll(v);
+      else if (f.kind === 'storm') this.faults.storm(v, f.count);
+      else this.faults.set(f.kind, v, f.durationMs);
+    }
+    return { kind: f.kind, venues };
+  }
+
+  /** Open connections per venue and connections accepted since start (reconnects show here). */
+  stats(): { open: Record<Venue, number>; accepted: number; swallowed: number } {
+    const open: Record<Venue, number> = { binance: 0, kraken: 0 };
+    for (const c of this.conns) open[c.venue] += 1;
+    return { open, accepted: this.connections, swallowed: this.swallowed };
+  }
+
+  dropAll(venue?: Venue): void {
+    for (const c of [...this.conns]) if (venue === undefined || c.venue === venue) c.ws.terminate();
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.dropAll();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private each(fn: (c: Conn) => void): void {
+    for (const c of this.conns) {
+      try {
+        fn(c);
+      } catch {
+        c.ws.terminate();
+      }
+    }
+  }
+
+  private onEngine(e: EngineEvent): void {
+    if (e.kind !== 'trade') {
+      const key = `${e.order.status}|${e.order.executedQty}`;
+      if (this.reported.get(e.order) === key) return;
+      this.reported.set(e.order, key);
+    }
+    this.each((c) => c.session.onEngine(e));
+  }
+
+  private route(path: string): { venue: Venue; make: (link: SessionLink) => Session } | undefined {
+    if (/^\/ws(\/\d+)?$/.test(path))
+      return { venue: 'binance', make: (l) => binanceMarketSession(this.deps, l, 'spot') };
+    if (/^\/(market|public)\/ws(\/\d+)?$/.test(path))
+      return { venue: 'binance', make: (l) => binanceMarketSession(this.deps, l, 'perp') };
+    if (path === '/ws-api/v3') return { venue: 'binance', make: (l) => binanceWsApiSession(this.deps, l) };
+    if (path === '/v2') return { venue: 'kraken', make: (l) => krakenSession(this.deps, l) };
+    return undefined;
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const r = this.route(path);
+    if (r === undefined || this.faults.active('outage', r.venue)) {
+      const status = r === undefined ? '404 Not Found' : '503 Service Unavailable';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, r.venue, r.make));
+  }
+
+  private onConnection(ws: WebSocket, venue: Venue, make: (link: SessionLink) => Session): void {
+    this.connections += 1;
+    if (this.faults.takeStormHit(venue)) {
+      ws.terminate();
+      return;
+    }
+    const stamps: number[] = [];
+    const link: SessionLink = {
+      venue,
+      send: (msg) => {
+        if (this.faults.active('silence', venue)) this.swallowed += 1;
+        else if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+      },
+      kill: (code, reason) => (code === undefined ? ws.terminate() : ws.close(code, reason)),
+      rate: () => {
+        const now = Date.now();
+        while (stamps.length > 0 && (stamps[0] ?? 0) <= now - 1000) stamps.shift();
+        return stamps.length;
+      },
+    };
+    const conn: Conn = { ws, venue, session: make(link), stamps };
+    this.conns.add(conn);
+    ws.on('message', (data, isBinary) => {
+      if (this.faults.active('silence', venue)) {
+        this.swallowed += 1;
+        return;
+      }
+      stamps.push(Date.now());
+      try {
+        conn.session.onMessage(isBinary ? '' : data.toString());
+      } catch {
+        ws.terminate();
+      }
+    });
+    // autoPong is off so a silenced stream can stop answering the client's keepalive pings too.
+    ws.on('ping', (data) => {
+      if (this.faults.active('silence', venue)) this.swallowed += 1;
+      else ws.pong(data);
+    });
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => this.conns.delete(conn));
+  }
+}
