@@ -32,6 +32,12 @@ export interface StopAlert {
 export interface StopValidatorDeps {
   venue: string;
   node: string;
+  /**
+   * This process's clientOrderId incarnation (the engine's): a stop's id carries it beside the book's generation,
+   * so a fresh state directory or a restored backup (generation back at an older value) never re-sends an id the
+   * venue already holds. Without it, the older format (tests of the older books).
+   */
+  incarnation?: string;
   /** The venue's gateway (the link's, once the venue link has replaced the raw one). */
   gateway: () => VenueGateway;
   kv: KvStore;
@@ -128,7 +134,8 @@ export function createStopValidator(deps: StopValidatorDeps) {
   const isOurs = (o: Order): boolean => {
     const cid = o.clientOrderId ?? o.venueClientOrderId;
     const p = cid ? parseClientOrderId(cid) : null;
-    return p !== null && p.node === node && p.strategyCode === 's';
+    // Ids with an incarnation carry the node cut to 10 characters (client-order-id.ts).
+    return p !== null && p.node === (p.incarnation ? node.slice(0, 10) : node) && p.strategyCode === 's';
   };
   const cidOf = (o: Order) => o.clientOrderId ?? o.venueClientOrderId;
 
@@ -296,7 +303,14 @@ export function createStopValidator(deps: StopValidatorDeps) {
       if (mark !== undefined && stopPrice >= mark) stopPrice = mark * (1 - pct);
       stopPrice = snapDown(stopPrice, m.tickSize);
       const generation = b.gen + 1;
-      const cid = clientOrderId({ node: deps.node, venue, symbol: p.symbol, strategy: 'stop', seq: generation });
+      const cid = clientOrderId({
+        node: deps.node,
+        venue,
+        symbol: p.symbol,
+        strategy: 'stop',
+        seq: generation,
+        ...(deps.incarnation ? { incarnation: deps.incarnation } : {}),
+      });
       const next: StopRecord = {
         symbol: p.symbol,
         generation,

@@ -240,6 +240,7 @@ export function createTrading(deps: TradingDeps) {
       createStopValidator({
         ...stopValidatorOptions(config),
         venue: v.id,
+        incarnation: engine.incarnation,
         gateway: () => v.gateway,
         kv: store.kv,
         journal: store.journal,

@@ -79,11 +79,18 @@ async function buy(symbol: string, qty: number): Promise<number> {
 function validator(
   store: Store,
   positions: Record<string, number>,
-  opts: { repair?: boolean; notify?: (a: StopAlert) => void; metrics?: ReturnType<typeof createMetrics> } = {},
+  opts: {
+    repair?: boolean;
+    notify?: (a: StopAlert) => void;
+    metrics?: ReturnType<typeof createMetrics>;
+    node?: string;
+    incarnation?: string;
+  } = {},
 ) {
   return createStopValidator({
     venue: 'binance',
-    node: 'test',
+    node: opts.node ?? 'test',
+    ...(opts.incarnation ? { incarnation: opts.incarnation } : {}),
     gateway: () => gw,
     kv: store.kv,
     journal: store.journal,
@@ -198,6 +205,40 @@ describe('stop validator against the simulator', () => {
     expect(liveStops('ETHUSDT')).toHaveLength(1);
     expect(v.book().gen).toBe(1);
     t.root.stop();
+  }, 30_000);
+
+  it('a fresh state directory beside an old account never re-sends a stop id the venue holds (incarnation)', async () => {
+    // The node name is longer than the 10 characters an id with an incarnation keeps: ownership must still hold.
+    const node = 'stopnode_long';
+    await buy('DOGEUSDT', 500);
+    const first = validator(await freshStore(), { DOGEUSDT: 500 }, { node, incarnation: 'K001' });
+    const t1 = supervise(first);
+    await t1.passesAtLeast(1);
+    t1.root.stop();
+    const old = liveStops('DOGEUSDT');
+    expect(old).toHaveLength(1);
+    expect(old[0]?.clientOrderId).toContain('-K001');
+
+    // A second instance on a fresh store (generation back at 0) with its own incarnation: it recognises the old
+    // stop as its own (one stop, nothing sent), then the position grows and it replaces the stop under a new id.
+    const positions: Record<string, number> = { DOGEUSDT: 500 };
+    const second = validator(await freshStore(), positions, { node, incarnation: 'K002' });
+    const t2 = supervise(second);
+    await t2.passesAtLeast(2);
+    expect(liveStops('DOGEUSDT').map((o) => o.clientOrderId)).toEqual([old[0]?.clientOrderId]);
+    await buy('DOGEUSDT', 500);
+    positions.DOGEUSDT = 1000;
+    const passes = t2.ctx()?.passes ?? 0;
+    await t2.passesAtLeast(passes + 2);
+    t2.root.stop();
+    const live = liveStops('DOGEUSDT');
+    expect(live).toHaveLength(1);
+    expect(live[0]?.qty).toBeGreaterThan(900); // the grown position (less the fee taken in base)
+    expect(live[0]?.clientOrderId).toContain('-K002');
+    const sent = simOrders(sim, 'binance')
+      .filter((o) => o.symbol === 'DOGEUSDT' && o.type.toLowerCase().startsWith('stop'))
+      .map((o) => o.clientOrderId);
+    expect(new Set(sent).size).toBe(sent.length);
   }, 30_000);
 
   it('after a restart, a stop whose create outcome was unknown is looked up, never sent again', async () => {
