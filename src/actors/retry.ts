@@ -32,8 +32,11 @@ export async function poll<T>(
 ): Promise<{ done: boolean; value: T | undefined }> {
   let last: T | undefined;
   for (let attempt = 0; attempt < opts.attempts; attempt++) {
-    if (attempt > 0 || opts.delayFirst)
-      await opts.sleep(backoffDelay(opts.backoff, opts.delayFirst ? attempt : attempt - 1));
+    if (attempt > 0 || opts.delayFirst) {
+      const ms = backoffDelay(opts.backoff, opts.delayFirst ? attempt : attempt - 1);
+      // A zero backoff means back to back: no turn of the event loop between tries.
+      if (ms > 0) await opts.sleep(ms);
+    }
     const r = await step(attempt);
     last = r.value;
     if (r.done) return { done: true, value: last };

@@ -19,6 +19,7 @@ import type { ChildSpec } from '../supervisor/policy.js';
 import type { MarketFilterView, ScannerPort, ScanView } from '../supervisor/scanner-port.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
 import { writeFileAtomicAsync } from './atomic-file.js';
+import { poll, realSleep, type Sleep } from './retry.js';
 
 /** Shortlisted symbols whose `symbol_scanner_score{venue,symbol}` series is exported, per venue. */
 type ScoredSeries = Map<string, Set<string>>;
@@ -108,6 +109,8 @@ export interface ScannerDeps {
   now?: () => number;
   /** Runs a chunk of work in its own macrotask (setImmediate): a pass never blocks the loop for long. */
   yieldToLoop?: () => Promise<void>;
+  /** Waits between checks that a stopped symbol actor is gone (injected in tests). */
+  sleep?: Sleep;
 }
 
 interface SupCtx {
@@ -148,6 +151,7 @@ function mtimeOf(path: string): number | null {
 export function createScanner(deps: ScannerDeps) {
   const log = deps.log.child({ actor: actorId.scanner() });
   const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? realSleep;
   const yieldToLoop = deps.yieldToLoop ?? (() => new Promise<void>((r) => setImmediate(r)));
   const prices = new Map<string, number[]>();
   let view: ScanView = { enabled: deps.enabled, passAt: null, passes: 0, venues: {} };
@@ -209,11 +213,10 @@ export function createScanner(deps: ScannerDeps) {
     if (owner) {
       owner.send({ type: 'sup.terminateChild', id });
       // The supervisor drains the child within its shutdown budget (500 ms); wait for it, bounded.
-      for (let i = 0; i < 100; i++) {
+      await poll({ attempts: 100, backoff: { firstMs: 20, maxMs: 20 }, sleep }, async () => {
         const k = (owner.getSnapshot().context as SupCtx).kids[id];
-        if (!k || k.liveness === 'stopped' || k.liveness === 'removed') break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+        return { done: !k || k.liveness === 'stopped' || k.liveness === 'removed', value: null };
+      });
     }
     // No actor can signal for it any more: now its resting entry orders go (stops and the position stay).
     const cancelled = await deps.drain(venue, symbol);

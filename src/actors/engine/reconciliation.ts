@@ -4,6 +4,7 @@ import { type OrderStatusName, statusFromVenue, TERMINAL } from '../../machines/
 import type { OrderRecord } from '../../store/index.js';
 import type { ReconcileResult, ReconcileVenueResult } from '../../supervisor/trading-port.js';
 import type { Balances, Order } from '../../venues/venue-gateway.js';
+import { poll } from '../retry.js';
 import type { EngineContext } from './engine-context.js';
 import { kindOf, num, slotSymbolOf } from './engine-types.js';
 import type { OrderLifecycle } from './order-lifecycle.js';
@@ -136,7 +137,8 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
   async function settleBalances(venue: string, followed: ReadonlySet<string>, out: ReconcileVenueResult) {
     const gw = ctx.venues.get(venue);
     if (!gw) return;
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // Up to three tries back to back: the venue's balances must not move between the two reads.
+    const r = await poll({ attempts: 3, backoff: { firstMs: 0, maxMs: 0 }, sleep: ctx.sleep }, async () => {
       const before = totals(await gw.gateway.fetchBalances('spot'));
       const since = Math.max(0, (book.ledger().venues[venue]?.lastTradeAt ?? 0) - 10 * 60_000);
       if (venue === 'kraken') {
@@ -151,9 +153,11 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
         }
       }
       const after = totals(await gw.gateway.fetchBalances('spot'));
-      if (JSON.stringify(before) !== JSON.stringify(after)) continue;
+      return { done: JSON.stringify(before) === JSON.stringify(after), value: after };
+    });
+    if (r.done && r.value) {
       const ledger = book.ledger().venues[venue]?.balances ?? {};
-      out.mismatches = balanceDiffs(ledger, after).map((d) => `${d.asset}: ledger ${d.ledger} venue ${d.venue}`);
+      out.mismatches = balanceDiffs(ledger, r.value).map((d) => `${d.asset}: ledger ${d.ledger} venue ${d.venue}`);
       return;
     }
     throw new AppError(
