@@ -1,27 +1,3 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { printReport, runCampaign, startWorld } from './campaign.js';
+import { campaignFile } from './campaign-file.js';
 
-const FILE = 'test/simulation/money-path-b.test.ts';
-/** Seeds run by this file: 150 in `npm test` (two files, one per worker), SIM_SEEDS in `npm run test:long`. */
-const RUNS = Number(process.env.SIM_SEEDS || 150);
-const SEED = 2602;
-let world: Awaited<ReturnType<typeof startWorld>>;
-
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  await world?.close();
-});
-
-describe('money path, seeded simulation campaign (part B)', () => {
-  it(
-    'holds I1–I8 over every seeded schedule (known failures reported with their replay)',
-    async () => {
-      const report = await runCampaign(world, { file: FILE, seed: SEED, runs: RUNS });
-      console.info(printReport(FILE, Number(process.env.SIM_SEED || SEED), report));
-      expect(report.runs).toBeGreaterThan(0);
-    },
-    120_000 + RUNS * 5_000,
-  );
-});
+campaignFile('test/simulation/money-path-b.test.ts', 'B', 2602);
