@@ -96,7 +96,8 @@ export async function runCampaign(world: World, opts: CampaignOptions): Promise<
   let shrinking = false;
   const property = fc.asyncProperty(scheduleArb(SYMBOLS.length, opts.maxSteps ?? 16), async (schedule) => {
     const index = run++;
-    if (!shrinking && !replaying) report.runs += 1;
+    // A replay counts its one run too (a replayed path that now holds passes, rather than reading as 0 runs).
+    if (!shrinking) report.runs += 1;
     const violations = await runSchedule(world, schedule);
     const fatal = violations.filter((v) => !known.has(v.inv));
     if (!shrinking && !replaying && fatal.length === 0)
