@@ -373,6 +373,18 @@ describe('7. a fresh state directory does not replay trades before its baseline'
 });
 
 describe('9. precision: journal what is sent', () => {
+  it('a symbol the venue does not list exactly is refused before anything is journaled or sent', async () => {
+    const r = await rig();
+    await boot(r);
+    const before = [...r.store.orders.list()].length;
+    for (const symbol of ['FOOUSDT', 'btcusdt', 'BTCUSDT ', 'BTC/USDT']) {
+      const res = await operator(r, { symbol });
+      expect(res).toMatchObject({ status: 'rejected', reason: 'unknown_symbol' });
+    }
+    expect([...r.store.orders.list()]).toHaveLength(before);
+    expect(venueOrders(r)).toHaveLength(0);
+  });
+
   it('a limit price off the tick is journaled on the tick, on the side that is never more aggressive', async () => {
     const r = await rig();
     await boot(r);

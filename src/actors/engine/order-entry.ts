@@ -114,6 +114,14 @@ export function createOrderEntry(
       if (prior) return operatorResult(prior);
       if (req.type === 'limit' && !(req.price !== undefined && req.price > 0))
         throw new AppError('VALIDATION_FAILED', 'a limit order needs a price > 0');
+      // The venue's market list decides, exactly (no case folding, no separators): nothing is priced, journaled
+      // or sent for a symbol the venue does not list.
+      if (!ctx.market(req.venue, req.symbol))
+        return {
+          status: 'rejected',
+          reason: 'unknown_symbol',
+          message: `${req.symbol} is not a market ${req.venue} lists (symbols are matched exactly, e.g. BTCUSDT)`,
+        };
       const price = await ctx.prices.current(req.venue, req.symbol);
       const r = await submit({
         ...(req.type === 'limit' ? { type: 'limit' as const, limitPrice: req.price } : {}),
