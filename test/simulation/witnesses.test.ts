@@ -51,6 +51,17 @@ const WITNESSES: Array<{ title: string; steps: Step[] }> = [
     ],
   },
   {
+    // The first order filled (closed): boot adoption cannot claim its id, only the incarnation keeps it apart.
+    title: 'I8: after a restart on an empty state dir, a filled order’s id is not sent again',
+    steps: [
+      { t: 'operator', sym: 0, side: 'buy', quote: 30, limitPct: null, retry: 'none', crashAt: 1, forwarded: true },
+      { t: 'settle' },
+      { t: 'crash', at: 0, forwarded: false, fresh: true, stallBoot: false },
+      { t: 'operator', sym: 0, side: 'buy', quote: 30, limitPct: null, retry: 'none', crashAt: 1, forwarded: true },
+      { t: 'settle' },
+    ],
+  },
+  {
     title: 'I4: the client retry of a request cut by kill -9 after its create landed places no second order',
     steps: [
       {
