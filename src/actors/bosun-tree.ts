@@ -113,6 +113,8 @@ export function tradedVenueSubtree(d: TradedVenueDeps): SubtreeProvider {
     restartIntensity: config.RESTART_INTENSITY,
     restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
     onTick: d.onTick ?? ((t) => trading.router.push(t)),
+    watchSymbols: trading.watchSymbols(),
+    onQuote: (v, t) => trading.quotes.note(v, t),
     onLink: (gw) => trading.useLinkedGateway(venue, gw),
     onOutcome: (ok) => trading.onVenueOutcome(venue, ok),
     extra: trading.venueExtras(venue, d.hooks),

@@ -20,9 +20,10 @@ import { recoverBooks } from './engine/boot-recovery.js';
 import { scopeTrading } from './engine/engine-types.js';
 import { createHaltWatch } from './engine/halt-watch.js';
 import { createGuardOrders } from './guard-orders.js';
-import { createGuards } from './guards.actors.js';
+import { createGuards, DEPEG_SYMBOLS, DEPEG_VENUE } from './guards.actors.js';
 import { createLedgerBook } from './ledger-book.js';
 import { createPortfolioSnapshots } from './portfolio-snapshots.js';
+import { createQuoteBoard } from './quote-board.js';
 import { createReducingScopes } from './reducing-scopes.js';
 import { realSleep } from './retry.js';
 import { createStopValidator, type StopValidator } from './stop-validator.actors.js';
@@ -216,6 +217,7 @@ export function createTrading(deps: TradingDeps) {
   });
 
   // ── guards:<venue> — depeg and funding (issue 5); their orders go through the engine and its rails ──
+  const quotes = createQuoteBoard();
   const guards = createGuards({
     config,
     kv: store.kv,
@@ -223,6 +225,8 @@ export function createTrading(deps: TradingDeps) {
     log,
     now,
     gateway: (venue) => engineVenues.find((v) => v.id === venue)?.gateway,
+    venues: venuesList,
+    quotes,
     lookup,
     beforePublish: deps.guardFaults?.beforePublish,
     ...createGuardOrders({
@@ -393,6 +397,11 @@ export function createTrading(deps: TradingDeps) {
     engine,
     router,
     guards,
+    /** The shared feed's latest quotes (every venue feed notes each tick here). */
+    quotes,
+    /** What a venue's feed reads besides the traded symbols: the depeg guard's parity books. */
+    watchSymbols: (): readonly string[] =>
+      config.DEPEG_GUARD_ENABLED && venuesList.includes(DEPEG_VENUE as VenueId) ? Object.values(DEPEG_SYMBOLS) : [],
     /** `GET /guards`, `POST /guards/depeg/rearm`. */
     guardsPort: guards.port,
     externalFeed,

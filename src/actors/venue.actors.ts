@@ -56,6 +56,13 @@ export interface VenueActorsDeps {
   onLink?: (gateway: VenueGateway) => void;
   /** Streamed tickers (STREAMS_ENABLED): a new stream per feed source; REST polling stays the fallback. */
   marketStream?: () => MarketStream;
+  /**
+   * Symbols the feed also reads for readers other than the strategies (the depeg guard's parity books): they go
+   * to `onQuote` only, never to a symbol actor, and one the venue does not list is skipped without complaint.
+   */
+  watchSymbols?: readonly string[];
+  /** Every tick the feed delivers, traded or watched (the shared quote board). */
+  onQuote?: (venue: string, t: Ticker) => void;
 }
 
 /** How often the venue clock is measured again (GET /time, weight 1). */
@@ -127,8 +134,16 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
     }
   };
 
-  /** One tick to the router (or straight to its symbol actor). */
+  const watch = new Set(deps.watchSymbols ?? []);
+  const traded = () => deps.symbolsNow?.() ?? deps.symbols;
+  /** What the feed reads: the traded symbols, then the watched ones not traded. */
+  const feedSymbols = (tradedNow: readonly string[]): string[] =>
+    watch.size === 0 ? [...tradedNow] : [...new Set([...tradedNow, ...watch])];
+
+  /** One tick to the quote board, then to the router (or straight to its symbol actor) when it is traded. */
   const deliver = (t: Ticker, t0: number) => {
+    deps.onQuote?.(venue, t);
+    if (watch.has(t.symbol) && !traded().includes(t.symbol)) return;
     if (deps.onTick) {
       deps.onTick({ venue, symbol: t.symbol, bid: t.bid, ask: t.ask, last: t.last, receivedAt: t.receivedAt, t0 });
       return;
@@ -151,8 +166,8 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
     // Only symbols this venue lists; an unknown one would fail the whole batch.
     const spot = link.gateway.markets('spot');
     const wanted = deps.symbolsNow?.() ?? symbolsAtStart;
-    const symbols = wanted.filter((s) => spot[s] !== undefined);
-    if (symbols.length < wanted.length) refuseUnlisted(wanted.filter((s) => spot[s] === undefined));
+    if (wanted.some((s) => spot[s] === undefined)) refuseUnlisted(wanted.filter((s) => spot[s] === undefined));
+    const symbols = feedSymbols(wanted).filter((s) => spot[s] !== undefined);
     const tickers = symbols.length > 0 ? await link.gateway.fetchTickers(symbols) : {};
     if (!alive()) return 0;
     const t0 = (deps.hr ?? (() => performance.now()))();
@@ -201,7 +216,8 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
           stream: marketStream,
           poll: (alive) => pollOnce(alive, deps.symbols),
           deliver,
-          symbols: () => deps.symbolsNow?.() ?? deps.symbols,
+          // The stream subscribes only what the venue lists (market-stream.ts maps each through the symbol map).
+          symbols: () => feedSymbols(traded()),
           now,
           hr: deps.hr ?? (() => performance.now()),
           afterEach: connTick,
