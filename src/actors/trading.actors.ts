@@ -11,6 +11,7 @@ import type { StrategyEnv } from '../strategies/symbol-strategy.js';
 import type { ChildSpec } from '../supervisor/policy.js';
 import type { SupervisorHooks } from '../supervisor/supervisor.js';
 import type { TradingPort } from '../supervisor/trading-port.js';
+import type { UserDataEvent } from '../venues/streams/user-data-stream.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
 import { createAllocationGuards } from './allocation-guards.js';
 import { createAutoTuneOutcomes } from './auto-tune-outcomes.js';
@@ -463,6 +464,26 @@ export function createTrading(deps: TradingDeps) {
     },
     /** Cancels a symbol's resting entry orders (reduce-only orders and stops stay; see engine.cancelOpen). */
     drain: (venue: string, symbol: string) => engine.cancelOpen({ venue, symbol }),
+    /**
+     * The venue's user-data stream (venue.actors.ts runs it): fills and order updates to settlement; a gap (the
+     * stream was not listening) filled by reconciling the venue by REST, ranked as settlement, unless a
+     * reconciliation finished after it. The first gap of a boot is boot recovery's.
+     */
+    userData: (venue: string) => ({
+      onEvent(e: UserDataEvent): void {
+        if (e.type === 'order' || e.type === 'fill') engine.onUserData(venue, e);
+        if (e.type !== 'gap') return;
+        // The first gap of a stream (since null) is boot recovery's, and orders settled before the stream was live
+        // read REST anyway; a reconnect's gap is filled unless a reconciliation finished after it.
+        const at = engine.reconciledAt(venue);
+        if (e.since === null || (at !== undefined && at >= e.until)) return;
+        log.info({ venue, since: e.since, until: e.until, reason: e.reason }, 'user-data gap: reconciling by REST');
+        void engine
+          .reconcileVenue(venue)
+          .catch((err: unknown) => log.warn({ venue, err: errorMessage(err) }, 'gap fill failed'));
+      },
+      onLive: (on: boolean) => engine.setUserDataLive(venue, on),
+    }),
     onVenueOutcome(venue: string, ok: boolean): void {
       lookup(actorId.venueBreaker(venue))?.send({ type: 'breaker.result', ok, at: now() });
     },
