@@ -242,6 +242,10 @@ export function createGuards(deps: GuardsDeps) {
           const gw = deps.gateway(venue);
           if (!gw) return;
           const [raw, positions] = await Promise.all([gw.fetchFundingRates(), gw.fetchPositions()]);
+          // A spot-only key: the venue refused its USDⓈ-M account (-2015). Spot trades on; this guard cannot
+          // see positions and says why (DEGRADED, perpetual entries refused as while blind).
+          const off = gw.unavailable?.('linear');
+          if (off !== undefined) throw new Error(off);
           if (!alive()) return;
           const rates: Record<string, FundingRateObs> = {};
           for (const [s, r] of Object.entries(raw))

@@ -67,9 +67,6 @@ export interface CcxtGatewayOptions extends GatewayConfigInput {
   now?: () => number;
 }
 
-/** Longest wait for budget of a settlement-class call (a full Kraken starter counter decays in ~45 s). */
-export const SETTLEMENT_BUDGET_WAIT_MS = 30_000;
-
 export class CcxtGateway implements VenueGateway {
   readonly venue: VenueId;
   readonly marketKinds: readonly MarketKind[];
@@ -78,6 +75,7 @@ export class CcxtGateway implements VenueGateway {
   private readonly budget: RateBudget;
   private readonly now: () => number;
   private readonly maxBudgetWaitMs: number;
+  private readonly settlementBudgetWaitMs: number;
   private readonly guard: { refused: () => number } | undefined;
   private symbolMap = SymbolMap.fromMarkets([]);
   private infos: Record<MarketKind, Record<string, MarketInfo>> = { spot: {}, linear: {} };
@@ -103,6 +101,7 @@ export class CcxtGateway implements VenueGateway {
     this.budget = opts.budget;
     this.now = opts.now ?? Date.now;
     this.maxBudgetWaitMs = cfg.maxBudgetWaitMs;
+    this.settlementBudgetWaitMs = cfg.settlementBudgetWaitMs;
     const config: Record<string, unknown> = {
       enableRateLimit: true,
       timeout: cfg.timeoutMs,
@@ -153,7 +152,7 @@ export class CcxtGateway implements VenueGateway {
    */
   private budgetWaitFor(op: GatewayOp): number {
     return this.priorityFor(op) === 'settlement'
-      ? Math.max(this.maxBudgetWaitMs, SETTLEMENT_BUDGET_WAIT_MS)
+      ? Math.max(this.maxBudgetWaitMs, this.settlementBudgetWaitMs)
       : this.maxBudgetWaitMs;
   }
 
@@ -163,6 +162,18 @@ export class CcxtGateway implements VenueGateway {
   }
 
   /** A ccxt.pro instance of this venue and account for one stream session, on this instance's markets. */
+  private streamLive = false;
+  /**
+   * True while this account's user-data stream is live: order updates and fills arrive by it, so optional REST
+   * follow-ups (Kraken's QueryOrders after an id-only AddOrder answer) are skipped.
+   */
+  get userStreamLive(): boolean {
+    return this.base.streamLive;
+  }
+  set userStreamLive(on: boolean) {
+    this.base.streamLive = on;
+  }
+
   /** Kraken's WebSockets token, shared by this account's stream sessions (pro-exchange.ts). */
   readonly wsTokens: WsTokenCache = {};
 
