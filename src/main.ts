@@ -323,6 +323,9 @@ async function main(): Promise<void> {
             ? {
                 marketStream: () =>
                   createVenueStreams(gateway, { timing: { silenceMs: config.STREAM_SILENCE_MS } }).tickers('spot'),
+                // No silence limit on the private stream: an account with nothing happening is quiet; ccxt's
+                // keepalive pings find a dead connection.
+                userDataStream: () => createVenueStreams(gateway).userData('spot'),
               }
             : {}),
         }),

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { RuntimeDeps, RuntimeOptions, SubtreeProvider } from '../supervisor/runtime.js';
 import type { SupervisorHooks } from '../supervisor/supervisor.js';
 import type { MarketStream } from '../venues/streams/market-stream.js';
+import type { UserDataStream } from '../venues/streams/user-data-stream.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
 import { accountRefreshMs, MIN_TICKER_POLL_MS } from '../venues/venue-limits.js';
 import type { AccountBook } from './account-book.js';
@@ -87,6 +88,8 @@ export interface TradedVenueDeps {
   onTick?: (t: RoutedTick) => void;
   /** Streamed tickers (STREAMS_ENABLED); without it the feed polls REST. */
   marketStream?: () => MarketStream;
+  /** The account's user-data stream (STREAMS_ENABLED): fills and orders by stream, REST for the rest. */
+  userDataStream?: () => UserDataStream;
 }
 
 /**
@@ -113,10 +116,21 @@ export function tradedVenueSubtree(d: TradedVenueDeps): SubtreeProvider {
     restartIntensity: config.RESTART_INTENSITY,
     restartPeriodMs: config.RESTART_PERIOD_SEC * 1000,
     onTick: d.onTick ?? ((t) => trading.router.push(t)),
+    watchSymbols: trading.watchSymbols(),
+    onQuote: (v, t) => trading.quotes.note(v, t),
     onLink: (gw) => trading.useLinkedGateway(venue, gw),
     onOutcome: (ok) => trading.onVenueOutcome(venue, ok),
     extra: trading.venueExtras(venue, d.hooks),
     ...(d.marketStream === undefined ? {} : { marketStream: d.marketStream }),
+    ...(d.userDataStream === undefined
+      ? {}
+      : {
+          userData: {
+            stream: d.userDataStream,
+            ...trading.userData(venue),
+            liveRefreshMs: 4 * accountRefreshMs(venue, config.KRAKEN_TIER),
+          },
+        }),
   });
 }
 

@@ -4,6 +4,7 @@ import { AppError, errorMessage } from '../domain/errors.js';
 import { actorId } from '../domain/ids.js';
 import type { Logger } from '../logging/logger.js';
 import {
+  DEPEG_BLIND,
   type DepegGuardContext,
   depegAlertText,
   depegGuardMachine,
@@ -26,6 +27,7 @@ import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor
 import type { VenueGateway } from '../venues/venue-gateway.js';
 import { createGuardStates } from './guard-state.js';
 import { everyInterval } from './periodic.js';
+import type { QuoteBoard } from './quote-board.js';
 
 /**
  * The money guards under `guards:<venue>` (DESIGN §3, §8): the depeg guard (on Binance, whose USDTUSDC and
@@ -50,9 +52,23 @@ export type GuardsConfig = Pick<
   | 'FEED_POLL_MS'
 >;
 
-/** The venue whose books the depeg guard watches. */
+/** The venue whose guards supervisor holds the depeg guard (its readings come from every venue's feed). */
 export const DEPEG_VENUE = 'binance';
-export const DEPEG_SYMBOLS = { usdtUsdc: 'USDTUSDC', btcUsdt: 'BTCUSDT', btcUsdc: 'BTCUSDC' } as const;
+/**
+ * The parity books, in Bosun's names. Venues name the stablecoin pair either way round: Binance lists USDT/USDC,
+ * Kraken USDC/USDT (and no USDT/USDC), so USDT in USDC is read from whichever the venue lists.
+ */
+export const DEPEG_SYMBOLS = {
+  usdtUsdc: 'USDTUSDC',
+  usdcUsdt: 'USDCUSDT',
+  btcUsdt: 'BTCUSDT',
+  btcUsdc: 'BTCUSDC',
+} as const;
+/**
+ * A parity quote older than this is no reading (fail closed: blind). The feeds deliver every FEED_POLL_MS (Kraken
+ * every 2 s) and a stream pushes at least once a second per venue: 30 s is several missed deliveries, not jitter.
+ */
+export const PARITY_MAX_AGE_MS = 30_000;
 
 export interface GuardsDeps {
   config: GuardsConfig;
@@ -62,6 +78,10 @@ export interface GuardsDeps {
   now: () => number;
   /** The venue's gateway as orders see it (the venue link's once linked). */
   gateway: (venue: string) => VenueGateway | undefined;
+  /** The configured venues, whose feeds carry the parity books where they list them. */
+  venues: readonly string[];
+  /** The shared feed's latest quotes: the depeg guard reads parity here instead of polling tickers. */
+  quotes: QuoteBoard;
   lookup: (id: string) => AnyActorRef | undefined;
   /** Reduces the strategies' USDT-quoted exposure on every venue (DEPEG_EXIT_RISK); returns orders sent. */
   reduceUsdtExposure: (reason: string) => Promise<number>;
@@ -82,11 +102,60 @@ export interface GuardRegistration {
   view: (context: unknown) => { active: boolean; reason: string; state: Record<string, unknown> };
 }
 
-const mid = (t: { bid: number | null; ask: number | null; last: number | null } | undefined): number | null => {
-  if (!t) return null;
-  if (t.bid !== null && t.ask !== null && t.bid > 0 && t.ask > 0) return (t.bid + t.ask) / 2;
-  return t.last !== null && t.last > 0 ? t.last : null;
-};
+/** One venue's parity as its feed shows it, or why it shows none. */
+export interface ParityReading {
+  venue: string;
+  usdtUsdc: number | null;
+  btcRatio: number | null;
+  /** Set when neither figure could be read. */
+  missing?: string;
+}
+
+/** The parity figures a venue's fresh quotes give (USDT/USDC direct or inverted, BTCUSDT/BTCUSDC). */
+export function readParity(
+  quotes: QuoteBoard,
+  venue: string,
+  listed: (symbol: string) => boolean,
+  now: number,
+): ParityReading {
+  const mid = (s: string) => quotes.mid(venue, s, now, PARITY_MAX_AGE_MS);
+  const direct = mid(DEPEG_SYMBOLS.usdtUsdc);
+  const inverse = mid(DEPEG_SYMBOLS.usdcUsdt);
+  const usdtUsdc = direct ?? (inverse !== null ? 1 / inverse : null);
+  const a = mid(DEPEG_SYMBOLS.btcUsdt);
+  const b = mid(DEPEG_SYMBOLS.btcUsdc);
+  const btcRatio = a !== null && b !== null ? a / b : null;
+  if (usdtUsdc !== null || btcRatio !== null) return { venue, usdtUsdc, btcRatio };
+  const pairListed = listed(DEPEG_SYMBOLS.usdtUsdc) || listed(DEPEG_SYMBOLS.usdcUsdt);
+  const btcListed = listed(DEPEG_SYMBOLS.btcUsdt) && listed(DEPEG_SYMBOLS.btcUsdc);
+  const missing =
+    !pairListed && !btcListed
+      ? 'lists neither USDT/USDC nor BTCUSDT with BTCUSDC'
+      : `no fresh quote of ${[pairListed ? 'USDT/USDC' : '', btcListed ? 'BTCUSDT/BTCUSDC' : ''].filter(Boolean).join(' or ')} from its feed`;
+  return { venue, usdtUsdc: null, btcRatio: null, missing };
+}
+
+/**
+ * Every venue's reading folded into one observation: per figure the one furthest from parity (fail closed: a
+ * depeg seen on one venue is not hidden by calm on another). Blind only when no venue gives either figure; the
+ * reason then says what each venue lacks.
+ */
+export function combineParity(readings: readonly ParityReading[]): {
+  usdtUsdc: number | null;
+  btcRatio: number | null;
+  blind?: string;
+} {
+  const worst = (xs: Array<number | null>) =>
+    xs.reduce<number | null>(
+      (w, x) => (x === null ? w : w === null || Math.abs(x - 1) > Math.abs(w - 1) ? x : w),
+      null,
+    );
+  const usdtUsdc = worst(readings.map((r) => r.usdtUsdc));
+  const btcRatio = worst(readings.map((r) => r.btcRatio));
+  if (usdtUsdc !== null || btcRatio !== null) return { usdtUsdc, btcRatio };
+  const why = readings.map((r) => `${r.venue}: ${r.missing ?? 'no reading'}`).join('; ');
+  return { usdtUsdc, btcRatio, blind: `${DEPEG_BLIND} (${why || 'no venue'})` };
+}
 
 export function createGuards(deps: GuardsDeps) {
   const { config, kv, metrics, now } = deps;
@@ -117,28 +186,21 @@ export function createGuards(deps: GuardsDeps) {
   }
 
   function depegLogic() {
+    // No request of its own: the readings are the feeds' quotes (the feeds carry the parity books, watchSymbols).
     const poller = fromCallback(({ sendBack }) =>
       everyInterval(
         Math.max(100, config.FEED_POLL_MS),
         async (alive) => {
-          const gw = deps.gateway(DEPEG_VENUE);
-          let usdtUsdc: number | null = null;
-          let btcRatio: number | null = null;
-          try {
-            const t = gw ? await gw.fetchTickers(Object.values(DEPEG_SYMBOLS)) : {};
-            usdtUsdc = mid(t[DEPEG_SYMBOLS.usdtUsdc]);
-            const a = mid(t[DEPEG_SYMBOLS.btcUsdt]);
-            const b = mid(t[DEPEG_SYMBOLS.btcUsdc]);
-            btcRatio = a !== null && b !== null ? a / b : null;
-          } catch (e) {
-            log.debug({ err: errorMessage(e) }, 'depeg poll failed (a gap: parity is not validated)');
-          }
+          const at = now();
+          const readings = deps.venues.map((v) =>
+            readParity(deps.quotes, v, (s) => deps.gateway(v)?.markets('spot')[s] !== undefined, at),
+          );
           if (!alive()) return;
-          sendBack({ type: 'depeg.observe', usdtUsdc, btcRatio, at: now() });
+          sendBack({ type: 'depeg.observe', ...combineParity(readings), at });
           const ref = running(depegId);
           if (ref && depegGuardView(ref.getSnapshot().context).active) void exitRisk();
         },
-        (message) => log.warn({ err: message }, 'depeg poll failed'),
+        (message) => log.warn({ err: message }, 'depeg observation failed'),
       ),
     );
     return depegGuardMachine.provide({
@@ -180,6 +242,10 @@ export function createGuards(deps: GuardsDeps) {
           const gw = deps.gateway(venue);
           if (!gw) return;
           const [raw, positions] = await Promise.all([gw.fetchFundingRates(), gw.fetchPositions()]);
+          // A spot-only key: the venue refused its USDⓈ-M account (-2015). Spot trades on; this guard cannot
+          // see positions and says why (DEGRADED, perpetual entries refused as while blind).
+          const off = gw.unavailable?.('linear');
+          if (off !== undefined) throw new Error(off);
           if (!alive()) return;
           const rates: Record<string, FundingRateObs> = {};
           for (const [s, r] of Object.entries(raw))

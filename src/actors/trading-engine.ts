@@ -7,6 +7,7 @@ import { createOrderIds } from './engine/order-ids.js';
 import { createOrderLifecycle } from './engine/order-lifecycle.js';
 import { createOrderSubmit } from './engine/order-submit.js';
 import { createReconciliation } from './engine/reconciliation.js';
+import { createStreamSettlement } from './engine/stream-settlement.js';
 
 export type { EngineInputs, EngineLimits, EngineVenue, TradingEngineDeps } from './engine/engine-types.js';
 export { operatorResult, toOrderView } from './engine/order-entry.js';
@@ -21,6 +22,8 @@ export function createTradingEngine(deps: TradingEngineDeps) {
   const ctx = createEngineContext(deps);
   const life = createOrderLifecycle(ctx);
   const reconciliation = createReconciliation(ctx, life);
+  const stream = createStreamSettlement(ctx, life);
+  ctx.stream = stream;
   const claims: Array<[string, string]> = [];
   for (const r of deps.orders.list())
     if (typeof r.idempotencyKey === 'string' && parseClientOrderId(r.clientOrderId))
@@ -55,9 +58,15 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     /** Boot: every open order takes its slot and reservation before anything is accepted. */
     takeSlots: () => reconciliation.takeSlots(),
     reconcileAll: reconciliation.reconcileAll,
+    reconcileVenue: reconciliation.reconcileVenue,
+    reconciledAt: reconciliation.reconciledAt,
     lastReconcileAt: reconciliation.lastReconcileAt,
     reconcileLagSeconds: reconciliation.lagSeconds,
     unreconciledVenues: reconciliation.unreconciledVenues,
+    /** User-data stream events and state per venue (stream-settlement.ts). */
+    onUserData: stream.onEvent,
+    setUserDataLive: stream.setLive,
+    userDataLive: stream.isLive,
     cancelOpen: halts.cancelOpen,
     cancelRefused: halts.cancelRefused,
     quiesce: (timeoutMs?: number) => halts.quiesce(timeoutMs),

@@ -11,6 +11,7 @@ import type { StrategyEnv } from '../strategies/symbol-strategy.js';
 import type { ChildSpec } from '../supervisor/policy.js';
 import type { SupervisorHooks } from '../supervisor/supervisor.js';
 import type { TradingPort } from '../supervisor/trading-port.js';
+import type { UserDataEvent } from '../venues/streams/user-data-stream.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
 import { createAllocationGuards } from './allocation-guards.js';
 import { createAutoTuneOutcomes } from './auto-tune-outcomes.js';
@@ -20,9 +21,10 @@ import { recoverBooks } from './engine/boot-recovery.js';
 import { scopeTrading } from './engine/engine-types.js';
 import { createHaltWatch } from './engine/halt-watch.js';
 import { createGuardOrders } from './guard-orders.js';
-import { createGuards } from './guards.actors.js';
+import { createGuards, DEPEG_SYMBOLS, DEPEG_VENUE } from './guards.actors.js';
 import { createLedgerBook } from './ledger-book.js';
 import { createPortfolioSnapshots } from './portfolio-snapshots.js';
+import { createQuoteBoard } from './quote-board.js';
 import { createReducingScopes } from './reducing-scopes.js';
 import { realSleep } from './retry.js';
 import { createStopValidator, type StopValidator } from './stop-validator.actors.js';
@@ -216,6 +218,7 @@ export function createTrading(deps: TradingDeps) {
   });
 
   // ── guards:<venue> — depeg and funding (issue 5); their orders go through the engine and its rails ──
+  const quotes = createQuoteBoard();
   const guards = createGuards({
     config,
     kv: store.kv,
@@ -223,6 +226,8 @@ export function createTrading(deps: TradingDeps) {
     log,
     now,
     gateway: (venue) => engineVenues.find((v) => v.id === venue)?.gateway,
+    venues: venuesList,
+    quotes,
     lookup,
     beforePublish: deps.guardFaults?.beforePublish,
     ...createGuardOrders({
@@ -394,6 +399,11 @@ export function createTrading(deps: TradingDeps) {
     engine,
     router,
     guards,
+    /** The shared feed's latest quotes (every venue feed notes each tick here). */
+    quotes,
+    /** What a venue's feed reads besides the traded symbols: the depeg guard's parity books. */
+    watchSymbols: (): readonly string[] =>
+      config.DEPEG_GUARD_ENABLED && venuesList.includes(DEPEG_VENUE as VenueId) ? Object.values(DEPEG_SYMBOLS) : [],
     /** `GET /guards`, `POST /guards/depeg/rearm`. */
     guardsPort: guards.port,
     externalFeed,
@@ -455,6 +465,26 @@ export function createTrading(deps: TradingDeps) {
     },
     /** Cancels a symbol's resting entry orders (reduce-only orders and stops stay; see engine.cancelOpen). */
     drain: (venue: string, symbol: string) => engine.cancelOpen({ venue, symbol }),
+    /**
+     * The venue's user-data stream (venue.actors.ts runs it): fills and order updates to settlement; a gap (the
+     * stream was not listening) filled by reconciling the venue by REST, ranked as settlement, unless a
+     * reconciliation finished after it. The first gap of a boot is boot recovery's.
+     */
+    userData: (venue: string) => ({
+      onEvent(e: UserDataEvent): void {
+        if (e.type === 'order' || e.type === 'fill') engine.onUserData(venue, e);
+        if (e.type !== 'gap') return;
+        // The first gap of a stream (since null) is boot recovery's, and orders settled before the stream was live
+        // read REST anyway; a reconnect's gap is filled unless a reconciliation finished after it.
+        const at = engine.reconciledAt(venue);
+        if (e.since === null || (at !== undefined && at >= e.until)) return;
+        log.info({ venue, since: e.since, until: e.until, reason: e.reason }, 'user-data gap: reconciling by REST');
+        void engine
+          .reconcileVenue(venue)
+          .catch((err: unknown) => log.warn({ venue, err: errorMessage(err) }, 'gap fill failed'));
+      },
+      onLive: (on: boolean) => engine.setUserDataLive(venue, on),
+    }),
     onVenueOutcome(venue: string, ok: boolean): void {
       lookup(actorId.venueBreaker(venue))?.send({ type: 'breaker.result', ok, at: now() });
     },

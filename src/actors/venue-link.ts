@@ -56,7 +56,13 @@ function countsAsError(info: VenueErrorInfo): boolean {
 }
 
 /** Methods that answer from memory without a request: passed through as they are (not made async). */
-const SYNC_METHODS = new Set<string | symbol>(['markets', 'pressure', 'clockOffsetMs', 'clockSyncNeeded']);
+const SYNC_METHODS = new Set<string | symbol>([
+  'markets',
+  'pressure',
+  'clockOffsetMs',
+  'clockSyncNeeded',
+  'unavailable',
+]);
 
 export interface VenueLink {
   readonly venue: string;

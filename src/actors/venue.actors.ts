@@ -10,6 +10,7 @@ import type { ChildSpec } from '../supervisor/policy.js';
 import type { SubtreeProvider } from '../supervisor/runtime.js';
 import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor.js';
 import type { MarketStream } from '../venues/streams/market-stream.js';
+import type { UserDataEvent, UserDataStream } from '../venues/streams/user-data-stream.js';
 import type { Ticker, VenueGateway } from '../venues/venue-gateway.js';
 import type { AccountBook } from './account-book.js';
 import { streamingFeedSource } from './feed-stream.js';
@@ -56,6 +57,25 @@ export interface VenueActorsDeps {
   onLink?: (gateway: VenueGateway) => void;
   /** Streamed tickers (STREAMS_ENABLED): a new stream per feed source; REST polling stays the fallback. */
   marketStream?: () => MarketStream;
+  /**
+   * Symbols the feed also reads for readers other than the strategies (the depeg guard's parity books): they go
+   * to `onQuote` only, never to a symbol actor, and one the venue does not list is skipped without complaint.
+   */
+  watchSymbols?: readonly string[];
+  /** Every tick the feed delivers, traded or watched (the shared quote board). */
+  onQuote?: (venue: string, t: Ticker) => void;
+  /** The account's user-data stream (STREAMS_ENABLED), run by the account actor beside its REST refresh. */
+  userData?: {
+    /** A new stream per invocation of the account's refresher. */
+    stream: () => UserDataStream;
+    onEvent: (e: UserDataEvent) => void;
+    onLive: (live: boolean) => void;
+    /**
+     * The refresh period while the stream is live: balances and orders arrive by stream, so the REST refresh
+     * only checks (on Kraken's starter counter a 30 s refresh took 4 of its 15.8 calls a minute).
+     */
+    liveRefreshMs: number;
+  };
 }
 
 /** How often the venue clock is measured again (GET /time, weight 1). */
@@ -127,8 +147,16 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
     }
   };
 
-  /** One tick to the router (or straight to its symbol actor). */
+  const watch = new Set(deps.watchSymbols ?? []);
+  const traded = () => deps.symbolsNow?.() ?? deps.symbols;
+  /** What the feed reads: the traded symbols, then the watched ones not traded. */
+  const feedSymbols = (tradedNow: readonly string[]): string[] =>
+    watch.size === 0 ? [...tradedNow] : [...new Set([...tradedNow, ...watch])];
+
+  /** One tick to the quote board, then to the router (or straight to its symbol actor) when it is traded. */
   const deliver = (t: Ticker, t0: number) => {
+    deps.onQuote?.(venue, t);
+    if (watch.has(t.symbol) && !traded().includes(t.symbol)) return;
     if (deps.onTick) {
       deps.onTick({ venue, symbol: t.symbol, bid: t.bid, ask: t.ask, last: t.last, receivedAt: t.receivedAt, t0 });
       return;
@@ -151,8 +179,8 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
     // Only symbols this venue lists; an unknown one would fail the whole batch.
     const spot = link.gateway.markets('spot');
     const wanted = deps.symbolsNow?.() ?? symbolsAtStart;
-    const symbols = wanted.filter((s) => spot[s] !== undefined);
-    if (symbols.length < wanted.length) refuseUnlisted(wanted.filter((s) => spot[s] === undefined));
+    if (wanted.some((s) => spot[s] === undefined)) refuseUnlisted(wanted.filter((s) => spot[s] === undefined));
+    const symbols = feedSymbols(wanted).filter((s) => spot[s] !== undefined);
     const tickers = symbols.length > 0 ? await link.gateway.fetchTickers(symbols) : {};
     if (!alive()) return 0;
     const t0 = (deps.hr ?? (() => performance.now()))();
@@ -201,16 +229,34 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
           stream: marketStream,
           poll: (alive) => pollOnce(alive, deps.symbols),
           deliver,
-          symbols: () => deps.symbolsNow?.() ?? deps.symbols,
+          // The stream subscribes only what the venue lists (market-stream.ts maps each through the symbol map).
+          symbols: () => feedSymbols(traded()),
           now,
           hr: deps.hr ?? (() => performance.now()),
           afterEach: connTick,
         });
 
-  const refresher = fromCallback<{ type: string }, { venue: string; intervalMs: number }>(({ input, sendBack }) =>
-    everyInterval(
+  const refresher = fromCallback<{ type: string }, { venue: string; intervalMs: number }>(({ input, sendBack }) => {
+    const ud = deps.userData;
+    const stream = ud?.stream();
+    let streamLive = false;
+    let refreshedAt = Number.NEGATIVE_INFINITY;
+    stream?.start({
+      onEvent: (e) => ud?.onEvent(e),
+      onStatus: (st) => {
+        const on = st.state === 'live';
+        if (on === streamLive) return;
+        streamLive = on;
+        ud?.onLive(on);
+        if (on) log.info('user-data stream live: fills and orders by stream, account refresh slowed');
+        else log.warn({ reason: st.reason }, 'user-data stream down: settlement reads REST');
+      },
+    });
+    const stop = everyInterval(
       input.intervalMs,
       async (alive) => {
+        if (streamLive && ud !== undefined && now() - refreshedAt < ud.liveRefreshMs) return;
+        refreshedAt = now();
         await accountGw.loadMarkets();
         await checkClock();
         const balances = await accountGw.fetchBalances();
@@ -245,8 +291,13 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
         sendBack({ type: 'account.refreshed', at: now(), summary });
       },
       (error) => sendBack({ type: 'account.failed', at: now(), error }),
-    ),
-  );
+    );
+    return () => {
+      stop();
+      if (streamLive) ud?.onLive(false);
+      void stream?.stop().catch(() => undefined);
+    };
+  });
 
   const feed = feedMachine.provide({ actors: { poller: source } });
   const account = accountMachine.provide({ actors: { refresher } });

@@ -15,6 +15,8 @@ export interface DepegObservation {
   /** BTCUSDT / BTCUSDC (1 at parity). */
   btcRatio: number | null;
   at: number;
+  /** With both figures missing: why (which venue lacks what); the blind health reason. */
+  blind?: string;
 }
 
 export interface DepegGuardInput {
@@ -113,7 +115,10 @@ export function depegGuardView(ctx: unknown) {
     phase: c.phase,
     failClosed: failClosed !== '',
     blind,
-    reason: c.phase === 'tripped' ? c.reason : failClosed || (blind ? DEPEG_BLIND : ''),
+    reason:
+      c.phase === 'tripped'
+        ? c.reason
+        : failClosed || (blind ? (c.health?.reason?.startsWith(DEPEG_BLIND) ? c.health.reason : DEPEG_BLIND) : ''),
     deviationPct: c.deviationPct,
     usdtUsdc: c.usdtUsdc,
     btcRatio: c.btcRatio,
@@ -217,8 +222,9 @@ export const depegGuardMachine = setup({
         // guard blind: DEGRADED, refusing new entries as if tripped until it sees parity again.
         if (dev === null) {
           enqueue.assign({ ...obs, blindSince: c.blindSince ?? event.at });
-          if (!wasBlind) {
-            enqueue.raise({ type: 'health.degrade', reason: DEPEG_BLIND });
+          const reason = event.blind ?? DEPEG_BLIND;
+          if (!wasBlind || c.health.reason !== reason) {
+            enqueue.raise({ type: 'health.degrade', reason });
             enqueue('depeg.publish');
           }
           return;

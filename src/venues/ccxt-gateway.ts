@@ -29,7 +29,12 @@ import { type GatewayConfigInput, parseGatewayConfig } from './gateway-config.js
 import { installFetchGuard, isLoopbackUrl, isSameOrigin } from './loopback-guard.js';
 import type { CallPriority, RateBudget } from './rate-budget.js';
 import { installJsonGuard } from './response-guard.js';
-import { createProExchange, type ProExchangeOptions, type StreamTarget } from './streams/pro-exchange.js';
+import {
+  createProExchange,
+  type ProExchangeOptions,
+  type StreamTarget,
+  type WsTokenCache,
+} from './streams/pro-exchange.js';
 import { marketKindOf, SymbolMap } from './symbol-map.js';
 import type {
   Balances,
@@ -70,6 +75,7 @@ export class CcxtGateway implements VenueGateway {
   private readonly budget: RateBudget;
   private readonly now: () => number;
   private readonly maxBudgetWaitMs: number;
+  private readonly settlementBudgetWaitMs: number;
   private readonly guard: { refused: () => number } | undefined;
   private symbolMap = SymbolMap.fromMarkets([]);
   private infos: Record<MarketKind, Record<string, MarketInfo>> = { spot: {}, linear: {} };
@@ -95,6 +101,7 @@ export class CcxtGateway implements VenueGateway {
     this.budget = opts.budget;
     this.now = opts.now ?? Date.now;
     this.maxBudgetWaitMs = cfg.maxBudgetWaitMs;
+    this.settlementBudgetWaitMs = cfg.settlementBudgetWaitMs;
     const config: Record<string, unknown> = {
       enableRateLimit: true,
       timeout: cfg.timeoutMs,
@@ -138,12 +145,38 @@ export class CcxtGateway implements VenueGateway {
     return p === 'order' ? p : (this.priority ?? p);
   }
 
+  /**
+   * How long a call may wait for budget. Settlement and reconciliation wait for the budget rather than fail: a
+   * refused step of a reconciliation wasted the calls before it and its retry 5 s later spent them again, so on
+   * Kraken's starter counter (0.264 calls/s in the budget) reconciliation never finished (issue 14).
+   */
+  private budgetWaitFor(op: GatewayOp): number {
+    return this.priorityFor(op) === 'settlement'
+      ? Math.max(this.maxBudgetWaitMs, this.settlementBudgetWaitMs)
+      : this.maxBudgetWaitMs;
+  }
+
   /** The ccxt instance, for tests and benches inside src/venues and test/venues only. */
   get exchange(): Exchange {
     return this.ex;
   }
 
   /** A ccxt.pro instance of this venue and account for one stream session, on this instance's markets. */
+  private streamLive = false;
+  /**
+   * True while this account's user-data stream is live: order updates and fills arrive by it, so optional REST
+   * follow-ups (Kraken's QueryOrders after an id-only AddOrder answer) are skipped.
+   */
+  get userStreamLive(): boolean {
+    return this.base.streamLive;
+  }
+  set userStreamLive(on: boolean) {
+    this.base.streamLive = on;
+  }
+
+  /** Kraken's WebSockets token, shared by this account's stream sessions (pro-exchange.ts). */
+  readonly wsTokens: WsTokenCache = {};
+
   async createStreamExchange(keepAliveMs: number): Promise<Exchange> {
     await this.loadMarkets();
     return createProExchange({
@@ -154,6 +187,7 @@ export class CcxtGateway implements VenueGateway {
       keepAliveMs,
       rest: this.ex,
       chargeRest: () => this.spend('fetchBalances', { market: this.kind() }),
+      tokens: this.base.wsTokens,
     });
   }
 
@@ -236,7 +270,7 @@ export class CcxtGateway implements VenueGateway {
   /** Spends budget, runs one venue call, and turns any failure into a VenueError. */
   async run<T>(opName: GatewayOp, ctx: CostContext, fn: () => Promise<T>): Promise<T> {
     try {
-      await this.budget.acquire(this.quirks.cost(opName, ctx), this.maxBudgetWaitMs, this.priorityFor(opName));
+      await this.budget.acquire(this.quirks.cost(opName, ctx), this.budgetWaitFor(opName), this.priorityFor(opName));
       return await fn();
     } catch (e) {
       throw e instanceof VenueError ? e : new VenueError(this.venue, this.classify(e, 'read', opName), e);
@@ -252,7 +286,7 @@ export class CcxtGateway implements VenueGateway {
 
   /** Spends budget, waiting at most maxBudgetWaitMs (throws BudgetExhausted). */
   async spend(opName: GatewayOp, ctx: CostContext): Promise<void> {
-    await this.budget.acquire(this.quirks.cost(opName, ctx), this.maxBudgetWaitMs, this.priorityFor(opName));
+    await this.budget.acquire(this.quirks.cost(opName, ctx), this.budgetWaitFor(opName), this.priorityFor(opName));
   }
 
   async loadMarkets(reload = false): Promise<void> {

@@ -127,7 +127,8 @@ export class CcxtOrders {
     ccxtSymbol: string,
     sent: OrderContext['sent'],
   ): Promise<Order> {
-    if (!gw.trySpend('fetchOrder', { market: ack.market })) return ack;
+    // With the user-data stream live the order's status and fills come by stream (stream-settlement.ts).
+    if (gw.userStreamLive || !gw.trySpend('fetchOrder', { market: ack.market })) return ack;
     try {
       const { rawId, book } = this.splitId(ack.id);
       const full = toOrder(await gw.exchange.fetchOrder(rawId, ccxtSymbol, book.params), this.context(gw, sent));

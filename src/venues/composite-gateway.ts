@@ -41,19 +41,62 @@ async function settleAll<T>(calls: Promise<T[]>[]): Promise<T[]> {
 
 export class CompositeGateway implements VenueGateway {
   readonly venue: VenueId;
-  readonly marketKinds: readonly MarketKind[];
   readonly members: readonly CcxtGateway[];
   private readonly byKind = new Map<MarketKind, CcxtGateway>();
+  /** Market kinds the account may not use, with the reason (a spot-only key: no USDⓈ-M permission). */
+  private readonly denied: Map<MarketKind, string>;
 
   constructor(
     venue: VenueId,
     members: readonly CcxtGateway[],
     readonly budget: RateBudget,
+    /** Shared with the priority views: one account, one set of permissions. */
+    denied: Map<MarketKind, string> = new Map(),
   ) {
+    this.denied = denied;
     this.venue = venue;
     this.members = members;
     for (const m of members) for (const k of m.marketKinds) if (!this.byKind.has(k)) this.byKind.set(k, m);
-    this.marketKinds = [...this.byKind.keys()];
+  }
+
+  /** The kinds this account can trade: a kind its key has no permission for drops out once the venue said so. */
+  get marketKinds(): readonly MarketKind[] {
+    return [...this.byKind.keys()].filter((k) => !this.denied.has(k));
+  }
+
+  /** Why `market` is out of service for this account (a spot-only key), undefined while it serves. */
+  unavailable(market: MarketKind): string | undefined {
+    return this.denied.get(market);
+  }
+
+  /**
+   * A call on a kind served by its own member (Binance USDⓈ-M). A spot-only key gets 401 -2015 there while spot
+   * works (Binance's "Enable Futures" permission): that must not read as a bad key, which halts the whole venue.
+   * On an auth failure the spot member is asked once (its balances); if it answers, the kind is denied with the
+   * reason, later calls skip it, and this one answers `fallback` (sweeps) or a local NotSupported error.
+   */
+  private async on<T>(market: MarketKind, call: () => Promise<T>, fallback?: () => T): Promise<T> {
+    const denied = this.denied.get(market);
+    if (denied !== undefined) {
+      if (fallback) return fallback();
+      throw new VenueError(this.venue, localError('PermissionDenied', 'unsupported', denied));
+    }
+    const m = this.byKind.get(market);
+    const spot = this.byKind.get('spot');
+    try {
+      return await call();
+    } catch (e) {
+      if (!(e instanceof VenueError) || e.info.tag !== 'auth' || spot === undefined || m === spot) throw e;
+      try {
+        await spot.fetchBalances('spot');
+      } catch {
+        throw e; // the key itself is refused: conn judges it (auth HALTED)
+      }
+      const reason = `futures_unavailable: the API key has no ${market} permission (${e.info.reason})`;
+      this.denied.set(market, reason);
+      if (fallback) return fallback();
+      throw new VenueError(this.venue, localError('PermissionDenied', 'unsupported', reason));
+    }
   }
 
   /** The member serving `market` (default spot); VenueError(NotSupported) when none does. */
@@ -82,7 +125,7 @@ export class CompositeGateway implements VenueGateway {
   }
 
   async fetchBalances(market: MarketKind = 'spot'): Promise<Balances> {
-    return this.member(market).fetchBalances(market);
+    return this.on(market, () => this.member(market).fetchBalances(market));
   }
 
   async fetchTickers(symbols: readonly string[], market: MarketKind = 'spot'): Promise<Record<string, Ticker>> {
@@ -101,6 +144,9 @@ export class CompositeGateway implements VenueGateway {
         error: localError('NotSupported', 'unsupported', `${this.venue} has no ${req.market} market`),
       };
     }
+    const denied = this.denied.get(req.market);
+    if (denied !== undefined)
+      return { status: 'rejected', error: localError('PermissionDenied', 'unsupported', denied) };
     return m.createOrder(req);
   }
 
@@ -111,25 +157,46 @@ export class CompositeGateway implements VenueGateway {
   }
 
   async cancelOrder(ref: OrderRef): Promise<Order | null> {
-    return this.member(ref.market).cancelOrder(ref);
+    return this.on(ref.market ?? 'spot', () => this.member(ref.market).cancelOrder(ref));
   }
 
   async cancelAllOrders(symbol?: string, market?: MarketKind): Promise<number> {
     let n = 0;
-    for (const k of this.kinds(market)) n += await this.member(k).cancelAllOrders(symbol, k);
+    for (const k of this.kinds(market))
+      n += await this.on(
+        k,
+        () => this.member(k).cancelAllOrders(symbol, k),
+        () => 0,
+      );
     return n;
   }
 
   async fetchOrder(ref: OrderRef): Promise<Order> {
-    return this.member(ref.market).fetchOrder(ref);
+    return this.on(ref.market ?? 'spot', () => this.member(ref.market).fetchOrder(ref));
   }
 
   async fetchOpenOrders(symbol?: string, market?: MarketKind): Promise<Order[]> {
-    return settleAll(this.kinds(market).map((k) => this.member(k).fetchOpenOrders(symbol, k)));
+    return settleAll(
+      this.kinds(market).map((k) =>
+        this.on(
+          k,
+          () => this.member(k).fetchOpenOrders(symbol, k),
+          () => [],
+        ),
+      ),
+    );
   }
 
   async fetchMyTrades(query: TradesQuery): Promise<Trade[]> {
-    return settleAll(this.kinds(query.market).map((k) => this.member(k).fetchMyTrades({ ...query, market: k })));
+    return settleAll(
+      this.kinds(query.market).map((k) =>
+        this.on(
+          k,
+          () => this.member(k).fetchMyTrades({ ...query, market: k }),
+          () => [],
+        ),
+      ),
+    );
   }
 
   async fetchOHLCV(
@@ -151,7 +218,12 @@ export class CompositeGateway implements VenueGateway {
   }
 
   async fetchPositions(symbols?: readonly string[]): Promise<Position[]> {
-    return this.byKind.has('linear') ? this.member('linear').fetchPositions(symbols) : [];
+    if (!this.byKind.has('linear')) return [];
+    return this.on(
+      'linear',
+      () => this.member('linear').fetchPositions(symbols),
+      () => [],
+    );
   }
 
   pressure(): number {
@@ -185,6 +257,7 @@ export class CompositeGateway implements VenueGateway {
       this.venue,
       this.members.map((m) => m.atPriority(priority)),
       this.budget,
+      this.denied,
     );
   }
 

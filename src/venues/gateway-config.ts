@@ -22,6 +22,11 @@ export const GatewayConfigSchema = z
     rateLimitMs: z.number().positive().optional(),
     /** Longest a call waits for the local budget before failing with a retryable rate_limit error. */
     maxBudgetWaitMs: z.number().nonnegative().default(5000),
+    /**
+     * The same for settlement and reconciliation calls: they wait for the budget rather than fail (a refused step
+     * wasted the calls before it; 30 s lets a full Kraken starter counter drain most of the way).
+     */
+    settlementBudgetWaitMs: z.number().nonnegative().default(30_000),
   })
   .superRefine((c, ctx) => {
     const fail = (message: string) => ctx.addIssue({ code: 'custom', message });

@@ -50,6 +50,7 @@ export interface CreateGatewayOptions {
   budgetFraction?: number;
   budgetClock?: BudgetClock;
   maxBudgetWaitMs?: number;
+  settlementBudgetWaitMs?: number;
   /** Every local budget refusal (`engine_venue_local_refusals_total`, never a venue error). */
   onBudgetRefusal?: (r: BudgetRefusal) => void;
 }

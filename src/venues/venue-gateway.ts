@@ -189,6 +189,8 @@ export interface Ohlcv {
 export interface VenueGateway {
   readonly venue: VenueId;
   readonly marketKinds: readonly MarketKind[];
+  /** Why a market kind is out of service for this account (a spot-only key), undefined while it serves. */
+  unavailable?(market: MarketKind): string | undefined;
   /** Loads (or reloads) markets and filters; the other calls load them lazily. */
   loadMarkets(reload?: boolean): Promise<void>;
   /** Filters by Bosun symbol for one market kind (default spot); empty before loadMarkets. */

@@ -117,6 +117,51 @@ describe('paper trading end to end', () => {
     expect(resume.status).toBe(200);
   }, 120_000);
 
+  it('fills and order updates arrive by the user-data stream: an order settles with no REST order or trade read', async () => {
+    for (const symbol of ['BTCUSDT.BINANCE', 'ETHUSDT.KRAKEN']) {
+      const venue = symbol.endsWith('KRAKEN') ? 'kraken' : 'binance';
+      await until(`${venue} user-data stream live`, async () => {
+        const a = await getJson<{ context?: Record<string, unknown> }>(
+          `${bosun.engine}/actors/account:${venue}?context=true`,
+        );
+        return JSON.stringify(a).includes('"health":"OK"') ? true : undefined;
+      });
+      const before = sim.requests().byPath;
+      const ledgerBefore = (
+        await getJson<{ ledger: { venues: Record<string, { balances: Record<string, number> }> } }>(
+          `${bosun.engine}/state`,
+        )
+      ).ledger.venues[venue]?.balances;
+      const r = await post(`${bosun.engine}/orders`, { symbol, side: 'BUY', quote: 20 });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      const cid = (r.body.order as OrderViewJson).clientOrderId;
+      await until(`${cid} filled and settled`, async () => {
+        const o = (await orders()).find((x) => x.clientOrderId === cid);
+        return o?.status === 'filled' ? o : undefined;
+      });
+      // The ledger moved by the fill (applied from the stream's trade).
+      await until(`${venue} ledger moved`, async () => {
+        const now = (
+          await getJson<{ ledger: { venues: Record<string, { balances: Record<string, number> }> } }>(
+            `${bosun.engine}/state`,
+          )
+        ).ledger.venues[venue]?.balances;
+        return JSON.stringify(now) !== JSON.stringify(ledgerBefore) ? true : undefined;
+      });
+      const after = sim.requests().byPath;
+      const reads = (paths: string[]) => paths.reduce((n, p) => n + (after[p] ?? 0) - (before[p] ?? 0), 0);
+      expect(
+        reads([
+          'GET /api/v3/order',
+          'GET /api/v3/myTrades',
+          'POST /0/private/QueryOrders',
+          'POST /0/private/TradesHistory',
+        ]),
+        `${venue}: REST reads of orders or trades during settlement`,
+      ).toBe(0);
+    }
+  }, 60_000);
+
   it('after a kill the venue receives no new orders while cancels go through; resume trades again', async () => {
     // A resting operator limit order far below the market, so the kill has something to cancel.
     const px = Number(sim.prices('binance')['binance:spot:BTCUSDT']);

@@ -53,7 +53,12 @@ describe('Retry-After from the venue', () => {
   it('a Binance 429 with Retry-After: 30 stops every spot call until then, orders included', async () => {
     const s = await sim();
     const clock = steppedClock();
-    const gw = paperGateway(s, 'binance', { budgetClock: clock, maxBudgetWaitMs: 5_000 });
+    // Settlement-class calls wait no longer than the rest here, so the pause shows as refusals.
+    const gw = paperGateway(s, 'binance', {
+      budgetClock: clock,
+      maxBudgetWaitMs: 5_000,
+      settlementBudgetWaitMs: 5_000,
+    });
     cleanup.push(() => gw.close());
     await gw.loadMarkets();
     s.faults.add({ kind: 'http_429', venue: 'binance', path: '/api/v3/ticker', retryAfterSec: 30, count: 1 });
@@ -85,7 +90,7 @@ describe('Retry-After from the venue', () => {
   it("Kraken 'EAPI:Rate limit exceeded' (no Retry-After) fills the private counter: the next call waits for it to drain", async () => {
     const s = await sim();
     const clock = steppedClock();
-    const gw = paperGateway(s, 'kraken', { budgetClock: clock, maxBudgetWaitMs: 1_000 });
+    const gw = paperGateway(s, 'kraken', { budgetClock: clock, maxBudgetWaitMs: 1_000, settlementBudgetWaitMs: 1_000 });
     cleanup.push(() => gw.close());
     await gw.loadMarkets();
     s.faults.add({
@@ -101,6 +106,23 @@ describe('Retry-After from the venue', () => {
     expect(s.requests().byVenue.kraken).toBe(before);
     // Settlement may fill 95% of the 80% counter (11.4 of 12): 1.6 units drain in 6.1 s at 0.264/s.
     clock.advance(6_200);
+    await expect(gw.fetchOpenOrders()).resolves.toBeInstanceOf(Array);
+  });
+
+  it('by default a settlement call waits for the Kraken counter to drain instead of failing (nothing sent early)', async () => {
+    const s = await sim();
+    const clock = steppedClock();
+    const gw = paperGateway(s, 'kraken', { budgetClock: clock, maxBudgetWaitMs: 1_000 });
+    cleanup.push(() => gw.close());
+    await gw.loadMarkets();
+    s.faults.add({
+      kind: 'venue_error',
+      venue: 'kraken',
+      path: '/0/private/BalanceEx',
+      error: 'EAPI:Rate limit exceeded',
+      count: 1,
+    });
+    await expect(gw.fetchBalances()).rejects.toMatchObject({ info: { tag: 'rate_limit' } });
     await expect(gw.fetchOpenOrders()).resolves.toBeInstanceOf(Array);
   });
 });

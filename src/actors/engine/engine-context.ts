@@ -1,3 +1,4 @@
+import type { OrderRecord } from '../../store/index.js';
 import type { MarketInfo, MarketKind } from '../../venues/venue-gateway.js';
 import { createExposureView, type ExposureView } from '../exposure-view.js';
 import { realSleep, type Sleep } from '../retry.js';
@@ -27,6 +28,11 @@ export interface EngineContext {
   handoffs: Map<string, Promise<unknown>>;
   /** Orders a kill asked to cancel while their create was on the wire: cancelled as soon as it is answered. */
   cancelOnAck: Set<string>;
+  /** Settlement by the user-data stream (stream-settlement.ts), set once the engine is assembled. */
+  stream?: {
+    settled(rec: OrderRecord): Promise<OrderRecord | undefined>;
+    forget(clientOrderId: string): void;
+  };
 }
 
 export function createEngineContext(deps: TradingEngineDeps): EngineContext {

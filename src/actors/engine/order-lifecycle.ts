@@ -97,6 +97,7 @@ export function createOrderLifecycle(ctx: EngineContext) {
     ctx.slots.free(slot, rec.clientOrderId);
     ctx.slots.release(rec.clientOrderId);
     ctx.cancelOnAck.delete(rec.clientOrderId);
+    ctx.stream?.forget(rec.clientOrderId);
     deps.notify(String(rec.venue), String(rec.symbol), {
       type: 'order.settled',
       side: rec.side,
@@ -113,6 +114,12 @@ export function createOrderLifecycle(ctx: EngineContext) {
     const gw = ctx.venues.get(String(rec.venue));
     try {
       if (!gw) return;
+      // The user-data stream first (while it is live): no REST call when it brings the order and its fills.
+      const streamed = await ctx.stream?.settled(orders.get(rec.clientOrderId) ?? rec);
+      if (streamed) {
+        finish(streamed, num(streamed.filled) > 0);
+        return;
+      }
       const r = await poll({ attempts: 20, backoff: { firstMs: 50, maxMs: 2_000 }, sleep: ctx.sleep }, async () => {
         let current = orders.get(rec.clientOrderId) ?? rec;
         if (!isTerminal(current)) {

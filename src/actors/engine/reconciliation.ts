@@ -229,6 +229,14 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
       await Promise.all([...ctx.venues.keys()].map((v) => reconcileOne(v, result)));
       return result;
     },
+    /** One venue (a user-data stream's gap fill); joins a run in progress like reconcileAll. */
+    async reconcileVenue(venue: string): Promise<ReconcileResult> {
+      const result: ReconcileResult = { fillsApplied: 0, venues: {}, at: now() };
+      await reconcileOne(venue, result);
+      return result;
+    },
+    /** When the venue last reconciled successfully (undefined: never in this process). */
+    reconciledAt: (venue: string): number | undefined => lastOk.get(venue),
     isUnreconciled: (venue: string) => unreconciled.has(venue),
     unreconciledVenues: () => [...unreconciled],
     /** The oldest venue's last success (0 before any venue has reconciled). */

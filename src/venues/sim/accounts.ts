@@ -69,6 +69,11 @@ export class Account {
   readonly income: IncomeRecord[] = [];
   /** Kraken: the highest nonce accepted so far. */
   lastNonce = -1n;
+  /**
+   * A Binance key without the "Enable Futures" permission (a spot-only key): every USDⓈ-M signed endpoint answers
+   * 401 -2015, as the real venue does; spot works.
+   */
+  spotOnly = false;
   updateTime = 0;
 
   constructor(

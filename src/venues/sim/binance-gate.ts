@@ -216,6 +216,7 @@ export class BinanceDialect implements VenueDialect {
     if (typeof key !== 'string' || key === '') throw binanceErrors.unknownKeyFormat();
     const account = this.accounts.get(key);
     if (account === undefined || account.venue !== 'binance') throw binanceErrors.invalidKey();
+    if (account.spotOnly && req.path.startsWith('/fapi/')) throw binanceErrors.invalidKey();
     checkUnknown(params, [...e.params, ...SIGNED_PARAMS]);
     const sig = verifyBinance(
       account.keys.secret,

@@ -33,6 +33,7 @@ const schemas = {
       secret: z.string().min(8).max(200).optional(),
       spot: balances.optional(),
       futures: balances.optional(),
+      spotOnly: z.boolean().optional(),
     })
     .strict(),
   balances: z
@@ -141,6 +142,7 @@ const ROUTES: Record<string, Route> = {
       ...(a.secret === undefined ? {} : { secret: a.secret }),
       ...(a.spot === undefined ? {} : { spot: a.spot }),
       ...(a.futures === undefined ? {} : { futures: a.futures }),
+      ...(a.spotOnly === undefined ? {} : { spotOnly: a.spotOnly }),
     });
     return json(201, { venue: a.venue, ...keys });
   },

@@ -32,6 +32,8 @@ interface AccountJson {
   income: IncomeRecord[];
   lastNonce: string;
   updateTime: number;
+  /** A spot-only key stays one across a restart (absent in older snapshots: full permissions). */
+  spotOnly?: boolean;
 }
 
 type OrderJson = Omit<SimOrder, 'account' | 'market'> & {
@@ -66,6 +68,7 @@ function accountJson(a: Account): AccountJson {
     income: a.income.map((r) => ({ ...r })),
     lastNonce: a.lastNonce.toString(),
     updateTime: a.updateTime,
+    ...(a.spotOnly ? { spotOnly: true } : {}),
   };
 }
 
@@ -118,6 +121,7 @@ export function restoreSnapshot(
     for (const [sym, lev] of j.leverage) a.leverage.set(sym, lev);
     a.income.push(...j.income);
     a.lastNonce = BigInt(j.lastNonce);
+    a.spotOnly = j.spotOnly === true;
     a.updateTime = j.updateTime;
     p.accounts.restore(a, s.accountSeq);
   }

@@ -97,6 +97,8 @@ export interface AccountInput {
   secret?: string;
   spot?: Record<string, number>;
   futures?: Record<string, number>;
+  /** Binance: a key without futures permission (USDⓈ-M signed endpoints answer 401 -2015). */
+  spotOnly?: boolean;
 }
 
 /** A running simulator; the in-process controls mirror the `/__sim/` control API. */
@@ -360,6 +362,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           ...(input.futures === undefined ? {} : { futures: input.futures }),
         },
       );
+      a.spotOnly = input.spotOnly === true;
       return { ...a.keys };
     },
     setBalances(input) {

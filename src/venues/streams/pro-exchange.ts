@@ -30,7 +30,19 @@ export interface ProExchangeOptions {
   rest: Exchange;
   /** Runs before each REST request the stream instance makes (budget). */
   chargeRest: () => Promise<void>;
+  /** Shared by every stream instance of one account: Kraken's WebSockets token, reused until it expires. */
+  tokens?: WsTokenCache;
 }
+
+/**
+ * Kraken's GetWebSocketsToken answer, kept across stream sessions. A token must be used within 15 minutes of
+ * issue and stays valid while its connection is open (Kraken docs); each session used to ask for a new one, a
+ * private call on a counter of 15 (starter) that settlement and reconciliation need. Reused for 14 minutes.
+ */
+export interface WsTokenCache {
+  value?: { response: unknown; at: number };
+}
+export const WS_TOKEN_TTL_MS = 14 * 60_000;
 
 const CTORS = {
   binance: ccxt.pro.binance,
@@ -66,9 +78,15 @@ export async function createProExchange(o: ProExchangeOptions): Promise<Exchange
   const bad = listApiUrls(ex).find((u) => !allow(u));
   if (bad !== undefined) throw new LoopbackViolation(`${o.ccxtId} stream: refusing ${bad} (${t.mode} mode)`);
   const rest = o.rest.fetch2.bind(o.rest);
+  const tokens = o.tokens;
   ex.fetch2 = async (...args: Parameters<Exchange['fetch2']>) => {
+    const isToken = args[0] === 'GetWebSocketsToken';
+    const cached = tokens?.value;
+    if (isToken && cached !== undefined && Date.now() - cached.at < WS_TOKEN_TTL_MS) return cached.response;
     await o.chargeRest();
-    return rest(...args);
+    const response = await rest(...args);
+    if (isToken && tokens !== undefined) tokens.value = { response, at: Date.now() };
+    return response;
   };
   // Plain ws:// (the simulator) needs ccxt's http agent; wss:// does not.
   if (listApiUrls(ex).some((u) => u.startsWith('ws://'))) await ex.loadHttpProxyAgent();

@@ -88,7 +88,10 @@ export class CcxtUserDataStream implements UserDataStream {
     this.runner = new StreamRunner(
       this.opts.timing,
       (ctx) => this.session(ctx),
-      (s) => this.handlers?.onStatus(s),
+      (s) => {
+        this.gw.userStreamLive = s.state === 'live';
+        this.handlers?.onStatus(s);
+      },
       this.now,
       this.opts.random,
     );
@@ -102,6 +105,7 @@ export class CcxtUserDataStream implements UserDataStream {
   async stop(): Promise<void> {
     await this.runner?.stop();
     this.runner = undefined;
+    this.gw.userStreamLive = false;
   }
 
   private emit(e: UserDataEvent): void {
