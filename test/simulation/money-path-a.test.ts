@@ -2,8 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printReport, runCampaign, startWorld } from './campaign.js';
 
 const FILE = 'test/simulation/money-path-a.test.ts';
-/** Seeds run by this file: 150 in `npm test` (two files, one per worker), SIM_SEEDS in `npm run test:long`. */
-const RUNS = Number(process.env.SIM_SEEDS || 150);
+/**
+ * Seeds run by this file: 100 in `npm test` (two files, one per worker; 150 before issue 17 cut the suite to its
+ * time budget), SIM_SEEDS in `npm run test:long` (10,000).
+ */
+const RUNS = Number(process.env.SIM_SEEDS || 100);
 const SEED = 1301;
 let world: Awaited<ReturnType<typeof startWorld>>;
 
