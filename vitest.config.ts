@@ -33,6 +33,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    setupFiles: ['test/support/fast-check-seed.ts'],
     fileParallelism: true,
     sequence: { sequencer: LongFirst },
   },
