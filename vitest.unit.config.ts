@@ -20,8 +20,9 @@ export const NOT_UNIT = [
   'src/store/journal-crash.test.ts',
   // A browser.
   'test/**/*.browser.test.ts',
-  // Seeded campaigns and long simulated runs.
+  // Seeded campaigns, kill -9 campaigns and long simulated runs.
   'test/simulation/**',
+  'test/trading/retry-crash.test.ts',
   'test/venues/feed-rate-limits.test.ts',
 ];
 
