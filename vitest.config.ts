@@ -2,14 +2,17 @@ import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The long files first: the kill -9 campaign (~290 s) and the 10-simulated-minute feed test (~90 s) each take one
- * of the two workers at once, and everything else fills in around them. Without this a clean clone (no timing
- * cache) starts them last and the suite's wall time is their sum with the rest.
+ * The long files first: the kill -9 slice (30 + 8 runs), the money-path campaign halves, the paper e2e run and the
+ * feed test each take one of the two workers at once, and everything else fills in around them. Without this a
+ * clean clone (no timing cache) starts them last and the suite's wall time is their sum with the rest. Budget:
+ * vitest ≤ ~7 minutes of the suite's 10 on 2 cores; campaign-sized counts run in `npm run test:long`.
  */
 const LONG_FIRST = [
   'test/trading/crash.test.ts',
-  'test/venues/feed-rate-limits.test.ts',
+  'test/simulation/money-path-b.test.ts',
+  'test/simulation/money-path-a.test.ts',
   'test/trading/paper-e2e.test.ts',
+  'test/venues/feed-rate-limits.test.ts',
 ];
 
 class LongFirst extends BaseSequencer {
@@ -30,6 +33,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    setupFiles: ['test/support/fast-check-seed.ts'],
     fileParallelism: true,
     sequence: { sequencer: LongFirst },
   },

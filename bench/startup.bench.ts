@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBosun } from '../test/support/bosun-process.js';
 
-/** Process start → `/readyz` 200 (build excluded: runs dist/main.bundle.mjs, what `npm start` runs), and SIGTERM → exit, over a few runs. */
+/**
+ * Process start → `/readyz` 200 (build excluded: runs dist/main.bundle.mjs, what `npm start` runs), and SIGTERM → exit,
+ * over a few runs (the timings test/process/boot.test.ts used to assert). Targets: readyz ≤ 1,000 ms (2,000 was the
+ * old test bound), exit ≤ 2,000 ms.
+ */
 export async function run(): Promise<Record<string, unknown>> {
   const ready: number[] = [];
   const stop: number[] = [];
@@ -23,5 +27,6 @@ export async function run(): Promise<Record<string, unknown>> {
     start_to_readyz_max_ms: Math.round(Math.max(...ready)),
     sigterm_to_exit_ms: r(stop),
     target_start_ms: 1000,
+    target_exit_ms: 2000,
   };
 }

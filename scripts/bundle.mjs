@@ -14,7 +14,7 @@ await build({
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
-  external: ['lmdb', 'msgpackr', 'msgpackr-extract', 'pino', 'pino-pretty', 'pino-roll', 'thread-stream'],
+  external: ['lmdb', 'msgpackr', 'msgpackr-extract', 'pino', 'pino-pretty', 'thread-stream'],
   alias: {
     'protobufjs/minimal.js': './scripts/protobufjs-missing.mjs',
     'protobufjs/minimal': './scripts/protobufjs-missing.mjs',

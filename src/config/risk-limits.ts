@@ -1,17 +1,8 @@
+import type { RiskLimits } from '../domain/risk-limits.js';
 import type { Policies } from './files.schema.js';
 import type { Config } from './load-config.js';
 
-/** The limits the rails enforce, after combining env flags with `ops/policies.yaml`. */
-export interface RiskLimits {
-  maxNotionalUsdt: number;
-  maxSymbolExposureUsdt: number;
-  maxVenueExposureUsdt: number;
-  maxAssetExposureUsdt: number;
-  equityFloorUsd: number;
-  maxDrawdownPct: number;
-  equityCooldownSec: number;
-  orderCooldownSec: number;
-}
+export type { RiskLimits };
 
 type LimitFlags =
   | 'MAX_NOTIONAL_USDT'

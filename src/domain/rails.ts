@@ -1,4 +1,4 @@
-import type { RiskLimits } from '../config/risk-limits.js';
+import type { RiskLimits } from './risk-limits.js';
 import type { TradingState } from './trading-state.js';
 
 /**

@@ -108,15 +108,18 @@ describe('buildServer', () => {
     expect(text).not.toContain('body-marker');
   });
 
-  it('closes promptly with keep-alive connections open (forceCloseConnections)', async () => {
+  // Without forceCloseConnections close() waits out the idle keep-alive socket (Node's keepAliveTimeout, 72 s under
+  // Fastify), past this test's timeout. How long a close takes is measured by bench/server-close.bench.ts.
+  it('closes with keep-alive connections open (forceCloseConnections)', async () => {
     const app = await buildServer(fakeDeps(), 'ops');
+    expect(app.initialConfig.forceCloseConnections).toBe(true);
     await app.listen({ host: '127.0.0.1', port: 0 });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : 0;
     const res = await fetch(`http://127.0.0.1:${port}/status`, { headers: { connection: 'keep-alive' } });
     expect(res.status).toBe(200);
-    const t0 = performance.now();
+    expect(app.server.keepAliveTimeout).toBeGreaterThan(30_000);
     await app.close();
-    expect(performance.now() - t0).toBeLessThan(1_000);
+    expect(app.server.listening).toBe(false);
   });
 });

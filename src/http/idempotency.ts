@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { FastifyRequest, onResponseHookHandler, onSendHookHandler, preHandlerHookHandler } from 'fastify';
+import { canonicalJson } from '../domain/canonical-json.js';
 import { AppError, errorMessage } from '../domain/errors.js';
 import type { Logger } from '../logging/logger.js';
-import { sha256Canonical } from '../store/canonical-json.js';
 import type { IdempotencyPort, ListenerName } from './ports.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -12,10 +13,13 @@ const KEY_PATTERN = /^[\x20-\x7e]+$/;
 
 /**
  * The fingerprint compared when a key is reused: method, URL (path and query) and the validated body as
- * canonical JSON, so `{"a":1,"b":2}` and `{"b":2,"a":1}` are the same request.
+ * canonical JSON, so `{"a":1,"b":2}` and `{"b":2,"a":1}` are the same request. SHA-256 over domain's canonical JSON:
+ * the same bytes as the store's sha256Canonical, so keys recorded by an older build still compare equal.
  */
 export function requestHash(method: string, url: string, body: unknown): string {
-  return sha256Canonical({ method, url, body: body ?? null });
+  return createHash('sha256')
+    .update(canonicalJson({ method, url, body: body ?? null }))
+    .digest('hex');
 }
 
 function keyOf(request: FastifyRequest): string | undefined {

@@ -1,4 +1,5 @@
 import { assign, enqueueActions, setup } from 'xstate';
+import { isoUtc } from '../domain/iso-time.js';
 import { type HealthContext, healthActions, healthGuards, healthRegion, initialHealth } from './health.js';
 
 /**
@@ -87,7 +88,7 @@ export const CONN_DEFAULTS = {
 export function judge(c: ConnContext, now: number): { value: 'OK' | 'DEGRADED' | 'HALTED'; reason: string } {
   if (c.failClosed) return { value: 'HALTED', reason: c.failClosed };
   if (c.authFailed) return { value: 'HALTED', reason: `auth: ${c.authFailed}` };
-  if (c.bannedUntil > now) return { value: 'HALTED', reason: `ban: until ${new Date(c.bannedUntil).toISOString()}` };
+  if (c.bannedUntil > now) return { value: 'HALTED', reason: `ban: until ${isoUtc(c.bannedUntil)}` };
   if (c.breakerTripped) return { value: 'HALTED', reason: `breaker: ${c.breakerTripped}` };
   const judged = c.window.length >= c.minSamples;
   if (judged && c.errorPct >= c.haltPct)

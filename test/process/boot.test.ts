@@ -16,17 +16,17 @@ async function start(extra: Record<string, string> = {}, stateDir?: string) {
 }
 
 describe('the bosun process', () => {
-  it('answers /readyz 200 within 2 s of starting and exits 0 within 2 s of SIGTERM', async () => {
+  // How long start → /readyz and SIGTERM → exit take is measured by bench/startup.bench.ts (`npm run bench`), not
+  // asserted here: a wall-clock bound in a test fails on a loaded machine, not on a slow Bosun.
+  it('answers /readyz 200 once started and exits 0 on SIGTERM, logging a clean shutdown', async () => {
     const p = await start();
     const res = await fetch(`${p.engine}/readyz`);
-    const answeredAt = performance.now();
     expect(res.status).toBe(200);
-    expect(answeredAt - p.startedAt).toBeLessThan(2_000);
-    const t0 = performance.now();
     running.length = 0;
     const exit = await p.stop('SIGTERM');
     expect(exit.code).toBe(0);
-    expect(performance.now() - t0).toBeLessThan(2_000);
+    // The exit can beat the last stdout line to this side of the pipe: poll for it.
+    await expect.poll(() => p.lines.some((l) => l.msg === 'shutdown complete'), { timeout: 5_000 }).toBe(true);
   });
 
   it('exits non-zero before any actor starts when an environment value is bad, naming the variable', async () => {

@@ -36,9 +36,16 @@ describe('telegram alerts across a kill -9', () => {
       body: '{"enabled": false}',
     });
     expect(res.status).toBe(200);
-    // The notifier tries only after the alert is committed to LMDB: a refused attempt proves it is queued.
+    // The notifier tries only after the alert is committed to LMDB: a refused attempt proves it is queued. It tries
+    // on its own schedule, though: an alert raised before the kill (under parallel load the boot's event-loop delay
+    // turns the heartbeat DEGRADED, an alert) has already failed against the down Telegram, so the queue is in
+    // back-off (1 s, 2 s, 4 s… after each failure) and the kill's first attempt waits for that gate. Polling for it
+    // with expect.poll's default 1 s was the flake; the wait is bounded by the back-off, about the time since the
+    // first failure, so a few boot-times cover it.
     const isKill = (t: unknown) => typeof t === 'string' && t.startsWith('⛔ KILL: trading HALTED [global] by carol');
-    await expect.poll(() => fake!.requests.some((r) => r.status === 500 && isKill(r.body.text))).toBe(true);
+    await expect
+      .poll(() => fake!.requests.some((r) => r.status === 500 && isKill(r.body.text)), { timeout: 20_000 })
+      .toBe(true);
     expect(fake.delivered()).toEqual([]);
     await p.stop('SIGKILL');
     running.length = 0;
@@ -53,5 +60,5 @@ describe('telegram alerts across a kill -9', () => {
     expect(logs).toMatch(/telegram send failed/);
     expect(logs).not.toContain('PROCESS-secret-token');
     expect(JSON.stringify(q.lines)).not.toContain('PROCESS-secret-token');
-  });
+  }, 90_000);
 });

@@ -9,10 +9,12 @@ import { createManualClock, type Simulator, startSimulator } from '../../src/ven
  * minutes pass in seconds of wall time.
  */
 /**
- * Ten simulated minutes, as the issue asks. A poll of 1,000 tickers costs ~0.3 s of wall time here (mostly the
- * simulator building 1,000 tickers), so this test takes about 3 minutes; FEED_SIM_MS shortens it locally.
+ * Two simulated minutes in `npm test` (each venue's weight window turns over twice); the ten simulated minutes the
+ * feed issue asks for run in `npm run test:long` (FEED_SIM_MS=600000 there). A poll of 1,000 tickers costs ~0.3 s
+ * of wall time here (mostly the simulator building 1,000 tickers), so ten minutes take about 3 minutes of wall
+ * time, which `npm test`'s 10-minute budget cannot spare. FEED_SIM_MS overrides.
  */
-const SIMULATED_MS = Number(process.env.FEED_SIM_MS ?? 600_000);
+const SIMULATED_MS = Number(process.env.FEED_SIM_MS ?? 120_000);
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -21,7 +23,7 @@ afterEach(async () => {
 
 describe('feed polling under the request budget', () => {
   it(`polls 1,000 symbols on both venues for ${SIMULATED_MS / 1000} simulated seconds without a 429 or 418`, {
-    timeout: (SIMULATED_MS / 1000) * 1500,
+    timeout: Math.max(300_000, (SIMULATED_MS / 1000) * 1500),
   }, async () => {
     const clock = createManualClock();
     const sim: Simulator = await startSimulator({ seed: 3, clock, extraAlts: 995 });

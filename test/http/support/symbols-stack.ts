@@ -10,6 +10,7 @@ import { createLogger } from '../../../src/logging/logger.js';
 import { createMetrics } from '../../../src/metrics/metrics.js';
 import { openStore } from '../../../src/store/index.js';
 import { fastTrendEnv } from '../../../src/strategies/fast-env.js';
+import { createRng } from '../../../src/strategies/seeded-random.js';
 import { createRuntime, type Runtime } from '../../../src/supervisor/runtime.js';
 
 /**
@@ -28,7 +29,11 @@ export interface SymbolsStack {
   close(): Promise<void>;
 }
 
+/** Price jitter is seeded (SYMBOLS_SEED, default 1), printed, and the same seed replays the same ticks. */
 export async function startSymbolsStack(count: number, barMs = 100): Promise<SymbolsStack> {
+  const seed = Number(process.env.SYMBOLS_SEED ?? 1);
+  console.info(`symbols stack: price seed ${seed} (SYMBOLS_SEED=${seed} replays it)`);
+  const rng = createRng(seed);
   const dir = mkdtempSync(join(tmpdir(), 'bosun-symbols-'));
   const store = await openStore({ dir: join(dir, 'db') });
   const metrics = createMetrics({ defaultMetrics: false });
@@ -86,7 +91,7 @@ export async function startSymbolsStack(count: number, barMs = 100): Promise<Sym
     push(n, from) {
       for (let k = 0; k < n; k++) {
         const i = (from + k) % count;
-        const v = (px[i] as number) * (1 + (Math.random() - 0.5) * 0.001);
+        const v = (px[i] as number) * (1 + (rng.next() - 0.5) * 0.001);
         px[i] = v;
         router.push({
           venue: 'binance',
