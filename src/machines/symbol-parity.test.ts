@@ -50,7 +50,7 @@ function seededTicks(seed: number): Array<{ price: number; at: number }> {
 type Fit = { variant: ModelVariant; atBar: number };
 
 /** A deterministic calibration of `variant` on the window the strategy state holds now. */
-function fit(strat: SymbolContext['strat'], variant: ModelVariant) {
+function calibrated(strat: SymbolContext['strat'], variant: ModelVariant) {
   return fitBaumWelch(calibrationWindow(strat, variant, env), { k: 3, maxIter: 30, seed: 1 }).params;
 }
 
@@ -76,7 +76,7 @@ function viaActor(mode: 'ticks' | 'router'): unknown[] {
     while (fits.length > 0) {
       const f = fits.shift() as Fit;
       const strat = (actor.getSnapshot().context as SymbolContext).strat;
-      actor.send({ type: 'hmm.calibrated', variant: f.variant, params: fit(strat, f.variant), atBar: f.atBar });
+      actor.send({ type: 'hmm.calibrated', variant: f.variant, params: calibrated(strat, f.variant), atBar: f.atBar });
     }
   };
   const router = createTickRouter({
@@ -125,7 +125,7 @@ function viaFunctions(): unknown[] {
     if (bar === null) continue;
     const { state: _s, ...o } = onBar(strat, bar.close, env);
     out.push(record(o, t.price, t.at));
-    for (const variant of o.calibrate) withCalibration(strat, variant, fit(strat, variant), strat.bars);
+    for (const variant of o.calibrate) withCalibration(strat, variant, calibrated(strat, variant), strat.bars);
   }
   return out;
 }
