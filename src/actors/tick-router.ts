@@ -27,7 +27,9 @@ interface Lane {
   bars: BarState;
   /** Ticks since the last delivered bar. */
   ticks: number;
+  /** Closed bars waiting for the actor; swapped with `spare` on delivery, so no array is made per delivery. */
   pending: BarClosedEvent[];
+  spare: BarClosedEvent[];
   counter: { inc(): void };
 }
 
@@ -81,6 +83,7 @@ export function createTickRouter(opts: {
         bars: initialBars(opts.barMs),
         ticks: 0,
         pending: [],
+        spare: [],
         counter: opts.metrics.strategyTicks.labels({ venue, symbol }),
       };
       byVenue.set(symbol, l);
@@ -99,13 +102,16 @@ export function createTickRouter(opts: {
       first = false;
       dirty.delete(l);
       const ref = opts.lookup(l.id);
+      // Swapped before sending: a bar pushed meanwhile (an effect that ticks) joins the other array.
       const events = l.pending;
-      l.pending = [];
-      if (!ref) continue;
-      for (const e of events) {
-        ref.send(e);
-        delivered += 1;
-      }
+      l.pending = l.spare;
+      l.spare = events;
+      if (ref)
+        for (let i = 0; i < events.length; i++) {
+          ref.send(events[i] as BarClosedEvent);
+          delivered += 1;
+        }
+      events.length = 0;
     }
     return true;
   }
