@@ -30,7 +30,9 @@ interface Lane {
   /** Closed bars waiting for the actor; swapped with `spare` on delivery, so no array is made per delivery. */
   pending: BarClosedEvent[];
   spare: BarClosedEvent[];
-  counter: { inc(): void };
+  counter: { inc(n: number): void };
+  /** Ticks not yet added to `strategy_ticks_total` (added at each scrape). */
+  uncounted: number;
 }
 
 /**
@@ -62,6 +64,15 @@ export function createTickRouter(opts: {
   // venue → symbol → lane: no string is built per tick.
   const lanes = new Map<string, Map<string, Lane>>();
   const dirty = new Set<Lane>();
+  const all: Lane[] = [];
+  // Tick counts reach prom-client when it is read, not per tick (a labelled inc allocates a key string each call).
+  opts.metrics.onStrategyTicksCollect(() => {
+    for (const l of all)
+      if (l.uncounted > 0) {
+        l.counter.inc(l.uncounted);
+        l.uncounted = 0;
+      }
+  });
   const schedule = opts.schedule ?? setImmediate;
   const sliceMs = opts.sliceMs ?? FLUSH_SLICE_MS;
   const clock = opts.clock ?? (() => performance.now());
@@ -85,7 +96,9 @@ export function createTickRouter(opts: {
         pending: [],
         spare: [],
         counter: opts.metrics.strategyTicks.labels({ venue, symbol }),
+        uncounted: 0,
       };
+      all.push(l);
       byVenue.set(symbol, l);
     }
     return l;
@@ -139,7 +152,7 @@ export function createTickRouter(opts: {
     push(t: RoutedTick): void {
       const l = lane(t.venue, t.symbol);
       ticks += 1;
-      l.counter.inc();
+      l.uncounted += 1;
       const price = tickPrice(t);
       if (price === null) return;
       opts.onPrice?.(t.venue, t.symbol, price, t);
