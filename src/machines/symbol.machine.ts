@@ -170,7 +170,14 @@ type Enqueue = (
  * trading allows and no cooldown runs. Allocates only what leaves the actor: the signal, and a calibration request
  * when one falls due.
  */
-function closeBar(context: SymbolContext, close: number, price: number, at: number, t0: number, enqueue: Enqueue): void {
+function closeBar(
+  context: SymbolContext,
+  close: number,
+  price: number,
+  at: number,
+  t0: number,
+  enqueue: Enqueue,
+): void {
   const out = onBar(context.strat, close, context.env);
   const hot = context.hot;
   const last = hot.last;

@@ -170,7 +170,10 @@ describe('paper trading end to end', () => {
     const actor = async () =>
       (
         await getJson<{
-          context: { hot: { ticks: number }; env: { weights: Record<string, number>; calibration: Record<string, number> } };
+          context: {
+            hot: { ticks: number };
+            env: { weights: Record<string, number>; calibration: Record<string, number> };
+          };
         }>(`${bosun.engine}/actors/sym:binance:BTCUSDT?context=true`)
       ).context;
     const atSet = await actor();
