@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type AnyActorRef, createActor } from 'xstate';
@@ -17,7 +17,8 @@ import { initialStrategyState, onBar } from '../src/strategies/symbol-strategy.j
 import { createSupervisor } from '../src/supervisor/supervisor.js';
 import { PricePath } from '../src/venues/sim/price-path.js';
 import type { CreateOrderRequest, MarketInfo, Order, Trade, VenueGateway } from '../src/venues/venue-gateway.js';
-import { recordGcPauses, summarisePauses } from './support/gc.js';
+import { barEventCost } from './support/bar-events.js';
+import { heapGrowthMeter, recordGcPauses, summarisePauses, youngGcPctOfWall } from './support/gc.js';
 
 /**
  * Tick → order through the real pipeline (issue 4 benchmarks): 1,000 symbol actors under sharded `symbols:`
@@ -119,7 +120,7 @@ function percentile(xs: number[], p: number): number {
 }
 
 async function setup() {
-  const store = await openStore({ dir: join(mkdtempSync(join(tmpdir(), 'bosun-bench-t2o-')), 'db') });
+  const store = await openStore({ dir: join(mkdtempSync(join(os.tmpdir(), 'bosun-bench-t2o-')), 'db') });
   const metrics = createMetrics({ defaultMetrics: false });
   const log = createLogger({ level: 'silent', stdout: false }).log;
   const gateway = memoryGateway();
@@ -293,6 +294,7 @@ async function paced(p: Awaited<ReturnType<typeof pipeline>>, next: (i: number) 
     }, 10);
   });
   loop.disable();
+  const wallMs = performance.now() - t0;
   const pauses = await gcs.stop();
   const q = (xs: number[]) => ({
     p50: Number(percentile(xs, 50).toFixed(3)),
@@ -321,12 +323,14 @@ async function paced(p: Awaited<ReturnType<typeof pipeline>>, next: (i: number) 
     },
     event_loop_delay_ms: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
     gc_pauses: summarisePauses(pauses),
+    young_gc_pct_of_wall: youngGcPctOfWall(pauses, wallMs),
   };
   await new Promise((r) => setTimeout(r, 500));
   return result;
 }
 
 export async function run(): Promise<Record<string, unknown>> {
+  const load = { loadavg_at_start: os.loadavg().map((x) => Number(x.toFixed(2))) };
   // ── 1a. independent symbols ──
   const indep = await pipeline();
   const independent = await paced(indep, independentWalk());
@@ -345,7 +349,12 @@ export async function run(): Promise<Record<string, unknown>> {
   const cpu0 = process.cpuUsage();
   const ts = performance.now();
   let sustainedPushed = 0;
+  const actorHeap = heapGrowthMeter();
+  let barsAtTurn = router.stats().delivered;
+  const barMeter = heapGrowthMeter();
   while (performance.now() - ts < 4_000) {
+    actorHeap.start();
+    barMeter.start();
     for (let k = 0; k < 5_000; k++) {
       const i = sustainedPushed % SYMBOLS;
       router.push({
@@ -360,6 +369,10 @@ export async function run(): Promise<Record<string, unknown>> {
       sustainedPushed += 1;
     }
     await new Promise((r) => setImmediate(r));
+    actorHeap.stop(5_000);
+    const d = router.stats().delivered;
+    barMeter.stop(d - barsAtTurn);
+    barsAtTurn = d;
   }
   const wall = (performance.now() - ts) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -373,6 +386,11 @@ export async function run(): Promise<Record<string, unknown>> {
     bar_events_through_actors_per_s: Math.round((after.delivered - before.delivered) / wall),
     bars_dropped_per_s: Math.round((after.coalesced - before.coalesced) / wall),
     cpu_us_per_tick: Number(actorCpuPerTickUs.toFixed(2)),
+    // Heap growth per event-loop turn (5,000 ticks and the bars they closed), turns without a scavenge only;
+    // per bar event it is the same bytes over the bars delivered (everything counted against the bars).
+    bytes_allocated_per_tick: Math.round(actorHeap.result().bytesPerUnit),
+    bytes_allocated_per_bar_event_upper_bound: Math.round(barMeter.result().bytesPerUnit),
+    heap_meter_turns: actorHeap.result(),
   };
   root.stop();
 
@@ -380,12 +398,15 @@ export async function run(): Promise<Record<string, unknown>> {
   // over, the tick counter, the engine's price note, bars → strategies → cooldown → engine ──
   const bars = symbols.map(() => initialBars(100));
   const strat = symbols.map(() => initialStrategyState());
-  const counters = symbols.map((sy) => s.metrics.strategyTicks.labels({ venue: 'binance', symbol: sy }));
+  // The router's tick count: a plain integer per symbol, added to `strategy_ticks_total` at scrape time.
+  const uncounted = new Float64Array(SYMBOLS);
   const cooldownUntil = new Float64Array(SYMBOLS);
   const cpu1 = process.cpuUsage();
   const tp = performance.now();
   let plainTicks = 0;
+  const plainHeap = heapGrowthMeter();
   while (performance.now() - tp < 4_000) {
+    plainHeap.start();
     for (let k = 0; k < 5_000; k++) {
       const i = plainTicks % SYMBOLS;
       plainTicks += 1;
@@ -398,7 +419,7 @@ export async function run(): Promise<Record<string, unknown>> {
         receivedAt: Date.now(),
         t0: performance.now(),
       };
-      (counters[i] as { inc(): void }).inc();
+      uncounted[i] = (uncounted[i] as number) + 1;
       const p = t.last;
       s.engine.notePrice(t.venue, t.symbol, p);
       const bar = addTick(bars[i] as never, p, t.receivedAt);
@@ -420,19 +441,25 @@ export async function run(): Promise<Record<string, unknown>> {
       s.engine.onSignal(e);
     }
     await new Promise((r) => setImmediate(r));
+    plainHeap.stop(5_000);
   }
   const cpuPlain = process.cpuUsage(cpu1);
   const plainCpuPerTickUs = (cpuPlain.user + cpuPlain.system) / plainTicks;
   await new Promise((r) => setTimeout(r, 300));
   await s.store.close();
   return {
+    ...load,
+    loadavg_at_end: os.loadavg().map((x) => Number(x.toFixed(2))),
     symbols: SYMBOLS,
     paced_30k_ticks_per_s: { independent_symbols: independent, lockstep_bursts: burst },
     sustained,
     plain_functions: {
       ticks_per_s: Math.round(plainTicks / ((performance.now() - tp) / 1000)),
       cpu_us_per_tick: Number(plainCpuPerTickUs.toFixed(2)),
+      bytes_allocated_per_tick: Math.round(plainHeap.result().bytesPerUnit),
     },
+    // The symbol actor alone, bar events sent straight to 1,000 actors (no router, no engine).
+    symbol_actor_bar_events: barEventCost({ symbols: SYMBOLS, bars: 200 }),
     ratio_actor_over_plain_cpu_per_tick: Number((actorCpuPerTickUs / plainCpuPerTickUs).toFixed(2)),
   };
 }

@@ -55,3 +55,37 @@ export function summarisePauses(pauses: readonly GcPause[]) {
 export function overlapsPause(pauses: readonly GcPause[], start: number, ms: number): boolean {
   return pauses.some((p) => p.start >= start && p.start <= start + ms);
 }
+
+/**
+ * Bytes allocated by a stretch of work, read as heap growth between `start` and `stop` around pieces of work
+ * (event-loop turns) without a collection inside them: a piece the heap shrank over had a scavenge in it and is
+ * left out, and the figure is the mean over the clean pieces (per unit of work they did, e.g. ticks).
+ */
+export function heapGrowthMeter() {
+  let at = 0;
+  let bytes = 0;
+  let units = 0;
+  let pieces = 0;
+  let dirty = 0;
+  return {
+    start(): void {
+      at = process.memoryUsage().heapUsed;
+    },
+    stop(unitsDone: number): void {
+      const now = process.memoryUsage().heapUsed;
+      if (now >= at) {
+        bytes += now - at;
+        units += unitsDone;
+        pieces += 1;
+      } else dirty += 1;
+    },
+    /** Bytes per unit over the clean pieces (NaN if none), and how many pieces were clean / had a GC. */
+    result: () => ({ bytesPerUnit: units > 0 ? bytes / units : Number.NaN, cleanPieces: pieces, gcPieces: dirty }),
+  };
+}
+
+/** Young-generation (scavenge) pause time as a share of wall time, in percent. */
+export function youngGcPctOfWall(pauses: readonly GcPause[], wallMs: number): number {
+  const ms = pauses.filter((p) => p.kind === 'minor').reduce((a, p) => a + p.ms, 0);
+  return Number(((ms / wallMs) * 100).toFixed(2));
+}

@@ -74,8 +74,8 @@ describe('tick router (the symbol actors’ data plane)', () => {
     const b = perTick.ctx();
     expect(a.strat.bars).toBe(124);
     expect(a.strat).toEqual(b.strat);
-    expect(a.ticks).toBe(b.ticks - 3);
-    expect(a.last).toEqual(b.last);
+    expect(a.hot.ticks).toBe(b.hot.ticks - 3);
+    expect(a.hot.last).toEqual(b.hot.last);
     expect(viaRouter.signals).toEqual(perTick.signals);
     expect(r.stats()).toMatchObject({ ticks: 500, delivered: 124, coalesced: 0 });
     return metrics.registry.getSingleMetricAsString('strategy_ticks_total').then((text) => {
@@ -105,7 +105,7 @@ describe('tick router (the symbol actors’ data plane)', () => {
     r.push(tick('SOLUSDT', 12, 2_000));
     turn();
     expect(r.stats().delivered).toBe(1);
-    expect(s.ctx().last?.price).toBe(11);
+    expect(s.ctx().hot.last?.price).toBe(11);
   });
 
   it('ignores a tick without a usable price', () => {

@@ -27,8 +27,12 @@ interface Lane {
   bars: BarState;
   /** Ticks since the last delivered bar. */
   ticks: number;
+  /** Closed bars waiting for the actor; swapped with `spare` on delivery, so no array is made per delivery. */
   pending: BarClosedEvent[];
-  counter: { inc(): void };
+  spare: BarClosedEvent[];
+  counter: { inc(n: number): void };
+  /** Ticks not yet added to `strategy_ticks_total` (added at each scrape). */
+  uncounted: number;
 }
 
 /**
@@ -60,6 +64,15 @@ export function createTickRouter(opts: {
   // venue → symbol → lane: no string is built per tick.
   const lanes = new Map<string, Map<string, Lane>>();
   const dirty = new Set<Lane>();
+  const all: Lane[] = [];
+  // Tick counts reach prom-client when it is read, not per tick (a labelled inc allocates a key string each call).
+  opts.metrics.onStrategyTicksCollect(() => {
+    for (const l of all)
+      if (l.uncounted > 0) {
+        l.counter.inc(l.uncounted);
+        l.uncounted = 0;
+      }
+  });
   const schedule = opts.schedule ?? setImmediate;
   const sliceMs = opts.sliceMs ?? FLUSH_SLICE_MS;
   const clock = opts.clock ?? (() => performance.now());
@@ -81,8 +94,11 @@ export function createTickRouter(opts: {
         bars: initialBars(opts.barMs),
         ticks: 0,
         pending: [],
+        spare: [],
         counter: opts.metrics.strategyTicks.labels({ venue, symbol }),
+        uncounted: 0,
       };
+      all.push(l);
       byVenue.set(symbol, l);
     }
     return l;
@@ -99,13 +115,16 @@ export function createTickRouter(opts: {
       first = false;
       dirty.delete(l);
       const ref = opts.lookup(l.id);
+      // Swapped before sending: a bar pushed meanwhile (an effect that ticks) joins the other array.
       const events = l.pending;
-      l.pending = [];
-      if (!ref) continue;
-      for (const e of events) {
-        ref.send(e);
-        delivered += 1;
-      }
+      l.pending = l.spare;
+      l.spare = events;
+      if (ref)
+        for (let i = 0; i < events.length; i++) {
+          ref.send(events[i] as BarClosedEvent);
+          delivered += 1;
+        }
+      events.length = 0;
     }
     return true;
   }
@@ -133,7 +152,7 @@ export function createTickRouter(opts: {
     push(t: RoutedTick): void {
       const l = lane(t.venue, t.symbol);
       ticks += 1;
-      l.counter.inc();
+      l.uncounted += 1;
       const price = tickPrice(t);
       if (price === null) return;
       opts.onPrice?.(t.venue, t.symbol, price, t);

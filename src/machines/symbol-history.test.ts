@@ -42,7 +42,7 @@ describe('symbol actor warm-up from history', () => {
     const c = a.getSnapshot().context;
     expect(c.strat.bars).toBe(60);
     expect(c.historyBars).toBe(60);
-    expect(c.lastBarAt).toBe(60 * BAR);
+    expect(c.hot.lastBarAt).toBe(60 * BAR);
     expect(signals).toHaveLength(0);
     expect(calibrations).toEqual([
       { variant: 'stable_model', atBar: 60 },
@@ -64,7 +64,7 @@ describe('symbol actor warm-up from history', () => {
     expect(a.getSnapshot().context.strat.bars).toBe(21);
     a.send({ type: 'history.bars', bars: history(20, 15 * BAR) });
     expect(a.getSnapshot().context.strat.bars).toBe(21);
-    expect(a.getSnapshot().context.lastBarAt).toBe(21 * BAR);
+    expect(a.getSnapshot().context.hot.lastBarAt).toBe(21 * BAR);
   });
 
   it('replaces live bars with a history that covers them (a symbol the scanner added while ticks flowed)', () => {
@@ -73,6 +73,6 @@ describe('symbol actor warm-up from history', () => {
     bar(11 * BAR, 101);
     a.send({ type: 'history.bars', bars: history(40, 11 * BAR) });
     expect(a.getSnapshot().context.strat.bars).toBe(40);
-    expect(a.getSnapshot().context.lastBarAt).toBe(11 * BAR);
+    expect(a.getSnapshot().context.hot.lastBarAt).toBe(11 * BAR);
   });
 });

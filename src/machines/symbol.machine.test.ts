@@ -50,7 +50,7 @@ describe('symbol actor', () => {
   it('turns ticks into bars and emits one signal per closed bar, long in an uptrend once warm', () => {
     const { a, signals, tick } = symbol();
     for (let i = 0; i < 30; i++) tick();
-    expect(a.getSnapshot().context.ticks).toBe(30);
+    expect(a.getSnapshot().context.hot.ticks).toBe(30);
     expect(a.getSnapshot().context.strat.bars).toBe(29);
     expect(signals).toHaveLength(29);
     expect(signals.at(-1)?.output.signal).toBeGreaterThan(0);
@@ -70,7 +70,7 @@ describe('symbol actor', () => {
     a.send({ type: 'gov.trading', governance: gov('HALTED') });
     for (let i = 0; i < 10; i++) tick();
     expect(signals).toHaveLength(0);
-    expect(a.getSnapshot().context.ticks).toBe(10);
+    expect(a.getSnapshot().context.hot.ticks).toBe(10);
     a.send({ type: 'gov.trading', governance: gov('ACTIVE') });
     tick();
     expect(signals).toHaveLength(1);

@@ -43,27 +43,45 @@ export interface LastSignal {
   strategy: 'hmm' | 'trend';
 }
 
-export interface SymbolContext extends HealthContext {
-  venue: string;
-  symbol: string;
-  trading: TradingState;
+/**
+ * The per-bar state of one symbol actor, owned by it and mutated in place (issue 17): a closed bar updates these
+ * fields and the strategy state without copying the XState context, so a bar leaves no snapshot behind for the
+ * young generation to copy. Created once per actor (a restart starts a fresh one); nothing else writes it.
+ */
+export interface SymbolHot {
+  /** The bar builder of the `venue.tick` path (the tick router builds its own for `bar.closed`). */
   bars: BarState;
-  strat: StrategyState;
-  env: StrategyEnv;
+  /** Every tick seen (a `bar.closed` carries the count since the previous one). */
   ticks: number;
   lastPrice: number | null;
   lastTickAt: number;
-  inflight: { buy: string | null; sell: string | null };
-  cooldownUntil: number;
-  baseCooldownMs: number;
-  cooldownScale: number;
-  last: LastSignal | null;
-  fills: number;
   /**
    * Open time of the newest bar folded in (live or history); a bar not newer than it is a duplicate.
    * NO_BAR_YET before any (a bar may open at epoch 0 on a test clock).
    */
   lastBarAt: number;
+  /** The HMM blend's cooldown multiplier at the last bar (a fill's cooldown is base × this). */
+  cooldownScale: number;
+  /** The last bar's signal (one object, refreshed in place), null before the first bar. */
+  last: LastSignal | null;
+}
+
+/**
+ * The context is the actor's small immutable summary (trading state, orders in flight, cooldown, fills, health),
+ * replaced by `assign` on the rare events that change it, plus references to the two structures the bar path
+ * mutates in place: `hot` and the strategy state `strat` (replaced only by a history fold).
+ */
+export interface SymbolContext extends HealthContext {
+  venue: string;
+  symbol: string;
+  trading: TradingState;
+  hot: SymbolHot;
+  strat: StrategyState;
+  env: StrategyEnv;
+  inflight: { buy: string | null; sell: string | null };
+  cooldownUntil: number;
+  baseCooldownMs: number;
+  fills: number;
   /** Bars folded from the venue's history (warm-up), 0 before any. */
   historyBars: number;
 }
@@ -139,48 +157,53 @@ export function tickPrice(e: { bid: number | null; ask: number | null; last: num
   return e.last !== null && e.last > 0 ? e.last : null;
 }
 
-interface BarOutcome {
-  trendFired: boolean;
-  calibrate: Array<{ venue: string; symbol: string; variant: ModelVariant; atBar: number }>;
-  patch: Pick<SymbolContext, 'strat' | 'last' | 'cooldownScale'>;
-  /** Null when trading is HALTED or a cooldown runs. */
-  signal: SignalEffect | null;
-}
+/** What `closeBar` may enqueue (the effect slots). */
+type Enqueue = (
+  action:
+    | 'sym.trendFired'
+    | { type: 'sym.calibrate'; params: { venue: string; symbol: string; variant: ModelVariant; atBar: number } }
+    | { type: 'sym.signal'; params: SignalEffect },
+) => void;
 
-/** One closed bar: the strategies, calibration requests, and the signal when trading allows and no cooldown runs. */
-function closeBar(context: SymbolContext, e: { bar: Bar; price: number; receivedAt: number; t0: number }): BarOutcome {
-  const out = onBar(context.strat, e.bar.close, context.env);
-  const last: LastSignal = {
-    at: e.receivedAt,
-    price: e.bar.close,
-    signal: out.signal,
-    hmm: out.hmm.signal,
-    trend: out.trend,
-    strategy: out.strategy,
-  };
+/**
+ * One closed bar: the strategies (in place, on `strat` and `hot`), calibration requests, and the signal when
+ * trading allows and no cooldown runs. Allocates only what leaves the actor: the signal, and a calibration request
+ * when one falls due.
+ */
+function closeBar(
+  context: SymbolContext,
+  close: number,
+  price: number,
+  at: number,
+  t0: number,
+  enqueue: Enqueue,
+): void {
+  const out = onBar(context.strat, close, context.env);
+  const hot = context.hot;
+  const last = hot.last;
+  if (last === null)
+    hot.last = { at, price: close, signal: out.signal, hmm: out.hmm.signal, trend: out.trend, strategy: out.strategy };
+  else {
+    last.at = at;
+    last.price = close;
+    last.signal = out.signal;
+    last.hmm = out.hmm.signal;
+    last.trend = out.trend;
+    last.strategy = out.strategy;
+  }
+  hot.cooldownScale = out.cooldownScale;
+  if (out.trendFired) enqueue('sym.trendFired');
+  for (const variant of out.calibrate)
+    enqueue({
+      type: 'sym.calibrate',
+      params: { venue: context.venue, symbol: context.symbol, variant, atBar: out.state.bars },
+    });
+  if (context.trading === 'HALTED' || at < context.cooldownUntil) return;
   const { state: _s, ...output } = out;
-  const quiet = context.trading === 'HALTED' || e.receivedAt < context.cooldownUntil;
-  return {
-    trendFired: out.trendFired,
-    calibrate: out.calibrate.map((variant) => ({
-      venue: context.venue,
-      symbol: context.symbol,
-      variant,
-      atBar: out.state.bars,
-    })),
-    patch: { strat: out.state, last, cooldownScale: out.cooldownScale },
-    signal: quiet
-      ? null
-      : {
-          venue: context.venue,
-          symbol: context.symbol,
-          price: e.price,
-          at: e.receivedAt,
-          t0: e.t0,
-          output,
-          trading: context.trading,
-        },
-  };
+  enqueue({
+    type: 'sym.signal',
+    params: { venue: context.venue, symbol: context.symbol, price, at, t0, output, trading: context.trading },
+  });
 }
 
 /** Folds history bars into a fresh strategy state; the variants whose fit fell due (each once). */
@@ -219,49 +242,40 @@ export const symbolMachine = setup({
       if (event.type !== 'venue.tick') return;
       const price = tickPrice(event);
       if (price === null) return;
-      // Bars mutate in place (allocation-free per tick); the context object itself is replaced below.
-      const bar = addTick(context.bars, price, event.receivedAt);
-      enqueue.assign({ ticks: context.ticks + 1, lastPrice: price, lastTickAt: event.receivedAt });
-      if (bar === null || bar.openAt <= context.lastBarAt) return;
-      enqueue.assign({ lastBarAt: bar.openAt });
-      const r = closeBar(context, { bar, price, receivedAt: event.receivedAt, t0: event.t0 ?? event.receivedAt });
-      if (r.trendFired) enqueue('sym.trendFired');
-      for (const params of r.calibrate) enqueue({ type: 'sym.calibrate', params });
-      enqueue.assign(r.patch);
-      if (r.signal) enqueue({ type: 'sym.signal', params: r.signal });
+      const hot = context.hot;
+      // In place: the actor owns `hot`, and a tick must not copy the context.
+      const bar = addTick(hot.bars, price, event.receivedAt);
+      hot.ticks += 1;
+      hot.lastPrice = price;
+      hot.lastTickAt = event.receivedAt;
+      if (bar === null || bar.openAt <= hot.lastBarAt) return;
+      hot.lastBarAt = bar.openAt;
+      closeBar(context, bar.close, price, event.receivedAt, event.t0 ?? event.receivedAt, enqueue as Enqueue);
     }),
     onBarClosed: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'bar.closed') return;
-      if (event.bar.openAt <= context.lastBarAt) {
-        // Already folded from history: count its ticks, nothing else.
-        enqueue.assign({ ticks: context.ticks + event.ticks, lastPrice: event.price, lastTickAt: event.receivedAt });
-        return;
-      }
-      const r = closeBar(context, event);
-      if (r.trendFired) enqueue('sym.trendFired');
-      for (const params of r.calibrate) enqueue({ type: 'sym.calibrate', params });
-      // One assign per bar: each one copies the whole context.
-      enqueue.assign({
-        ...r.patch,
-        ticks: context.ticks + event.ticks,
-        lastPrice: event.price,
-        lastTickAt: event.receivedAt,
-        lastBarAt: event.bar.openAt,
-      });
-      if (r.signal) enqueue({ type: 'sym.signal', params: r.signal });
+      const hot = context.hot;
+      hot.ticks += event.ticks;
+      hot.lastPrice = event.price;
+      hot.lastTickAt = event.receivedAt;
+      // Already folded from history: its ticks count, nothing else.
+      if (event.bar.openAt <= hot.lastBarAt) return;
+      hot.lastBarAt = event.bar.openAt;
+      closeBar(context, event.bar.close, event.price, event.receivedAt, event.t0, enqueue as Enqueue);
     }),
     onHistory: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'history.bars') return;
       const newest = event.bars.at(-1);
       // Older than what the actor already folded live: the history would go backwards.
-      if (newest === undefined || newest.openAt < context.lastBarAt) return;
+      if (newest === undefined || newest.openAt < context.hot.lastBarAt) return;
       const r = foldHistory(event.bars, context.env);
       for (const variant of r.calibrate)
         enqueue({
           type: 'sym.calibrate',
           params: { venue: context.venue, symbol: context.symbol, variant, atBar: r.strat.bars },
         });
-      enqueue.assign({ strat: r.strat, lastBarAt: newest.openAt, historyBars: event.bars.length });
+      context.hot.lastBarAt = newest.openAt;
+      enqueue.assign({ strat: r.strat, historyBars: event.bars.length });
     }),
     setTrading: assign(({ context, event }) =>
       event.type === 'gov.trading' ? { trading: effectiveState(event.governance, context.venue, context.symbol) } : {},
@@ -282,7 +296,7 @@ export const symbolMachine = setup({
           ? { ...context.inflight, [event.side]: null }
           : context.inflight;
       if (!event.filled) return { inflight };
-      const until = event.at + context.baseCooldownMs * context.cooldownScale;
+      const until = event.at + context.baseCooldownMs * context.hot.cooldownScale;
       return { inflight, fills: context.fills + 1, cooldownUntil: Math.max(context.cooldownUntil, until) };
     }),
   },
@@ -296,19 +310,21 @@ export const symbolMachine = setup({
     venue: input.venue,
     symbol: input.symbol,
     trading: input.trading ?? 'HALTED',
-    bars: initialBars(input.barMs),
+    hot: {
+      bars: initialBars(input.barMs),
+      ticks: 0,
+      lastPrice: null,
+      lastTickAt: 0,
+      lastBarAt: NO_BAR_YET,
+      cooldownScale: 1,
+      last: null,
+    },
     strat: initialStrategyState(),
     env: input.env,
-    ticks: 0,
-    lastPrice: null,
-    lastTickAt: 0,
     inflight: { buy: null, sell: null },
     cooldownUntil: 0,
     baseCooldownMs: input.baseCooldownMs,
-    cooldownScale: 1,
-    last: null,
     fills: 0,
-    lastBarAt: NO_BAR_YET,
     historyBars: 0,
     failClosed: input.failClosed,
     health: initialHealth(input.failClosed),

@@ -21,6 +21,117 @@ function rejected(message: string): WritePromise {
   return p;
 }
 
+/** A commit the test completes by hand, with its own flush. */
+function manualCommit() {
+  let commit!: () => void;
+  let abort!: (e: Error) => void;
+  let flush!: () => void;
+  const p = new Promise<boolean>((resolve, reject) => {
+    commit = () => resolve(true);
+    abort = reject;
+  }) as WritePromise;
+  p.flushed = new Promise<void>((resolve) => {
+    flush = resolve;
+  });
+  p.catch(() => undefined);
+  return { p, commit, abort, flush };
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('commit guard: group commit (issue 17)', () => {
+  it('holds writes asked for while a commit is in flight and issues them together, in one turn, once it is visible', async () => {
+    const guard = createCommitGuard({ durability: 'flushed' });
+    const first = manualCommit();
+    const issued: string[] = [];
+    const acked: string[] = [];
+    const a = guard.commit('a', () => {
+      issued.push('a');
+      return first.p;
+    });
+    void a.then(() => acked.push('a'));
+    await nextTurn();
+    // Later turns: the first commit is still in flight, so these wait (no transaction of their own).
+    const later = ['b', 'c', 'd'].map((name) => ({ name, c: manualCommit() }));
+    const acks: Promise<unknown>[] = [];
+    for (const { name, c } of later) {
+      acks.push(
+        guard.commit(name, () => {
+          issued.push(`${name}@${issued.length}`);
+          return c.p;
+        }),
+      );
+      await nextTurn();
+    }
+    expect(issued).toEqual(['a']);
+    // Visible: the waiting writes go out at once, in the same turn (one LMDB transaction).
+    first.commit();
+    await Promise.resolve();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(issued).toEqual(['a', 'b@1', 'c@2', 'd@3']);
+    // `a` is acknowledged only after its own flush, never earlier.
+    expect(acked).toEqual([]);
+    first.flush();
+    await a;
+    expect(acked).toEqual(['a']);
+    for (const { c } of later) {
+      c.commit();
+      c.flush();
+    }
+    await Promise.all(acks);
+  });
+
+  it('refuses the waiting writes without issuing them when the commit in flight fails', async () => {
+    const fatal: AppError[] = [];
+    const guard = createCommitGuard({ durability: 'committed', onFatal: (e) => fatal.push(e) });
+    const first = manualCommit();
+    const a = guard.commit('a', () => first.p).catch((e: unknown) => e);
+    await nextTurn();
+    let issued = 0;
+    const b = guard
+      .commit('b', () => {
+        issued++;
+        return manualCommit().p;
+      })
+      .catch((e: unknown) => e);
+    await nextTurn();
+    first.abort(new Error('MDB_MAP_FULL'));
+    expect(await a).toMatchObject({ code: 'STORE_FAILED' });
+    expect(await b).toMatchObject({ code: 'STORE_FAILED' });
+    expect(issued).toBe(0);
+    expect(fatal).toHaveLength(1);
+  });
+
+  it('carries out a write accepted before close(), and close() waits for it', async () => {
+    const guard = createCommitGuard({ durability: 'committed' });
+    const first = manualCommit();
+    const a = guard.commit('a', () => first.p);
+    await nextTurn();
+    const second = manualCommit();
+    let issued = false;
+    const b = guard.commit('b', () => {
+      issued = true;
+      return second.p;
+    });
+    await nextTurn();
+    let closed = false;
+    const closing = guard.close().then(() => {
+      closed = true;
+    });
+    first.commit();
+    await a;
+    await nextTurn();
+    expect(issued).toBe(true);
+    expect(closed).toBe(false);
+    second.commit();
+    await b;
+    await closing;
+    expect(closed).toBe(true);
+    await expect(guard.commit('c', () => manualCommit().p)).rejects.toThrow(/store is closed/);
+  });
+});
+
 describe('commit guard', () => {
   it('turns a rejected commit into STORE_FAILED, calls onFatal once and never retries', async () => {
     const fatal: AppError[] = [];

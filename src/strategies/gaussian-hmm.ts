@@ -116,6 +116,17 @@ export interface RegimeFilter {
   /** Sum of `logLik` over all steps: the log-likelihood of the sequence seen so far. */
   readonly logLikelihood: number;
   snapshot(): FilterSnapshot;
+  /**
+   * Writes the snapshot into `into` (its `probs` resized in place): a live filter kept across bars refreshes the
+   * same snapshot object instead of allocating one per bar.
+   */
+  snapshotInto(into: FilterSnapshot): void;
+  /**
+   * Renormalises the posterior exactly as resuming from this filter's own snapshot would (`createFilter(params,
+   * snapshot)` divides the probabilities by their sum), so a filter kept alive gives bit-identical steps to one
+   * recreated from its snapshot every bar.
+   */
+  renormalise(): void;
 }
 
 /**
@@ -201,6 +212,18 @@ export function createFilter(params: HmmParams, from?: FilterSnapshot): RegimeFi
       return total;
     },
     snapshot: () => ({ probs: Array.from(post), t, logLikelihood: total }),
+    snapshotInto(into) {
+      into.probs.length = k;
+      for (let j = 0; j < k; j++) into.probs[j] = post[j]!;
+      into.t = t;
+      into.logLikelihood = total;
+    },
+    renormalise() {
+      // The same sum, in the same order, as `normalised` (reduce from 0).
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += post[j]!;
+      for (let j = 0; j < k; j++) post[j] = post[j]! / sum;
+    },
   };
 }
 

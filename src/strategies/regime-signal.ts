@@ -73,8 +73,18 @@ export function regimeSignal(
   params: HmmParams,
   calibration: SignalCalibration = NEUTRAL_CALIBRATION,
 ): RegimeSignal {
+  return regimeSignalInto({ ...FLAT_SIGNAL }, probs, params, calibration);
+}
+
+/** `regimeSignal` written into `out` (returned): the symbol actor's hot path reuses one object per variant. */
+export function regimeSignalInto(
+  out: RegimeSignal,
+  probs: ArrayLike<number>,
+  params: HmmParams,
+  calibration: SignalCalibration = NEUTRAL_CALIBRATION,
+): RegimeSignal {
   const k = params.mu.length;
-  if (probs.length !== k || k === 0) return { ...FLAT_SIGNAL };
+  if (probs.length !== k || k === 0) return flatInto(out);
   let mean = 0;
   let second = 0;
   let edgeRef = 0;
@@ -93,14 +103,22 @@ export function regimeSignal(
   const direction = sd > 0 && edgeRef > 0 ? clamp(mean / sd / edgeRef, -1, 1) : 0;
   const confidence = clamp(calibration.confidence_gain * certaintyOf(probs), 0, 1);
   const signal = clamp(direction * confidence, -1, 1);
-  if (!(Number.isFinite(signal) && Number.isFinite(confidence))) return { ...FLAT_SIGNAL };
-  return {
-    signal,
-    confidence,
-    regime,
-    quoteMultiplier: calibration.quote_multiplier * confidence,
-    cooldownScale: calibration.cooldown_scale * (2 - confidence),
-  };
+  if (!(Number.isFinite(signal) && Number.isFinite(confidence))) return flatInto(out);
+  out.signal = signal;
+  out.confidence = confidence;
+  out.regime = regime;
+  out.quoteMultiplier = calibration.quote_multiplier * confidence;
+  out.cooldownScale = calibration.cooldown_scale * (2 - confidence);
+  return out;
+}
+
+function flatInto(out: RegimeSignal): RegimeSignal {
+  out.signal = FLAT_SIGNAL.signal;
+  out.confidence = FLAT_SIGNAL.confidence;
+  out.regime = FLAT_SIGNAL.regime;
+  out.quoteMultiplier = FLAT_SIGNAL.quoteMultiplier;
+  out.cooldownScale = FLAT_SIGNAL.cooldownScale;
+  return out;
 }
 
 /** How a variant calibrates and smooths. Windows and intervals are in bars. */
@@ -154,12 +172,20 @@ export function calibrationDue(spec: VariantSpec, barsSeen: number, lastFitAtBar
 /** Exponential smoothing of signal and confidence; the rest comes from the newest signal. */
 export function smoothSignal(prev: RegimeSignal | undefined, next: RegimeSignal, smoothing: number): RegimeSignal {
   if (prev === undefined) return next;
+  return smoothInto({ ...prev }, next, smoothing);
+}
+
+/** `smoothSignal` with `prev` updated in place (returned); `next` may be a scratch object. */
+export function smoothInto(prev: RegimeSignal, next: RegimeSignal, smoothing: number): RegimeSignal {
   const w = clamp(smoothing, 0, 1);
-  return {
-    ...next,
-    signal: clamp(prev.signal + w * (next.signal - prev.signal), -1, 1),
-    confidence: clamp(prev.confidence + w * (next.confidence - prev.confidence), 0, 1),
-  };
+  const signal = clamp(prev.signal + w * (next.signal - prev.signal), -1, 1);
+  const confidence = clamp(prev.confidence + w * (next.confidence - prev.confidence), 0, 1);
+  prev.signal = signal;
+  prev.confidence = confidence;
+  prev.regime = next.regime;
+  prev.quoteMultiplier = next.quoteMultiplier;
+  prev.cooldownScale = next.cooldownScale;
+  return prev;
 }
 
 /** The blend the allocator sizes from. */

@@ -41,13 +41,36 @@ export function boundParams(p: TrendParams): TrendParams {
   return { fastBars: Math.min(fastBars, slowBars - 1), slowBars, entryZ: clamp(p.entryZ, ...TREND_BOUNDS.entryZ) };
 }
 
-export function trendStep(
-  state: TrendState,
-  close: number,
-  params: TrendParams,
-): { state: TrendState; signal: number; fired: boolean; z: number } {
-  if (!(Number.isFinite(close) && close > 0)) return { state, signal: 0, fired: false, z: state.lastZ };
-  const p = boundParams(params);
+/** What one trend step reports; `advanceTrend` writes it into a caller-owned object. */
+export interface TrendStepOut {
+  signal: number;
+  fired: boolean;
+  z: number;
+}
+
+// Bounded parameters per parameter object: the object is config, replaced (not mutated) when it changes.
+const bounded = new WeakMap<TrendParams, TrendParams>();
+function boundedOf(params: TrendParams): TrendParams {
+  let p = bounded.get(params);
+  if (p === undefined) {
+    p = boundParams(params);
+    bounded.set(params, p);
+  }
+  return p;
+}
+
+/**
+ * One bar, in place: `state` is advanced and the step's outcome written to `out` (the symbol actor's hot path:
+ * nothing is allocated). The same arithmetic as `trendStep`, which is this on a copy.
+ */
+export function advanceTrend(state: TrendState, close: number, params: TrendParams, out: TrendStepOut): void {
+  if (!(Number.isFinite(close) && close > 0)) {
+    out.signal = 0;
+    out.fired = false;
+    out.z = state.lastZ;
+    return;
+  }
+  const p = boundedOf(params);
   const af = 2 / (p.fastBars + 1);
   const as = 2 / (p.slowBars + 1);
   const r = state.lastClose === null ? 0 : Math.log(close / state.lastClose);
@@ -58,7 +81,26 @@ export function trendStep(
   const sigma = Math.sqrt(volEwma) * Math.sqrt(p.slowBars);
   const warm = bars >= p.slowBars && sigma > 0;
   const z = warm ? Math.log(fast / slow) / sigma : 0;
-  const fired = warm && Math.abs(z) >= p.entryZ && Math.abs(state.lastZ) < p.entryZ;
-  const signal = warm && Math.abs(z) >= p.entryZ ? clamp(z / (2 * p.entryZ), -1, 1) : 0;
-  return { state: { fast, slow, volEwma, bars, lastClose: close, lastZ: z }, signal, fired, z };
+  out.fired = warm && Math.abs(z) >= p.entryZ && Math.abs(state.lastZ) < p.entryZ;
+  out.signal = warm && Math.abs(z) >= p.entryZ ? clamp(z / (2 * p.entryZ), -1, 1) : 0;
+  out.z = z;
+  state.fast = fast;
+  state.slow = slow;
+  state.volEwma = volEwma;
+  state.bars = bars;
+  state.lastClose = close;
+  state.lastZ = z;
+}
+
+/** One bar on a copy of `state` (the state handed in is left as it was). */
+export function trendStep(
+  state: TrendState,
+  close: number,
+  params: TrendParams,
+): { state: TrendState; signal: number; fired: boolean; z: number } {
+  if (!(Number.isFinite(close) && close > 0)) return { state, signal: 0, fired: false, z: state.lastZ };
+  const next = { ...state };
+  const out: TrendStepOut = { signal: 0, fired: false, z: 0 };
+  advanceTrend(next, close, params, out);
+  return { state: next, signal: out.signal, fired: out.fired, z: out.z };
 }

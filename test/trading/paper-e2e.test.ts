@@ -215,14 +215,17 @@ describe('paper trading end to end', () => {
     const actor = async () =>
       (
         await getJson<{
-          context: { ticks: number; env: { weights: Record<string, number>; calibration: Record<string, number> } };
+          context: {
+            hot: { ticks: number };
+            env: { weights: Record<string, number>; calibration: Record<string, number> };
+          };
         }>(`${bosun.engine}/actors/sym:binance:BTCUSDT?context=true`)
       ).context;
     const atSet = await actor();
     expect(atSet.env.weights.canary_model).toBeCloseTo(0.8, 12);
     const after = await until('the next tick', async () => {
       const c = await actor();
-      return c.ticks > atSet.ticks ? c : undefined;
+      return c.hot.ticks > atSet.hot.ticks ? c : undefined;
     });
     expect(after.env.weights).toEqual({ stable_model: 0.2, canary_model: 0.8 });
 
