@@ -1,3 +1,4 @@
+import type { OrderRecord } from '../../store/index.js';
 import type { MarketInfo, MarketKind } from '../../venues/venue-gateway.js';
 import { createExposureView, type ExposureView } from '../exposure-view.js';
 import { realSleep, type Sleep } from '../retry.js';
@@ -27,6 +28,8 @@ export interface EngineContext {
   handoffs: Map<string, Promise<unknown>>;
   /** Orders a kill asked to cancel while their create was on the wire: cancelled as soon as it is answered. */
   cancelOnAck: Set<string>;
+  /** Called with every order once it is settled (terminal, fills in the ledger): the maker shadow listens. */
+  onSettled: Array<(rec: OrderRecord) => void>;
 }
 
 export function createEngineContext(deps: TradingEngineDeps): EngineContext {
@@ -61,5 +64,6 @@ export function createEngineContext(deps: TradingEngineDeps): EngineContext {
     state: { accepting: false },
     handoffs: new Map(),
     cancelOnAck: new Set(),
+    onSettled: [],
   };
 }

@@ -1,8 +1,9 @@
 import { AppError } from '../../domain/errors.js';
+import { tickPrice } from '../../machines/symbol.machine.js';
 import type { EngineVenue } from './engine-types.js';
 
 /**
- * The latest price per venue, then symbol. Written on every tick (`note`): two map lookups, no key string built
+ * The latest price (the mid, else the last trade) per venue, then symbol. Written on every tick (`note`): two map lookups, no key string built
  * per tick. Operator and guard orders that arrive before any tick ask the venue's ticker once (`current`).
  */
 export interface PriceBook {
@@ -43,9 +44,10 @@ export function createPriceBook(venues: ReadonlyMap<string, EngineVenue>): Price
       const gw = venues.get(venue);
       if (!gw) throw new AppError('NOT_FOUND', `no venue '${venue}'`);
       const t = (await gw.gateway.fetchTickers([symbol]))[symbol];
-      const p = t?.last ?? (t?.bid != null && t?.ask != null ? (t.bid + t.ask) / 2 : null);
-      if (p === null || p === undefined || !(p > 0))
-        throw new AppError('UNPROCESSABLE', `no price for ${symbol} on ${venue}`);
+      // The mid, else the last trade: the same price the tick router notes (tickPrice), so an order's arrival
+      // price (slippage.ts) means the same whether a tick or this lookup supplied it.
+      const p = t ? tickPrice(t) : null;
+      if (p === null || !(p > 0)) throw new AppError('UNPROCESSABLE', `no price for ${symbol} on ${venue}`);
       note(venue, symbol, p);
       return p;
     },
