@@ -30,6 +30,8 @@ export interface EngineContext {
   cancelOnAck: Set<string>;
   /** Called with every order once it is settled (terminal, fills in the ledger): the maker shadow listens. */
   onSettled: Array<(rec: OrderRecord) => void>;
+  /** Called with every order just before its create is handed to the venue (maker shadow opens its alternative). */
+  onSend: Array<(rec: OrderRecord) => void>;
 }
 
 export function createEngineContext(deps: TradingEngineDeps): EngineContext {
@@ -65,5 +67,6 @@ export function createEngineContext(deps: TradingEngineDeps): EngineContext {
     handoffs: new Map(),
     cancelOnAck: new Set(),
     onSettled: [],
+    onSend: [],
   };
 }

@@ -146,6 +146,8 @@ export function createOrderSubmit(
       // Lowers exposure (a reduce-only order, or a spot sell of what is held): REDUCING keeps it resting.
       reduces,
       ...(s.kind === 'linear' ? { market: 'linear' } : {}),
+      ...(intent.postOnly === true && s.limitPrice !== null ? { postOnly: true } : {}),
+      ...(intent.makerOf !== undefined ? { makerOf: intent.makerOf } : {}),
       ...(intent.idempotency ? { idempotencyKey: intent.idempotency.key, requestHash: intent.idempotency.hash } : {}),
       venueOrderId: null,
       reason: intent.reason,
@@ -233,6 +235,7 @@ export function createOrderSubmit(
       ...record,
       sendMid: s.kind === 'spot' ? (ctx.prices.price(intent.venue, intent.symbol) ?? intent.price) : intent.price,
     };
+    for (const hook of ctx.onSend) hook(record);
     const handoff = deps.hr();
     const pending = gw.gateway.createOrder({
       clientOrderId: record.clientOrderId,
@@ -242,6 +245,7 @@ export function createOrderSubmit(
       amount: s.amount,
       ...(s.limitPrice !== null ? { price: s.limitPrice } : {}),
       ...(s.kind === 'linear' && reduces ? { reduceOnly: true } : {}),
+      ...(intent.postOnly === true && s.limitPrice !== null ? { postOnly: true } : {}),
       market: s.kind,
     });
     ctx.handoffs.set(record.clientOrderId, pending);

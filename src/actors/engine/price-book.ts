@@ -13,10 +13,17 @@ export interface PriceBook {
   assetPrices(): Record<string, number>;
   /** The latest price seen for a symbol, else the venue's ticker (remembered). */
   current(venue: string, symbol: string): Promise<number>;
+  /** The latest touch (best bid and ask) seen for a spot symbol: a maker order's price (maker mode). */
+  touch(venue: string, symbol: string): { bid: number; ask: number } | undefined;
+  noteTouch(venue: string, symbol: string, bid: number | null, ask: number | null): void;
 }
 
 export function createPriceBook(venues: ReadonlyMap<string, EngineVenue>): PriceBook {
   const prices = new Map<string, Map<string, number>>();
+  const touches = new Map<string, { bid: number; ask: number }>();
+  const noteTouch = (venue: string, symbol: string, bid: number | null, ask: number | null) => {
+    if (bid !== null && ask !== null && bid > 0 && ask >= bid) touches.set(`${venue}|${symbol}`, { bid, ask });
+  };
   const price = (venue: string, symbol: string): number | undefined => prices.get(venue)?.get(symbol);
   function note(venue: string, symbol: string, p: number): void {
     let byVenue = prices.get(venue);
@@ -29,6 +36,8 @@ export function createPriceBook(venues: ReadonlyMap<string, EngineVenue>): Price
   return {
     price,
     note,
+    touch: (venue, symbol) => touches.get(`${venue}|${symbol}`),
+    noteTouch,
     assetPrices() {
       const out: Record<string, number> = {};
       for (const [venue, bySymbol] of prices)
@@ -49,6 +58,7 @@ export function createPriceBook(venues: ReadonlyMap<string, EngineVenue>): Price
       const p = t ? tickPrice(t) : null;
       if (p === null || !(p > 0)) throw new AppError('UNPROCESSABLE', `no price for ${symbol} on ${venue}`);
       note(venue, symbol, p);
+      if (t) noteTouch(venue, symbol, t.bid, t.ask);
       return p;
     },
   };
