@@ -62,6 +62,7 @@ export interface RigOptions {
   dir?: string;
   keys?: { apiKey: string; secret: string };
   gov?: Governance;
+  maker?: Parameters<typeof createTradingEngine>[0]['maker'];
 }
 
 export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<EngineRig> {
@@ -94,6 +95,7 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
     minTradeUsdt: 10,
     ...(o.random ? { random: o.random } : {}),
     ...(o.stops ? { stops: o.stops } : {}),
+    ...(o.maker ? { maker: o.maker } : {}),
     inputs: {
       trading: () => ({ ...gov }),
       limits: () => limits,

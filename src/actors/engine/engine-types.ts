@@ -107,7 +107,12 @@ export interface TradingEngineDeps {
    */
   onAck?: (venue: string, ms: { tickToAckMs: number; roundTripMs: number }) => void;
   /** Maker mode per market and its timeout (MAKER_MODE, MAKER_TIMEOUT_SEC); absent: off everywhere. */
-  maker?: { modes: MakerModes; timeoutMs: number; pollMs?: number };
+  maker?: {
+    modes: MakerModes;
+    timeoutMs: number;
+    pollMs?: number;
+    clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
+  };
   /** Every fill applied, with the strategy of its order (`external` for a manual trade): auto-tune outcomes. */
   onFill?: (fill: Fill, strategy: string) => void;
   /**

@@ -19,8 +19,21 @@ import {
 export interface MakerView {
   modes: MakerModes;
   timeoutSec: number;
-  shadow: { summary: MakerSummary[]; pending: number; recent: ShadowResult[] };
+  shadow: {
+    summary: MakerSummary[];
+    /** Alternatives still in their window (or waiting for their taker's fill). */
+    pending: Array<{ clientOrderId: string; postPrice: number | null; filled: boolean; endsAt: number }>;
+    recent: ShadowResult[];
+  };
   live: { resting: string[]; outcomes: Record<MakerOutcome, number> };
+}
+
+export interface MakerConfig {
+  modes: MakerModes;
+  timeoutMs: number;
+  pollMs?: number;
+  /** The shadow windows' clock (default the engine's now and sleep): tests step it. */
+  clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
 }
 
 const marketOf = (kind: 'spot' | 'linear'): MakerMarket => (kind === 'linear' ? 'perp' : 'spot');
@@ -29,7 +42,7 @@ export function createMaker(
   ctx: EngineContext,
   life: OrderLifecycle,
   submit: (intent: Intent) => Promise<Submitted>,
-  cfg: { modes: MakerModes; timeoutMs: number; pollMs?: number },
+  cfg: MakerConfig,
 ) {
   const { deps } = ctx;
   async function quote(venue: string, symbol: string, market: MakerMarket): Promise<Quote> {
@@ -41,8 +54,8 @@ export function createMaker(
   const shadow = createMakerShadow({
     timeoutMs: cfg.timeoutMs,
     ...(cfg.pollMs !== undefined ? { pollMs: cfg.pollMs } : {}),
-    now: deps.now,
-    sleep: ctx.sleep,
+    now: cfg.clock?.now ?? deps.now,
+    sleep: cfg.clock?.sleep ?? ctx.sleep,
     quote,
     record: (r) => deps.journal.append({ type: 'order.maker_shadow', ...r }),
     metrics: deps.metrics,
@@ -99,7 +112,12 @@ export function createMaker(
         timeoutSec: cfg.timeoutMs / 1000,
         shadow: {
           summary: shadow.summary(),
-          pending: shadow.pending().length,
+          pending: shadow.pending().map((o) => ({
+            clientOrderId: o.clientOrderId,
+            postPrice: o.postPrice,
+            filled: o.filledAt !== null,
+            endsAt: o.deadline,
+          })),
           recent: [...shadow.results()].slice(-50),
         },
         live: { resting: live.resting(), outcomes: { ...live.outcomes() } },
