@@ -24,6 +24,8 @@ export type MakerOutcome = 'filled' | 'timeout_taker' | 'timeout_cancelled' | 'r
 
 export interface MakerLiveDeps {
   timeoutMs: number;
+  /** Waits out the timeout (default the engine's sleep): tests step it. */
+  sleep: (ms: number) => Promise<void>;
   submit(intent: Intent): Promise<Submitted>;
   /** The perpetual's touch now (best bid, best ask), or null. */
   touch(venue: string, symbol: string): Promise<{ bid: number; ask: number } | null>;
@@ -31,7 +33,6 @@ export interface MakerLiveDeps {
 
 interface Live {
   intent: Intent;
-  timer: NodeJS.Timeout | undefined;
   timedOut: boolean;
 }
 
@@ -92,14 +93,16 @@ export function createMakerLive(ctx: EngineContext, life: OrderLifecycle, deps: 
       count(intent, 'rejected_taker');
       return taker(intent, rec.clientOrderId, intent.quote);
     }
-    const entry: Live = { intent, timer: undefined, timedOut: false };
-    live.set(rec.clientOrderId, entry);
-    entry.timer = setTimeout(() => void timeout(rec.clientOrderId), deps.timeoutMs);
-    entry.timer.unref?.();
+    live.set(rec.clientOrderId, { intent, timedOut: false });
+    void deps
+      .sleep(deps.timeoutMs)
+      .then(() => timeout(rec.clientOrderId))
+      .catch((e: unknown) => log.error({ clientOrderId: rec.clientOrderId, err: errorMessage(e) }, 'maker timeout'));
     return r;
   }
 
   async function timeout(cid: string): Promise<void> {
+    // Settled before its timeout (filled, or cancelled by a kill): nothing to do.
     const entry = live.get(cid);
     const rec = ctx.deps.orders.get(cid);
     if (!entry || !rec) return;
@@ -119,7 +122,6 @@ export function createMakerLive(ctx: EngineContext, life: OrderLifecycle, deps: 
     const entry = live.get(rec.clientOrderId);
     if (!entry) return;
     live.delete(rec.clientOrderId);
-    clearTimeout(entry.timer);
     const amount = num(rec.amount);
     const left = amount - num(rec.filled);
     if (left <= amount * 1e-9 || !entry.timedOut) {

@@ -48,8 +48,16 @@ export function createMaker(
   async function quote(venue: string, symbol: string, market: MakerMarket): Promise<Quote> {
     const gw = ctx.venues.get(venue);
     if (!gw) throw new Error(`no venue '${venue}'`);
-    const t = (await gw.gateway.fetchTickers([symbol], market === 'perp' ? 'linear' : 'spot'))[symbol];
-    return { bid: t?.bid ?? null, ask: t?.ask ?? null, last: t?.last ?? null };
+    if (market === 'spot') {
+      const t = (await gw.gateway.fetchTickers([symbol], 'spot'))[symbol];
+      return { bid: t?.bid ?? null, ask: t?.ask ?? null, last: t?.last ?? null };
+    }
+    // USDⓈ-M's 24 h ticker carries no bid/ask (Binance serves the touch on bookTicker/depth): the book's top.
+    const [book, tickers] = await Promise.all([
+      gw.gateway.fetchOrderBook(symbol, 5, 'linear'),
+      gw.gateway.fetchTickers([symbol], 'linear'),
+    ]);
+    return { bid: book.bids[0]?.[0] ?? null, ask: book.asks[0]?.[0] ?? null, last: tickers[symbol]?.last ?? null };
   }
   const shadow = createMakerShadow({
     timeoutMs: cfg.timeoutMs,
@@ -63,6 +71,7 @@ export function createMaker(
   });
   const live = createMakerLive(ctx, life, {
     timeoutMs: cfg.timeoutMs,
+    sleep: cfg.clock?.sleep ?? ctx.sleep,
     submit,
     async touch(venue, symbol) {
       const q = await quote(venue, symbol, 'perp');
