@@ -58,6 +58,8 @@ export type TradingConfig = Pick<
   | 'AUTO_CUTBACK_ENABLED'
   | 'RISK_PARITY_ENABLED'
 > &
+  // Optional: a config without them (older test rigs) runs with maker mode off.
+  Partial<Pick<Config, 'MAKER_MODE' | 'MAKER_TIMEOUT_SEC'>> &
   GuardsConfig;
 
 export interface TradingDeps {

@@ -8,6 +8,7 @@ import { createOrderLifecycle } from './engine/order-lifecycle.js';
 import { createOrderSubmit } from './engine/order-submit.js';
 import { createReconciliation } from './engine/reconciliation.js';
 import { createStreamSettlement } from './engine/stream-settlement.js';
+import { createMaker } from './maker/maker.js';
 
 export type { EngineInputs, EngineLimits, EngineVenue, TradingEngineDeps } from './engine/engine-types.js';
 export { operatorResult, toOrderView } from './engine/order-entry.js';
@@ -36,7 +37,13 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     exists: (cid) => deps.orders.get(cid) !== undefined,
   });
   const { submit } = createOrderSubmit(ctx, life, ids, reconciliation.isUnreconciled);
-  const entry = createOrderEntry(ctx, submit, ids);
+  const maker = createMaker(
+    ctx,
+    life,
+    submit,
+    deps.maker ?? { modes: { spot: 'off', perp: 'off' }, timeoutMs: 30_000 },
+  );
+  const entry = createOrderEntry(ctx, maker.submit, ids);
   const halts = createHaltCancel(ctx, life);
 
   return {
@@ -47,6 +54,10 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     /** Latest price per (venue, symbol), from the tick router. */
     notePrice: ctx.prices.note,
     assetPrices: ctx.prices.assetPrices,
+    /** A tick's touch and last trade (maker mode: post prices and shadow prints). */
+    noteTick: maker.onTick,
+    /** Maker mode's state and KPIs (`GET /maker`). */
+    maker: maker.view,
     setAccepting(on: boolean): void {
       ctx.state.accepting = on;
     },

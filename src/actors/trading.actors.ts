@@ -1,5 +1,6 @@
 import type { AnyActorRef } from 'xstate';
 import type { CapitalAllocations, HmmCalibration, Policies, StrategyWeights } from '../config/files.schema.js';
+import { parseMakerMode } from '../config/maker-mode.js';
 import { isSymbolAllowedByPolicy, resolveRiskLimits } from '../config/risk-limits.js';
 import { AppError, errorMessage } from '../domain/errors.js';
 import { actorId, type VenueId } from '../domain/ids.js';
@@ -163,6 +164,7 @@ export function createTrading(deps: TradingDeps) {
     now,
     hr,
     minTradeUsdt: config.MIN_TRADE_USDT,
+    maker: { modes: parseMakerMode(config.MAKER_MODE ?? 'off'), timeoutMs: (config.MAKER_TIMEOUT_SEC ?? 30) * 1000 },
     notify: (venue, symbol, event) => lookup(actorId.symbol(venue, symbol))?.send(event as never),
     inputs: {
       trading: tradingOf,
@@ -291,6 +293,7 @@ export function createTrading(deps: TradingDeps) {
     barMs: config.BAR_MS,
     onPrice: (venue, symbol, p, t) => {
       engine.notePrice(venue, symbol, p);
+      engine.noteTick(venue, symbol, t);
       allocationGuards.notePrice(venue, symbol, p, t.receivedAt);
       if (venue === venuesList[0]) void breakout.price(symbol, p, t.receivedAt);
     },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { VENUE_IDS, type VenueId } from '../domain/ids.js';
 import { flag } from './env-flag.js';
+import { MAKER_MODE_PATTERN, makerModeProblem, parseMakerMode } from './maker-mode.js';
 
 /**
  * Every environment flag Bosun reads (the runbook's flags plus ports, paths and guard thresholds), one zod
@@ -350,6 +351,22 @@ export const EnvShape = {
   EVENT_BREAKOUT_ENABLED: flag.bool('strategies', false, 'Trade breakouts triggered by external events.'),
   EVENT_BREAKOUT_DRY_RUN: flag.bool('strategies', true, 'Event breakout logs its orders without sending them.'),
   EVENT_BREAKOUT_METRICS: flag.bool('strategies', true, 'Export event breakout KPI and slippage metrics.'),
+  MAKER_MODE: flag.str(
+    'trading',
+    'off',
+    'Maker mode per market: off, shadow (record the post-only alternative at the touch of every taker order and whether it would have filled) or live (post-only orders, taker fallback at MAKER_TIMEOUT_SEC); one mode for every market or spot:<mode>,perp:<mode>. live is refused for spot (runbook: futures only).',
+    {
+      pattern: MAKER_MODE_PATTERN,
+      expected: 'expected off, shadow or live, or per market: spot:<mode>,perp:<mode> (e.g. spot:shadow,perp:live)',
+      type: 'off | shadow | live | spot:<mode>,perp:<mode>',
+    },
+  ),
+  MAKER_TIMEOUT_SEC: flag.int(
+    'trading',
+    30,
+    { min: 1, max: 3600 },
+    'How long a maker order rests (live) or a shadow post-only alternative is watched before it counts as missed; live falls back to a taker order then.',
+  ),
   AUTO_CUTBACK_ENABLED: flag.bool('strategies', true, 'Cut a strategy’s allocation after losses (reduce-only).'),
   RISK_PARITY_ENABLED: flag.bool('strategies', false, 'Weight symbols by inverse volatility within allocations.'),
 
@@ -509,6 +526,8 @@ function crossRules(c: EnvConfig, ctx: z.RefinementCtx): void {
       }
     }
   }
+  const maker = makerModeProblem(parseMakerMode(c.MAKER_MODE));
+  if (maker !== undefined) ctx.addIssue({ code: 'custom', path: ['MAKER_MODE'], message: maker });
   if (c.TELEGRAM_ENABLED) {
     for (const k of ['TELEGRAM_BOT_TOKEN', 'TELEGRAM_CHAT_ID'] as const) {
       if (c[k] === undefined)

@@ -73,6 +73,19 @@ const Order = z.looseObject({
   reason: z.string().nullable(),
   createdAt: z.number(),
   updatedAt: z.number(),
+  slippage: z
+    .looseObject({
+      decisionMid: z.number().describe('mid when the decision was made'),
+      sendMid: z.number().nullable().describe('mid when the order was handed to the venue'),
+      averagePrice: z.number(),
+      decisionBps: z.number().describe('average fill against decisionMid, bps, positive = cost'),
+      sendBps: z.number().nullable().describe('average fill against sendMid, bps, positive = cost'),
+      liquidity: z.enum(['maker', 'taker']),
+    })
+    .nullable()
+    .optional()
+    .describe("a filled order's slippage (order_slippage_bps observes sendBps); null until measured"),
+  execution: z.string().optional().describe('post_only: a live maker order (MAKER_MODE=live)'),
 });
 const Breaker = z.looseObject({
   id: z.string(),

@@ -239,6 +239,53 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       buckets: [-50, -10, -5, 0, 5, 10, 25, 50, 100],
       registers: r,
     }),
+    orderSlippageBps: new Histogram({
+      name: 'order_slippage_bps',
+      help: 'Every filled order: average fill against the mid when it was sent, bps, positive = cost',
+      labelNames: ['venue', 'market', 'symbol', 'side', 'strategy', 'liquidity'],
+      buckets: [-25, -10, -5, -2, 0, 1, 2, 4, 6, 8, 10, 15, 25, 50, 100],
+      registers: r,
+    }),
+    // maker mode (issue #16 item 3): shadow KPIs and live post-only orders
+    makerShadowOrders: new Counter({
+      name: 'maker_shadow_orders_total',
+      help: 'Taker orders given a shadow post-only alternative at the touch, by outcome (filled, missed)',
+      labelNames: ['venue', 'market', 'symbol', 'outcome'],
+      registers: r,
+    }),
+    makerShadowFillRate: new Gauge({
+      name: 'maker_shadow_fill_rate',
+      help: 'Share of shadow post-only alternatives that would have filled within MAKER_TIMEOUT_SEC (0..1)',
+      labelNames: ['venue', 'market'],
+      registers: r,
+    }),
+    makerShadowImprovementBps: new Histogram({
+      name: 'maker_shadow_improvement_bps',
+      help: 'Would-be maker fill price against the taker fill, bps, positive = better than taking',
+      labelNames: ['venue', 'market'],
+      buckets: [-10, -5, 0, 1, 2, 4, 6, 8, 10, 15, 25, 50],
+      registers: r,
+    }),
+    makerShadowAdverseBps: new Histogram({
+      name: 'maker_shadow_adverse_bps',
+      help: 'Mid move against the position from the would-be maker fill to the timeout, bps, positive = adverse',
+      labelNames: ['venue', 'market'],
+      buckets: [-25, -10, -5, 0, 2, 5, 10, 25, 50],
+      registers: r,
+    }),
+    makerShadowMissedCostBps: new Histogram({
+      name: 'maker_shadow_missed_cost_bps',
+      help: 'Missed would-be maker fills: the price at the timeout against the taker fill, bps, positive = cost',
+      labelNames: ['venue', 'market'],
+      buckets: [-25, -10, -5, 0, 2, 5, 10, 25, 50],
+      registers: r,
+    }),
+    makerLiveOrders: new Counter({
+      name: 'maker_live_orders_total',
+      help: 'Live post-only orders by outcome (filled, timeout_taker, timeout_cancelled, rejected_taker, killed)',
+      labelNames: ['venue', 'market', 'outcome'],
+      registers: r,
+    }),
     // telegram notifier (DESIGN §9)
     notifierSent: new Counter({
       name: 'notifier_alerts_sent_total',

@@ -50,6 +50,21 @@ export interface OrderView {
   reason: string | null;
   createdAt: number;
   updatedAt: number;
+  /** A filled order's slippage against its arrival prices (bps, positive = cost); null until it is measured. */
+  slippage?: SlippageView | null;
+  /** `post_only` for a live maker order (MAKER_MODE=live), else absent. */
+  execution?: string;
+}
+
+export interface SlippageView {
+  /** Mid when the decision was made. */
+  decisionMid: number;
+  /** Mid when the order was handed to the venue. */
+  sendMid: number | null;
+  averagePrice: number;
+  decisionBps: number;
+  sendBps: number | null;
+  liquidity: 'maker' | 'taker';
 }
 
 export type OperatorOrderResult =

@@ -6,7 +6,7 @@ import type { EngineLimits, EngineVenue } from '../../src/actors/engine/engine-t
 import { createLedgerBook, type LedgerBook } from '../../src/actors/ledger-book.js';
 import { createTradingEngine, type TradingEngine } from '../../src/actors/trading-engine.js';
 import type { TradingState } from '../../src/domain/trading-state.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
+import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createGateway } from '../../src/venues/index.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
@@ -48,6 +48,7 @@ export interface EngineRig {
   gov: Governance;
   limits: EngineLimits;
   halts: string[];
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -61,6 +62,7 @@ export interface RigOptions {
   dir?: string;
   keys?: { apiKey: string; secret: string };
   gov?: Governance;
+  maker?: Parameters<typeof createTradingEngine>[0]['maker'];
 }
 
 export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<EngineRig> {
@@ -76,6 +78,7 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
   const limits: EngineLimits = { ...OPEN_LIMITS, ...o.limits };
   const halts: string[] = [];
   const venues: EngineVenue[] = [{ id: 'binance', gateway }];
+  const metrics = createMetrics({ defaultMetrics: false });
   const engine = createTradingEngine({
     node: 'test',
     venues,
@@ -84,7 +87,7 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
     orders: store.orders,
     kv: store.kv,
     book,
-    metrics: createMetrics({ defaultMetrics: false }),
+    metrics,
     log: silent,
     now: Date.now,
     hr: () => performance.now(),
@@ -92,6 +95,7 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
     minTradeUsdt: 10,
     ...(o.random ? { random: o.random } : {}),
     ...(o.stops ? { stops: o.stops } : {}),
+    ...(o.maker ? { maker: o.maker } : {}),
     inputs: {
       trading: () => ({ ...gov }),
       limits: () => limits,
@@ -116,6 +120,7 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
     gov,
     limits,
     halts,
+    metrics,
     async close() {
       await raw.close();
       await store.close();

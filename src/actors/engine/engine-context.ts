@@ -33,6 +33,10 @@ export interface EngineContext {
     settled(rec: OrderRecord): Promise<OrderRecord | undefined>;
     forget(clientOrderId: string): void;
   };
+  /** Called with every order once it is settled (terminal, fills in the ledger): the maker shadow listens. */
+  onSettled: Array<(rec: OrderRecord) => void>;
+  /** Called with every order just before its create is handed to the venue (maker shadow opens its alternative). */
+  onSend: Array<(rec: OrderRecord) => void>;
 }
 
 export function createEngineContext(deps: TradingEngineDeps): EngineContext {
@@ -67,5 +71,7 @@ export function createEngineContext(deps: TradingEngineDeps): EngineContext {
     state: { accepting: false },
     handoffs: new Map(),
     cancelOnAck: new Set(),
+    onSettled: [],
+    onSend: [],
   };
 }

@@ -1,3 +1,4 @@
+import type { MakerModes } from '../../config/maker-mode.js';
 import type { RiskLimits } from '../../config/risk-limits.js';
 import type { VenueId } from '../../domain/ids.js';
 import type { Fill } from '../../domain/portfolio.js';
@@ -105,6 +106,13 @@ export interface TradingEngineDeps {
    * answer recorded (`order.ack` in LMDB), `roundTripMs` the gateway's createOrder from hand-off to answer.
    */
   onAck?: (venue: string, ms: { tickToAckMs: number; roundTripMs: number }) => void;
+  /** Maker mode per market and its timeout (MAKER_MODE, MAKER_TIMEOUT_SEC); absent: off everywhere. */
+  maker?: {
+    modes: MakerModes;
+    timeoutMs: number;
+    pollMs?: number;
+    clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
+  };
   /** Every fill applied, with the strategy of its order (`external` for a manual trade): auto-tune outcomes. */
   onFill?: (fill: Fill, strategy: string) => void;
   /**
@@ -136,6 +144,10 @@ export interface Intent {
   reason: string;
   /** The operator's Idempotency-Key and request hash, journaled with the intent in one commit. */
   idempotency?: { key: string; hash: string } | undefined;
+  /** A post-only limit order (maker mode live): the venue refuses or expires it rather than let it take. */
+  postOnly?: boolean;
+  /** A taker fallback: the clientOrderId of the maker order it replaces. */
+  makerOf?: string;
 }
 
 export type Submitted =

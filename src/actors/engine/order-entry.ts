@@ -3,7 +3,12 @@ import type { VenueId } from '../../domain/ids.js';
 import type { SignalEffect } from '../../machines/symbol.machine.js';
 import type { OrderRecord } from '../../store/index.js';
 import { intentFor, symbolBudgetUsdt, targetPositionUsdt } from '../../strategies/allocator.js';
-import type { OperatorOrderRequest, OperatorOrderResult, OrderView } from '../../supervisor/trading-port.js';
+import type {
+  OperatorOrderRequest,
+  OperatorOrderResult,
+  OrderView,
+  SlippageView,
+} from '../../supervisor/trading-port.js';
 import type { EngineContext } from './engine-context.js';
 import { type Intent, num, ownerOf, type Submitted, str } from './engine-types.js';
 
@@ -30,6 +35,21 @@ export function toOrderView(r: OrderRecord): OrderView {
     reason: str(r.reason),
     createdAt: num(r.createdAt),
     updatedAt: r.updatedAt,
+    slippage: slippageView(r.slippage),
+    ...(r.postOnly === true ? { execution: 'post_only' } : {}),
+  };
+}
+
+function slippageView(v: unknown): SlippageView | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as Record<string, unknown>;
+  return {
+    decisionMid: num(o.decisionMid),
+    sendMid: typeof o.sendMid === 'number' ? o.sendMid : null,
+    averagePrice: num(o.averagePrice),
+    decisionBps: num(o.decisionBps),
+    sendBps: typeof o.sendBps === 'number' ? o.sendBps : null,
+    liquidity: o.liquidity === 'maker' ? 'maker' : 'taker',
   };
 }
 

@@ -6,6 +6,7 @@ import type { Order, Trade } from '../../venues/venue-gateway.js';
 import { poll } from '../retry.js';
 import type { EngineContext } from './engine-context.js';
 import { kindOf, num, ownerOf, slotSymbolOf } from './engine-types.js';
+import { measureSlippage, observeSlippage } from './slippage.js';
 
 /**
  * An order's life after its intent (DESIGN §5, §6): the venue's answers applied through the order machine (never
@@ -112,6 +113,7 @@ export function createOrderLifecycle(ctx: EngineContext) {
     if (settling.has(rec.clientOrderId)) return;
     settling.add(rec.clientOrderId);
     const gw = ctx.venues.get(String(rec.venue));
+    const own: Trade[] = [];
     try {
       if (!gw) return;
       // The user-data stream first (while it is live): no REST call when it brings the order and its fills.
@@ -131,10 +133,14 @@ export function createOrderLifecycle(ctx: EngineContext) {
           current = await applyVenueOrder(current, o, 'order.update');
         }
         // Terminal is not enough: the reservation may go only once the ledger holds every fill of the order.
-        const inLedger = num(current.filled) > 0 ? await applyTradesFor(current) : 0;
+        const inLedger = num(current.filled) > 0 ? await applyTradesFor(current, own) : 0;
         return { done: isTerminal(current) && inLedger >= num(current.filled) * (1 - 1e-9), value: current };
       });
-      if (r.done && r.value) finish(r.value, num(r.value.filled) > 0);
+      if (r.done && r.value) {
+        const settled = await recordSlippage(r.value, own);
+        finish(settled, num(settled.filled) > 0);
+        for (const hook of ctx.onSettled) hook(settled);
+      }
     } catch (e) {
       log.warn(
         { clientOrderId: rec.clientOrderId, err: errorMessage(e) },
@@ -146,8 +152,26 @@ export function createOrderLifecycle(ctx: EngineContext) {
     }
   }
 
-  /** Applies an order's trades; returns the base amount of its trades the ledger now holds. */
-  async function applyTradesFor(rec: OrderRecord): Promise<number> {
+  /**
+   * A filled order's slippage against its arrival prices (slippage.ts), once: on the record (`GET /orders`), in
+   * the journal (`order.slippage`, mirrored to orders.jsonl) and in `order_slippage_bps`.
+   */
+  async function recordSlippage(rec: OrderRecord, trades: readonly Trade[]): Promise<OrderRecord> {
+    if (rec.slippage !== undefined && rec.slippage !== null) return rec;
+    const s = measureSlippage(rec, trades);
+    if (!s) return rec;
+    const slippage = { ...s };
+    const next = await update(rec, { status: rec.status, slippage }, 'order.slippage', {
+      strategy: rec.strategy ?? null,
+      market: kindOf(rec),
+      slippage,
+    });
+    observeSlippage(metrics, next, s);
+    return next;
+  }
+
+  /** Applies an order's trades; returns the base amount of its trades the ledger now holds (`own` gets them). */
+  async function applyTradesFor(rec: OrderRecord, ownOut: Trade[] = []): Promise<number> {
     const gw = ctx.venues.get(String(rec.venue));
     // A perpetual's fills change a position at the venue, not the spot ledger (the venue's positions are the truth).
     if (kindOf(rec) === 'linear') return num(rec.filled);
@@ -156,6 +180,7 @@ export function createOrderLifecycle(ctx: EngineContext) {
     const trades = await gw.gateway.fetchMyTrades({ symbol: String(rec.symbol), since, market: 'spot' });
     // Only this order's trades, matched against this order: never a scan of every order in LMDB per fill.
     const own = trades.filter((t) => t.orderId === rec.venueOrderId);
+    ownOut.splice(0, ownOut.length, ...own);
     await applyTrades(String(rec.venue), own, new Map([[rec.venueOrderId as string, rec]]));
     return own.reduce((sum, t) => sum + (book.hasTrade(String(rec.venue), t.id) ? t.amount : 0), 0);
   }

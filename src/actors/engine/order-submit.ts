@@ -140,10 +140,14 @@ export function createOrderSubmit(
       averagePrice: null,
       quote: intent.quote,
       price: intent.price,
+      // The arrival price of the decision (the tick's mid a signal was sized at; the ticker's for other orders).
+      decisionMid: intent.price,
       reduceOnly: intent.reduceOnly,
       // Lowers exposure (a reduce-only order, or a spot sell of what is held): REDUCING keeps it resting.
       reduces,
       ...(s.kind === 'linear' ? { market: 'linear' } : {}),
+      ...(intent.postOnly === true && s.limitPrice !== null ? { postOnly: true } : {}),
+      ...(intent.makerOf !== undefined ? { makerOf: intent.makerOf } : {}),
       ...(intent.idempotency ? { idempotencyKey: intent.idempotency.key, requestHash: intent.idempotency.hash } : {}),
       venueOrderId: null,
       reason: intent.reason,
@@ -226,6 +230,12 @@ export function createOrderSubmit(
     let record = intentRec;
     const gw = ctx.venues.get(intent.venue);
     if (!gw) return abandon(intent, record, 'unknown_symbol', `no venue '${intent.venue}'`);
+    // The arrival price at send: the latest tick's mid (a perpetual's order carries its own mark as its price).
+    record = {
+      ...record,
+      sendMid: s.kind === 'spot' ? (ctx.prices.price(intent.venue, intent.symbol) ?? intent.price) : intent.price,
+    };
+    for (const hook of ctx.onSend) hook(record);
     const handoff = deps.hr();
     const pending = gw.gateway.createOrder({
       clientOrderId: record.clientOrderId,
@@ -235,6 +245,7 @@ export function createOrderSubmit(
       amount: s.amount,
       ...(s.limitPrice !== null ? { price: s.limitPrice } : {}),
       ...(s.kind === 'linear' && reduces ? { reduceOnly: true } : {}),
+      ...(intent.postOnly === true && s.limitPrice !== null ? { postOnly: true } : {}),
       market: s.kind,
     });
     ctx.handoffs.set(record.clientOrderId, pending);
@@ -259,6 +270,9 @@ export function createOrderSubmit(
     const answered = deps.hr();
     if (result.status === 'accepted') {
       deps.onVenueResult?.(intent.venue, true);
+      // A limit order the venue booked without a fill rested: its fills are maker fills (slippage.ts liquidity).
+      if (result.order.status === 'open' && result.order.filled === 0 && !result.order.ackOnly)
+        record = { ...record, restedBeforeFill: true };
       record = await life.applyVenueOrder(record, result.order, 'order.ack');
       if (intent.t0 !== null)
         deps.onAck?.(intent.venue, { tickToAckMs: deps.hr() - intent.t0, roundTripMs: answered - handoff });

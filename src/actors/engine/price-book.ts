@@ -1,8 +1,9 @@
 import { AppError } from '../../domain/errors.js';
+import { tickPrice } from '../../machines/symbol.machine.js';
 import type { EngineVenue } from './engine-types.js';
 
 /**
- * The latest price per venue, then symbol. Written on every tick (`note`): two map lookups, no key string built
+ * The latest price (the mid, else the last trade) per venue, then symbol. Written on every tick (`note`): two map lookups, no key string built
  * per tick. Operator and guard orders that arrive before any tick ask the venue's ticker once (`current`).
  */
 export interface PriceBook {
@@ -12,10 +13,17 @@ export interface PriceBook {
   assetPrices(): Record<string, number>;
   /** The latest price seen for a symbol, else the venue's ticker (remembered). */
   current(venue: string, symbol: string): Promise<number>;
+  /** The latest touch (best bid and ask) seen for a spot symbol: a maker order's price (maker mode). */
+  touch(venue: string, symbol: string): { bid: number; ask: number } | undefined;
+  noteTouch(venue: string, symbol: string, bid: number | null, ask: number | null): void;
 }
 
 export function createPriceBook(venues: ReadonlyMap<string, EngineVenue>): PriceBook {
   const prices = new Map<string, Map<string, number>>();
+  const touches = new Map<string, { bid: number; ask: number }>();
+  const noteTouch = (venue: string, symbol: string, bid: number | null, ask: number | null) => {
+    if (bid !== null && ask !== null && bid > 0 && ask >= bid) touches.set(`${venue}|${symbol}`, { bid, ask });
+  };
   const price = (venue: string, symbol: string): number | undefined => prices.get(venue)?.get(symbol);
   function note(venue: string, symbol: string, p: number): void {
     let byVenue = prices.get(venue);
@@ -28,6 +36,8 @@ export function createPriceBook(venues: ReadonlyMap<string, EngineVenue>): Price
   return {
     price,
     note,
+    touch: (venue, symbol) => touches.get(`${venue}|${symbol}`),
+    noteTouch,
     assetPrices() {
       const out: Record<string, number> = {};
       for (const [venue, bySymbol] of prices)
@@ -43,10 +53,12 @@ export function createPriceBook(venues: ReadonlyMap<string, EngineVenue>): Price
       const gw = venues.get(venue);
       if (!gw) throw new AppError('NOT_FOUND', `no venue '${venue}'`);
       const t = (await gw.gateway.fetchTickers([symbol]))[symbol];
-      const p = t?.last ?? (t?.bid != null && t?.ask != null ? (t.bid + t.ask) / 2 : null);
-      if (p === null || p === undefined || !(p > 0))
-        throw new AppError('UNPROCESSABLE', `no price for ${symbol} on ${venue}`);
+      // The mid, else the last trade: the same price the tick router notes (tickPrice), so an order's arrival
+      // price (slippage.ts) means the same whether a tick or this lookup supplied it.
+      const p = t ? tickPrice(t) : null;
+      if (p === null || !(p > 0)) throw new AppError('UNPROCESSABLE', `no price for ${symbol} on ${venue}`);
       note(venue, symbol, p);
+      if (t) noteTouch(venue, symbol, t.bid, t.ask);
       return p;
     },
   };

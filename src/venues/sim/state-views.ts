@@ -28,6 +28,8 @@ export interface OrderState {
   stopPrice: number | undefined;
   triggered: boolean;
   reduceOnly: boolean;
+  /** Post-only (Binance LIMIT_MAKER / USDⓈ-M GTX, Kraken oflags=post). */
+  postOnly: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -80,6 +82,7 @@ export function orderState(o: SimOrder): OrderState {
     stopPrice: o.stopPrice,
     triggered: o.triggered,
     reduceOnly: o.reduceOnly,
+    postOnly: o.postOnly,
     createdAt: o.createdAt,
     updatedAt: o.updatedAt,
   };

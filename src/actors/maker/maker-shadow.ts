@@ -1,0 +1,286 @@
+import { errorMessage } from '../../domain/errors.js';
+import type { Logger } from '../../logging/logger.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import type { Sleep } from '../retry.js';
+
+/**
+ * Maker shadow (issue #16 item 3, `MAKER_MODE=shadow`): for every taker order, the post-only alternative at the
+ * touch (best bid for a buy, best ask for a sell, as the engine saw it before sending) and whether it would have
+ * filled within MAKER_TIMEOUT_SEC. It would have filled when the venue printed a trade at or through its price
+ * (a buy's: a trade at or below the bid; a sell's: at or above the ask), or the other side of the book came to it.
+ *
+ * Source of prints: the venue's ticker (`last` is the venue's last trade; bid/ask its touch), pushed by the feed
+ * (stream or REST poll) and read at least every `pollMs` while a shadow is open. Bosun has no public trade stream
+ * yet, so a print between two observations is missed: the fill rate is a lower bound (errs against enabling live).
+ *
+ * KPIs once the window ends and the taker order's average fill is known, all in bps with positive = good for
+ * improvement, positive = cost for the others:
+ * - improvement: the post price against the taker's average fill;
+ * - adverse: the mid move against the position from the would-be fill to the end of the window;
+ * - missed cost (not filled): the price at the end of the window against the taker's fill, i.e. what waiting
+ *   and then taking would have cost.
+ */
+export type MakerMarket = 'spot' | 'perp';
+
+export interface Quote {
+  bid: number | null;
+  ask: number | null;
+  last: number | null;
+}
+
+export interface ShadowResult {
+  clientOrderId: string;
+  venue: string;
+  symbol: string;
+  market: MakerMarket;
+  side: 'buy' | 'sell';
+  strategy: string;
+  postPrice: number;
+  openedAt: number;
+  endedAt: number;
+  takerAverage: number;
+  filled: boolean;
+  filledAt: number | null;
+  /** Mid when the fill would have happened (null: not filled). */
+  fillMid: number | null;
+  endMid: number;
+  improvementBps: number | null;
+  adverseBps: number | null;
+  missedCostBps: number | null;
+}
+
+export interface MakerSummary {
+  venue: string;
+  market: MakerMarket;
+  orders: number;
+  filled: number;
+  fillRate: number;
+  meanImprovementBps: number | null;
+  meanAdverseBps: number | null;
+  missed: number;
+  meanMissedCostBps: number | null;
+}
+
+export interface MakerShadowDeps {
+  timeoutMs: number;
+  /** Ticker reads while a shadow is open (default 1 s, the venues' stream push period). */
+  pollMs?: number;
+  now: () => number;
+  sleep: Sleep;
+  /** The venue's touch and last trade now. */
+  quote(venue: string, symbol: string, market: MakerMarket): Promise<Quote>;
+  /** Durable record of each result (journal `order.maker_shadow`, mirrored to orders.jsonl). */
+  record(r: ShadowResult): Promise<unknown>;
+  metrics: Metrics;
+  log: Logger;
+  /** Results kept for `GET /maker` (default 200, newest last). */
+  keep?: number;
+}
+
+interface Open {
+  clientOrderId: string;
+  venue: string;
+  symbol: string;
+  market: MakerMarket;
+  side: 'buy' | 'sell';
+  strategy: string;
+  postPrice: number | null;
+  openedAt: number;
+  deadline: number;
+  filledAt: number | null;
+  fillMid: number | null;
+  endMid: number | null;
+  lastMid: number | null;
+  takerAverage: number | null;
+  /** The taker order ended without a fill: nothing to compare with. */
+  dropped: boolean;
+  ended: boolean;
+}
+
+const mid = (q: Quote): number | null =>
+  q.bid !== null && q.ask !== null && q.bid > 0 && q.ask >= q.bid ? (q.bid + q.ask) / 2 : q.last;
+
+/** Whether a post-only order at `price` on `side` would have been filled by what `q` shows. */
+export function wouldFill(side: 'buy' | 'sell', price: number, q: Quote): boolean {
+  if (side === 'buy') return (q.last !== null && q.last <= price) || (q.ask !== null && q.ask <= price);
+  return (q.last !== null && q.last >= price) || (q.bid !== null && q.bid >= price);
+}
+
+/** The KPIs of a finished window (pure: the known-answer tests compute the same by hand). */
+export function shadowKpis(
+  side: 'buy' | 'sell',
+  o: { postPrice: number; takerAverage: number; fillMid: number | null; endMid: number },
+): Pick<ShadowResult, 'improvementBps' | 'adverseBps' | 'missedCostBps'> {
+  const s = side === 'buy' ? 1 : -1;
+  const bps = (a: number, b: number) => Math.round(((a - b) / b) * 1e4 * 100) / 100;
+  if (o.fillMid === null)
+    return { improvementBps: null, adverseBps: null, missedCostBps: s * bps(o.endMid, o.takerAverage) };
+  return {
+    improvementBps: s * bps(o.takerAverage, o.postPrice),
+    adverseBps: s * bps(o.fillMid, o.endMid),
+    missedCostBps: null,
+  };
+}
+
+export function createMakerShadow(deps: MakerShadowDeps) {
+  const pollMs = deps.pollMs ?? 1_000;
+  const keep = deps.keep ?? 200;
+  const open = new Map<string, Open>();
+  const results: ShadowResult[] = [];
+  const totals = new Map<
+    string,
+    { n: number; filled: number; imp: number; adv: number; missed: number; cost: number }
+  >();
+
+  function observe(o: Open, q: Quote): void {
+    const m = mid(q);
+    if (m !== null) o.lastMid = m;
+    if (o.filledAt !== null || o.postPrice === null) return;
+    if (wouldFill(o.side, o.postPrice, q)) {
+      o.filledAt = deps.now();
+      o.fillMid = m;
+    }
+  }
+
+  async function watch(o: Open): Promise<void> {
+    try {
+      if (o.postPrice === null) {
+        // No touch seen before the send: the venue's touch now (the taker's own fill may have moved it).
+        const q = await deps.quote(o.venue, o.symbol, o.market);
+        o.postPrice = o.side === 'buy' ? q.bid : q.ask;
+        observe(o, q);
+      }
+      while (deps.now() < o.deadline && !o.dropped) {
+        await deps.sleep(Math.max(1, Math.min(pollMs, o.deadline - deps.now())));
+        observe(o, await deps.quote(o.venue, o.symbol, o.market));
+      }
+      o.endMid = o.lastMid;
+    } catch (e) {
+      deps.log.warn({ clientOrderId: o.clientOrderId, err: errorMessage(e) }, 'maker shadow: quote failed; dropped');
+      o.dropped = true;
+    }
+    o.ended = true;
+    await finish(o);
+  }
+
+  async function finish(o: Open): Promise<void> {
+    if (o.dropped || o.postPrice === null || o.endMid === null) {
+      if (o.ended) open.delete(o.clientOrderId);
+      return;
+    }
+    if (!o.ended || o.takerAverage === null) return;
+    open.delete(o.clientOrderId);
+    const fillMid = o.filledAt !== null ? (o.fillMid ?? o.endMid) : null;
+    const r: ShadowResult = {
+      clientOrderId: o.clientOrderId,
+      venue: o.venue,
+      symbol: o.symbol,
+      market: o.market,
+      side: o.side,
+      strategy: o.strategy,
+      postPrice: o.postPrice,
+      openedAt: o.openedAt,
+      endedAt: o.deadline,
+      takerAverage: o.takerAverage,
+      filled: o.filledAt !== null,
+      filledAt: o.filledAt,
+      fillMid,
+      endMid: o.endMid,
+      ...shadowKpis(o.side, { postPrice: o.postPrice, takerAverage: o.takerAverage, fillMid, endMid: o.endMid }),
+    };
+    results.push(r);
+    if (results.length > keep) results.splice(0, results.length - keep);
+    tally(r);
+    await deps
+      .record(r)
+      .catch((e: unknown) =>
+        deps.log.warn({ clientOrderId: r.clientOrderId, err: errorMessage(e) }, 'maker shadow: record failed'),
+      );
+  }
+
+  function tally(r: ShadowResult): void {
+    const key = `${r.venue}|${r.market}`;
+    const t = totals.get(key) ?? { n: 0, filled: 0, imp: 0, adv: 0, missed: 0, cost: 0 };
+    t.n += 1;
+    const labels = { venue: r.venue, market: r.market };
+    deps.metrics.makerShadowOrders.inc({ ...labels, symbol: r.symbol, outcome: r.filled ? 'filled' : 'missed' });
+    if (r.filled) {
+      t.filled += 1;
+      t.imp += r.improvementBps ?? 0;
+      t.adv += r.adverseBps ?? 0;
+      deps.metrics.makerShadowImprovementBps.observe(labels, r.improvementBps ?? 0);
+      deps.metrics.makerShadowAdverseBps.observe(labels, r.adverseBps ?? 0);
+    } else {
+      t.missed += 1;
+      t.cost += r.missedCostBps ?? 0;
+      deps.metrics.makerShadowMissedCostBps.observe(labels, r.missedCostBps ?? 0);
+    }
+    totals.set(key, t);
+    deps.metrics.makerShadowFillRate.set(labels, t.filled / t.n);
+  }
+
+  return {
+    /** A taker order about to be sent: its post-only alternative at `touch` (null: read the venue's). */
+    open(o: {
+      clientOrderId: string;
+      venue: string;
+      symbol: string;
+      market: MakerMarket;
+      side: 'buy' | 'sell';
+      strategy: string;
+      touch: number | null;
+    }): void {
+      if (open.has(o.clientOrderId)) return;
+      const at = deps.now();
+      const s: Open = {
+        ...o,
+        postPrice: o.touch !== null && o.touch > 0 ? o.touch : null,
+        openedAt: at,
+        deadline: at + deps.timeoutMs,
+        filledAt: null,
+        fillMid: null,
+        endMid: null,
+        lastMid: null,
+        takerAverage: null,
+        dropped: false,
+        ended: false,
+      };
+      open.set(o.clientOrderId, s);
+      void watch(s);
+    },
+    /** A tick from the feed (stream or poll): every open shadow on that symbol sees it. */
+    onQuote(venue: string, symbol: string, market: MakerMarket, q: Quote): void {
+      for (const o of open.values()) if (o.venue === venue && o.symbol === symbol && o.market === market) observe(o, q);
+    },
+    /** The taker order settled: its average fill (null: nothing filled, the shadow is dropped). */
+    onTakerSettled(clientOrderId: string, averagePrice: number | null): void {
+      const o = open.get(clientOrderId);
+      if (!o) return;
+      if (averagePrice === null || !(averagePrice > 0)) o.dropped = true;
+      else o.takerAverage = averagePrice;
+      void finish(o);
+    },
+    /** Shadows still in their window (or waiting for their taker's fill). */
+    pending: (): ReadonlyArray<Readonly<Open>> => [...open.values()],
+    results: (): readonly ShadowResult[] => results,
+    summary(): MakerSummary[] {
+      return [...totals.entries()].map(([key, t]) => {
+        const [venue, market] = key.split('|') as [string, MakerMarket];
+        const mean = (sum: number, n: number) => (n > 0 ? Math.round((sum / n) * 100) / 100 : null);
+        return {
+          venue,
+          market,
+          orders: t.n,
+          filled: t.filled,
+          fillRate: t.n > 0 ? t.filled / t.n : 0,
+          meanImprovementBps: mean(t.imp, t.filled),
+          meanAdverseBps: mean(t.adv, t.filled),
+          missed: t.missed,
+          meanMissedCostBps: mean(t.cost, t.missed),
+        };
+      });
+    },
+  };
+}
+
+export type MakerShadow = ReturnType<typeof createMakerShadow>;

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createManualClock, type Simulator, startSimulator } from '../../src/venues/sim/index.js';
+import { boot, type EngineRig, engineRig } from './engine-harness.js';
+import { until } from './support.js';
+
+/**
+ * Maker shadow (issue #16 item 3) on the simulator with a known answer: the market is frozen (manual sim clock)
+ * and the test moves the price, so each path's outcome is certain — after a taker buy, the price falls through the
+ * bid (a post-only bid at the touch fills for sure) or rises away from it (it never fills). The shadow windows run
+ * on a clock the test steps, so no timing decides the answer. The expected KPIs are computed here from the
+ * venue's own tickers, by hand.
+ */
+let sim: Simulator;
+let r: EngineRig;
+let t = 1_000_000;
+const waiters: Array<{ at: number; go: () => void }> = [];
+const clock = {
+  now: () => t,
+  sleep: (ms: number) => new Promise<void>((go) => waiters.push({ at: t + ms, go })),
+};
+/** Moves the shadow clock and wakes every window whose wait is over. */
+function advance(ms: number): void {
+  t += ms;
+  for (const w of waiters.splice(0)) {
+    if (w.at <= t) w.go();
+    else waiters.push(w);
+  }
+}
+const TIMEOUT_MS = 10_000;
+
+beforeAll(async () => {
+  sim = await startSimulator({ host: '127.0.0.1', port: 0, seed: 17, clock: createManualClock(Date.now()) });
+  r = await engineRig(sim, {
+    spot: { USDT: 100_000, BTC: 0.05 },
+    maker: { modes: { spot: 'shadow', perp: 'off' }, timeoutMs: TIMEOUT_MS, pollMs: 500, clock },
+  });
+  await boot(r);
+}, 30_000);
+afterAll(async () => {
+  await r?.close();
+  await sim?.close();
+});
+
+async function ticker() {
+  const tk = (await r.gateway.fetchTickers(['BTCUSDT'])).BTCUSDT;
+  if (!tk || tk.bid === null || tk.ask === null) throw new Error('no touch');
+  return { bid: tk.bid, ask: tk.ask, last: tk.last, mid: (tk.bid + tk.ask) / 2 };
+}
+
+/** A taker buy with the touch the feed showed; resolves once it settled (its average fill known). */
+async function takerBuy() {
+  const q = await ticker();
+  r.engine.notePrice('binance', 'BTCUSDT', q.mid);
+  r.engine.noteTick('binance', 'BTCUSDT', q);
+  const res = await r.engine.submitOperator({
+    venue: 'binance',
+    symbol: 'BTCUSDT',
+    side: 'buy',
+    quote: 200,
+    actor: 't',
+  });
+  const cid = res.order?.clientOrderId as string;
+  const rec = await until('the taker settled', () => {
+    const x = r.store.orders.get(cid);
+    return x?.status === 'filled' && x.slippage ? x : undefined;
+  });
+  return { cid, bid: q.bid, average: rec.averagePrice as number };
+}
+
+const pending = (cid: string) => r.engine.maker().shadow.pending.find((p) => p.clientOrderId === cid);
+const result = (cid: string) =>
+  until('the shadow result', () => r.engine.maker().shadow.recent.find((x) => x.clientOrderId === cid));
+const bps = (a: number, b: number) => ((a - b) / b) * 1e4;
+
+describe('maker shadow, known answers', () => {
+  it('the price falls through the bid: the post-only alternative fills; improvement and adverse move match', async () => {
+    const taker = await takerBuy();
+    expect(pending(taker.cid)?.postPrice).toBe(taker.bid);
+    sim.setPrice({ symbol: 'BTCUSDT', price: taker.bid * 0.998 });
+    const atFill = await ticker();
+    expect(atFill.last as number).toBeLessThanOrEqual(taker.bid);
+    advance(500);
+    await until('the would-be fill seen', () => (pending(taker.cid)?.filled ? true : undefined));
+    // Then the market keeps falling: the maker fill would have been adverse by this much.
+    sim.setPrice({ symbol: 'BTCUSDT', price: taker.bid * 0.995 });
+    const atEnd = await ticker();
+    advance(TIMEOUT_MS);
+    const s = await result(taker.cid);
+    expect(s.filled).toBe(true);
+    expect(s.takerAverage).toBeCloseTo(taker.average, 8);
+    expect(s.improvementBps).toBeCloseTo(bps(taker.average, taker.bid), 1);
+    expect(s.improvementBps).toBeGreaterThan(0);
+    expect(s.adverseBps).toBeCloseTo(bps(atFill.mid, atEnd.mid), 1);
+    expect(s.adverseBps).toBeGreaterThan(20);
+    expect(s.missedCostBps).toBeNull();
+  });
+
+  it('the price rises away from the bid: never fills; the missed cost is the price at the timeout vs the taker fill', async () => {
+    const taker = await takerBuy();
+    sim.setPrice({ symbol: 'BTCUSDT', price: taker.average * 1.004 });
+    const atEnd = await ticker();
+    expect(atEnd.last as number).toBeGreaterThan(taker.bid);
+    advance(500);
+    advance(TIMEOUT_MS);
+    const s = await result(taker.cid);
+    expect(s.filled).toBe(false);
+    expect(s.improvementBps).toBeNull();
+    expect(s.missedCostBps).toBeCloseTo(bps(atEnd.mid, taker.average), 1);
+    expect(s.missedCostBps).toBeGreaterThan(30);
+  });
+
+  it('the KPIs add up per venue and market, in the metrics and the journal (orders.jsonl)', async () => {
+    const [sum] = r.engine.maker().shadow.summary;
+    expect(sum).toMatchObject({ venue: 'binance', market: 'spot', orders: 2, filled: 1, missed: 1, fillRate: 0.5 });
+    const text = await r.metrics.registry.metrics();
+    expect(text).toContain('maker_shadow_fill_rate{venue="binance",market="spot"} 0.5');
+    expect(text).toMatch(/maker_shadow_missed_cost_bps_count\{venue="binance",market="spot"\} 1/);
+    const journaled = [...r.store.journal.readFrom(0)].filter((e) => e.type === 'order.maker_shadow');
+    expect(journaled).toHaveLength(2);
+  });
+});
