@@ -22,6 +22,7 @@ import { createHaltWatch } from './engine/halt-watch.js';
 import { createGuardOrders } from './guard-orders.js';
 import { createGuards } from './guards.actors.js';
 import { createLedgerBook } from './ledger-book.js';
+import { createPerpBook } from './perp-book.js';
 import { createPortfolioSnapshots } from './portfolio-snapshots.js';
 import { createReducingScopes } from './reducing-scopes.js';
 import { realSleep } from './retry.js';
@@ -123,6 +124,10 @@ export function createTrading(deps: TradingDeps) {
   });
 
   const book = createLedgerBook(store.portfolio, venuesList);
+  // The perp book exists when something of Bosun's holds perpetuals: the strategies (PERP_STRATEGIES_ENABLED) or
+  // the funding hedge (FUNDING_HEDGE_RATIO > 0). Without it a funding trim settles at the venue only, as before.
+  const perpsOn = config.PERP_STRATEGIES_ENABLED || config.FUNDING_HEDGE_RATIO > 0;
+  const perps = perpsOn ? createPerpBook(store.portfolio, venuesList) : undefined;
   const engineVenues: EngineVenue[] = venuesList.map((id) => ({ id, gateway: deps.gateways.get(id) as VenueGateway }));
 
   // ── stop validators (one per venue): every position keeps one live server-side stop ──
@@ -156,6 +161,14 @@ export function createTrading(deps: TradingDeps) {
     orders: store.orders,
     kv: store.kv,
     book,
+    ...(perps ? { perps } : {}),
+    perp: {
+      strategies: config.PERP_STRATEGIES_ENABLED,
+      leverage: config.PERP_MAX_LEVERAGE,
+      marginMode: config.PERP_MARGIN_MODE,
+      minLiqDistancePct: config.PERP_MIN_LIQ_DISTANCE_PCT,
+      maintMarginRate: config.PERP_MAINT_MARGIN_RATE,
+    },
     metrics,
     log,
     now,

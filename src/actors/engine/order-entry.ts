@@ -3,9 +3,10 @@ import type { VenueId } from '../../domain/ids.js';
 import type { SignalEffect } from '../../machines/symbol.machine.js';
 import type { OrderRecord } from '../../store/index.js';
 import { intentFor, symbolBudgetUsdt, targetPositionUsdt } from '../../strategies/allocator.js';
+import { perpIntentFor } from '../../strategies/perp-intent.js';
 import type { OperatorOrderRequest, OperatorOrderResult, OrderView } from '../../supervisor/trading-port.js';
 import type { EngineContext } from './engine-context.js';
-import { type Intent, num, ownerOf, type Submitted, str } from './engine-types.js';
+import { type Intent, num, ownerOf, type Submitted, slotSymbolOf, str } from './engine-types.js';
 
 /**
  * The order path's entry points (DESIGN §5): a symbol actor's signal sized into an intent (allocator), an
@@ -71,8 +72,14 @@ export function createOrderEntry(
       ctx.prices.note(e.venue, e.symbol, e.price);
       if (!ctx.state.accepting) return;
       if (!ctx.market(e.venue, e.symbol)) return;
+      // PERP_STRATEGIES_ENABLED: the same signal trades the symbol's perpetual, long and short.
+      const perp =
+        deps.perp?.strategies === true && deps.perps !== undefined && !!ctx.market(e.venue, e.symbol, 'linear');
       const equityUsd = ctx.riskView().equityUsd();
-      const current = book.strategyPosition(e.venue, e.symbol) * e.price;
+      const current =
+        (perp
+          ? (deps.perps?.position(e.venue, e.symbol, 'strategies') ?? 0)
+          : book.strategyPosition(e.venue, e.symbol)) * e.price;
       const budget = symbolBudgetUsdt(
         inputs.allocations(),
         equityUsd,
@@ -85,19 +92,19 @@ export function createOrderEntry(
       const scale = inputs.sizeScale?.(e.venue, e.symbol) ?? 1;
       const target = targetPositionUsdt(e.output.signal, budget * (Number.isFinite(scale) ? scale : 0), {
         quoteMultiplier: e.output.quoteMultiplier,
-        longOnly: true,
+        longOnly: !perp,
       });
-      const d = intentFor(current, target, {
-        minTradeUsdt: deps.minTradeUsdt,
-        maxNotionalUsdt: inputs.limits(e.symbol).maxNotionalUsdt,
-      });
+      const sizing = { minTradeUsdt: deps.minTradeUsdt, maxNotionalUsdt: inputs.limits(e.symbol).maxNotionalUsdt };
+      const d = perp ? perpIntentFor(current, target, sizing) : intentFor(current, target, sizing);
       if (!d) return;
-      if (ctx.slots.holder(ctx.slots.slotOf(e.venue, e.symbol, d.side, e.output.strategy)) !== undefined) return;
+      const slotSymbol = slotSymbolOf(e.symbol, perp ? 'linear' : 'spot');
+      if (ctx.slots.holder(ctx.slots.slotOf(e.venue, slotSymbol, d.side, e.output.strategy)) !== undefined) return;
       void submit({
+        ...(perp ? { market: 'linear' as const } : {}),
         venue: e.venue as VenueId,
         symbol: e.symbol,
         side: d.side,
-        quote: d.side === 'sell' ? Math.min(d.quoteUsdt, current) : d.quoteUsdt,
+        quote: !perp && d.side === 'sell' ? Math.min(d.quoteUsdt, current) : d.quoteUsdt,
         price: e.price,
         strategy: e.output.strategy,
         reduceOnly: d.reduceOnly,
