@@ -16,6 +16,7 @@ import { createAllocationGuards } from './allocation-guards.js';
 import { createAutoTuneOutcomes } from './auto-tune-outcomes.js';
 import { createBreakerEffects } from './breaker-effects.js';
 import { createBreakout, createExternalFeed } from './breakout.actors.js';
+import { createBreakoutLiveWindow } from './breakout-live-window.js';
 import { recoverBooks } from './engine/boot-recovery.js';
 import { scopeTrading } from './engine/engine-types.js';
 import { createHaltWatch } from './engine/halt-watch.js';
@@ -272,21 +273,27 @@ export function createTrading(deps: TradingDeps) {
 
   // ── events.external_feed and the event breakout (on the first venue that lists the symbol) ──
   const externalFeed = createExternalFeed();
+  const breakoutWindow = createBreakoutLiveWindow({ kv: store.kv, dryRun: config.EVENT_BREAKOUT_DRY_RUN, now, log });
+  breakoutWindow.ready.catch((e: unknown) =>
+    log.error({ err: errorMessage(e) }, '[BREAKOUT] half-size window not recorded'),
+  );
   const breakout = createBreakout({
     feed: externalFeed,
     enabled: config.EVENT_BREAKOUT_ENABLED,
     dryRun: config.EVENT_BREAKOUT_DRY_RUN,
+    liveWindow: breakoutWindow,
+    kv: store.kv,
     kpis: config.EVENT_BREAKOUT_METRICS,
     symbols,
     params: BREAKOUT_DEFAULTS,
     metrics,
     log,
-    submit: (d) =>
+    submit: (d, scale) =>
       engine.submitStrategy({
         venue: venuesList[0] as VenueId,
         symbol: d.symbol,
         side: d.side,
-        quote: resolveRiskLimits(config, policies(), d.symbol).maxNotionalUsdt,
+        quote: resolveRiskLimits(config, policies(), d.symbol).maxNotionalUsdt * scale,
         strategy: 'breakout',
         reason: `breakout:${d.source}:${d.eventId}`,
       }),
@@ -410,6 +417,11 @@ export function createTrading(deps: TradingDeps) {
     guardsPort: guards.port,
     externalFeed,
     breakout,
+    /**
+     * The half-size window of going live: `setDryRun(false)` is the runtime flip of EVENT_BREAKOUT_DRY_RUN (the
+     * window opens, durably), `setDryRun(true)` goes back to dry-run.
+     */
+    breakoutWindow,
     calibrator,
     book,
     port,
