@@ -20,6 +20,7 @@ import { createBreakoutLiveWindow } from './breakout-live-window.js';
 import { recoverBooks } from './engine/boot-recovery.js';
 import { scopeTrading } from './engine/engine-types.js';
 import { createHaltWatch } from './engine/halt-watch.js';
+import { createFundingHedges } from './funding-hedge.js';
 import { createGuardOrders } from './guard-orders.js';
 import { createGuards } from './guards.actors.js';
 import { createLedgerBook } from './ledger-book.js';
@@ -246,6 +247,19 @@ export function createTrading(deps: TradingDeps) {
       limits: (symbol) => resolveRiskLimits(config, policies(), symbol),
       minTradeUsdt: config.MIN_TRADE_USDT,
       reducing,
+      hedges: createFundingHedges({
+        kv: store.kv,
+        engine,
+        book,
+        ...(perps ? { perps } : {}),
+        gateway: (venue) => deps.gateways.get(venue),
+        orders: () => store.orders.list(),
+        minTradeUsdt: config.MIN_TRADE_USDT,
+        maxNotionalUsdt: (symbol) => resolveRiskLimits(config, policies(), symbol).maxNotionalUsdt,
+        metrics,
+        log,
+        now,
+      }),
     }),
   });
   for (const v of engineVenues)

@@ -167,6 +167,7 @@ export const slotSymbolOf = (symbol: string, kind: MarketKind) => (kind === 'lin
 export function ownerOf(strategy: unknown): PositionOwner | null {
   if (strategy === undefined || strategy === 'operator' || strategy === 'external') return null;
   if (strategy === 'executor') return 'executor';
+  if (strategy === 'funding-hedge') return 'hedge';
   if (strategy === 'depeg' || strategy === 'funding' || strategy === 'stop' || strategy === 'cutback') return 'guard';
   return 'strategies';
 }

@@ -98,6 +98,16 @@ export function createOrderEntry(
       const d = perp ? perpIntentFor(current, target, sizing) : intentFor(current, target, sizing);
       if (!d) return;
       const slotSymbol = slotSymbolOf(e.symbol, perp ? 'linear' : 'spot');
+      // One-way mode nets every owner at the venue (a funding hedge short beside the strategies' long): an exit of
+      // the strategies' share is reduce-only only if the venue's net position can take it whole; otherwise a
+      // reduce-only order would be clamped to the net and leave the strategies' share wrong. It then passes the
+      // entry rails instead (fail closed).
+      let reduceOnly = d.reduceOnly;
+      if (perp && reduceOnly) {
+        const net = deps.perps?.venue(e.venue)?.positions[e.symbol]?.qty ?? 0;
+        const shrinks = d.side === 'sell' ? net > 0 : net < 0;
+        reduceOnly = shrinks && d.quoteUsdt / e.price <= Math.abs(net) * (1 + 1e-9);
+      }
       if (ctx.slots.holder(ctx.slots.slotOf(e.venue, slotSymbol, d.side, e.output.strategy)) !== undefined) return;
       void submit({
         ...(perp ? { market: 'linear' as const } : {}),
@@ -107,7 +117,7 @@ export function createOrderEntry(
         quote: !perp && d.side === 'sell' ? Math.min(d.quoteUsdt, current) : d.quoteUsdt,
         price: e.price,
         strategy: e.output.strategy,
-        reduceOnly: d.reduceOnly,
+        reduceOnly,
         t0: e.t0,
         reason: d.reason,
       }).catch((err: unknown) =>
@@ -196,7 +206,12 @@ export function createOrderEntry(
       let quote = req.quote;
       let reduceOnly = req.reduceOnly ?? false;
       if (kind === 'spot' && req.side === 'sell') {
-        quote = Math.min(quote, book.ownedPosition(req.venue, req.symbol) * price);
+        // The funding hedge sells only its own position; every other guard what Bosun trades for itself.
+        const held =
+          ownerOf(req.strategy) === 'hedge'
+            ? book.hedgePosition(req.venue, req.symbol)
+            : book.ownedPosition(req.venue, req.symbol);
+        quote = Math.min(quote, held * price);
         reduceOnly = true;
       }
       if (!(quote > 0)) return { status: 'rejected', reason: 'nothing_to_sell' };

@@ -126,6 +126,7 @@ export function createPerpSettlement(ctx: EngineContext) {
       );
     }
     await Promise.all(writes);
+    deps.metrics.perpFundingUsdt.set({ venue }, perps.venue(venue)?.funding ?? 0);
     return writes.length / 2;
   }
 
