@@ -1,6 +1,7 @@
 import { errorMessage } from '../domain/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { KvStore } from '../store/index.js';
 import {
   type BreakoutDecision,
   type BreakoutParams,
@@ -11,6 +12,7 @@ import {
   onPrice,
   slippageBps,
 } from '../strategies/breakout.js';
+import type { BreakoutLiveWindow } from './breakout-live-window.js';
 
 /**
  * `events.external_feed`: the in-process feed accepted external events are published onto (the signed
@@ -39,8 +41,27 @@ export interface BreakoutDeps {
   params: BreakoutParams;
   metrics: Metrics;
   log: Logger;
-  /** Places the breakout order through the normal path (rails included); resolves with the fill price if filled. */
-  submit: (d: BreakoutDecision) => Promise<{ status: string; averagePrice: number | null }>;
+  /**
+   * Places the breakout order through the normal path (rails included) at `scale` of its full size (0.5 in the
+   * half-size window); resolves with the fill price if filled.
+   */
+  submit: (d: BreakoutDecision, scale: number) => Promise<{ status: string; averagePrice: number | null }>;
+  /** The go-live window (breakout-live-window.ts): when given it, not `dryRun`, says whether breakouts are live. */
+  liveWindow?: BreakoutLiveWindow;
+  /** Where the armed symbols are kept (`breakout:armed`): an event's arming survives a restart. */
+  kv?: KvStore;
+}
+
+const ARMED_KEY = 'breakout:armed';
+
+/** The armed symbols as stored; anything unreadable arms nothing (an arming is an opportunity, not a guard). */
+function loadArmed(kv: KvStore | undefined): BreakoutState['armed'] {
+  try {
+    const raw = kv?.get<unknown>(ARMED_KEY);
+    return raw !== null && typeof raw === 'object' ? (raw as BreakoutState['armed']) : {};
+  } catch {
+    return {};
+  }
 }
 
 /**
@@ -50,10 +71,16 @@ export interface BreakoutDeps {
  */
 export function createBreakout(deps: BreakoutDeps) {
   const log = deps.log.child({ actor: 'breakout' });
-  let state: BreakoutState = initialBreakoutState();
+  let state: BreakoutState = { ...initialBreakoutState(), armed: loadArmed(deps.kv) };
+  const saveArmed = () =>
+    void deps.kv
+      ?.put(ARMED_KEY, state.armed)
+      .catch((e: unknown) => log.warn({ err: errorMessage(e) }, '[BREAKOUT] armed state not saved'));
+  const isDry = () => (deps.liveWindow ? !deps.liveWindow.live() : deps.dryRun);
   const unsubscribe = deps.feed.subscribe((e) => {
     const r = onExternalEvent(state, e, { enabled: deps.enabled, tradableSymbols: deps.symbols });
     state = r.state;
+    if (r.accepted) saveArmed();
     log.info({ eventId: e.id, source: e.source, accepted: r.accepted, reason: r.reason }, '[BREAKOUT] event');
   });
   return {
@@ -62,16 +89,21 @@ export function createBreakout(deps: BreakoutDeps) {
     price(symbol: string, price: number, at: number): Promise<void> {
       if (!state.armed[symbol]) return Promise.resolve();
       const r = onPrice(state, symbol, price, at, deps.params);
+      const disarmed = r.state.armed[symbol] === undefined;
       state = r.state;
+      if (disarmed) saveArmed();
       const d = r.decision;
       if (!d) return Promise.resolve();
-      const mode = deps.dryRun ? 'dry_run' : 'live';
+      const dry = isDry();
+      const mode = dry ? 'dry_run' : 'live';
       deps.metrics.breakoutDecisions.inc({ mode, side: d.side });
       if (deps.kpis) deps.metrics.breakoutLatencyMs.observe(d.latencyMs);
       log.info({ ...d, mode }, `[BREAKOUT] ${mode} decision: ${d.side} ${d.symbol} (${d.movePct.toFixed(2)}%)`);
-      if (deps.dryRun) return Promise.resolve();
+      if (dry) return Promise.resolve();
+      const scale = deps.liveWindow?.scale() ?? 1;
+      if (scale < 1) log.info({ symbol: d.symbol, scale }, '[BREAKOUT] half-size window: order at half size');
       return deps
-        .submit(d)
+        .submit(d, scale)
         .then((o) => {
           if (deps.kpis && o.averagePrice !== null)
             deps.metrics.breakoutSlippageBps.observe(slippageBps(d.side, d.triggerPrice, o.averagePrice));

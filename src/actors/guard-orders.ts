@@ -1,6 +1,7 @@
 import type { RiskLimits } from '../config/risk-limits.js';
 import type { VenueId } from '../domain/ids.js';
 import type { EngineVenue } from './engine/engine-types.js';
+import type { FundingHedges } from './funding-hedge.js';
 import type { GuardsDeps } from './guards.actors.js';
 import type { LedgerBook } from './ledger-book.js';
 import type { ReducingScopes } from './reducing-scopes.js';
@@ -19,9 +20,13 @@ export interface GuardOrdersDeps {
   limits: (symbol: string) => RiskLimits;
   minTradeUsdt: number;
   reducing: ReducingScopes;
+  /** The funding hedge's lifecycle (own owner, end rule); without it no hedge is placed. */
+  hedges?: FundingHedges;
 }
 
-export function createGuardOrders(d: GuardOrdersDeps): Pick<GuardsDeps, 'reduceUsdtExposure' | 'executeFunding'> {
+export function createGuardOrders(
+  d: GuardOrdersDeps,
+): Pick<GuardsDeps, 'reduceUsdtExposure' | 'executeFunding' | 'reviewFundingHedges'> {
   return {
     async reduceUsdtExposure(reason) {
       let sent = 0;
@@ -62,21 +67,15 @@ export function createGuardOrders(d: GuardOrdersDeps): Pick<GuardsDeps, 'reduceU
         reason: `funding_trim:${plan.ratePct.toFixed(4)}%`,
       });
       const trimmed = trim.status !== 'rejected';
-      let hedged = false;
-      if (trimmed && plan.hedge) {
-        const h = await d.engine.submitGuard({
-          venue: venue as VenueId,
-          symbol: plan.hedge.symbol,
-          side: plan.hedge.side,
-          quote: Math.min(plan.hedge.quoteUsdt, d.limits(plan.hedge.symbol).maxNotionalUsdt),
-          strategy: 'funding',
-          reason: `funding_hedge:${plan.symbol}`,
-        });
-        hedged = h.status !== 'rejected';
-      }
+      // The hedge has its own owner and end rule (funding-hedge.ts); a short trim is hedged on the perpetual.
+      const hedged =
+        trimmed && plan.hedge !== null && d.hedges !== undefined ? await d.hedges.open(venue, plan) : false;
       // After the hedge (an entry of its own): the trimmed symbol takes only reducing orders while the spike lasts.
       if (trimmed) await d.reducing.enter('symbol', `${venue}:${plan.symbol}`, 'funding_trim');
       return { trimmed, hedged };
+    },
+    reviewFundingHedges: async (venue, spiking) => {
+      await d.hedges?.review(venue, spiking);
     },
   };
 }

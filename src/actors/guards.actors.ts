@@ -87,6 +87,8 @@ export interface GuardsDeps {
   reduceUsdtExposure: (reason: string) => Promise<number>;
   /** Sends one funding plan through the engine; says what went out. */
   executeFunding: (venue: string, plan: FundingPlan) => Promise<{ trimmed: boolean; hedged: boolean }>;
+  /** The funding hedge's end rule, on every funding poll (funding-hedge.ts): ended hedges are unwound. */
+  reviewFundingHedges?: (venue: string, spiking: readonly string[]) => Promise<void>;
   /** Telegram-ready alert lines (the notifier, when there is one; logged regardless). */
   alert?: (text: string) => void;
   /** Test seam: called before a guard's state is published; a throw crashes the guard (as a bug would). */
@@ -277,6 +279,10 @@ export function createGuards(deps: GuardsDeps) {
           for (const [s, r] of Object.entries(v.rates)) metrics.fundingRatePct.set({ symbol: s }, r);
           metrics.fundingSpikeActive.set(v.spikeActive ? 1 : 0);
           states.publish(id, context);
+          if (!v.failClosed)
+            void deps
+              .reviewFundingHedges?.(venue, v.spiking)
+              .catch((e: unknown) => log.error({ venue, err: errorMessage(e) }, 'funding hedge review failed'));
         },
         'funding.act': (_, p) => {
           for (const plan of p.plans) {

@@ -5,9 +5,10 @@ import type { Json, KvStore } from '../store/index.js';
  * Who a fill's position change belongs to. `strategies` (signal-driven: HMM, trend, breakout) and `executor`
  * (allocation rebalancing) each trade their own position. `guard` is a risk order (depeg exit, funding, stop,
  * cutback): a buy adds to the strategies', a sell reduces the strategies' position first and the executor's with
- * what is left, the way the guards size their sells against both (`ownedPosition`).
+ * what is left, the way the guards size their sells against both (`ownedPosition`). `hedge` is the funding
+ * guard's spot hedge: a position of its own that no strategy signal sizes against or sells, unwound by its end rule.
  */
-export type PositionOwner = 'strategies' | 'executor' | 'guard';
+export type PositionOwner = 'strategies' | 'executor' | 'guard' | 'hedge';
 
 /**
  * The portfolio ledger as LMDB holds it (`portfolio` database): one key per venue with its balances, one key per
@@ -43,6 +44,8 @@ export interface LedgerBook {
   strategyPosition(venue: string, symbol: string): number;
   /** Base quantity the executor holds on a venue's symbol (≥ 0). */
   executorPosition(venue: string, symbol: string): number;
+  /** Base quantity the funding hedge holds on a venue's symbol (≥ 0). */
+  hedgePosition(venue: string, symbol: string): number;
   /** Everything Bosun holds for its own trading on a venue's symbol: strategies + executor (what guards protect). */
   ownedPosition(venue: string, symbol: string): number;
   valuation(prices: Record<string, number>): ReturnType<typeof valueLedger>;
@@ -61,6 +64,7 @@ const tradeKey = (venue: string, id: string) => `trade:${venue}:${id}`;
 /** The strategies' position (the key predates owners: a store from before holds every Bosun position here). */
 const posKey = (venue: string, symbol: string) => `pos:${venue}:${symbol}`;
 const execPosKey = (venue: string, symbol: string) => `xpos:${venue}:${symbol}`;
+const hedgePosKey = (venue: string, symbol: string) => `hpos:${venue}:${symbol}`;
 
 type VenueLedger = Ledger['venues'][string];
 
@@ -101,7 +105,8 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
   // order's own settlement and a reconciliation) may see the same trade inside one commit window.
   const applied = new Set<string>();
   const positions = new Map<string, number>();
-  for (const key of [...kv.keys('pos:'), ...kv.keys('xpos:')]) positions.set(key, Number(kv.get(key)) || 0);
+  for (const key of [...kv.keys('pos:'), ...kv.keys('xpos:'), ...kv.keys('hpos:')])
+    positions.set(key, Number(kv.get(key)) || 0);
   const held = (key: string) => positions.get(key) ?? 0;
 
   return {
@@ -161,6 +166,7 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
       const exec = execPosKey(fill.venue, fill.symbol);
       const delta = fill.side === 'buy' ? fill.amount : -fill.amount;
       if (owner === 'executor') move(exec, delta);
+      else if (owner === 'hedge') move(hedgePosKey(fill.venue, fill.symbol), delta);
       else if (owner === 'strategies' || (owner === 'guard' && delta > 0)) move(strat, delta);
       else if (owner === 'guard') {
         // A guard's sell: the strategies' position first, what it could not take from the executor's.
@@ -171,6 +177,7 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
     },
     strategyPosition: (venue, symbol) => held(posKey(venue, symbol)),
     executorPosition: (venue, symbol) => held(execPosKey(venue, symbol)),
+    hedgePosition: (venue, symbol) => held(hedgePosKey(venue, symbol)),
     ownedPosition: (venue, symbol) => held(posKey(venue, symbol)) + held(execPosKey(venue, symbol)),
     valuation: (prices) => valueLedger(ledger, prices),
   };

@@ -57,6 +57,11 @@ export type TradingConfig = Pick<
   | 'STOP_LOSS_PCT'
   | 'AUTO_CUTBACK_ENABLED'
   | 'RISK_PARITY_ENABLED'
+  | 'PERP_STRATEGIES_ENABLED'
+  | 'PERP_MAX_LEVERAGE'
+  | 'PERP_MARGIN_MODE'
+  | 'PERP_MIN_LIQ_DISTANCE_PCT'
+  | 'PERP_MAINT_MARGIN_RATE'
 > &
   // Optional: a config without them (older test rigs) runs with maker mode off.
   Partial<Pick<Config, 'MAKER_MODE' | 'MAKER_TIMEOUT_SEC'>> &

@@ -68,6 +68,20 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     ...entry,
     /** Boot: every open order takes its slot and reservation before anything is accepted. */
     takeSlots: () => reconciliation.takeSlots(),
+    /**
+     * Boot, after the spot baselines: a venue's first perp baseline (wallet and positions) and the leverage and
+     * margin mode of every perpetual the strategies trade. Returns the perpetuals the venue refused to configure.
+     */
+    async perpBoot(): Promise<string[]> {
+      const failed: string[] = [];
+      for (const v of ctx.venues.keys()) {
+        await life.perp.baseline(v);
+        failed.push(...(await life.perp.configure(v)).map((s) => `${v}:${s}`));
+      }
+      return failed;
+    },
+    /** The perp book of a venue (undefined without perpetuals). */
+    perpLedger: (venue: string) => deps.perps?.venue(venue),
     reconcileAll: reconciliation.reconcileAll,
     reconcileVenue: reconciliation.reconcileVenue,
     reconciledAt: reconciliation.reconciledAt,

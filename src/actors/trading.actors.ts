@@ -18,12 +18,15 @@ import { createAllocationGuards } from './allocation-guards.js';
 import { createAutoTuneOutcomes } from './auto-tune-outcomes.js';
 import { createBreakerEffects } from './breaker-effects.js';
 import { createBreakout, createExternalFeed } from './breakout.actors.js';
+import { createBreakoutLiveWindow } from './breakout-live-window.js';
 import { recoverBooks } from './engine/boot-recovery.js';
 import { scopeTrading } from './engine/engine-types.js';
 import { createHaltWatch } from './engine/halt-watch.js';
+import { createFundingHedges } from './funding-hedge.js';
 import { createGuardOrders } from './guard-orders.js';
 import { createGuards, DEPEG_SYMBOLS, DEPEG_VENUE } from './guards.actors.js';
 import { createLedgerBook } from './ledger-book.js';
+import { createPerpBook } from './perp-book.js';
 import { createPortfolioSnapshots } from './portfolio-snapshots.js';
 import { createQuoteBoard } from './quote-board.js';
 import { createReducingScopes } from './reducing-scopes.js';
@@ -126,6 +129,10 @@ export function createTrading(deps: TradingDeps) {
   });
 
   const book = createLedgerBook(store.portfolio, venuesList);
+  // The perp book exists when something of Bosun's holds perpetuals: the strategies (PERP_STRATEGIES_ENABLED) or
+  // the funding hedge (FUNDING_HEDGE_RATIO > 0). Without it a funding trim settles at the venue only, as before.
+  const perpsOn = config.PERP_STRATEGIES_ENABLED || config.FUNDING_HEDGE_RATIO > 0;
+  const perps = perpsOn ? createPerpBook(store.portfolio, venuesList) : undefined;
   const engineVenues: EngineVenue[] = venuesList.map((id) => ({ id, gateway: deps.gateways.get(id) as VenueGateway }));
 
   // ── stop validators (one per venue): every position keeps one live server-side stop ──
@@ -159,6 +166,14 @@ export function createTrading(deps: TradingDeps) {
     orders: store.orders,
     kv: store.kv,
     book,
+    ...(perps ? { perps } : {}),
+    perp: {
+      strategies: config.PERP_STRATEGIES_ENABLED,
+      leverage: config.PERP_MAX_LEVERAGE,
+      marginMode: config.PERP_MARGIN_MODE,
+      minLiqDistancePct: config.PERP_MIN_LIQ_DISTANCE_PCT,
+      maintMarginRate: config.PERP_MAINT_MARGIN_RATE,
+    },
     metrics,
     log,
     now,
@@ -239,6 +254,19 @@ export function createTrading(deps: TradingDeps) {
       limits: (symbol) => resolveRiskLimits(config, policies(), symbol),
       minTradeUsdt: config.MIN_TRADE_USDT,
       reducing,
+      hedges: createFundingHedges({
+        kv: store.kv,
+        engine,
+        book,
+        ...(perps ? { perps } : {}),
+        gateway: (venue) => deps.gateways.get(venue),
+        orders: () => store.orders.list(),
+        minTradeUsdt: config.MIN_TRADE_USDT,
+        maxNotionalUsdt: (symbol) => resolveRiskLimits(config, policies(), symbol).maxNotionalUsdt,
+        metrics,
+        log,
+        now,
+      }),
     }),
   });
   for (const v of engineVenues)
@@ -267,21 +295,27 @@ export function createTrading(deps: TradingDeps) {
 
   // ── events.external_feed and the event breakout (on the first venue that lists the symbol) ──
   const externalFeed = createExternalFeed();
+  const breakoutWindow = createBreakoutLiveWindow({ kv: store.kv, dryRun: config.EVENT_BREAKOUT_DRY_RUN, now, log });
+  breakoutWindow.ready.catch((e: unknown) =>
+    log.error({ err: errorMessage(e) }, '[BREAKOUT] half-size window not recorded'),
+  );
   const breakout = createBreakout({
     feed: externalFeed,
     enabled: config.EVENT_BREAKOUT_ENABLED,
     dryRun: config.EVENT_BREAKOUT_DRY_RUN,
+    liveWindow: breakoutWindow,
+    kv: store.kv,
     kpis: config.EVENT_BREAKOUT_METRICS,
     symbols,
     params: BREAKOUT_DEFAULTS,
     metrics,
     log,
-    submit: (d) =>
+    submit: (d, scale) =>
       engine.submitStrategy({
         venue: venuesList[0] as VenueId,
         symbol: d.symbol,
         side: d.side,
-        quote: resolveRiskLimits(config, policies(), d.symbol).maxNotionalUsdt,
+        quote: resolveRiskLimits(config, policies(), d.symbol).maxNotionalUsdt * scale,
         strategy: 'breakout',
         reason: `breakout:${d.source}:${d.eventId}`,
       }),
@@ -411,6 +445,11 @@ export function createTrading(deps: TradingDeps) {
     guardsPort: guards.port,
     externalFeed,
     breakout,
+    /**
+     * The half-size window of going live: `setDryRun(false)` is the runtime flip of EVENT_BREAKOUT_DRY_RUN (the
+     * window opens, durably), `setDryRun(true)` goes back to dry-run.
+     */
+    breakoutWindow,
     calibrator,
     book,
     port,

@@ -369,6 +369,35 @@ export const EnvShape = {
   ),
   AUTO_CUTBACK_ENABLED: flag.bool('strategies', true, 'Cut a strategy’s allocation after losses (reduce-only).'),
   RISK_PARITY_ENABLED: flag.bool('strategies', false, 'Weight symbols by inverse volatility within allocations.'),
+  PERP_STRATEGIES_ENABLED: flag.bool(
+    'strategies',
+    false,
+    'HMM and trend trade the USDⓈ-M perpetual of each symbol the venue lists (long and short, one-way mode) instead of spot; off = spot, long only.',
+  ),
+  PERP_MAX_LEVERAGE: flag.int(
+    'strategies',
+    2,
+    { min: 1, max: 20 },
+    'Leverage set on every traded perpetual at boot (setLeverage); the liquidation rail assumes it.',
+  ),
+  PERP_MARGIN_MODE: flag.oneOf(
+    'strategies',
+    ['cross', 'isolated'],
+    'cross',
+    'Margin mode set on every traded perpetual at boot (setMarginMode).',
+  ),
+  PERP_MIN_LIQ_DISTANCE_PCT: flag.num(
+    'rails',
+    20,
+    { min: 1, max: 100 },
+    'A perpetual entry is refused when its liquidation price is closer than this to the price (%).',
+  ),
+  PERP_MAINT_MARGIN_RATE: flag.num(
+    'rails',
+    0.004,
+    { min: 0, max: 0.5 },
+    'Maintenance margin rate the liquidation rail uses (Binance first bracket 0.4%).',
+  ),
 
   // ── telegram ──
   TELEGRAM_ENABLED: flag.bool('notify', false, 'Send alerts and the digest to Telegram (needs bot token and chat id).'),

@@ -18,6 +18,7 @@ export const STRATEGY_CODES: Readonly<Record<string, string>> = {
   operator: 'o',
   depeg: 'd',
   funding: 'f',
+  'funding-hedge': 'g',
   stop: 's',
   executor: 'x',
   cutback: 'c',

@@ -92,6 +92,20 @@ const rows: Row[] = [
   ['venue exposure over', {}, { exposure: { symbolUsdt: 0, venueUsdt: 1_951, assetUsdt: 0 } }, 'venue_exposure'],
   ['asset exposure over', {}, { exposure: { symbolUsdt: 0, venueUsdt: 0, assetUsdt: 1_451 } }, 'asset_exposure'],
   ['exit ignores exposure caps', sell, { exposure: { symbolUsdt: 9e9, venueUsdt: 9e9, assetUsdt: 9e9 } }, 'ok'],
+  [
+    'perp entry with liquidation 10% away, 20% required',
+    {},
+    { perp: { liquidationPrice: 54_000, minDistancePct: 20 } },
+    'liquidation_distance',
+  ],
+  ['perp entry with liquidation 50% away passes', {}, { perp: { liquidationPrice: 30_000, minDistancePct: 20 } }, 'ok'],
+  [
+    'perp entry with a NaN liquidation price is refused',
+    {},
+    { perp: { liquidationPrice: Number.NaN, minDistancePct: 20 } },
+    'liquidation_distance',
+  ],
+  ['perp exit ignores the liquidation rail', sell, { perp: { liquidationPrice: 59_999, minDistancePct: 20 } }, 'ok'],
 ];
 
 describe('risk rails', () => {

@@ -27,6 +27,7 @@ export const RAIL_REASONS = [
   'symbol_exposure',
   'venue_exposure',
   'asset_exposure',
+  'liquidation_distance',
 ] as const;
 export type RailReason = (typeof RAIL_REASONS)[number];
 
@@ -55,6 +56,11 @@ export interface RailContext {
   now: number;
   /** Request budget use 0..1. */
   ratePressure: number;
+  /**
+   * A perpetual entry: the liquidation price of the position it leads to (perp-ledger.ts `liquidationPrice`) and
+   * the closest it may be to the price (PERP_MIN_LIQ_DISTANCE_PCT). Absent for spot.
+   */
+  perp?: { liquidationPrice: number; minDistancePct: number };
 }
 
 export type RailVerdict = { ok: true } | { ok: false; reason: RailReason; message: string };
@@ -112,5 +118,14 @@ export function checkRails(i: RailIntent, c: RailContext): RailVerdict {
       'asset_exposure',
       `${i.base} exposure ${usd(c.exposure.assetUsdt + i.notionalUsdt)} above ${c.limits.maxAssetExposureUsdt}`,
     );
+  if (c.perp !== undefined) {
+    const dist = (Math.abs(i.price - c.perp.liquidationPrice) / i.price) * 100;
+    // A non-finite liquidation price (a bad leverage or rate) fails the comparison: refused.
+    if (!(dist >= c.perp.minDistancePct))
+      return no(
+        'liquidation_distance',
+        `liquidation price ${c.perp.liquidationPrice.toFixed(2)} is ${dist.toFixed(2)}% from ${i.price}, closer than ${c.perp.minDistancePct}%`,
+      );
+  }
   return OK;
 }

@@ -342,6 +342,25 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       help: '1 while a funding rate is above FUNDING_SPIKE_THRESHOLD_PCT',
       registers: r,
     }),
+    // ── funding hedge and perpetual funding (issue 16) ──
+    fundingHedgeNotional: new Gauge({
+      name: 'funding_hedge_notional_usdt',
+      help: 'Funding hedge position per symbol, signed USDT at the latest price (its own position owner)',
+      labelNames: ['venue', 'symbol'],
+      registers: r,
+    }),
+    fundingHedgePnl: new Gauge({
+      name: 'funding_hedge_pnl_usdt',
+      help: 'Funding hedge PnL per venue: cash flows of its fills plus what it holds at the latest price, USDT',
+      labelNames: ['venue'],
+      registers: r,
+    }),
+    perpFundingUsdt: new Gauge({
+      name: 'perp_funding_usdt',
+      help: 'Funding received (> 0) or paid (< 0) on perpetual positions since the perp baseline, per venue, USDT',
+      labelNames: ['venue'],
+      registers: r,
+    }),
     // allocation guards
     autoCutbackScale: new Gauge({
       name: 'auto_cutback_scale',

@@ -4,7 +4,7 @@
  * that turns an unknown outcome into a lookup by clientOrderId instead of a retry. Venue specifics come from a
  * VenueQuirks (binance.quirks.ts, kraken.quirks.ts).
  */
-import type { Exchange } from 'ccxt';
+import ccxt, { type Exchange } from 'ccxt';
 import type { VenueId } from '../domain/ids.js';
 import {
   toBalances,
@@ -40,6 +40,7 @@ import type {
   Balances,
   CreateOrderRequest,
   CreateOrderResult,
+  FundingPayment,
   FundingRate,
   MarketInfo,
   MarketKind,
@@ -502,6 +503,41 @@ export class CcxtGateway implements VenueGateway {
     return this.mapList(raw, 'fetchPositions', (p) => toPosition(p, this.symbolMap)).filter(
       (p): p is Position => p !== null,
     );
+  }
+
+  async fetchFundingPayments(since: number): Promise<FundingPayment[]> {
+    this.kind('linear');
+    const raw = await this.run('fetchFundingPayments', { market: 'linear' }, () =>
+      this.ex.fetchFundingHistory(undefined, since, 1000),
+    );
+    return this.mapList(raw, 'fetchFundingPayments', (r) => {
+      const x = r as { id?: unknown; symbol?: unknown; amount?: unknown; code?: unknown; timestamp?: unknown };
+      const amount = Number(x.amount);
+      const timestamp = Number(x.timestamp);
+      if (typeof x.symbol !== 'string' || !Number.isFinite(amount) || !Number.isFinite(timestamp))
+        throw new TypeError('fetchFundingPayments: payment without symbol, amount or time');
+      if (x.id === undefined || x.id === null) throw new TypeError('fetchFundingPayments: payment without an id');
+      return {
+        id: String(x.id),
+        symbol: this.symbolMap.fromVenue(x.symbol).symbol,
+        amount,
+        asset: typeof x.code === 'string' ? x.code : 'USDT',
+        timestamp,
+      };
+    }).sort((a, b) => a.timestamp - b.timestamp);
+  }
+
+  async configurePerp(symbol: string, o: { leverage: number; marginMode: 'cross' | 'isolated' }): Promise<void> {
+    const s = await this.venueSymbol(symbol, 'linear');
+    await this.run('configurePerp', { market: 'linear' }, async () => {
+      try {
+        await this.ex.setMarginMode(o.marginMode, s);
+      } catch (e) {
+        // Binance -4046 "No need to change margin type": the mode is already the one asked for.
+        if (!(e instanceof ccxt.MarginModeAlreadySet)) throw e;
+      }
+      await this.ex.setLeverage(o.leverage, s);
+    });
   }
 
   /** Maps one answer; a bad shape becomes a VenueError (retryable bad_response). */

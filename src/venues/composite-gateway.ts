@@ -12,6 +12,7 @@ import type {
   Balances,
   CreateOrderRequest,
   CreateOrderResult,
+  FundingPayment,
   FundingRate,
   MarketInfo,
   MarketKind,
@@ -224,6 +225,14 @@ export class CompositeGateway implements VenueGateway {
       () => this.member('linear').fetchPositions(symbols),
       () => [],
     );
+  }
+
+  async fetchFundingPayments(since: number): Promise<FundingPayment[]> {
+    return this.byKind.has('linear') ? this.member('linear').fetchFundingPayments(since) : [];
+  }
+
+  async configurePerp(symbol: string, o: { leverage: number; marginMode: 'cross' | 'isolated' }): Promise<void> {
+    return this.member('linear').configurePerp(symbol, o);
   }
 
   pressure(): number {

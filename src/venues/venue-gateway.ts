@@ -143,6 +143,16 @@ export interface Position {
   timestamp: number | null;
 }
 
+/** One funding payment on a perpetual position, as the venue's income log reports it (signed: < 0 paid). */
+export interface FundingPayment {
+  /** The venue's transaction id: a payment is applied to the ledger once by it. */
+  id: string;
+  symbol: string;
+  amount: number;
+  asset: string;
+  timestamp: number;
+}
+
 /** Which order: by venue id or by clientOrderId (Bosun's), on a symbol (Binance needs it for every lookup). */
 export interface OrderRef {
   symbol: string;
@@ -214,6 +224,13 @@ export interface VenueGateway {
   fetchFundingRate(symbol: string): Promise<FundingRate>;
   fetchFundingRates(symbols?: readonly string[]): Promise<Record<string, FundingRate>>;
   fetchPositions(symbols?: readonly string[]): Promise<Position[]>;
+  /** Funding payments since `since` (epoch ms), oldest first; optional: venues without perpetuals lack it. */
+  fetchFundingPayments?(since: number): Promise<FundingPayment[]>;
+  /**
+   * Sets a perpetual's leverage and margin mode (ccxt setLeverage / setMarginMode). A margin mode already set is
+   * not an error; a change the venue refuses (a position or open orders exist) throws VenueError.
+   */
+  configurePerp?(symbol: string, o: { leverage: number; marginMode: 'cross' | 'isolated' }): Promise<void>;
   /**
    * One page of candles (`timeframe` a ccxt timeframe, `since` epoch ms): the caller paginates within the venue's
    * limits (`ohlcvLimits`). Optional so fakes need not serve history; without it strategies warm up live.

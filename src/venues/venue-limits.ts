@@ -52,6 +52,8 @@ export type GatewayOp =
   | 'fetchFundingRate'
   | 'fetchFundingRates'
   | 'fetchPositions'
+  | 'fetchFundingPayments'
+  | 'configurePerp'
   | 'fetchOHLCV'
   | 'fetchTime';
 
@@ -100,6 +102,12 @@ export function binanceCost(op: GatewayOp, ctx: CostContext): BudgetCost {
         return w(10);
       case 'fetchTime':
         return w(1);
+      case 'fetchFundingPayments':
+        // GET /fapi/v1/income weighs 30.
+        return w(30);
+      case 'configurePerp':
+        // POST /fapi/v1/leverage and /fapi/v1/marginType, 1 each.
+        return w(2);
       case 'fetchPositions':
         // positionRisk 5, plus ccxt's one-off leverageBracket read (1) — charge both every time, it is cheap.
         return w(6);
@@ -142,6 +150,8 @@ export function binanceCost(op: GatewayOp, ctx: CostContext): BudgetCost {
     case 'fetchFundingRate':
     case 'fetchFundingRates':
     case 'fetchPositions':
+    case 'fetchFundingPayments':
+    case 'configurePerp':
       return w(0);
   }
 }
@@ -194,6 +204,8 @@ export function krakenCost(op: GatewayOp, ctx: CostContext): BudgetCost {
     case 'fetchFundingRate':
     case 'fetchFundingRates':
     case 'fetchPositions':
+    case 'fetchFundingPayments':
+    case 'configurePerp':
       return { units: {} };
     default:
       return { units: { private_calls: 1 } };

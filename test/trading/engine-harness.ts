@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { EngineLimits, EngineVenue } from '../../src/actors/engine/engine-types.js';
+import type { PerpSettings } from '../../src/actors/engine/perp-settlement.js';
 import { createLedgerBook, type LedgerBook } from '../../src/actors/ledger-book.js';
+import { createPerpBook, type PerpBook } from '../../src/actors/perp-book.js';
 import { createTradingEngine, type TradingEngine } from '../../src/actors/trading-engine.js';
 import type { TradingState } from '../../src/domain/trading-state.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
@@ -43,6 +45,8 @@ export interface EngineRig {
   dir: string;
   store: Store;
   book: LedgerBook;
+  /** The perp book (only with `perp` in the options). */
+  perps?: PerpBook;
   engine: TradingEngine;
   gateway: VenueGateway;
   gov: Governance;
@@ -63,17 +67,26 @@ export interface RigOptions {
   keys?: { apiKey: string; secret: string };
   gov?: Governance;
   maker?: Parameters<typeof createTradingEngine>[0]['maker'];
+  /** Futures wallet of a fresh account (default none). */
+  futures?: Record<string, number>;
+  /** Perpetual settings: the engine gets a perp book and these PERP_* settings. */
+  perp?: PerpSettings;
 }
 
 export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<EngineRig> {
   const keys =
-    o.keys ?? sim.createAccount('binance', { spot: o.spot ?? { USDT: 100_000, BTC: 0.01, ETH: 0.1, BNB: 0.5 } });
+    o.keys ??
+    sim.createAccount('binance', {
+      spot: o.spot ?? { USDT: 100_000, BTC: 0.01, ETH: 0.1, BNB: 0.5 },
+      ...(o.futures ? { futures: o.futures } : {}),
+    });
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'bosun-money-'));
   const store = await openStore({ dir });
   const raw = createGateway('binance', { mode: 'paper', simBaseUrl: sim.baseUrl, ...keys });
   await raw.loadMarkets();
   const gateway = o.wrap ? o.wrap(raw) : raw;
   const book = createLedgerBook(store.portfolio, ['binance']);
+  const perps = o.perp ? createPerpBook(store.portfolio, ['binance']) : undefined;
   const gov: Governance = o.gov ?? { global: 'ACTIVE', venue: 'ACTIVE', symbol: 'ACTIVE' };
   const limits: EngineLimits = { ...OPEN_LIMITS, ...o.limits };
   const halts: string[] = [];
@@ -87,6 +100,7 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
     orders: store.orders,
     kv: store.kv,
     book,
+    ...(perps ? { perps, perp: o.perp } : {}),
     metrics,
     log: silent,
     now: Date.now,
@@ -115,6 +129,7 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
     dir,
     store,
     book,
+    ...(perps ? { perps } : {}),
     engine,
     gateway,
     gov,
@@ -135,6 +150,7 @@ export async function boot(r: EngineRig): Promise<void> {
     const b = await r.gateway.fetchBalances('spot');
     await r.book.baseline('binance', Object.fromEntries(Object.entries(b).map(([a, e]) => [a, e.total])), at);
   }
+  await r.engine.perpBoot();
   r.engine.takeSlots();
   await r.engine.reconcileAll();
   r.engine.setAccepting(true);

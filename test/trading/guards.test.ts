@@ -43,6 +43,7 @@ async function observations(p: Pipeline, n: number): Promise<void> {
 const order = (p: Pipeline, symbol: string, quote = 20) =>
   post(`${p.url}/orders`, { symbol: `${symbol}.BINANCE`, side: 'BUY', quote });
 const strategyHolding = (p: Pipeline, symbol: string) => p.trading.book.strategyPosition('binance', symbol);
+const hedgeHolding = (p: Pipeline, symbol: string) => p.trading.book.hedgePosition('binance', symbol);
 async function metric(p: Pipeline, name: string): Promise<number> {
   const text = await p.metrics.registry.metrics();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
@@ -159,7 +160,7 @@ describe('depeg guard with DEPEG_EXIT_RISK=false, and the funding guard', () => 
     expect(trim.side.toLowerCase()).toBe('sell');
     expect(trim.executedQty).toBeCloseTo(0.1, 2);
     expect(acct?.futures.positions.find((x) => x.symbol === 'ETHUSDT')?.qty).toBeCloseTo(0.1, 2);
-    const hedges = mine.filter((o) => o.market === 'spot' && o.symbol === 'BTCUSDT' && o.clientOrderId.includes('-f-'));
+    const hedges = mine.filter((o) => o.market === 'spot' && o.symbol === 'BTCUSDT' && o.clientOrderId.includes('-g-'));
     expect(hedges).toHaveLength(1);
     const ethMark = Number(
       sim.prices('binance')['binance:perp:ETHUSDT'] ?? sim.prices('binance')['binance:spot:ETHUSDT'],
@@ -168,8 +169,10 @@ describe('depeg guard with DEPEG_EXIT_RISK=false, and the funding guard', () => 
     const hedgeUsd = hedges[0]!.executedQty * btc;
     expect(Math.abs(hedgeUsd - 0.5 * trim.executedQty * ethMark) / hedgeUsd).toBeLessThan(0.03);
 
-    // orders.jsonl has both, as the funding guard's orders.
-    const rows = p.ordersJsonl().filter((r) => r.type === 'order.intent' && r.strategy === 'funding');
+    // orders.jsonl has both: the trim as the funding guard's, the hedge under its own owner.
+    const rows = p
+      .ordersJsonl()
+      .filter((r) => r.type === 'order.intent' && (r.strategy === 'funding' || r.strategy === 'funding-hedge'));
     expect(rows.map((r) => [r.symbol, r.side, r.market ?? 'spot', r.reduceOnly])).toEqual([
       ['ETHUSDT', 'sell', 'linear', true],
       ['BTCUSDT', 'buy', 'spot', false],
@@ -190,8 +193,8 @@ describe('depeg guard with DEPEG_EXIT_RISK=false, and the funding guard', () => 
   });
 
   it("the simulator's depeg halts USDT entries within the confirmation window; USDC entries still trade", async () => {
-    const held = await until('a strategy-owned BTC position (the hedge)', () => {
-      const h = strategyHolding(p, 'BTCUSDT');
+    const held = await until('the funding hedge’s own BTC position', () => {
+      const h = hedgeHolding(p, 'BTCUSDT');
       return h > 0 ? h : undefined;
     });
     expect((await order(p, 'BTCUSDT')).status).toBe(201);
@@ -213,7 +216,7 @@ describe('depeg guard with DEPEG_EXIT_RISK=false, and the funding guard', () => 
 
     // DEPEG_EXIT_RISK=false: existing positions stay.
     await observations(p, 4);
-    expect(strategyHolding(p, 'BTCUSDT')).toBe(held);
+    expect(hedgeHolding(p, 'BTCUSDT')).toBe(held);
     expect(p.ordersJsonl().some((r) => r.strategy === 'depeg')).toBe(false);
   });
 

@@ -106,6 +106,9 @@ async function firstBootBaselines(d: BootRecoveryDeps): Promise<void> {
 export async function recoverBooks(d: BootRecoveryDeps): Promise<BootRecoveryResult> {
   const snapshotLoaded = await loadPortfolioFile(d);
   await firstBootBaselines(d);
+  const unconfigured = await d.engine.perpBoot();
+  if (unconfigured.length > 0)
+    d.log.error({ perpetuals: unconfigured }, 'boot: perpetuals without the configured leverage take no entries');
   d.engine.takeSlots();
   const reconciled = await d.engine.reconcileAll();
   d.engine.setAccepting(true);

@@ -9,7 +9,9 @@ import type { JournalStore, KvStore, OrderRecord, OrdersStore } from '../../stor
 import type { AllocationInput } from '../../strategies/allocator.js';
 import type { MarketKind, VenueGateway } from '../../venues/venue-gateway.js';
 import type { LedgerBook, PositionOwner } from '../ledger-book.js';
+import type { PerpBook } from '../perp-book.js';
 import type { Sleep } from '../retry.js';
+import type { PerpSettings } from './perp-settlement.js';
 
 /**
  * The types every part of the order path shares (DESIGN §5): what the engine is built from (`TradingEngineDeps`),
@@ -74,6 +76,13 @@ export interface TradingEngineDeps {
   /** The store's kv: the incarnations this state directory has used (clientOrderIds never repeat). */
   kv: KvStore;
   book: LedgerBook;
+  /**
+   * The perpetual ledger (perp-book.ts): when given, perpetual fills and funding payments enter it and the rails
+   * count its positions; without it a perpetual order (a funding trim) settles at the venue only.
+   */
+  perps?: PerpBook;
+  /** PERP_* settings: strategies on perpetuals, leverage, margin mode and the liquidation rail. */
+  perp?: PerpSettings;
   inputs: EngineInputs;
   metrics: Metrics;
   log: Logger;
@@ -131,7 +140,10 @@ export interface Intent {
   type?: 'market' | 'limit';
   /** Limit price (limit orders). */
   limitPrice?: number;
-  /** Spot unless 'linear' (perpetual: reduce-only trims of the funding guard; no fills in the spot ledger). */
+  /**
+   * Spot unless 'linear' (perpetual: the strategies with PERP_STRATEGIES_ENABLED, the funding guard's trims and
+   * hedge; never in the spot ledger, in the perp book when the engine has one).
+   */
   market?: MarketKind;
   venue: VenueId;
   symbol: string;
@@ -167,6 +179,7 @@ export const slotSymbolOf = (symbol: string, kind: MarketKind) => (kind === 'lin
 export function ownerOf(strategy: unknown): PositionOwner | null {
   if (strategy === undefined || strategy === 'operator' || strategy === 'external') return null;
   if (strategy === 'executor') return 'executor';
+  if (strategy === 'funding-hedge') return 'hedge';
   if (strategy === 'depeg' || strategy === 'funding' || strategy === 'stop' || strategy === 'cutback') return 'guard';
   return 'strategies';
 }

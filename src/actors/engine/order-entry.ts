@@ -3,6 +3,7 @@ import type { VenueId } from '../../domain/ids.js';
 import type { SignalEffect } from '../../machines/symbol.machine.js';
 import type { OrderRecord } from '../../store/index.js';
 import { intentFor, symbolBudgetUsdt, targetPositionUsdt } from '../../strategies/allocator.js';
+import { perpIntentFor } from '../../strategies/perp-intent.js';
 import type {
   OperatorOrderRequest,
   OperatorOrderResult,
@@ -10,7 +11,7 @@ import type {
   SlippageView,
 } from '../../supervisor/trading-port.js';
 import type { EngineContext } from './engine-context.js';
-import { type Intent, num, ownerOf, type Submitted, str } from './engine-types.js';
+import { type Intent, num, ownerOf, type Submitted, slotSymbolOf, str } from './engine-types.js';
 
 /**
  * The order path's entry points (DESIGN §5): a symbol actor's signal sized into an intent (allocator), an
@@ -91,8 +92,14 @@ export function createOrderEntry(
       ctx.prices.note(e.venue, e.symbol, e.price);
       if (!ctx.state.accepting) return;
       if (!ctx.market(e.venue, e.symbol)) return;
+      // PERP_STRATEGIES_ENABLED: the same signal trades the symbol's perpetual, long and short.
+      const perp =
+        deps.perp?.strategies === true && deps.perps !== undefined && !!ctx.market(e.venue, e.symbol, 'linear');
       const equityUsd = ctx.riskView().equityUsd();
-      const current = book.strategyPosition(e.venue, e.symbol) * e.price;
+      const current =
+        (perp
+          ? (deps.perps?.position(e.venue, e.symbol, 'strategies') ?? 0)
+          : book.strategyPosition(e.venue, e.symbol)) * e.price;
       const budget = symbolBudgetUsdt(
         inputs.allocations(),
         equityUsd,
@@ -105,22 +112,32 @@ export function createOrderEntry(
       const scale = inputs.sizeScale?.(e.venue, e.symbol) ?? 1;
       const target = targetPositionUsdt(e.output.signal, budget * (Number.isFinite(scale) ? scale : 0), {
         quoteMultiplier: e.output.quoteMultiplier,
-        longOnly: true,
+        longOnly: !perp,
       });
-      const d = intentFor(current, target, {
-        minTradeUsdt: deps.minTradeUsdt,
-        maxNotionalUsdt: inputs.limits(e.symbol).maxNotionalUsdt,
-      });
+      const sizing = { minTradeUsdt: deps.minTradeUsdt, maxNotionalUsdt: inputs.limits(e.symbol).maxNotionalUsdt };
+      const d = perp ? perpIntentFor(current, target, sizing) : intentFor(current, target, sizing);
       if (!d) return;
-      if (ctx.slots.holder(ctx.slots.slotOf(e.venue, e.symbol, d.side, e.output.strategy)) !== undefined) return;
+      const slotSymbol = slotSymbolOf(e.symbol, perp ? 'linear' : 'spot');
+      // One-way mode nets every owner at the venue (a funding hedge short beside the strategies' long): an exit of
+      // the strategies' share is reduce-only only if the venue's net position can take it whole; otherwise a
+      // reduce-only order would be clamped to the net and leave the strategies' share wrong. It then passes the
+      // entry rails instead (fail closed).
+      let reduceOnly = d.reduceOnly;
+      if (perp && reduceOnly) {
+        const net = deps.perps?.venue(e.venue)?.positions[e.symbol]?.qty ?? 0;
+        const shrinks = d.side === 'sell' ? net > 0 : net < 0;
+        reduceOnly = shrinks && d.quoteUsdt / e.price <= Math.abs(net) * (1 + 1e-9);
+      }
+      if (ctx.slots.holder(ctx.slots.slotOf(e.venue, slotSymbol, d.side, e.output.strategy)) !== undefined) return;
       void submit({
+        ...(perp ? { market: 'linear' as const } : {}),
         venue: e.venue as VenueId,
         symbol: e.symbol,
         side: d.side,
-        quote: d.side === 'sell' ? Math.min(d.quoteUsdt, current) : d.quoteUsdt,
+        quote: !perp && d.side === 'sell' ? Math.min(d.quoteUsdt, current) : d.quoteUsdt,
         price: e.price,
         strategy: e.output.strategy,
-        reduceOnly: d.reduceOnly,
+        reduceOnly,
         t0: e.t0,
         reason: d.reason,
       }).catch((err: unknown) =>
@@ -217,7 +234,12 @@ export function createOrderEntry(
       let quote = req.quote;
       let reduceOnly = req.reduceOnly ?? false;
       if (kind === 'spot' && req.side === 'sell') {
-        quote = Math.min(quote, book.ownedPosition(req.venue, req.symbol) * price);
+        // The funding hedge sells only its own position; every other guard what Bosun trades for itself.
+        const held =
+          ownerOf(req.strategy) === 'hedge'
+            ? book.hedgePosition(req.venue, req.symbol)
+            : book.ownedPosition(req.venue, req.symbol);
+        quote = Math.min(quote, held * price);
         reduceOnly = true;
       }
       if (!(quote > 0)) return { status: 'rejected', reason: 'nothing_to_sell' };

@@ -7,6 +7,7 @@ import { poll } from '../retry.js';
 import type { EngineContext } from './engine-context.js';
 import { kindOf, num, ownerOf, slotSymbolOf } from './engine-types.js';
 import { measureSlippage, observeSlippage } from './slippage.js';
+import { createPerpSettlement } from './perp-settlement.js';
 
 /**
  * An order's life after its intent (DESIGN §5, §6): the venue's answers applied through the order machine (never
@@ -24,6 +25,7 @@ export function createOrderLifecycle(ctx: EngineContext) {
   const settling = new Set<string>();
   /** Orders being resolved in the background (unknown outcome, or inside the venue's accept window). */
   const resolving = new Set<string>();
+  const perp = createPerpSettlement(ctx);
 
   /** The record and its journal entry are issued in one turn: lmdb-js commits them in one transaction. */
   async function persist(record: OrderRecord, entry: { type: string; [k: string]: unknown }): Promise<OrderRecord> {
@@ -173,8 +175,8 @@ export function createOrderLifecycle(ctx: EngineContext) {
   /** Applies an order's trades; returns the base amount of its trades the ledger now holds (`own` gets them). */
   async function applyTradesFor(rec: OrderRecord, ownOut: Trade[] = []): Promise<number> {
     const gw = ctx.venues.get(String(rec.venue));
-    // A perpetual's fills change a position at the venue, not the spot ledger (the venue's positions are the truth).
-    if (kindOf(rec) === 'linear') return num(rec.filled);
+    // A perpetual's fills change a position at the venue and the perp book (when there is one), never the spot ledger.
+    if (kindOf(rec) === 'linear') return perp.applyTradesFor(rec);
     if (!gw || !rec.venueOrderId) return 0;
     const since = num(rec.createdAt) - 60_000;
     const trades = await gw.gateway.fetchMyTrades({ symbol: String(rec.symbol), since, market: 'spot' });
@@ -308,6 +310,7 @@ export function createOrderLifecycle(ctx: EngineContext) {
   }
 
   return {
+    perp,
     persist,
     update,
     applyVenueOrder,

@@ -1,4 +1,5 @@
 import { errorMessage } from '../../domain/errors.js';
+import { liquidationPrice } from '../../domain/perp-ledger.js';
 import { limitPriceToTick, snapDown } from '../../domain/precision.js';
 import { checkRails, type RailContext, type RailReason } from '../../domain/rails.js';
 import type { OrderRecord } from '../../store/index.js';
@@ -61,15 +62,17 @@ export function createOrderSubmit(
     const { m, notional, refPrice, slot } = sized;
     const settled = ctx.riskView().exposures(intent.venue, m.base);
     const reserved = ctx.slots.reserved(intent.venue, m.base);
+    const perp = perpExposure(intent.venue, m.base);
     const ctxRails: RailContext = {
       trading: inputs.trading(intent.venue, intent.symbol),
       limits: inputs.limits(intent.symbol),
       policyAllowed: inputs.policyAllowed(intent.symbol),
       minNotionalUsdt: Math.max(m.minNotional, m.minQty * refPrice),
+      // Perpetual notional counts in every cap beside spot holdings (a short is exposure too).
       exposure: {
-        symbolUsdt: settled.symbolUsdt + reserved.symbolUsdt,
-        venueUsdt: settled.venueUsdt + reserved.venueUsdt,
-        assetUsdt: settled.assetUsdt + reserved.assetUsdt,
+        symbolUsdt: settled.symbolUsdt + reserved.symbolUsdt + perp.baseUsdt,
+        venueUsdt: settled.venueUsdt + reserved.venueUsdt + perp.venueUsdt,
+        assetUsdt: settled.assetUsdt + reserved.assetUsdt + perp.baseUsdt,
       },
       equityBreaker: inputs.equityBreaker(),
       venueBreaker: inputs.venueBreaker(intent.venue),
@@ -81,6 +84,7 @@ export function createOrderSubmit(
       // counter, so a busy private counter must not block orders): a local refusal comes back as a rejection
       // before anything is sent. The rail stays for callers that can measure order-budget pressure.
       ratePressure: 0,
+      ...(sized.kind === 'linear' && !reduces ? { perp: liquidationRail(intent, sized) } : {}),
     };
     const verdict = checkRails(
       {
@@ -96,10 +100,52 @@ export function createOrderSubmit(
       ctxRails,
     );
     if (!verdict.ok) return reject(intent, verdict.reason, verdict.message);
+    // Fail closed: a perpetual whose leverage could not be set at boot takes no entries (the rail assumed it).
+    if (
+      sized.kind === 'linear' &&
+      !reduces &&
+      deps.perp?.strategies &&
+      !life.perp.isConfigured(intent.venue, intent.symbol)
+    )
+      return reject(intent, 'perp_unconfigured', `${intent.symbol} perpetual has no confirmed leverage / margin mode`);
     // Fail closed: a venue whose last reconciliation failed trades again only once one succeeds.
     if (isUnreconciled(intent.venue))
       return reject(intent, 'not_reconciled', `${intent.venue} has not been reconciled since its last failure`);
     return null;
+  }
+
+  /** Perpetual notional on the venue and on one base asset, at the latest prices (0 without a perp book). */
+  function perpExposure(venue: string, base: string): { venueUsdt: number; baseUsdt: number } {
+    if (!deps.perps) return { venueUsdt: 0, baseUsdt: 0 };
+    const n = deps.perps.notionalUsdt(
+      venue,
+      (s) => ctx.market(venue, s, 'linear')?.base ?? s,
+      ctx.prices.assetPrices(),
+    );
+    return { venueUsdt: n.venueUsdt, baseUsdt: n.byBase[base] ?? 0 };
+  }
+
+  /**
+   * The liquidation price of the position a perpetual entry leads to (its net quantity and average entry after
+   * the fill at the reference price), at PERP_MAX_LEVERAGE and PERP_MAINT_MARGIN_RATE; without perp settings
+   * the venue's 1x bound is assumed unknown: NaN, which the rail refuses.
+   */
+  function liquidationRail(intent: Intent, s: Sized): { liquidationPrice: number; minDistancePct: number } {
+    const p = deps.perp;
+    if (!p) return { liquidationPrice: Number.NaN, minDistancePct: 100 };
+    const held = deps.perps?.venue(intent.venue)?.positions[intent.symbol] ?? { qty: 0, entryPrice: 0 };
+    const signed = intent.side === 'buy' ? s.amount : -s.amount;
+    const qty = held.qty + signed;
+    const entry =
+      Math.sign(held.qty) === Math.sign(qty) && held.qty !== 0
+        ? Math.sign(held.qty) === Math.sign(signed)
+          ? (Math.abs(held.qty) * held.entryPrice + s.amount * s.refPrice) / Math.abs(qty)
+          : held.entryPrice
+        : s.refPrice;
+    return {
+      liquidationPrice: liquidationPrice(qty >= 0 ? 'long' : 'short', entry, p.leverage, p.maintMarginRate),
+      minDistancePct: p.minLiqDistancePct,
+    };
   }
 
   type Sized = NonNullable<ReturnType<typeof size>>;
@@ -193,8 +239,8 @@ export function createOrderSubmit(
     }
 
     // The base a strategy sells may be locked by its own protective stop: release it first (the validator
-    // re-protects what is left on its next pass). A failed release is a venue error: the sell is not sent.
-    if (intent.side === 'sell' && deps.stops && intent.strategy !== 'operator') {
+    // re-protects what is left on its next pass). A perpetual's stop is reduce-only and locks nothing. A failed release is a venue error: the sell is not sent.
+    if (intent.side === 'sell' && s.kind === 'spot' && deps.stops && intent.strategy !== 'operator') {
       try {
         await deps.stops.release(intent.venue, intent.symbol);
       } catch (e) {

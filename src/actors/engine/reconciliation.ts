@@ -177,6 +177,9 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
     for (const r of orders.list()) if (r.venue === venue) followed.add(String(r.symbol));
     await adopt(venue, followed, out);
     await settleBalances(venue, followed, out);
+    const perps = await life.perp.reconcile(venue);
+    out.fillsApplied += perps.fills;
+    out.mismatches.push(...perps.mismatches);
     // Their fills are in the ledger now (step 3): their slots and reservations may go.
     for (const rec of finished) life.finish(orders.get(rec.clientOrderId) ?? rec, num(rec.filled) > 0);
     if (out.mismatches.length > 0) {

@@ -66,6 +66,8 @@ export class Account {
   readonly wallet = new Map<string, number>();
   readonly positions = new Map<string, Position>();
   readonly leverage = new Map<string, number>();
+  /** Margin type per perpetual (absent: CROSSED, Binance's default for a new account). */
+  readonly marginType = new Map<string, 'CROSSED' | 'ISOLATED'>();
   readonly income: IncomeRecord[] = [];
   /** Kraken: the highest nonce accepted so far. */
   lastNonce = -1n;
@@ -123,6 +125,10 @@ export class Account {
 
   creditWallet(asset: string, amount: number): void {
     this.wallet.set(asset, clean(this.walletBalance(asset) + amount));
+  }
+
+  marginTypeOf(symbol: string): 'CROSSED' | 'ISOLATED' {
+    return this.marginType.get(symbol) ?? 'CROSSED';
   }
 
   leverageOf(symbol: string): number {

@@ -122,7 +122,12 @@ export function futuresEndpoints(d: DialectDeps): BinanceEndpoint[] {
                 bidNotional: '0',
                 askNotional: '0',
               }
-            : { leverage: String(lev), marginType: 'cross', maxNotionalValue: '5000000', isAutoAddMargin: 'false' }),
+            : {
+                leverage: String(lev),
+                marginType: a.marginTypeOf(symbol) === 'ISOLATED' ? 'isolated' : 'cross',
+                maxNotionalValue: '5000000',
+                isAutoAddMargin: 'false',
+              }),
         };
       });
     },
@@ -252,12 +257,20 @@ export function futuresEndpoints(d: DialectDeps): BinanceEndpoint[] {
       weight: 1,
       signed: true,
       params: ['symbol', 'marginType'],
-      run: ({ params }) => {
-        perp(d, params);
+      run: ({ account, params }) => {
+        const m = perp(d, params);
         const t = params.required('marginType');
-        if (t === 'CROSSED') throw new BinanceError(-4046, 'No need to change margin type.');
-        if (t === 'ISOLATED') throw new BinanceError(-4048, 'Margin type cannot be changed if there exists position.');
-        throw new BinanceError(-1116, 'Invalid marginType.');
+        if (t !== 'CROSSED' && t !== 'ISOLATED') throw new BinanceError(-1116, 'Invalid marginType.');
+        // As Binance: the same type is -4046; a change needs the symbol flat and without open orders.
+        const a = account!;
+        if (a.marginTypeOf(m.id) === t) throw new BinanceError(-4046, 'No need to change margin type.');
+        if (positionOf(a, m.id).qty !== 0)
+          throw new BinanceError(-4048, 'Margin type cannot be changed if there exists position.');
+        if (d.engine.store.openOrders(a, m).length > 0)
+          throw new BinanceError(-4047, 'Margin type cannot be changed if there exists open orders.');
+        a.marginType.set(m.id, t);
+        d.engine.touch();
+        return { code: 200, msg: 'success' };
       },
     },
     {

@@ -236,6 +236,11 @@ export class MatchingEngine {
     this.version++;
   }
 
+  /** Marks account state changed outside an order (margin type): the state file is written again. */
+  touch(): void {
+    this.version++;
+  }
+
   /** Mark price of a perpetual by id. */
   mark(symbol: string): number {
     const m = this.market.market('binance', 'perp', symbol);

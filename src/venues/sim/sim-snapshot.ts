@@ -29,6 +29,8 @@ interface AccountJson {
   wallet: Array<[asset: string, amount: number]>;
   positions: Array<[symbol: string, position: Position]>;
   leverage: Array<[symbol: string, leverage: number]>;
+  /** Absent in snapshots from before margin types: every symbol CROSSED. */
+  marginType?: Array<[symbol: string, type: 'CROSSED' | 'ISOLATED']>;
   income: IncomeRecord[];
   lastNonce: string;
   updateTime: number;
@@ -65,6 +67,7 @@ function accountJson(a: Account): AccountJson {
     wallet: [...a.wallet],
     positions: [...a.positions].map(([s, p]) => [s, { ...p }]),
     leverage: [...a.leverage],
+    marginType: [...a.marginType],
     income: a.income.map((r) => ({ ...r })),
     lastNonce: a.lastNonce.toString(),
     updateTime: a.updateTime,
@@ -119,6 +122,7 @@ export function restoreSnapshot(
     for (const [asset, v] of j.wallet) a.wallet.set(asset, v);
     for (const [sym, pos] of j.positions) a.positions.set(sym, { ...pos });
     for (const [sym, lev] of j.leverage) a.leverage.set(sym, lev);
+    for (const [sym, t] of j.marginType ?? []) a.marginType.set(sym, t);
     a.income.push(...j.income);
     a.lastNonce = BigInt(j.lastNonce);
     a.spotOnly = j.spotOnly === true;

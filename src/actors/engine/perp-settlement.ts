@@ -1,0 +1,226 @@
+import { errorMessage } from '../../domain/errors.js';
+import type { PerpOwner } from '../../domain/perp-ledger.js';
+import type { OrderRecord } from '../../store/index.js';
+import type { Position, Trade } from '../../venues/venue-gateway.js';
+import type { EngineContext } from './engine-context.js';
+import { kindOf, num, ownerOf } from './engine-types.js';
+
+/**
+ * The perpetual side of settlement and reconciliation (DESIGN §5, §6), active when the engine has a perp book
+ * (PERP_STRATEGIES_ENABLED or a funding hedge): a perpetual order's trades applied to the perp book once each by
+ * trade id, funding payments applied once each by the venue's transaction id, the first boot's baseline (wallet
+ * and positions), the boot-time leverage and margin mode of every traded perpetual, and the comparison of the
+ * book's net positions with the venue's. Without a perp book a perpetual order settles as before (the venue's
+ * positions are the truth and nothing enters a ledger).
+ */
+
+/** The perpetual settings the order path and the rails use (env: PERP_*). */
+export interface PerpSettings {
+  /** PERP_STRATEGIES_ENABLED: the strategies trade the perpetual of a symbol the venue lists, long and short. */
+  strategies: boolean;
+  leverage: number;
+  marginMode: 'cross' | 'isolated';
+  minLiqDistancePct: number;
+  maintMarginRate: number;
+}
+
+/** The strategy name of the funding guard's hedge orders: its fills are the `hedge` owner's. */
+export const HEDGE_STRATEGY = 'funding-hedge';
+
+/** Whose perpetual share an order's fills move; null: not Bosun's (operator, manual). */
+export function perpOwnerOf(strategy: unknown): PerpOwner | null {
+  if (strategy === HEDGE_STRATEGY) return 'hedge';
+  const o = ownerOf(strategy);
+  if (o === null) return null;
+  return o === 'guard' ? 'guard' : 'strategies';
+}
+
+/** A perpetual fee in the margin asset (USDⓈ-M charges USDT unless BNB pays it, which is not the wallet's). */
+const walletFee = (t: Trade) => (t.fee !== null && t.fee.currency === 'USDT' ? t.fee.cost : 0);
+
+export function createPerpSettlement(ctx: EngineContext) {
+  const { deps } = ctx;
+  const { orders, journal, log } = deps;
+
+  /** Applies perpetual trades once each; unknown orders' trades are not Bosun's (owner null). */
+  async function applyTrades(venue: string, trades: readonly Trade[], known?: ReadonlyMap<string, OrderRecord>) {
+    const perps = deps.perps;
+    if (!perps) return 0;
+    const byId = new Map<string, OrderRecord>(known ?? []);
+    if (!known)
+      for (const r of orders.list())
+        if (r.venue === venue && kindOf(r) === 'linear' && typeof r.venueOrderId === 'string')
+          byId.set(r.venueOrderId, r);
+    const writes: Promise<unknown>[] = [];
+    let n = 0;
+    for (const t of [...trades].sort((a, b) => a.timestamp - b.timestamp || a.id.localeCompare(b.id))) {
+      if (t.market !== 'linear' || perps.hasTrade(venue, t.id)) continue;
+      const rec = t.orderId ? byId.get(t.orderId) : undefined;
+      const owner = perpOwnerOf(rec?.strategy);
+      const fee = walletFee(t);
+      const w = perps.apply(
+        venue,
+        t.id,
+        { symbol: t.symbol, side: t.side, amount: t.amount, price: t.price, fee },
+        owner,
+      );
+      if (!w) continue;
+      n += 1;
+      writes.push(
+        w,
+        journal.append({
+          type: 'perp.fill',
+          venue,
+          tradeId: t.id,
+          clientOrderId: rec?.clientOrderId ?? null,
+          symbol: t.symbol,
+          side: t.side,
+          amount: t.amount,
+          price: t.price,
+          fee,
+          owner,
+          strategy: rec?.strategy ?? 'external',
+          at: t.timestamp,
+        }),
+      );
+      if (rec === undefined) log.warn({ venue, tradeId: t.id, symbol: t.symbol }, 'perpetual trade of no Bosun order');
+    }
+    await Promise.all(writes);
+    return n;
+  }
+
+  /** A perpetual order's trades into the perp book; the base amount the book now holds of them. */
+  async function applyTradesFor(rec: OrderRecord): Promise<number> {
+    const gw = ctx.venues.get(String(rec.venue));
+    if (!deps.perps) return num(rec.filled);
+    if (!gw || !rec.venueOrderId) return 0;
+    const since = num(rec.createdAt) - 60_000;
+    const trades = await gw.gateway.fetchMyTrades({ symbol: String(rec.symbol), since, market: 'linear' });
+    const own = trades.filter((t) => t.orderId === rec.venueOrderId);
+    await applyTrades(String(rec.venue), own, new Map([[rec.venueOrderId as string, rec]]));
+    return own.reduce((sum, t) => sum + (deps.perps?.hasTrade(String(rec.venue), t.id) ? t.amount : 0), 0);
+  }
+
+  /** Funding payments since the last applied one (a 24 h look-back covers three 8 h settlements). */
+  async function applyFunding(venue: string): Promise<number> {
+    const gw = ctx.venues.get(venue);
+    const perps = deps.perps;
+    if (!gw?.gateway.fetchFundingPayments || !perps) return 0;
+    const since = Math.max(0, deps.now() - 24 * 3_600_000);
+    const payments = await gw.gateway.fetchFundingPayments(since);
+    const writes: Promise<unknown>[] = [];
+    for (const p of payments) {
+      if (p.asset !== 'USDT') continue;
+      const w = perps.applyFunding(venue, p.id, p.symbol, p.amount);
+      if (!w) continue;
+      writes.push(
+        w,
+        journal.append({
+          type: 'perp.funding',
+          venue,
+          tranId: p.id,
+          symbol: p.symbol,
+          amount: p.amount,
+          at: p.timestamp,
+        }),
+      );
+    }
+    await Promise.all(writes);
+    deps.metrics.perpFundingUsdt.set({ venue }, perps.venue(venue)?.funding ?? 0);
+    return writes.length / 2;
+  }
+
+  /** The perpetuals to follow on a venue: traded symbols the venue lists as perpetuals, and those with orders. */
+  function followed(venue: string): string[] {
+    const out = new Set<string>();
+    for (const s of deps.symbols[venue] ?? []) if (ctx.market(venue, s, 'linear')) out.add(s);
+    for (const r of orders.list()) if (r.venue === venue && kindOf(r) === 'linear') out.add(String(r.symbol));
+    return [...out];
+  }
+
+  /** Trades and funding since the last run, then the book's net positions against the venue's; the mismatches. */
+  async function reconcile(venue: string): Promise<{ fills: number; mismatches: string[] }> {
+    const gw = ctx.venues.get(venue);
+    const perps = deps.perps;
+    if (!gw || !perps || !gw.gateway.marketKinds.includes('linear')) return { fills: 0, mismatches: [] };
+    const symbols = followed(venue);
+    let fills = 0;
+    // Binance serves userTrades 7 days back at most; a day covers every run but a long outage (reported).
+    const since = Math.max(0, deps.now() - 24 * 3_600_000);
+    for (const s of symbols)
+      fills += await applyTrades(venue, await gw.gateway.fetchMyTrades({ symbol: s, since, market: 'linear' }));
+    await applyFunding(venue);
+    const atVenue = new Map((await gw.gateway.fetchPositions(symbols)).map((p) => [p.symbol, signedQty(p)]));
+    const book = perps.venue(venue)?.positions ?? {};
+    const mismatches: string[] = [];
+    for (const s of symbols) {
+      const a = book[s]?.qty ?? 0;
+      const b = atVenue.get(s) ?? 0;
+      if (Math.abs(a - b) > 1e-9 * Math.max(1, Math.abs(a), Math.abs(b)))
+        mismatches.push(`${s}:perp position: ledger ${a} venue ${b}`);
+    }
+    return { fills, mismatches };
+  }
+
+  /**
+   * A venue's first boot: its margin wallet and positions become the baseline (they are not Bosun's). The
+   * venue reports the margin balance (wallet + unrealized PnL): the wallet is that minus the positions'
+   * unrealized PnL, read on both sides of the balance until both reads agree (the mark moves between reads).
+   */
+  async function baseline(venue: string): Promise<void> {
+    const gw = ctx.venues.get(venue);
+    const perps = deps.perps;
+    if (!gw || !perps || perps.hasVenue(venue) || !gw.gateway.marketKinds.includes('linear')) return;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const before = await gw.gateway.fetchPositions();
+      const total = (await gw.gateway.fetchBalances('linear')).USDT?.total ?? 0;
+      const after = await gw.gateway.fetchPositions();
+      const upnl = (ps: Position[]) => ps.reduce((s, p) => s + (p.unrealizedPnl ?? 0), 0);
+      if (before.length > 0 && upnl(before) !== upnl(after)) continue;
+      const positions: Record<string, { qty: number; entryPrice: number }> = {};
+      for (const p of after) positions[p.symbol] = { qty: signedQty(p), entryPrice: p.entryPrice ?? 0 };
+      await perps.baseline(venue, total - upnl(after), positions);
+      await journal.append({ type: 'perp.baseline', venue, wallet: total - upnl(after), positions });
+      return;
+    }
+    throw new Error(`${venue}: perpetual positions moved between reads five times; no perp baseline (retried)`);
+  }
+
+  /**
+   * Sets PERP_MAX_LEVERAGE and PERP_MARGIN_MODE on every perpetual the strategies trade. Fail closed: a symbol
+   * the venue refused (a margin mode change with a position open) takes no perpetual entries (`isConfigured`),
+   * since the liquidation rail assumes PERP_MAX_LEVERAGE; exits still pass.
+   */
+  async function configure(venue: string): Promise<string[]> {
+    const gw = ctx.venues.get(venue);
+    const p = deps.perp;
+    if (!gw?.gateway.configurePerp || !p?.strategies) return [];
+    const failed: string[] = [];
+    for (const s of followed(venue)) {
+      try {
+        await gw.gateway.configurePerp(s, { leverage: p.leverage, marginMode: p.marginMode });
+        configured.add(`${venue}:${s}`);
+      } catch (e) {
+        failed.push(s);
+        log.error({ venue, symbol: s, err: errorMessage(e) }, 'could not set leverage / margin mode on a perpetual');
+      }
+    }
+    return failed;
+  }
+
+  const configured = new Set<string>();
+  return {
+    applyTrades,
+    applyTradesFor,
+    applyFunding,
+    reconcile,
+    baseline,
+    configure,
+    followed,
+    isConfigured: (venue: string, symbol: string) => configured.has(`${venue}:${symbol}`),
+  };
+}
+
+export type PerpSettlement = ReturnType<typeof createPerpSettlement>;
+
+const signedQty = (p: Position) => (p.side === 'short' ? -p.amount : p.amount);

@@ -1,0 +1,44 @@
+import type { IntentDecision } from './allocator.js';
+
+/**
+ * The order that moves a perpetual position (signed USDT: > 0 long, < 0 short) toward `targetUsdt`, in one-way
+ * mode, or null for none. The same hysteresis and notional clip as spot's `intentFor`, and three shapes:
+ * - growing (same side, or from flat): an entry, never reduce-only;
+ * - shrinking on the same side: reduce-only;
+ * - flat or the other side: first a reduce-only close of the whole position (clipped to max notional); the
+ *   entry on the other side follows on a later signal, so an exit can never open a position by itself.
+ * A close is taken even under minTradeUsdt (a dust position must be closable); everything else respects it.
+ */
+export function perpIntentFor(
+  currentUsdt: number,
+  targetUsdt: number,
+  opts: { minTradeUsdt: number; maxNotionalUsdt: number },
+): IntentDecision | null {
+  if (!Number.isFinite(currentUsdt) || !Number.isFinite(targetUsdt)) return null;
+  const maxNotional = Math.max(0, opts.maxNotionalUsdt);
+  if (maxNotional === 0) return null;
+  const minTrade = Math.max(0, opts.minTradeUsdt);
+  const delta = targetUsdt - currentUsdt;
+  const usd = (v: number) => v.toFixed(2);
+  const crosses = currentUsdt !== 0 && (targetUsdt === 0 || Math.sign(targetUsdt) !== Math.sign(currentUsdt));
+  if (crosses) {
+    const quote = Math.min(Math.abs(currentUsdt), maxNotional);
+    return {
+      side: currentUsdt > 0 ? 'sell' : 'buy',
+      quoteUsdt: quote,
+      reduceOnly: true,
+      reason: `close ${usd(quote)} of ${usd(currentUsdt)} toward target ${usd(targetUsdt)}`,
+    };
+  }
+  if (delta === 0 || Math.abs(delta) < minTrade) return null;
+  const quote = Math.min(Math.abs(delta), maxNotional);
+  if (quote < minTrade) return null;
+  const growing = Math.abs(targetUsdt) > Math.abs(currentUsdt);
+  const side = delta > 0 ? 'buy' : 'sell';
+  return {
+    side,
+    quoteUsdt: quote,
+    reduceOnly: !growing,
+    reason: `${side} ${usd(quote)} toward target ${usd(targetUsdt)} from ${usd(currentUsdt)}${quote < Math.abs(delta) ? ' (clipped to max notional)' : ''}`,
+  };
+}
