@@ -2,7 +2,7 @@ import { AppError, errorMessage } from '../../domain/errors.js';
 import type { VenueId } from '../../domain/ids.js';
 import type { SignalEffect } from '../../machines/symbol.machine.js';
 import type { OrderRecord } from '../../store/index.js';
-import { intentFor, symbolBudgetUsdt, targetPositionUsdt } from '../../strategies/allocator.js';
+import { sizeSignal } from '../../strategies/signal-sizing.js';
 import type { OperatorOrderRequest, OperatorOrderResult, OrderView } from '../../supervisor/trading-port.js';
 import type { EngineContext } from './engine-context.js';
 import { type Intent, num, ownerOf, type Submitted, str } from './engine-types.js';
@@ -71,25 +71,23 @@ export function createOrderEntry(
       ctx.prices.note(e.venue, e.symbol, e.price);
       if (!ctx.state.accepting) return;
       if (!ctx.market(e.venue, e.symbol)) return;
-      const equityUsd = ctx.riskView().equityUsd();
-      const current = book.strategyPosition(e.venue, e.symbol) * e.price;
-      const budget = symbolBudgetUsdt(
-        inputs.allocations(),
-        equityUsd,
-        e.venue,
-        [...ctx.venues.keys()],
-        e.symbol,
-        deps.symbols[e.venue] ?? [e.symbol],
-        inputs.riskWeights?.(e.venue),
-      );
-      const scale = inputs.sizeScale?.(e.venue, e.symbol) ?? 1;
-      const target = targetPositionUsdt(e.output.signal, budget * (Number.isFinite(scale) ? scale : 0), {
+      // Sizing is the pure `sizeSignal` (strategies/signal-sizing.ts), shared with `bosun backtest`.
+      const d = sizeSignal({
+        venue: e.venue,
+        symbol: e.symbol,
+        signal: e.output.signal,
         quoteMultiplier: e.output.quoteMultiplier,
-        longOnly: true,
-      });
-      const d = intentFor(current, target, {
+        price: e.price,
+        positionBase: book.strategyPosition(e.venue, e.symbol),
+        equityUsd: ctx.riskView().equityUsd(),
+        allocations: inputs.allocations(),
+        venues: [...ctx.venues.keys()],
+        symbols: deps.symbols[e.venue] ?? [e.symbol],
+        riskWeights: inputs.riskWeights?.(e.venue),
+        sizeScale: inputs.sizeScale?.(e.venue, e.symbol) ?? 1,
         minTradeUsdt: deps.minTradeUsdt,
         maxNotionalUsdt: inputs.limits(e.symbol).maxNotionalUsdt,
+        longOnly: true,
       });
       if (!d) return;
       if (ctx.slots.holder(ctx.slots.slotOf(e.venue, e.symbol, d.side, e.output.strategy)) !== undefined) return;
@@ -97,7 +95,7 @@ export function createOrderEntry(
         venue: e.venue as VenueId,
         symbol: e.symbol,
         side: d.side,
-        quote: d.side === 'sell' ? Math.min(d.quoteUsdt, current) : d.quoteUsdt,
+        quote: d.quoteUsdt,
         price: e.price,
         strategy: e.output.strategy,
         reduceOnly: d.reduceOnly,
