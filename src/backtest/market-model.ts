@@ -8,7 +8,8 @@ import { fillPrice, type SlippageModel, slippageBps } from './slippage-model.js'
  * perpetual short side slots in without touching the replay: a position is a signed base quantity, `kind`
  * says which market it is, and `accrueFunding` is where a perpetual's funding (rate × position notional, paid by
  * longs when positive) enters the cash; for spot it is a no-op. A spot sell below zero is refused, as the venue
- * would refuse it.
+ * would refuse it, and so is a sell of more base than the account holds (Binance's fee in base after a buy leaves
+ * less than the strategies' position, as the live ledger's `strategyPosition` counts order amounts).
  */
 export type BacktestMarketKind = 'spot' | 'linear';
 
@@ -22,6 +23,11 @@ export interface MarketRules {
   minNotional: number;
   /** Taker fee as a fraction (Binance spot 0.001). */
   takerFee: number;
+  /**
+   * Where the venue takes the fee: `received` (Binance spot: in the asset received, so a buy leaves less base
+   * than the order's amount) or `quote` (Kraken).
+   */
+  feeIn: 'received' | 'quote';
 }
 
 export interface BacktestFill {
@@ -43,8 +49,10 @@ export interface BacktestFill {
 
 export class BacktestAccount {
   cash: number;
-  /** Signed base position (never negative on spot). */
+  /** The strategies' position in base: the sum of filled order amounts (the ledger's `strategyPosition`). */
   position = 0;
+  /** Base the account holds at the venue (the position less fees taken in base). */
+  held = 0;
   private cost = 0;
   feesUsd = 0;
   slippageUsd = 0;
@@ -60,7 +68,7 @@ export class BacktestAccount {
   }
 
   equity(price: number): number {
-    return this.cash + this.position * price;
+    return this.cash + this.held * price;
   }
 
   /** The order amount a quote buys at `price`, on the market's step (what the engine journals and sends). */
@@ -71,14 +79,16 @@ export class BacktestAccount {
   /** Fills a market order of `amount` decided at `price`; returns the fill (or null if spot would go short). */
   fill(o: { at: number; bar: number; side: 'buy' | 'sell'; amount: number; price: number; strategy: string }) {
     if (!(o.amount > 0)) return null;
-    if (this.rules.kind === 'spot' && o.side === 'sell' && o.amount > this.position + 1e-12) return null;
+    if (this.rules.kind === 'spot' && o.side === 'sell' && o.amount > this.held + 1e-12) return null;
     const notional = o.amount * o.price;
     const px = fillPrice(this.slippage, o.side, o.price, notional);
     const cost = o.amount * px;
     const fee = cost * this.rules.takerFee;
     let pnl = 0;
     if (o.side === 'buy') {
-      this.cash -= cost + fee;
+      const baseFee = this.rules.feeIn === 'received';
+      this.cash -= baseFee ? cost : cost + fee;
+      this.held += baseFee ? o.amount * (1 - this.rules.takerFee) : o.amount;
       this.position += o.amount;
       this.cost += cost;
     } else {
@@ -86,7 +96,8 @@ export class BacktestAccount {
       pnl = (px - avg) * o.amount - fee;
       this.cost -= avg * o.amount;
       this.cash += cost - fee;
-      this.position -= o.amount;
+      this.held -= o.amount;
+      this.position = Math.max(0, this.position - o.amount);
       if (this.position <= 1e-12) {
         this.position = 0;
         this.cost = 0;

@@ -108,5 +108,5 @@ export function ohlcvTicks(c: OhlcvCache): TickSeries {
 }
 
 export function ohlcvRules(c: OhlcvCache, takerFee: number): MarketRules {
-  return { kind: 'spot', ...c.rules, takerFee };
+  return { kind: 'spot', ...c.rules, takerFee, feeIn: c.venue === 'kraken' ? 'quote' : 'received' };
 }

@@ -145,8 +145,8 @@ export function replay(ticks: Iterable<Tick>, o: ReplayOptions): ReplayResult {
     if (!d) return;
     const amount = acct.amountFor(d.quoteUsdt, s.price);
     const notional = amount * s.price;
-    const reduces = d.reduceOnly || (d.side === 'sell' && amount <= acct.position);
-    const exposure = Math.abs(acct.position) * s.price;
+    const reduces = d.reduceOnly || (d.side === 'sell' && amount <= acct.held);
+    const exposure = Math.abs(acct.held) * s.price;
     const verdict = checkRails(
       {
         venue: o.venue,
@@ -229,7 +229,7 @@ export function replay(ticks: Iterable<Tick>, o: ReplayOptions): ReplayResult {
 }
 
 function point(at: number, price: number, acct: BacktestAccount): BarPoint {
-  return { at, close: price, equity: acct.equity(price), positionUsd: acct.position * price };
+  return { at, close: price, equity: acct.equity(price), positionUsd: acct.held * price };
 }
 
 /** The benchmark: the whole capital into the asset at the first bar close (fee and slippage paid), then held. */

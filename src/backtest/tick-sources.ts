@@ -69,5 +69,6 @@ export function simSpotRules(asset: string): MarketRules {
     minQty: m.minQty,
     minNotional: m.minNotional,
     takerFee: m.takerFee,
+    feeIn: 'received',
   };
 }

@@ -61,6 +61,11 @@ export interface RigOptions {
   dir?: string;
   keys?: { apiKey: string; secret: string };
   gov?: Governance;
+  /** The engine's clock (default Date.now): the backtest parity test runs it on the ticks' time. */
+  now?: () => number;
+  /** Where the engine tells symbol actors about their orders (default: nowhere). */
+  notify?: Parameters<typeof createTradingEngine>[0]['notify'];
+  symbols?: readonly string[];
 }
 
 export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<EngineRig> {
@@ -79,16 +84,16 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
   const engine = createTradingEngine({
     node: 'test',
     venues,
-    symbols: { binance: ['BTCUSDT', 'ETHUSDT'] },
+    symbols: { binance: o.symbols ?? ['BTCUSDT', 'ETHUSDT'] },
     journal: store.journal,
     orders: store.orders,
     kv: store.kv,
     book,
     metrics: createMetrics({ defaultMetrics: false }),
     log: silent,
-    now: Date.now,
+    now: o.now ?? Date.now,
     hr: () => performance.now(),
-    notify: () => undefined,
+    notify: o.notify ?? (() => undefined),
     minTradeUsdt: 10,
     ...(o.random ? { random: o.random } : {}),
     ...(o.stops ? { stops: o.stops } : {}),
