@@ -1,36 +1,79 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBacktest } from './backtest.js';
+import { backtest } from './backtest.js';
+import { UsageError } from './cli-context.js';
 
-const base = {
-  seed: 7,
-  bars: 1_500,
-  asset: 'BTC',
-  startUsd: 60_000,
-  capitalUsd: 10_000,
-  maxNotionalUsd: 100,
-  minTradeUsd: 10,
-  feeBps: 10,
-  env: {
-    weights: { stable_model: 0.7, canary_model: 0.3 },
-    calibration: { confidence_gain: 1, quote_multiplier: 1, cooldown_scale: 1, states: 3 },
-    trend: { fastBars: 8, slowBars: 34, entryZ: 0.5 },
-    warmupBars: 300,
-    trendWeight: 0.5,
-  },
-};
+const OPS = resolve(import.meta.dirname, '../../ops');
 
-describe('bosun backtest', () => {
-  it('runs the live strategy code over the seeded path, deterministically, with calibrations and trades', () => {
-    const a = runBacktest(base);
-    expect(a.bars).toBe(1_500);
-    expect(a.calibrations).toBeGreaterThanOrEqual(2);
-    expect(a.trades).toBeGreaterThan(0);
-    expect(a.feesUsd).toBeGreaterThan(0);
-    expect(runBacktest(base)).toEqual(a);
-    expect(runBacktest({ ...base, seed: 8 }).endEquityUsd).not.toBe(a.endEquityUsd);
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    io: {
+      stateDir: mkdtempSync(join(tmpdir(), 'bosun-bt-')),
+      opsDir: OPS,
+      json: false,
+      out: (t: string) => out.push(t),
+      err: (t: string) => err.push(t),
+      gateway: () => Promise.reject(new Error('no venue in this test')),
+    },
+  };
+}
+
+async function usage(args: string[]): Promise<string> {
+  const e = await backtest(io().io, args).then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(UsageError);
+  return (e as Error).message;
+}
+
+describe('bosun backtest command line', () => {
+  it.each([
+    [['--bars', 'many'], '--bars'],
+    [['--bars', '3.5'], '--bars'],
+    [['--paths', '0'], '--paths'],
+    [['--capital', '-5'], '--capital'],
+    [['--trend-weight', '2'], '--trend-weight'],
+    [['--tick-ms', '7000'], '--tick-ms'],
+    [['--modes', 'blend,moon'], '--modes'],
+    [['--asset', 'NOPE'], '--asset'],
+    [['--venue', 'ftx', '--symbol', 'BTCUSDT'], '--venue'],
+    [['--venue', 'binance'], '--symbol'],
+    [['--calibration', '/nonexistent/cal.json'], '--calibration'],
+    [['--html', ''], '--html'],
+    [['--fee-bps'], 'fee-bps'],
+  ])('refuses %j with an error naming %s', async (args, name) => {
+    expect(await usage(args)).toContain(name);
   });
 
-  it('a zero notional cap means no trades (the same sizing as live)', () => {
-    expect(runBacktest({ ...base, maxNotionalUsd: 0 }).trades).toBe(0);
+  it('refuses an unknown option by name', async () => {
+    expect(await usage(['--sharpe-goal', '3'])).toContain('--sharpe-goal');
   });
+
+  it('runs a short seeded path and writes the JSON summary with every mode', async () => {
+    const t = io();
+    const out = join(t.io.stateDir, 'summary.json');
+    const code = await backtest(t.io, [
+      '--bars',
+      '400',
+      '--warmup-bars',
+      '100',
+      '--modes',
+      'hmm,buy_and_hold',
+      '--out',
+      out,
+    ]);
+    expect(code).toBe(0);
+    const s = JSON.parse(readFileSync(out, 'utf8'));
+    expect(s.aggregates.map((a: { mode: string }) => a.mode)).toEqual(['hmm', 'buy_and_hold']);
+    expect(s.paths[0].runs[1].trades).toBe(1);
+    expect(s.command).toContain('--bars 400');
+    expect(t.out.join('')).toMatch(/hmm .*sharpe/);
+  }, 60_000);
 });

@@ -1,132 +1,236 @@
-import { intentFor, targetPositionUsdt } from '../strategies/allocator.js';
-import { fitBaumWelch } from '../strategies/baum-welch.js';
-import type { ModelVariant } from '../strategies/regime-signal.js';
-import {
-  calibrationWindow,
-  initialStrategyState,
-  onBar,
-  type StrategyEnv,
-  withCalibration,
-} from '../strategies/symbol-strategy.js';
-import { PricePath, volScaleOf } from '../venues/sim/price-path.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type HistoryGateway, loadOhlcv, ohlcvRules, ohlcvTicks } from '../backtest/ohlcv-cache.js';
+import { RUN_MODES, type RunMode } from '../backtest/replay.js';
+import { renderReport } from '../backtest/report-html.js';
+import { type BacktestPlan, runBacktest } from '../backtest/run-backtest.js';
+import { simPathTicks, simSpotRules, type TickSeries } from '../backtest/tick-sources.js';
+import { HmmCalibrationFileSchema, StrategyWeightsFileSchema } from '../config/files.schema.js';
+import { errorMessage } from '../domain/errors.js';
+import { parse } from './args.js';
+import { EXIT_OK, UsageError } from './cli-context.js';
 
 /**
- * `bosun backtest`: the live strategy code (`onBar`, the HMM calibration the live calibrator runs, the allocator's
- * sizing) over the simulator's seeded price path, minute bars, filled at the bar close with a fee. Same seed, same
- * result: the numbers are comparable across code changes.
+ * `bosun backtest`: the live pipeline (src/backtest/replay.ts) over the simulator's seeded regime-switching paths
+ * (`--seed`, `--paths`) or a venue's OHLCV history (`--venue`, cached under `<state-dir>/backtest/ohlcv/`), in every
+ * mode asked (`blend` = the configured HMM + trend mix, `hmm` = the HMM stable/canary blend alone, `trend`,
+ * `buy_and_hold`), net of fees and the slippage model; a JSON summary and `--html FILE`.
  */
-export interface BacktestOptions {
-  seed: number;
-  bars: number;
-  asset: string;
-  startUsd: number;
-  capitalUsd: number;
-  maxNotionalUsd: number;
-  minTradeUsd: number;
-  feeBps: number;
-  env: StrategyEnv;
+export interface BacktestIo {
+  stateDir: string;
+  opsDir: string;
+  json: boolean;
+  out(t: string): void;
+  err(t: string): void;
+  /** The venue gateway for `--venue` (composition root: bosun.ts). */
+  gateway(venue: string, simUrl: string | undefined): Promise<HistoryGateway>;
 }
 
-export interface BacktestResult {
-  seed: number;
-  asset: string;
-  bars: number;
-  trades: number;
-  calibrations: number;
-  startEquityUsd: number;
-  endEquityUsd: number;
-  returnPct: number;
-  buyAndHoldPct: number;
-  maxDrawdownPct: number;
-  feesUsd: number;
-  exposureBarsPct: number;
-  byStrategy: Record<string, number>;
+const OPTIONS = {
+  seed: { type: 'string' },
+  paths: { type: 'string' },
+  bars: { type: 'string' },
+  asset: { type: 'string' },
+  'tick-ms': { type: 'string' },
+  venue: { type: 'string' },
+  symbol: { type: 'string' },
+  until: { type: 'string' },
+  'sim-url': { type: 'string' },
+  modes: { type: 'string' },
+  capital: { type: 'string' },
+  'max-notional': { type: 'string' },
+  'max-exposure': { type: 'string' },
+  'min-trade': { type: 'string' },
+  'cooldown-sec': { type: 'string' },
+  'fee-bps': { type: 'string' },
+  'spread-bps': { type: 'string' },
+  'level-usd': { type: 'string' },
+  'gap-bps': { type: 'string' },
+  'trend-weight': { type: 'string' },
+  'warmup-bars': { type: 'string' },
+  calibration: { type: 'string' },
+  weights: { type: 'string' },
+  html: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/** A number option in [min, max] (integers when `int`), or a usage error naming the option. */
+function numOpt(v: string | undefined, name: string, d: number, min: number, max: number, int = false): number {
+  if (v === undefined) return d;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (int && !Number.isInteger(n)))
+    throw new UsageError(`--${name} expects ${int ? 'an integer' : 'a number'} in [${min}, ${max}], got '${v}'`);
+  return n;
 }
 
-const STEPS_PER_MINUTE = 60;
+function readJsonFile<T>(path: string, option: string, schema: { parse(v: unknown): T }): T {
+  if (!existsSync(path)) throw new UsageError(`--${option}: no such file '${path}'`);
+  try {
+    return schema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  } catch (e) {
+    throw new UsageError(`--${option}: '${path}' is not a valid file: ${errorMessage(e).slice(0, 300)}`);
+  }
+}
 
-export function runBacktest(o: BacktestOptions): BacktestResult {
-  const path = new PricePath({ code: o.asset, startUsd: o.startUsd, stable: false }, o.seed);
-  const state = initialStrategyState();
-  let cash = o.capitalUsd;
-  let qty = 0;
-  let fees = 0;
-  let trades = 0;
-  let calibrations = 0;
-  let peak = o.capitalUsd;
-  let maxDd = 0;
-  let exposed = 0;
-  let first: number | undefined;
-  let last = o.startUsd;
-  const byStrategy: Record<string, number> = {};
-  let bar = 0;
-  path.advanceTo((o.bars + 1) * STEPS_PER_MINUTE, (k, price) => {
-    if (k % STEPS_PER_MINUTE !== STEPS_PER_MINUTE - 1 || bar >= o.bars) return;
-    bar += 1;
-    first ??= price;
-    last = price;
-    const out = onBar(state, price, o.env);
-    for (const v of out.calibrate as ModelVariant[]) {
-      let params = null;
-      try {
-        params = fitBaumWelch(calibrationWindow(state, v, o.env), {
-          k: o.env.calibration.states ?? 3,
-          maxIter: 200,
-          seed: 1,
-        }).params;
-        calibrations += 1;
-      } catch {
-        params = null;
-      }
-      withCalibration(state, v, params, state.bars);
+function modesOpt(v: string | undefined): RunMode[] {
+  if (v === undefined) return [...RUN_MODES];
+  const modes = v.split(',').map((s) => s.trim());
+  for (const m of modes)
+    if (!(RUN_MODES as readonly string[]).includes(m))
+      throw new UsageError(`--modes: unknown mode '${m}' (one or more of ${RUN_MODES.join(', ')})`);
+  return [...new Set(modes)] as RunMode[];
+}
+
+/** The command line that reproduces a run (for the report). */
+function commandLine(args: string[]): string {
+  return ['npm run bosun -- backtest', ...args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`))].join(' ');
+}
+
+export async function backtest(io: BacktestIo, args: string[]): Promise<number> {
+  const { values: v } = parse(args, OPTIONS);
+  const capital = numOpt(v.capital, 'capital', 10_000, 1, 1e12);
+  const barMs = 60_000;
+  const calibration = readJsonFile(
+    v.calibration ?? join(io.opsDir, 'hmm_calibration.json'),
+    'calibration',
+    HmmCalibrationFileSchema,
+  );
+  const weights = readJsonFile(
+    v.weights ?? join(io.opsDir, 'strategy_weights.json'),
+    'weights',
+    StrategyWeightsFileSchema,
+  ).weights;
+  const warmup = numOpt(v['warmup-bars'], 'warmup-bars', 0, 0, 100_000, true);
+  const bars = numOpt(v.bars, 'bars', 3_000, 10, 1_000_000, true);
+  const exposure = numOpt(v['max-exposure'], 'max-exposure', capital, 0, 1e15);
+  const modes = modesOpt(v.modes);
+  if (v.html !== undefined && v.html.trim() === '') throw new UsageError('--html needs a file name');
+
+  let series: TickSeries[];
+  let rules: BacktestPlan['rules'];
+  let source: Record<string, unknown>;
+  if (v.venue !== undefined) {
+    if (v.venue !== 'binance' && v.venue !== 'kraken')
+      throw new UsageError(`--venue must be binance or kraken, got '${v.venue}'`);
+    if (v.symbol === undefined) throw new UsageError('--venue needs --symbol (the venue id, e.g. BTCUSDT)');
+    if (v.seed !== undefined || v.paths !== undefined)
+      throw new UsageError('--seed/--paths are for simulator paths, not with --venue');
+    const until = v.until === undefined ? Math.floor(Date.now() / barMs) * barMs : Date.parse(v.until);
+    if (!Number.isFinite(until)) throw new UsageError(`--until expects an ISO date, got '${v.until}'`);
+    const venue = v.venue;
+    const loaded = await loadOhlcv(
+      { venue, symbol: v.symbol, barMs, bars, until, cacheDir: join(io.stateDir, 'backtest', 'ohlcv') },
+      () => io.gateway(venue, v['sim-url']),
+    );
+    io.err(`history: ${loaded.data.bars.length} bars from ${loaded.source} (${loaded.path})\n`);
+    const defaultFee = venue === 'kraken' ? 26 : 10;
+    rules = ohlcvRules(loaded.data, numOpt(v['fee-bps'], 'fee-bps', defaultFee, 0, 1_000) / 1e4);
+    series = [ohlcvTicks(loaded.data)];
+    source = { kind: 'venue', venue, symbol: v.symbol, until: new Date(until).toISOString(), cache: loaded.path };
+  } else {
+    if (v.symbol !== undefined || v['sim-url'] !== undefined || v.until !== undefined)
+      throw new UsageError('--symbol/--until/--sim-url need --venue');
+    const asset = (v.asset ?? 'BTC').toUpperCase();
+    const seed = numOpt(v.seed, 'seed', 42, 0, 2 ** 31 - 1, true);
+    const paths = numOpt(v.paths, 'paths', 1, 1, 1_000, true);
+    const tickMs = numOpt(v['tick-ms'], 'tick-ms', 5_000, 1_000, 60_000, true);
+    if (60_000 % tickMs !== 0 || tickMs % 1000 !== 0)
+      throw new UsageError(`--tick-ms must be whole seconds dividing a minute, got '${v['tick-ms']}'`);
+    try {
+      rules = simSpotRules(asset);
+    } catch (e) {
+      throw new UsageError(`--asset: ${errorMessage(e)}`);
     }
-    const current = qty * price;
-    const target = targetPositionUsdt(out.signal, o.capitalUsd, {
-      quoteMultiplier: out.quoteMultiplier,
-      longOnly: true,
-    });
-    const d = intentFor(current, target, { minTradeUsdt: o.minTradeUsd, maxNotionalUsdt: o.maxNotionalUsd });
-    if (d) {
-      const quote = d.side === 'sell' ? Math.min(d.quoteUsdt, current) : Math.min(d.quoteUsdt, cash);
-      if (quote > 0) {
-        const q = quote / price;
-        const fee = (quote * o.feeBps) / 10_000;
-        if (d.side === 'buy') {
-          qty += q;
-          cash -= quote + fee;
-        } else {
-          qty -= q;
-          cash += quote - fee;
-        }
-        fees += fee;
-        trades += 1;
-        byStrategy[out.strategy] = (byStrategy[out.strategy] ?? 0) + 1;
-      }
-    }
-    if (qty > 0) exposed += 1;
-    const equity = cash + qty * price;
-    peak = Math.max(peak, equity);
-    maxDd = Math.max(maxDd, ((peak - equity) / peak) * 100);
-  });
-  const end = cash + qty * last;
-  return {
-    seed: o.seed,
-    asset: o.asset,
-    bars: bar,
-    trades,
-    calibrations,
-    startEquityUsd: o.capitalUsd,
-    endEquityUsd: Number(end.toFixed(2)),
-    returnPct: Number((((end - o.capitalUsd) / o.capitalUsd) * 100).toFixed(4)),
-    buyAndHoldPct: Number((((last - (first ?? last)) / (first ?? last)) * 100).toFixed(4)),
-    maxDrawdownPct: Number(maxDd.toFixed(4)),
-    feesUsd: Number(fees.toFixed(2)),
-    exposureBarsPct: Number(((exposed / Math.max(1, bar)) * 100).toFixed(2)),
-    byStrategy,
+    const base = rules;
+    rules = { ...base, takerFee: numOpt(v['fee-bps'], 'fee-bps', base.takerFee * 1e4, 0, 1_000) / 1e4 };
+    series = Array.from({ length: paths }, (_, i) => simPathTicks({ asset, seed: seed + i, bars, tickMs }));
+    source = { kind: 'simulator', asset, seeds: [seed, seed + paths - 1], tickMs };
+  }
+
+  const plan: BacktestPlan = {
+    venue: v.venue ?? 'binance',
+    rules,
+    slippage: {
+      spreadBps: numOpt(v['spread-bps'], 'spread-bps', 1, 0, 1_000),
+      levelNotionalUsd: numOpt(v['level-usd'], 'level-usd', 5_000, 1, 1e12),
+      gapBps: numOpt(v['gap-bps'], 'gap-bps', 0.5, 0, 1_000),
+      levelGrowth: 0.3,
+    },
+    capitalUsd: capital,
+    barMs,
+    baseCooldownMs: numOpt(v['cooldown-sec'], 'cooldown-sec', 30, 0, 86_400) * 1000,
+    env: {
+      weights,
+      calibration,
+      trend: { fastBars: 8, slowBars: 34, entryZ: 0.5 },
+      warmupBars: warmup > 0 ? warmup : undefined,
+      trendWeight: numOpt(v['trend-weight'], 'trend-weight', 0.5, 0, 1),
+    },
+    allocations: { reserve_pct: 0 },
+    symbols: [rules.symbol],
+    limits: {
+      maxNotionalUsdt: numOpt(v['max-notional'], 'max-notional', 100, 0, 1e12),
+      maxSymbolExposureUsdt: exposure,
+      maxVenueExposureUsdt: exposure,
+      maxAssetExposureUsdt: exposure,
+      equityFloorUsd: 0,
+      maxDrawdownPct: 100,
+      equityCooldownSec: 0,
+      orderCooldownSec: 0,
+    },
+    minTradeUsdt: numOpt(v['min-trade'], 'min-trade', 10, 0, 1e12),
+    modes,
   };
-}
-
-/** The asset's volatility scale, for the summary line (the path's parameters are the simulator's). */
-export function assetVolScale(asset: string): number {
-  return volScaleOf(asset);
+  const outcome = runBacktest(plan, series, (i, p) =>
+    io.err(
+      `path ${i + 1}/${series.length} ${p.label}: ${p.runs.map((r) => `${r.mode} sharpe ${r.sharpe}`).join(', ')}\n`,
+    ),
+  );
+  const command = commandLine(args);
+  const summary = {
+    command,
+    source,
+    options: {
+      capitalUsd: plan.capitalUsd,
+      bars,
+      barMs,
+      maxNotionalUsdt: plan.limits.maxNotionalUsdt,
+      maxExposureUsdt: exposure,
+      minTradeUsdt: plan.minTradeUsdt,
+      baseCooldownSec: plan.baseCooldownMs / 1000,
+      takerFeeBps: plan.rules.takerFee * 1e4,
+      slippage: plan.slippage,
+      trendWeight: plan.env.trendWeight,
+      weights,
+      calibration,
+    },
+    aggregates: outcome.aggregates,
+    paths: outcome.paths,
+  };
+  if (v.out !== undefined) writeFileSync(v.out, `${JSON.stringify(summary, null, 2)}\n`);
+  if (v.html !== undefined) {
+    const s0 = series[0] as TickSeries;
+    writeFileSync(
+      v.html,
+      renderReport({
+        title: `bosun backtest — ${s0.label}${series.length > 1 ? ` (and ${series.length - 1} more paths)` : ''}`,
+        command,
+        capitalUsd: capital,
+        runs: outcome.first.map((r, i) => ({ summary: outcome.paths[0]?.runs[i] as never, bars: r.bars })),
+        regimes: s0.regimes,
+        aggregates: outcome.aggregates,
+        summary,
+      }),
+    );
+  }
+  if (io.json || v.json) io.out(`${JSON.stringify(summary)}\n`);
+  else {
+    for (const a of outcome.aggregates)
+      io.out(
+        `${a.mode.padEnd(13)} paths ${a.paths}  return ${a.mean.returnPct}%  sharpe ${a.mean.sharpe} (median ${a.median.sharpe})  max DD ${a.mean.maxDrawdownPct}%  turnover ${a.mean.turnover}  trades ${a.mean.trades}  fees $${a.mean.feesUsd}  slippage $${a.mean.slippageUsd}\n`,
+      );
+    if (v.html !== undefined) io.out(`report: ${v.html}\n`);
+  }
+  return EXIT_OK;
 }

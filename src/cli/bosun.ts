@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { errorMessage } from '../domain/errors.js';
+import { BACKTEST_USAGE } from './backtest-usage.js';
 import { type CliContext, CliFailure, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './cli-context.js';
 import { audit, kill, order, reconcile, status, weights } from './ops.commands.js';
 import { readOpsToken } from './ops-token.js';
@@ -27,9 +27,7 @@ const USAGE = `usage: bosun <command> [options]
   backup [--out DIR]                      timestamped .tar.gz (LMDB copied consistently while running)
   restore <tarball> [--force] [--no-ops]  put a backup back into a fresh state dir (Bosun must be stopped)
   validate-dashboards <file.json…> [--promtool PATH]
-  backtest [--seed N] [--bars N] [--asset BTC] [--capital USD] [--max-notional USD]
-           [--fee-bps N] [--calibration ops/hmm_calibration.json] [--weights ops/strategy_weights.json]
-           [--warmup-bars N] [--trend-weight 0..1] [--json]
+${BACKTEST_USAGE}
 
 global options: --ops-url URL (env OPS_URL, default http://127.0.0.1:8002)
                 --engine-url URL (env ENGINE_URL, default http://127.0.0.1:8003)
@@ -39,54 +37,38 @@ global options: --ops-url URL (env OPS_URL, default http://127.0.0.1:8002)
 token: OPS_API_TOKEN, else <state-dir>/ops_token; X-Ops-Actor: $USER
 exit codes: 0 ok, 1 a failed check or a refused request, 2 a usage error`;
 
-function arg(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
-function num(args: string[], name: string, d: number): number {
-  const v = arg(args, name);
-  if (v === undefined) return d;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${name} expects a number, got '${v}'`);
-  return n;
-}
-
-async function backtest(args: string[]): Promise<void> {
-  // Loaded on demand, like backup: the operator commands start faster without the strategy code.
-  const { HmmCalibrationFileSchema, StrategyWeightsFileSchema } = await import('../config/files.schema.js');
-  const { runBacktest } = await import('./backtest.js');
-  const calPath = arg(args, 'calibration') ?? 'ops/hmm_calibration.json';
-  const wPath = arg(args, 'weights') ?? 'ops/strategy_weights.json';
-  const calibration = HmmCalibrationFileSchema.parse(JSON.parse(readFileSync(calPath, 'utf8')));
-  const weights = StrategyWeightsFileSchema.parse(JSON.parse(readFileSync(wPath, 'utf8'))).weights;
-  const warmup = num(args, 'warmup-bars', 0);
-  const asset = (arg(args, 'asset') ?? 'BTC').toUpperCase();
-  const r = runBacktest({
-    seed: num(args, 'seed', 42),
-    bars: num(args, 'bars', 5_000),
-    asset,
-    startUsd: asset === 'ETH' ? 3_000 : 60_000,
-    capitalUsd: num(args, 'capital', 10_000),
-    maxNotionalUsd: num(args, 'max-notional', 100),
-    minTradeUsd: num(args, 'min-trade', 10),
-    feeBps: num(args, 'fee-bps', 10),
-    env: {
-      weights,
-      calibration,
-      trend: { fastBars: 8, slowBars: 34, entryZ: 0.5 },
-      warmupBars: warmup > 0 ? warmup : undefined,
-      trendWeight: num(args, 'trend-weight', 0.5),
-    },
-  });
-  if (args.includes('--json')) process.stdout.write(`${JSON.stringify(r)}\n`);
-  else
-    process.stdout.write(
-      `backtest ${r.asset} seed ${r.seed}: ${r.bars} bars, ${r.trades} trades (${Object.entries(r.byStrategy)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}), ${r.calibrations} calibrations\n` +
-        `  return ${r.returnPct}% (buy & hold ${r.buyAndHoldPct}%), max drawdown ${r.maxDrawdownPct}%, fees ${r.feesUsd} USD, in the market ${r.exposureBarsPct}% of bars\n`,
+/** `bosun backtest`, loaded on demand (the strategy code and ccxt slow every other command's start). */
+async function runBacktestCommand(
+  opts: Record<string, string | true>,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  const { backtest } = await import('./backtest.js');
+  const opened: Array<{ close(): Promise<void> }> = [];
+  try {
+    return await backtest(
+      {
+        stateDir: String(opts['state-dir'] ?? env.STATE_DIR ?? 'state'),
+        opsDir: String(opts['ops-dir'] ?? env.OPS_DIR ?? 'ops'),
+        json: opts.json === true,
+        out: (t) => process.stdout.write(t),
+        err: (t) => process.stderr.write(t),
+        async gateway(venue, simUrl) {
+          const { createGateway } = await import('../venues/index.js');
+          // Public OHLCV needs no key: the real venue, or the simulator on loopback with --sim-url.
+          const gw = createGateway(
+            venue as 'binance' | 'kraken',
+            simUrl ? { mode: 'paper', simBaseUrl: simUrl } : { mode: 'live' },
+          );
+          opened.push(gw);
+          return gw;
+        },
+      },
+      args,
     );
+  } finally {
+    await Promise.all(opened.map((g) => g.close()));
+  }
 }
 
 /** Pulls the global options out of argv wherever they appear; the rest goes to the command. */
@@ -114,11 +96,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return cmd === undefined ? EXIT_USAGE : EXIT_OK;
   }
-  if (cmd === 'backtest') {
-    await backtest(opts.json ? [...args, '--json'] : args);
-    return EXIT_OK;
-  }
   const env = process.env;
+  if (cmd === 'backtest') return runBacktestCommand(opts, args, env);
   const stateDir = String(opts['state-dir'] ?? env.STATE_DIR ?? 'state');
   const ctx: CliContext = {
     opsUrl: String(opts['ops-url'] ?? env.OPS_URL ?? 'http://127.0.0.1:8002'),

@@ -71,6 +71,11 @@ export interface RigOptions {
   futures?: Record<string, number>;
   /** Perpetual settings: the engine gets a perp book and these PERP_* settings. */
   perp?: PerpSettings;
+  /** The engine's clock (default Date.now): the backtest parity test runs it on the ticks' time. */
+  now?: () => number;
+  /** Where the engine tells symbol actors about their orders (default: nowhere). */
+  notify?: Parameters<typeof createTradingEngine>[0]['notify'];
+  symbols?: readonly string[];
 }
 
 export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<EngineRig> {
@@ -95,7 +100,7 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
   const engine = createTradingEngine({
     node: 'test',
     venues,
-    symbols: { binance: ['BTCUSDT', 'ETHUSDT'] },
+    symbols: { binance: o.symbols ?? ['BTCUSDT', 'ETHUSDT'] },
     journal: store.journal,
     orders: store.orders,
     kv: store.kv,
@@ -103,9 +108,9 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
     ...(perps ? { perps, perp: o.perp } : {}),
     metrics,
     log: silent,
-    now: Date.now,
+    now: o.now ?? Date.now,
     hr: () => performance.now(),
-    notify: () => undefined,
+    notify: o.notify ?? (() => undefined),
     minTradeUsdt: 10,
     ...(o.random ? { random: o.random } : {}),
     ...(o.stops ? { stops: o.stops } : {}),

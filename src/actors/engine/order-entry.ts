@@ -2,8 +2,7 @@ import { AppError, errorMessage } from '../../domain/errors.js';
 import type { VenueId } from '../../domain/ids.js';
 import type { SignalEffect } from '../../machines/symbol.machine.js';
 import type { OrderRecord } from '../../store/index.js';
-import { intentFor, symbolBudgetUsdt, targetPositionUsdt } from '../../strategies/allocator.js';
-import { perpIntentFor } from '../../strategies/perp-intent.js';
+import { sizeSignal } from '../../strategies/signal-sizing.js';
 import type {
   OperatorOrderRequest,
   OperatorOrderResult,
@@ -95,27 +94,26 @@ export function createOrderEntry(
       // PERP_STRATEGIES_ENABLED: the same signal trades the symbol's perpetual, long and short.
       const perp =
         deps.perp?.strategies === true && deps.perps !== undefined && !!ctx.market(e.venue, e.symbol, 'linear');
-      const equityUsd = ctx.riskView().equityUsd();
-      const current =
-        (perp
-          ? (deps.perps?.position(e.venue, e.symbol, 'strategies') ?? 0)
-          : book.strategyPosition(e.venue, e.symbol)) * e.price;
-      const budget = symbolBudgetUsdt(
-        inputs.allocations(),
-        equityUsd,
-        e.venue,
-        [...ctx.venues.keys()],
-        e.symbol,
-        deps.symbols[e.venue] ?? [e.symbol],
-        inputs.riskWeights?.(e.venue),
-      );
-      const scale = inputs.sizeScale?.(e.venue, e.symbol) ?? 1;
-      const target = targetPositionUsdt(e.output.signal, budget * (Number.isFinite(scale) ? scale : 0), {
+      // Sizing is the pure `sizeSignal` (strategies/signal-sizing.ts), shared with `bosun backtest`.
+      const d = sizeSignal({
+        venue: e.venue,
+        symbol: e.symbol,
+        signal: e.output.signal,
         quoteMultiplier: e.output.quoteMultiplier,
+        price: e.price,
+        positionBase: perp
+          ? (deps.perps?.position(e.venue, e.symbol, 'strategies') ?? 0)
+          : book.strategyPosition(e.venue, e.symbol),
+        equityUsd: ctx.riskView().equityUsd(),
+        allocations: inputs.allocations(),
+        venues: [...ctx.venues.keys()],
+        symbols: deps.symbols[e.venue] ?? [e.symbol],
+        riskWeights: inputs.riskWeights?.(e.venue),
+        sizeScale: inputs.sizeScale?.(e.venue, e.symbol) ?? 1,
+        minTradeUsdt: deps.minTradeUsdt,
+        maxNotionalUsdt: inputs.limits(e.symbol).maxNotionalUsdt,
         longOnly: !perp,
       });
-      const sizing = { minTradeUsdt: deps.minTradeUsdt, maxNotionalUsdt: inputs.limits(e.symbol).maxNotionalUsdt };
-      const d = perp ? perpIntentFor(current, target, sizing) : intentFor(current, target, sizing);
       if (!d) return;
       const slotSymbol = slotSymbolOf(e.symbol, perp ? 'linear' : 'spot');
       // One-way mode nets every owner at the venue (a funding hedge short beside the strategies' long): an exit of
@@ -134,7 +132,7 @@ export function createOrderEntry(
         venue: e.venue as VenueId,
         symbol: e.symbol,
         side: d.side,
-        quote: !perp && d.side === 'sell' ? Math.min(d.quoteUsdt, current) : d.quoteUsdt,
+        quote: d.quoteUsdt,
         price: e.price,
         strategy: e.output.strategy,
         reduceOnly,

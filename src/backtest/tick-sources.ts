@@ -1,0 +1,74 @@
+import { buildCatalogue, CORE_ASSETS } from '../venues/sim/instruments.js';
+import { PricePath, type RegimeName } from '../venues/sim/price-path.js';
+import type { MarketRules } from './market-model.js';
+import type { Tick } from './replay.js';
+
+/**
+ * Where a backtest's ticks come from: the simulator's seeded regime-switching price paths (`PricePath`, the very
+ * generator the simulator quotes from, with the regime it was in), or a venue's OHLCV history (ohlcv-cache.ts).
+ */
+export interface RegimeSpan {
+  from: number;
+  to: number;
+  regime: RegimeName;
+}
+
+export interface TickSeries {
+  label: string;
+  ticks: Tick[];
+  /** The true regime over time (simulator paths only). */
+  regimes: RegimeSpan[];
+}
+
+/** 2025-01-01T00:00:00Z: the simulator's manual-clock origin, so bars align with its klines. */
+export const SIM_ORIGIN_MS = Date.UTC(2025, 0, 1);
+
+/** `bars` one-minute bars of the simulator's path for `asset` and `seed`, one tick every `tickMs`. */
+export function simPathTicks(o: {
+  asset: string;
+  seed: number;
+  bars: number;
+  tickMs: number;
+  barMs?: number;
+}): TickSeries {
+  const def = CORE_ASSETS.find((a) => a.code === o.asset && !a.stable);
+  if (!def)
+    throw new RangeError(
+      `no simulated volatile asset '${o.asset}' (${CORE_ASSETS.filter((a) => !a.stable)
+        .map((a) => a.code)
+        .join(', ')})`,
+    );
+  const barMs = o.barMs ?? 60_000;
+  const path = new PricePath(def, o.seed, 1000, SIM_ORIGIN_MS);
+  const ticks: Tick[] = [];
+  // One bar more than asked: a bar closes on the first tick of the next.
+  const end = ((o.bars + 1) * barMs) / 1000;
+  path.advanceTo(end, (k, price) => {
+    if ((k * 1000) % o.tickMs === 0) ticks.push({ at: SIM_ORIGIN_MS + k * 1000, price });
+  });
+  const runs = path.regimeRuns();
+  const endAt = SIM_ORIGIN_MS + end * 1000;
+  const regimes = runs.map((r, i) => ({
+    from: SIM_ORIGIN_MS + r.fromStep * 1000,
+    to: i + 1 < runs.length ? SIM_ORIGIN_MS + (runs[i + 1] as { fromStep: number }).fromStep * 1000 : endAt,
+    regime: r.regime,
+  }));
+  return { label: `sim ${o.asset} seed ${o.seed}`, ticks, regimes };
+}
+
+/** The simulator's Binance spot rules for `<asset>USDT` (step, minimums, taker fee). */
+export function simSpotRules(asset: string): MarketRules {
+  const m = buildCatalogue().markets.find((x) => x.venue === 'binance' && x.kind === 'spot' && x.id === `${asset}USDT`);
+  if (!m) throw new RangeError(`the simulator lists no binance spot market ${asset}USDT`);
+  return {
+    kind: 'spot',
+    symbol: m.id,
+    base: m.base,
+    quote: m.quote,
+    stepSize: m.stepSize,
+    minQty: m.minQty,
+    minNotional: m.minNotional,
+    takerFee: m.takerFee,
+    feeIn: 'received',
+  };
+}
