@@ -6,8 +6,8 @@ import type { Order, Trade } from '../../venues/venue-gateway.js';
 import { poll } from '../retry.js';
 import type { EngineContext } from './engine-context.js';
 import { kindOf, num, ownerOf, slotSymbolOf } from './engine-types.js';
-import { measureSlippage, observeSlippage } from './slippage.js';
 import { createPerpSettlement } from './perp-settlement.js';
+import { measureSlippage, observeSlippage } from './slippage.js';
 
 /**
  * An order's life after its intent (DESIGN §5, §6): the venue's answers applied through the order machine (never
