@@ -1,16 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAccountBook } from '../src/actors/account-book.js';
-import { runtimeOptions, tradedVenueSubtree, tradingRuntimeDeps } from '../src/actors/bosun-tree.js';
-import { createOpsConfig } from '../src/actors/config.actors.js';
-import { createTrading } from '../src/actors/trading.actors.js';
+import { buildBosun } from '../src/build-bosun.js';
 import { loadConfig } from '../src/config/load-config.js';
-import { opsFileSpecs } from '../src/config/ops-files.js';
 import { createLogger } from '../src/logging/logger.js';
 import { createMetrics, type Metrics } from '../src/metrics/metrics.js';
 import { openStore } from '../src/store/index.js';
-import { createRuntime, type Runtime } from '../src/supervisor/runtime.js';
 import { type BosunGateway, createGateway } from '../src/venues/index.js';
 import { type BudgetClock, realClock } from '../src/venues/rate-budget.js';
 import { type Simulator, startSimulator } from '../src/venues/sim/index.js';
@@ -103,6 +98,9 @@ async function startStack(sim: Simulator, plan: VenuePlan) {
       BAR_MS: String(plan.barMs),
       ORDER_COOLDOWN_SEC: String(plan.cooldownSec),
       TREND_SIGNAL_WEIGHT: '1',
+      // As before buildBosun: REST polling, no OHLCV warm-up (the bench measures live ticks to orders).
+      STREAMS_ENABLED: 'false',
+      HISTORY_WARMUP_ENABLED: 'false',
     }),
     STATE_DIR: stateDir,
     LOG_LEVEL: 'silent',
@@ -110,7 +108,6 @@ async function startStack(sim: Simulator, plan: VenuePlan) {
   const root = createLogger({ level: 'silent', stdout: false });
   const metrics = createMetrics({ defaultMetrics: false });
   const store = await openStore({ dir: config.DB_DIR, logsDir: config.LOG_DIR, metrics });
-  const ops = createOpsConfig();
   const budget = countingClock(() => gateway.budget.snapshot());
   const gateway: BosunGateway = createGateway(plan.venue, {
     mode: 'paper',
@@ -127,58 +124,32 @@ async function startStack(sim: Simulator, plan: VenuePlan) {
     ticks: 0,
     firstAt: undefined as number | undefined,
   };
-  const book = createAccountBook(metrics);
-  let runtime: Runtime | undefined;
-  const trading = createTrading({
-    config,
+  const bosun = buildBosun(config, {
     store,
+    gateways,
     metrics,
     log: root.log,
-    ops,
-    gateways,
-    runtime: () => runtime,
-    onHandoff: (_v, ms) => {
-      figures.firstAt ??= performance.now();
-      figures.handoff.push(ms);
-    },
-    onAck: (_v, ms) => {
-      figures.ack.push(ms.tickToAckMs);
-      figures.roundTrip.push(ms.roundTripMs);
-    },
-  });
-  runtime = createRuntime({
-    options: runtimeOptions(config),
-    ...tradingRuntimeDeps({ trading, store, metrics, log: root.log }),
+    opsToken: 'bench-e2e',
     onFatal: (reason) => {
       throw new Error(`fatal in the bench stack: ${reason}`);
     },
-    opsFiles: { specs: opsFileSpecs(config), pollMs: config.CONFIG_POLL_SEC * 1000, ops },
-    statusExtras: () => ({ balances: book.balances() }),
-    subtrees: (hooks) => [
-      tradedVenueSubtree({
-        config,
-        venue: plan.venue,
-        gateway,
-        trading,
-        book,
-        metrics,
-        log: root.log,
-        lookup: (id) => runtime?.root().system.get(id),
-        hooks,
-        onTick: (t) => {
-          figures.ticks += 1;
-          trading.router.push(t);
-        },
-      }),
-      trading.riskSubtree(hooks),
-    ],
+    tradingHooks: {
+      onHandoff: (_v, ms) => {
+        figures.firstAt ??= performance.now();
+        figures.handoff.push(ms);
+      },
+      onAck: (_v, ms) => {
+        figures.ack.push(ms.tickToAckMs);
+        figures.roundTrip.push(ms.roundTripMs);
+      },
+    },
+    onTick: (_venue, trading) => (t) => {
+      figures.ticks += 1;
+      trading.router.push(t);
+    },
   });
   const started = performance.now();
-  await runtime.start();
-  await trading.recover();
-  trading.startLoops();
-  runtime.markReady();
-  const rt = runtime;
+  await bosun.start({ listeners: [] });
   return {
     plan,
     figures,
@@ -218,8 +189,7 @@ async function startStack(sim: Simulator, plan: VenuePlan) {
       };
     },
     async stop() {
-      await trading.stop();
-      await rt.shutdown();
+      await bosun.stop();
       await gateway.close();
       await store.close();
     },

@@ -5,6 +5,7 @@ import { createOpsConfig } from './actors/config.actors.js';
 import { createHistoryWarmup } from './actors/history-warmup.js';
 import { createScanner } from './actors/scanner.actors.js';
 import { createSituations } from './actors/situations.js';
+import type { RoutedTick } from './actors/tick-router.js';
 import { createTrading, type Trading, type TradingDeps } from './actors/trading.actors.js';
 import type { Config } from './config/load-config.js';
 import { opsFileSpecs } from './config/ops-files.js';
@@ -58,7 +59,10 @@ export interface BosunDeps {
   beforeRuntime?: (trading: Trading) => void;
   /** The executor's first retry back-off (default the executor's own, 2 s). */
   executorBackoffMs?: number;
-  guardFaults?: TradingDeps['guardFaults'];
+  /** Trading pipeline seams: guard fault injection (tests), hand-off and ack timings (bench/e2e-ccxt). */
+  tradingHooks?: Pick<TradingDeps, 'guardFaults' | 'onHandoff' | 'onAck'>;
+  /** Replaces a venue's tick delivery (default: the trading router); the bench counts ticks here. */
+  onTick?: (venue: string, trading: Trading) => (t: RoutedTick) => void;
 }
 
 export interface BosunStartOptions {
@@ -188,7 +192,7 @@ export function buildBosun(config: Config, deps: BosunDeps): Bosun {
     ...(config.SYMBOL_SCANNER_ENABLED
       ? { bootSymbols: (v: string, fallback: readonly string[]) => scanner.bootSymbols(v, fallback) }
       : {}),
-    ...(deps.guardFaults ? { guardFaults: deps.guardFaults } : {}),
+    ...deps.tradingHooks,
   });
   tradingRef = trading;
   deps.beforeRuntime?.(trading);
@@ -233,6 +237,7 @@ export function buildBosun(config: Config, deps: BosunDeps): Bosun {
             log: rootLog,
             lookup,
             hooks,
+            ...(deps.onTick ? { onTick: deps.onTick(venue, trading) } : {}),
             ...(config.STREAMS_ENABLED
               ? {
                   marketStream: () =>

@@ -10,6 +10,8 @@ const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : Math.floor(Math
 fc.configureGlobal({ ...fc.readConfigureGlobal(), seed });
 
 afterEach((ctx) => {
-  if (ctx.task.result?.state === 'fail')
+  const r = ctx.task.result;
+  // Only a property's failure (fast-check's report names its counterexample); other failures have no seed to replay.
+  if (r?.state === 'fail' && r.errors?.some((e) => /Property failed|Counterexample/.test(String(e.message))))
     console.error(`fast-check seed ${seed}: replay with FC_SEED=${seed} npx vitest run ${ctx.task.file.filepath}`);
 });

@@ -88,7 +88,7 @@ export async function startPipeline(
       },
     }),
     ...(opts.beforeStart ? { beforeRuntime: opts.beforeStart } : {}),
-    ...(opts.beforePublish ? { guardFaults: { beforePublish: opts.beforePublish } } : {}),
+    ...(opts.beforePublish ? { tradingHooks: { guardFaults: { beforePublish: opts.beforePublish } } } : {}),
   });
   const { urls } = await bosun.start({ listeners: ['engine'], host: '127.0.0.1', port: () => 0 });
   const url = urls.engine as string;
