@@ -119,6 +119,7 @@ export function createTradingPort(d: TradingPortDeps): TradingPort {
         };
       });
     },
+    maker: () => ({ ...d.engine.maker() }),
     async resetAutoTune(actor) {
       return d.resetAutoTune(actor);
     },

@@ -274,6 +274,44 @@ export const ROUTE_RESPONSES: Record<string, Responses> = {
   },
   'GET /breakers': { 200: z.looseObject({ breakers: z.array(Breaker) }).describe('every breaker and whether tripped') },
   'POST /breakers/:id/reset': { 200: z.looseObject({ breaker: Breaker }).describe('the breaker after the reset') },
+  'GET /maker': {
+    200: z
+      .looseObject({
+        modes: z.looseObject({ spot: z.enum(['off', 'shadow', 'live']), perp: z.enum(['off', 'shadow', 'live']) }),
+        timeoutSec: z.number().describe('MAKER_TIMEOUT_SEC'),
+        shadow: z.looseObject({
+          summary: z.array(
+            z.looseObject({
+              venue: z.string(),
+              market: z.enum(['spot', 'perp']),
+              orders: z.number().int().describe('taker orders given a shadow post-only alternative (since boot)'),
+              filled: z.number().int(),
+              fillRate: z.number().describe('filled / orders'),
+              meanImprovementBps: z.number().nullable().describe('post price vs the taker fill, bps, + = better'),
+              meanAdverseBps: z.number().nullable().describe('mid move against the position after the fill, bps'),
+              missed: z.number().int(),
+              meanMissedCostBps: z.number().nullable().describe('price at the timeout vs the taker fill, bps'),
+            }),
+          ),
+          pending: z.array(
+            z.looseObject({
+              clientOrderId: z.string(),
+              postPrice: z.number().nullable(),
+              filled: z.boolean(),
+              endsAt: z.number(),
+            }),
+          ),
+          recent: z.array(z.looseObject({ clientOrderId: z.string() })).describe('the last 50 shadow results'),
+        }),
+        live: z.looseObject({
+          resting: z.array(z.string()).describe('clientOrderIds of maker orders resting now'),
+          outcomes: z
+            .record(z.string(), z.number())
+            .describe('filled, timeout_taker, timeout_cancelled, rejected_taker, killed'),
+        }),
+      })
+      .describe('maker mode: modes, shadow KPIs per venue and market, live maker outcomes (since boot)'),
+  },
   'GET /guards/stops': {
     200: z
       .looseObject({ venues: z.array(z.looseObject({ venue: z.string(), positions: z.array(z.unknown()) })) })

@@ -129,6 +129,30 @@ export interface TradingPort {
   resetAutoTune(actor: string): Promise<{ reset: boolean }>;
   /** Per venue: the stop validator's health and every position with its server-side stop (`GET /guards/stops`). */
   stops?(): StopsView[];
+  /** Maker mode (MAKER_MODE): modes, shadow KPIs per venue and market, recent shadow results, live outcomes. */
+  maker?(): MakerReport;
+}
+
+/** `GET /maker` (the engine's maker view, src/actors/maker/maker.ts). */
+export interface MakerReport {
+  modes: { spot: string; perp: string };
+  timeoutSec: number;
+  shadow: {
+    summary: Array<{
+      venue: string;
+      market: string;
+      orders: number;
+      filled: number;
+      fillRate: number;
+      meanImprovementBps: number | null;
+      meanAdverseBps: number | null;
+      missed: number;
+      meanMissedCostBps: number | null;
+    }>;
+    pending: Array<{ clientOrderId: string; postPrice: number | null; filled: boolean; endsAt: number }>;
+    recent: Array<{ clientOrderId: string; filled: boolean }>;
+  };
+  live: { resting: string[]; outcomes: Record<string, number> };
 }
 
 export interface StopsView {

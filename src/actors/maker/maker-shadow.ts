@@ -112,12 +112,17 @@ export function shadowKpis(
   o: { postPrice: number; takerAverage: number; fillMid: number | null; endMid: number },
 ): Pick<ShadowResult, 'improvementBps' | 'adverseBps' | 'missedCostBps'> {
   const s = side === 'buy' ? 1 : -1;
-  const bps = (a: number, b: number) => Math.round(((a - b) / b) * 1e4 * 100) / 100;
+  // (a − b) in bps of `base`, to hundredths.
+  const bps = (a: number, b: number, base: number) => Math.round(((a - b) / base) * 1e4 * 100) / 100;
   if (o.fillMid === null)
-    return { improvementBps: null, adverseBps: null, missedCostBps: s * bps(o.endMid, o.takerAverage) };
+    return {
+      improvementBps: null,
+      adverseBps: null,
+      missedCostBps: s * bps(o.endMid, o.takerAverage, o.takerAverage),
+    };
   return {
-    improvementBps: s * bps(o.takerAverage, o.postPrice),
-    adverseBps: s * bps(o.fillMid, o.endMid),
+    improvementBps: s * bps(o.takerAverage, o.postPrice, o.takerAverage),
+    adverseBps: s * bps(o.fillMid, o.endMid, o.fillMid),
     missedCostBps: null,
   };
 }

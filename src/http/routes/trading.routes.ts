@@ -152,6 +152,12 @@ export function tradingRoutes(app: ZodApp, ctx: RouteContext): void {
     if (!t.stops) throw new AppError('NOT_READY', 'the stop validator is not wired in this process');
     return { venues: t.stops() };
   });
+  // Maker mode (MAKER_MODE): the evidence the runbook's go-live step reads before real maker on futures.
+  app.get('/maker', async () => {
+    const t = port(ctx);
+    if (!t.maker) throw new AppError('NOT_READY', 'the trading engine is not wired in this process');
+    return t.maker();
+  });
   app.post(
     '/breakers/:id/reset',
     { schema: { params: BreakerParams }, config: { command: 'breaker.reset' }, ...ctx.command },
