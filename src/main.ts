@@ -4,6 +4,7 @@ import { createAccountBook } from './actors/account-book.js';
 import { runtimeOptions, tradedVenueSubtree, tradingExecutor, tradingRuntimeDeps } from './actors/bosun-tree.js';
 import { createOpsConfig } from './actors/config.actors.js';
 import { cancelOwnEntries } from './actors/engine/halt-cancel.js';
+import { createGoLive } from './actors/golive.js';
 import { createHistoryWarmup } from './actors/history-warmup.js';
 import { createScanner } from './actors/scanner.actors.js';
 import { createSituations } from './actors/situations.js';
@@ -344,6 +345,16 @@ async function main(): Promise<void> {
   await runtime.start();
 
   const bound: Record<string, string> = {};
+  // `bosun golive` / `GET /golive`: the staged go-live's stage and evidence (advisory, never flips a flag).
+  const golive = createGoLive({
+    config,
+    kv: store.kv,
+    registry: metrics.registry,
+    now: Date.now,
+    guards: () => trading.guardsPort.list(),
+    fundingOrders: () => trading.port.listOrders({ limit: 1_000 }),
+    audit: (q) => store.audit.list(q),
+  });
   const deps = {
     runtime,
     metrics,
@@ -373,6 +384,7 @@ async function main(): Promise<void> {
     // The inspector page on engine sends /kill to ops; ops listens first, so its port is known by then.
     inspector: { opsPort: () => Number(bound.ops?.split(':').pop()) || undefined },
     guards: trading.guardsPort,
+    golive,
     scanner: scanner.port,
     executor: executor.port,
     situations,
@@ -405,6 +417,7 @@ async function main(): Promise<void> {
     'boot recovery finished',
   );
   trading.startLoops();
+  await golive.noteTradingStarted();
   situations.start();
   runtime.markReady();
   log.info(

@@ -352,6 +352,19 @@ export const EnvShape = {
   EVENT_BREAKOUT_METRICS: flag.bool('strategies', true, 'Export event breakout KPI and slippage metrics.'),
   AUTO_CUTBACK_ENABLED: flag.bool('strategies', true, 'Cut a strategy’s allocation after losses (reduce-only).'),
   RISK_PARITY_ENABLED: flag.bool('strategies', false, 'Weight symbols by inverse volatility within allocations.'),
+  DEX_EXECUTION_ENABLED: flag.bool(
+    'trading',
+    false,
+    'Route orders to a DEX. Refused at start (true is a startup error): the runbook keeps DEX execution off.',
+  ),
+  GOLIVE_START_AT: flag.optionalStr(
+    'mode',
+    'Start of the staged go-live’s 72 hours (`bosun golive`); unset = when live trading first started (kept in LMDB).',
+    {
+      pattern: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/,
+      expected: 'expected an ISO-8601 time with a zone, e.g. 2026-12-07T08:00:00Z',
+    },
+  ),
 
   // ── telegram ──
   TELEGRAM_ENABLED: flag.bool('notify', false, 'Send alerts and the digest to Telegram (needs bot token and chat id).'),
@@ -509,6 +522,15 @@ function crossRules(c: EnvConfig, ctx: z.RefinementCtx): void {
       }
     }
   }
+  if (c.DEX_EXECUTION_ENABLED)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DEX_EXECUTION_ENABLED'],
+      message:
+        'refused: the runbook’s staged go-live keeps DEX execution off ("Keep DEX exec off"); set it to false or unset it',
+    });
+  if (c.GOLIVE_START_AT !== undefined && !Number.isFinite(Date.parse(c.GOLIVE_START_AT)))
+    ctx.addIssue({ code: 'custom', path: ['GOLIVE_START_AT'], message: 'not a valid ISO-8601 time' });
   if (c.TELEGRAM_ENABLED) {
     for (const k of ['TELEGRAM_BOT_TOKEN', 'TELEGRAM_CHAT_ID'] as const) {
       if (c[k] === undefined)
