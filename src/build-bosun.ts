@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { createAccountBook } from './actors/account-book.js';
 import { runtimeOptions, tradedVenueSubtree, tradingExecutor, tradingRuntimeDeps } from './actors/bosun-tree.js';
 import { createOpsConfig } from './actors/config.actors.js';
+import { createGoLive } from './actors/golive.js';
 import { createHistoryWarmup } from './actors/history-warmup.js';
 import { createScanner } from './actors/scanner.actors.js';
 import { createSituations } from './actors/situations.js';
@@ -266,6 +267,32 @@ export function buildBosun(config: Config, deps: BosunDeps): Bosun {
     configFiles: opsFileSpecs(config).map((f) => f.name),
   });
 
+  // `bosun golive` / `GET /golive`: the staged go-live's stage and evidence (advisory, never flips a flag).
+  const golive = createGoLive({
+    config,
+    kv: store.kv,
+    registry: metrics.registry,
+    now: Date.now,
+    guards: () => trading.guardsPort.list(),
+    fundingOrders: () => trading.port.listOrders({ limit: 1_000 }),
+    audit: (q) => store.audit.list(q),
+    // Maker shadow's evidence across venues and markets (GET /maker's summary), weighted by orders.
+    maker: {
+      shadow() {
+        const rows = trading.port.maker?.().shadow.summary ?? [];
+        const orders = rows.reduce((n, r) => n + r.orders, 0);
+        if (orders === 0) return null;
+        const filled = rows.reduce((n, r) => n + r.filled, 0);
+        const improved = rows.reduce((sum, r) => sum + (r.meanImprovementBps ?? 0) * r.filled, 0);
+        return {
+          samples: orders,
+          fillRatePct: (filled / orders) * 100,
+          improvementBps: filled > 0 ? improved / filled : 0,
+        };
+      },
+    },
+  });
+
   const listeners: Listener[] = [];
   const bound: Partial<Record<ListenerName, string>> = {};
   const httpDeps = {
@@ -297,6 +324,7 @@ export function buildBosun(config: Config, deps: BosunDeps): Bosun {
     // The inspector page on engine sends /kill to ops; ops listens first, so its port is known by then.
     inspector: { opsPort: () => Number(bound.ops?.split(':').pop()) || undefined },
     guards: trading.guardsPort,
+    golive,
     scanner: scanner.port,
     executor: executor.port,
     situations,
@@ -340,6 +368,7 @@ export function buildBosun(config: Config, deps: BosunDeps): Bosun {
         'boot recovery finished',
       );
       trading.startLoops();
+      await golive.noteTradingStarted();
       situations.start();
       rt.markReady();
       return { bound: { ...bound }, urls, snapshotLoaded };

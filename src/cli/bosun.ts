@@ -2,6 +2,7 @@
 import { errorMessage } from '../domain/errors.js';
 import { BACKTEST_USAGE } from './backtest-usage.js';
 import { type CliContext, CliFailure, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './cli-context.js';
+import { golive } from './golive.commands.js';
 import { audit, kill, order, reconcile, status, weights } from './ops.commands.js';
 import { readOpsToken } from './ops-token.js';
 import { smoke } from './smoke.commands.js';
@@ -22,6 +23,7 @@ const USAGE = `usage: bosun <command> [options]
   reconcile                               POST /reconcile/manual (engine)
   depeg rearm [--note TEXT]               re-arm the depeg guard once parity has held (POST /guards/depeg/rearm)
   audit [--limit N] [--actor A] [--action X] [--since epochMs]
+  golive                                  the staged go-live: stage, flags it wants, evidence (GET /golive; advisory)
   smoke exporter [--url URL]              the daily check's metrics non-empty and residual ≈ 0
   smoke prom [--jobs a,b,c]               Prometheus targets of the Bosun jobs are up
   backup [--out DIR]                      timestamped .tar.gz (LMDB copied consistently while running)
@@ -128,6 +130,8 @@ async function main(argv: string[]): Promise<number> {
       return reconcile(ctx, args);
     case 'audit':
       return audit(ctx, args);
+    case 'golive':
+      return golive(ctx, args);
     case 'smoke':
       return smoke(ctx, args);
     // Loaded on demand: LMDB and prom-client would slow every other command's start.

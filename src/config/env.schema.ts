@@ -398,6 +398,19 @@ export const EnvShape = {
     { min: 0, max: 0.5 },
     'Maintenance margin rate the liquidation rail uses (Binance first bracket 0.4%).',
   ),
+  DEX_EXECUTION_ENABLED: flag.bool(
+    'trading',
+    false,
+    'Route orders to a DEX. Refused at start (true is a startup error): the runbook keeps DEX execution off.',
+  ),
+  GOLIVE_START_AT: flag.optionalStr(
+    'mode',
+    'Start of the staged go-live’s 72 hours (`bosun golive`); unset = when live trading first started (kept in LMDB).',
+    {
+      pattern: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/,
+      expected: 'expected an ISO-8601 time with a zone, e.g. 2026-12-07T08:00:00Z',
+    },
+  ),
 
   // ── telegram ──
   TELEGRAM_ENABLED: flag.bool('notify', false, 'Send alerts and the digest to Telegram (needs bot token and chat id).'),
@@ -557,6 +570,15 @@ function crossRules(c: EnvConfig, ctx: z.RefinementCtx): void {
   }
   const maker = makerModeProblem(parseMakerMode(c.MAKER_MODE));
   if (maker !== undefined) ctx.addIssue({ code: 'custom', path: ['MAKER_MODE'], message: maker });
+  if (c.DEX_EXECUTION_ENABLED)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DEX_EXECUTION_ENABLED'],
+      message:
+        'refused: the runbook’s staged go-live keeps DEX execution off ("Keep DEX exec off"); set it to false or unset it',
+    });
+  if (c.GOLIVE_START_AT !== undefined && !Number.isFinite(Date.parse(c.GOLIVE_START_AT)))
+    ctx.addIssue({ code: 'custom', path: ['GOLIVE_START_AT'], message: 'not a valid ISO-8601 time' });
   if (c.TELEGRAM_ENABLED) {
     for (const k of ['TELEGRAM_BOT_TOKEN', 'TELEGRAM_CHAT_ID'] as const) {
       if (c[k] === undefined)

@@ -24,6 +24,7 @@ import { backupRoutes } from './routes/backup.routes.js';
 import { docsRoutes } from './routes/docs.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { executorRoutes } from './routes/executor.routes.js';
+import { goliveRoutes } from './routes/golive.routes.js';
 import { guardsRoutes } from './routes/guards.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { inspectRoutes } from './routes/inspect.routes.js';
@@ -43,7 +44,17 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  * governance (`/kill`, `/audit`) is on ops; the actor tree and its commands are on engine.
  */
 export const LISTENER_ROUTES: Record<ListenerName, readonly RouteModule[]> = {
-  ops: [healthRoutes, statusRoutes, metricsRoutes, killRoutes, auditRoutes, weightsRoutes, backupRoutes, docsRoutes],
+  ops: [
+    healthRoutes,
+    statusRoutes,
+    metricsRoutes,
+    killRoutes,
+    auditRoutes,
+    weightsRoutes,
+    backupRoutes,
+    goliveRoutes,
+    docsRoutes,
+  ],
   // `/kill` on engine too: the inspector page talks only to its own origin (CSP connect-src 'self').
   engine: [
     healthRoutes,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
+import { GoLiveResponse } from './routes/golive.routes.js';
 
 /**
  * The response side of the OpenAPI document (`/docs`): one zod schema per route and status, and the error
@@ -318,6 +319,7 @@ export const ROUTE_RESPONSES: Record<string, Responses> = {
       .describe('each position and its server-side stop, per venue'),
   },
   'POST /strategy/auto-tune/reset': { 200: z.looseObject({ reset: z.boolean() }).describe('auto-tune state cleared') },
+  'GET /golive': { 200: GoLiveResponse },
   'GET /guards': { 200: z.looseObject({ guards: z.array(Guard) }).describe('every money guard with its state') },
   'POST /guards/depeg/rearm': { 200: z.looseObject({ guard: Guard }).describe('the depeg guard, re-armed') },
   'POST /events/external': {

@@ -6,6 +6,7 @@ import type { RuntimePort } from '../supervisor/runtime-port.js';
 import type { ScannerPort } from '../supervisor/scanner-port.js';
 import type { SituationsPort } from '../supervisor/situations-port.js';
 import type { TradingPort } from '../supervisor/trading-port.js';
+import type { GoLivePort } from './routes/golive.routes.js';
 
 /**
  * What the HTTP layer needs from the rest of Bosun, as small structural interfaces. The LMDB stores in
@@ -97,6 +98,8 @@ export interface HttpDeps {
   inspector?: InspectorDeps | undefined;
   /** `POST /backup` (the `bosun backup` CLI); the route answers 503 without it. */
   backup?: BackupPort | undefined;
+  /** `GET /golive` (the staged go-live report); 503 without it. */
+  golive?: GoLivePort | undefined;
   /** `events.external_feed` for `POST /events/external`; that route answers 503 without it. */
   events?: ExternalEventsPort | undefined;
 }
