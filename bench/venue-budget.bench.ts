@@ -1,3 +1,4 @@
+import { DEPEG_SYMBOLS } from '../src/actors/guards.actors.js';
 import { loadConfig } from '../src/config/load-config.js';
 import {
   type BudgetRefusal,
@@ -17,12 +18,13 @@ import { accountRefreshMs, MIN_TICKER_POLL_MS } from '../src/venues/venue-limits
  * The schedule is Bosun's at the defaults, call for call: the ticker poll (FEED_POLL_MS, Kraken no faster than
  * MIN_TICKER_POLL_MS), the account refresh (accountRefreshMs: balances, valuation tickers, positions, open
  * orders), reconciliation (RECONCILE_INTERVAL_SEC: open orders, balances before and after, trades), the stop
- * validator (STOP_VALIDATOR_INTERVAL_SEC: open orders, balances), the depeg guard's parity tickers on Binance
- * (every FEED_POLL_MS) and the funding guard (FUNDING_POLL_SEC: funding rates, positions), and one order per
+ * validator (STOP_VALIDATOR_INTERVAL_SEC: open orders, balances), the depeg guard's parity books (in the ticker
+ * poll: the guard reads the feed) and the funding guard (FUNDING_POLL_SEC: funding rates, positions), and one order per
  * minute with its settlement lookup. Figures: requests, Binance weight and Kraken counter units spent per
  * minute, peak budget pressure (conn degrades at 0.9), local refusals by priority, venue 429/418.
  */
 const MINUTES = 5;
+const PARITY = Object.values(DEPEG_SYMBOLS);
 const STEP_MS = 250;
 
 interface Job {
@@ -82,7 +84,8 @@ async function measure(
     {
       name: 'ticker_poll',
       everyMs: Math.max(config.FEED_POLL_MS, MIN_TICKER_POLL_MS[venue] ?? 0),
-      run: () => gw.fetchTickers(live),
+      // The feed carries the depeg guard's parity books where the venue lists them (the guard polls nothing).
+      run: () => gw.fetchTickers([...new Set([...live, ...PARITY.filter((p) => gw.markets('spot')[p] !== undefined)])]),
     },
     {
       name: 'account_refresh',
@@ -133,11 +136,6 @@ async function measure(
     },
   ];
   if (venue === 'binance') {
-    jobs.push({
-      name: 'depeg_guard',
-      everyMs: config.FEED_POLL_MS,
-      run: () => gw.fetchTickers(['USDTUSDC', 'BTCUSDT', 'BTCUSDC']),
-    });
     jobs.push({
       name: 'funding_guard',
       everyMs: config.FUNDING_POLL_SEC * 1000,

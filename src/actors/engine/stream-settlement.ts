@@ -71,9 +71,10 @@ export function createStreamSettlement(ctx: EngineContext, life: OrderLifecycle)
     if (!rec) return;
     updates.set(rec.clientOrderId, o);
     wake(rec.clientOrderId);
-    // An order nobody is settling (a resting limit filled later): its settlement starts now. Not before the
-    // create's answer is in the record (venueOrderId set), which starts it anyway.
-    if (rec.venueOrderId !== null && rec.venueOrderId !== undefined) void life.settle(rec);
+    // An order that ended with nobody settling it (a resting limit filled later): its settlement starts now. Not
+    // before the create's answer is in the record (venueOrderId set), which starts it anyway; not while it rests
+    // (settlement would fall back to REST polls for an order that is simply open).
+    if (o.status !== 'open' && rec.venueOrderId !== null && rec.venueOrderId !== undefined) void life.settle(rec);
   }
 
   const inLedger = (cid: string) => {
