@@ -1,3 +1,4 @@
+import { isoUtc } from './iso-time.js';
 /**
  * The runbook's staged go-live (first 72 h) as data and one pure function: which stage the clock is in, the flags
  * that stage wants against the running config, and the evidence that gates the next step (futures taker slippage
@@ -137,8 +138,8 @@ function depegItem(e: GoLiveEvidence['depegTest']): EvidenceItem {
   return {
     id: 'depeg_synthetic_test',
     status: 'pass',
-    summary: `last run ${new Date(e.at).toISOString()} (${e.how})`,
-    data: { at: new Date(e.at).toISOString(), how: e.how },
+    summary: `last run ${isoUtc(e.at)} (${e.how})`,
+    data: { at: isoUtc(e.at), how: e.how },
   };
 }
 
@@ -230,8 +231,8 @@ export function goLiveReport(o: {
   }
   return {
     advisory: true,
-    now: new Date(o.now).toISOString(),
-    start: o.start ? { at: new Date(o.start.at).toISOString(), source: o.start.source } : null,
+    now: isoUtc(o.now),
+    start: o.start ? { at: isoUtc(o.start.at), source: o.start.source } : null,
     hoursIn: hoursIn === null ? null : Math.round(hoursIn * 100) / 100,
     stage,
     next:
@@ -240,10 +241,7 @@ export function goLiveReport(o: {
         : {
             id: nextDef.id,
             title: nextDef.title,
-            at:
-              o.start && nextDef.fromHour !== null
-                ? new Date(o.start.at + nextDef.fromHour * 3_600_000).toISOString()
-                : null,
+            at: o.start && nextDef.fromHour !== null ? isoUtc(o.start.at + nextDef.fromHour * 3_600_000) : null,
           },
     flags,
     differing: flags.filter((f) => f.differs).map((f) => f.flag),
