@@ -102,6 +102,7 @@ describe('dashboard validation', () => {
     expect(files.sort()).toEqual([
       'command_center.json',
       'event_breakout_kpis.json',
+      'funding.json',
       'slippage_heatmap.json',
       'trend_strategy_ops.json',
     ]);
