@@ -120,7 +120,8 @@ describe('executor, live (DRY_RUN=false)', () => {
     expect(atVenue[0]?.id).toBe(filled.venueOrderId);
     // The same order in Bosun's LMDB, tagged with the executor's strategy.
     expect(b.store.orders.get(filled.clientOrderId)).toMatchObject({ strategy: 'executor', status: 'filled' });
-    expect(await metric(b, 'executor_orders_total', 'mode="live"')).toBe(1);
+    // Counted when the engine answers the executor; the fill can reach the store first (user-data stream).
+    await expect.poll(() => metric(b, 'executor_orders_total', 'mode="live"'), { timeout: 10_000 }).toBe(1);
     // Two more passes with the target reached (|40 − position| < MIN_TRADE_USDT), and bars closing meanwhile (each
     // close hands the strategies' target-0 signal to the engine): nothing more is sent.
     const r0 = (await view(b)).rebalances;
@@ -157,7 +158,7 @@ describe('executor, live (DRY_RUN=false)', () => {
       (await executorOrders(b)).filter((o) => o.status === 'filled').length === 2 ? true : undefined,
     );
     expect(venueOrders(sim)).toHaveLength(2);
-    expect(await metric(b, 'executor_orders_total', 'mode="live"')).toBe(2);
+    await expect.poll(() => metric(b, 'executor_orders_total', 'mode="live"'), { timeout: 10_000 }).toBe(2);
   });
 
   it('every attempt failing: at most EXECUTOR_MAX_ATTEMPTS per rebalance, then DEGRADED until the next interval', async () => {
@@ -196,7 +197,9 @@ describe('executor, live (DRY_RUN=false)', () => {
     expect((await metric(b, 'breaker_rejections_total', 'reason="in_flight"')) - inFlight0).toBe(
       EXECUTOR_MAX_ATTEMPTS - 1,
     );
-    expect((await metric(b, 'executor_orders_total', 'mode="live"')) - live0).toBe(1);
+    await expect
+      .poll(async () => (await metric(b, 'executor_orders_total', 'mode="live"')) - live0, { timeout: 10_000 })
+      .toBe(1);
 
     // The next interval starts a fresh rebalance, again bounded: failures grow by maxAttempts per interval, and
     // the attempts that reach the venue stay at one per unresolved order.
