@@ -12,9 +12,9 @@ import { createMetrics } from '../../src/metrics/metrics.js';
 import { addTick, initialBars } from '../../src/strategies/bars.js';
 import type { StrategyEnv } from '../../src/strategies/symbol-strategy.js';
 import { createRuntime, type Runtime } from '../../src/supervisor/runtime.js';
-import type { Simulator } from '../../src/venues/sim/index.js';
+import { createManualClock, type Simulator, startSimulator } from '../../src/venues/sim/index.js';
 import { boot, type EngineRig, engineRig, OPEN_LIMITS } from '../trading/engine-harness.js';
-import { startVenue, until } from '../trading/support.js';
+import { until } from '../trading/support.js';
 
 /**
  * Parity (issue 16 item 7): the backtest on a seeded path makes the same trades as the runtime's pipeline fed the
@@ -53,7 +53,9 @@ let rig: EngineRig;
 let runtime: Runtime;
 
 beforeAll(async () => {
-  sim = await startVenue(SEED);
+  // A frozen simulator moved to each tick's price: the live side fills where the backtest's book model fills (a
+  // simulator walking on its own clock fills elsewhere, and cash, equity and the next sizes drift by a step).
+  sim = await startSimulator({ host: '127.0.0.1', port: 0, seed: SEED, clock: createManualClock(Date.now()) });
 });
 
 afterAll(async () => {
@@ -134,6 +136,7 @@ describe('backtest parity with the live pipeline', () => {
     };
     for (const t of series.ticks) {
       clock = t.at;
+      sim.setPrice({ venue: VENUE, market: 'spot', symbol: SYMBOL, price: t.price });
       router.push({
         venue: VENUE,
         symbol: SYMBOL,
