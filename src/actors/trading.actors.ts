@@ -1,26 +1,24 @@
 import type { AnyActorRef } from 'xstate';
 import type { CapitalAllocations, HmmCalibration, Policies, StrategyWeights } from '../config/files.schema.js';
-import { parseMakerMode } from '../config/maker-mode.js';
-import { isSymbolAllowedByPolicy, resolveRiskLimits } from '../config/risk-limits.js';
+import { resolveRiskLimits } from '../config/risk-limits.js';
 import { errorMessage } from '../domain/errors.js';
-import { actorId, type VenueId } from '../domain/ids.js';
-import { effectiveState, type GovernanceState } from '../machines/governance.machine.js';
+import type { VenueId } from '../domain/ids.js';
+import type { GovernanceState } from '../machines/governance.machine.js';
 import type { AllocationInput } from '../strategies/allocator.js';
 import { CUTBACK_DEFAULTS } from '../strategies/auto-cutback.js';
 import { BREAKOUT_DEFAULTS } from '../strategies/breakout.js';
-import type { StrategyEnv } from '../strategies/symbol-strategy.js';
 import type { ChildSpec } from '../supervisor/policy.js';
 import type { SupervisorHooks } from '../supervisor/supervisor.js';
 import type { TradingPort } from '../supervisor/trading-port.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
 import { createAllocationGuards } from './allocation-guards.js';
-import { createAutoTuneOutcomes } from './auto-tune-outcomes.js';
 import { createBreakerEffects } from './breaker-effects.js';
 import { createBreakout, createExternalFeed } from './breakout.actors.js';
 import { createBreakoutLiveWindow } from './breakout-live-window.js';
 import { recoverBooks } from './engine/boot-recovery.js';
 import { scopeTrading } from './engine/engine-types.js';
 import { createHaltWatch } from './engine/halt-watch.js';
+import { wireEngine, wireStopValidators } from './engine-wiring.js';
 import { createFundingHedges } from './funding-hedge.js';
 import { createGuardOrders } from './guard-orders.js';
 import { createGuards, DEPEG_SYMBOLS, DEPEG_VENUE } from './guards.actors.js';
@@ -30,21 +28,22 @@ import { createPortfolioSnapshots } from './portfolio-snapshots.js';
 import { createQuoteBoard } from './quote-board.js';
 import { createReducingScopes } from './reducing-scopes.js';
 import { realSleep } from './retry.js';
-import { createStopValidator, type StopValidator } from './stop-validator.actors.js';
-import { buildSymbolsSupervisor, createCalibrator } from './symbol.actors.js';
+import type { StopValidator } from './stop-validator.actors.js';
+import { createStrategyEnv } from './strategy-env.js';
+import { createCalibrator } from './symbol.actors.js';
 import { createTickRouter } from './tick-router.js';
 import {
   DEFAULT_ALLOCATIONS,
   DEFAULT_CALIBRATION,
   DEFAULT_POLICIES,
   DEFAULT_WEIGHTS,
-  stopValidatorOptions,
   type TradingDeps,
 } from './trading-deps.js';
-import { createTradingEngine, type EngineVenue } from './trading-engine.js';
+import type { EngineVenue } from './trading-engine.js';
 import { createTradingHooks } from './trading-hooks.js';
 import { startTradingLoops } from './trading-loops.js';
 import { createTradingPort } from './trading-port.actors.js';
+import { createVenueExtras } from './venue-extras.js';
 
 export type { TradingConfig, TradingDeps } from './trading-deps.js';
 
@@ -76,35 +75,8 @@ export function createTrading(deps: TradingDeps) {
   const allocations = (): AllocationInput =>
     (ops.current<CapitalAllocations>('capital_allocations') as AllocationInput | undefined) ?? DEFAULT_ALLOCATIONS;
 
-  // ── trend auto-tune state (state/runtime/trend_auto_tune.json) ──
-  const autoTune = createAutoTuneOutcomes({
-    path: `${config.RUNTIME_DIR}/trend_auto_tune.json`,
-    defaults: { fastBars: config.TREND_FAST_BARS, slowBars: config.TREND_SLOW_BARS, entryZ: config.TREND_ENTRY_Z },
-    enabled: config.TREND_AUTO_TUNE_ENABLED,
-    log,
-    now,
-    onChange: () => broadcastEnv(),
-  });
-
-  const env = (): StrategyEnv => {
-    const c = calibration();
-    return {
-      weights: weights().weights,
-      calibration: c,
-      trend: autoTune.params(),
-      warmupBars: config.HMM_WARMUP_BARS > 0 ? config.HMM_WARMUP_BARS : undefined,
-      trendWeight: config.TREND_SIGNAL_WEIGHT,
-    };
-  };
-  const broadcastEnv = () => {
-    const e = env();
-    const all = deps.runtime()?.root().system.getAll() as Record<string, AnyActorRef> | undefined;
-    for (const [id, ref] of Object.entries(all ?? {}))
-      if (id.startsWith('sym:')) ref.send({ type: 'strategy.env', env: e });
-  };
-  ops.onChange((name) => {
-    if (name === 'strategy_weights' || name === 'hmm_calibration') broadcastEnv();
-  });
+  // ── the strategies' environment: weights, calibration, trend auto-tune (strategy-env.ts) ──
+  const { autoTune, env } = createStrategyEnv({ config, ops, weights, calibration, runtime: deps.runtime, log, now });
 
   const governance = (): GovernanceState | undefined => {
     try {
@@ -137,13 +109,6 @@ export function createTrading(deps: TradingDeps) {
 
   // ── stop validators (one per venue): every position keeps one live server-side stop ──
   const stopValidators = new Map<string, StopValidator>();
-  const stopsPort = {
-    owns: (venue: string, o: { id: string | null; clientOrderId: string | null }) =>
-      stopValidators.get(venue)?.owns(o) ?? false,
-    release: async (venue: string, symbol: string) => {
-      await stopValidators.get(venue)?.release(symbol);
-    },
-  };
 
   // ── allocator guards: auto-cutback's size multiplier and risk parity's weights ──
   const allocationGuards = createAllocationGuards({
@@ -158,65 +123,26 @@ export function createTrading(deps: TradingDeps) {
     now,
   });
 
-  const engine = createTradingEngine({
-    node: config.NODE_ID,
-    venues: engineVenues,
-    symbols: liveSymbols,
-    journal: store.journal,
-    orders: store.orders,
-    kv: store.kv,
+  const engine = wireEngine({
+    deps,
+    engineVenues,
+    liveSymbols,
+    store,
     book,
-    ...(perps ? { perps } : {}),
-    perp: {
-      strategies: config.PERP_STRATEGIES_ENABLED,
-      leverage: config.PERP_MAX_LEVERAGE,
-      marginMode: config.PERP_MARGIN_MODE,
-      minLiqDistancePct: config.PERP_MIN_LIQ_DISTANCE_PCT,
-      maintMarginRate: config.PERP_MAINT_MARGIN_RATE,
-    },
+    perps,
     metrics,
     log,
     now,
     hr,
-    minTradeUsdt: config.MIN_TRADE_USDT,
-    maker: { modes: parseMakerMode(config.MAKER_MODE ?? 'off'), timeoutMs: (config.MAKER_TIMEOUT_SEC ?? 30) * 1000 },
-    notify: (venue, symbol, event) => lookup(actorId.symbol(venue, symbol))?.send(event as never),
-    inputs: {
-      trading: tradingOf,
-      limits: (symbol) => resolveRiskLimits(config, policies(), symbol),
-      policyAllowed: (symbol) => isSymbolAllowedByPolicy(policies(), symbol),
-      allocations,
-      equityBreaker: breakers.equity,
-      venueBreaker: breakers.venue,
-      guards: (venue, symbol, market) => guards.railInput(venue, symbol, market),
-      sizeScale: () => allocationGuards.sizeScale(),
-      riskWeights: (venue) => allocationGuards.riskWeights(venue),
-      haltVenue: async (venue, reason) => {
-        await deps.runtime()?.setTrading({
-          scope: 'venue',
-          key: venue,
-          state: 'HALTED',
-          reason,
-          actor: 'system',
-          command: 'reconcile',
-        });
-      },
-    },
-    stops: stopsPort,
-    onHandoff: deps.onHandoff,
-    onAck: deps.onAck,
-    onFill: (fill, strategy) => {
-      const sv = stopValidators.get(fill.venue);
-      if (sv)
-        void sv
-          .noteFill(fill, strategy)
-          .then((changed) => {
-            // A fill changes what needs protecting: validate now rather than at the next interval.
-            if (changed) lookup(sv.id)?.send({ type: 'stopval.check' });
-          })
-          .catch((e: unknown) => log.error({ err: errorMessage(e) }, 'stop validator: fill not recorded'));
-      autoTune.noteFill(fill, strategy);
-    },
+    lookup,
+    tradingOf,
+    policies,
+    allocations,
+    breakers,
+    guards: () => guards,
+    allocationGuards,
+    stopValidators,
+    autoTune,
   });
 
   // ── REDUCING set and cleared by the system (depeg exit, funding trim, auto-cutback): reducing-scopes.ts ──
@@ -269,29 +195,17 @@ export function createTrading(deps: TradingDeps) {
       }),
     }),
   });
-  for (const v of engineVenues)
-    stopValidators.set(
-      v.id,
-      createStopValidator({
-        ...stopValidatorOptions(config),
-        venue: v.id,
-        incarnation: engine.incarnation,
-        gateway: () => v.gateway,
-        kv: store.kv,
-        journal: store.journal,
-        metrics,
-        log: deps.log,
-        now,
-        symbols: () => symbols,
-        ownedPosition: (symbol) => book.ownedPosition(v.id, symbol),
-        price: (symbol) => engine.price(v.id, symbol),
-        ...(deps.notify ? { notify: deps.notify } : {}),
-        onTriggered: () =>
-          void engine
-            .reconcileAll()
-            .catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'reconcile after a stop fill failed')),
-      }),
-    );
+  wireStopValidators(stopValidators, {
+    deps,
+    engine,
+    engineVenues,
+    store,
+    book,
+    metrics,
+    log,
+    now,
+    symbols: () => symbols,
+  });
 
   // ── events.external_feed and the event breakout (on the first venue that lists the symbol) ──
   const externalFeed = createExternalFeed();
@@ -350,39 +264,21 @@ export function createTrading(deps: TradingDeps) {
   });
 
   // ── subtrees ──
-  function venueExtras(
-    venue: string,
-    hooks: SupervisorHooks,
-  ): Array<{ spec: ChildSpec; logics: Record<string, unknown> }> {
-    const sym = buildSymbolsSupervisor({
-      venue,
-      symbols: liveSymbols[venue] ?? symbols,
-      barMs: config.BAR_MS,
-      baseCooldownMs: config.ORDER_COOLDOWN_SEC * 1000,
-      env,
-      // Fail closed: no governance view, nothing trades.
-      trading: (v, s) => {
-        const g = governance();
-        return g ? effectiveState(g, v, s) : 'HALTED';
-      },
-      onSignal: (e) => engine.onSignal(e),
-      calibrator,
-      metrics,
-      hooks,
-      now,
-    });
-    symbolSpecs.set(venue, sym.child);
-    return [
-      breakers.venueChild(venue),
-      sym,
-      // guards:<venue>: depeg and funding, and stopval:<venue> (every position has a live server-side stop).
-      ...(() => {
-        const stopval = stopValidators.get(venue);
-        const g = guards.buildGuardsSubtree(venue, hooks, stopval ? [stopval.child()] : []);
-        return g ? [g] : [];
-      })(),
-    ];
-  }
+  const venueExtras = createVenueExtras({
+    config,
+    symbols,
+    liveSymbols,
+    symbolSpecs,
+    env,
+    governance,
+    engine,
+    calibrator,
+    metrics,
+    now,
+    breakers,
+    stopValidators,
+    guards,
+  });
 
   // ── boot recovery (DESIGN §6): engine/boot-recovery.ts ──
   const recover = () =>
