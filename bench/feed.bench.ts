@@ -11,6 +11,7 @@ import { createRuntime, type Runtime } from '../src/supervisor/runtime.js';
 import { createSupervisor } from '../src/supervisor/supervisor.js';
 import { createGateway } from '../src/venues/index.js';
 import { startSimulator } from '../src/venues/sim/index.js';
+import { VENUE_RIG_RUNTIME_OPTIONS } from '../test/support/runtime-options.js';
 
 /**
  * Feed throughput: the real feed actor polls 1,000 symbols from the simulator through the real Binance gateway
@@ -64,14 +65,7 @@ export async function run(): Promise<Record<string, unknown>> {
   });
   let runtime: Runtime | undefined;
   runtime = createRuntime({
-    options: {
-      tradingEnabled: true,
-      heartbeatMs: 60_000,
-      maxLoopDelayMs: 500,
-      restartIntensity: 5,
-      restartPeriodMs: 60_000,
-      shutdownTimeoutMs: 1_000,
-    },
+    options: VENUE_RIG_RUNTIME_OPTIONS,
     log,
     metrics,
     kv: store.kv,

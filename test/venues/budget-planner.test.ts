@@ -7,6 +7,7 @@ import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { createRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import { type BudgetClock, createGateway, VenueError } from '../../src/venues/index.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
+import { VENUE_RIG_RUNTIME_OPTIONS } from '../support/runtime-options.js';
 import { until } from '../trading/support.js';
 import { BTC, cid, paperGateway, startTestSim } from './gateway-harness.js';
 
@@ -146,14 +147,7 @@ describe('local refusals are not venue errors', () => {
     const log = createLogger({ level: 'silent', stdout: false }).log;
     let runtime: Runtime | undefined;
     runtime = createRuntime({
-      options: {
-        tradingEnabled: true,
-        heartbeatMs: 60_000,
-        maxLoopDelayMs: 500,
-        restartIntensity: 5,
-        restartPeriodMs: 60_000,
-        shutdownTimeoutMs: 1_000,
-      },
+      options: VENUE_RIG_RUNTIME_OPTIONS,
       log,
       metrics,
       kv: memoryKv(),

@@ -7,6 +7,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { createRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
+import { VENUE_RIG_RUNTIME_OPTIONS } from '../support/runtime-options.js';
 import { until } from '../trading/support.js';
 import { paperGateway, startTestSim } from './gateway-harness.js';
 
@@ -65,14 +66,7 @@ describe('venue clock offset', () => {
     const kv = new Map<string, unknown>();
     let runtime: Runtime | undefined;
     runtime = createRuntime({
-      options: {
-        tradingEnabled: true,
-        heartbeatMs: 60_000,
-        maxLoopDelayMs: 500,
-        restartIntensity: 5,
-        restartPeriodMs: 60_000,
-        shutdownTimeoutMs: 1_000,
-      },
+      options: VENUE_RIG_RUNTIME_OPTIONS,
       log,
       metrics,
       kv: { get: (k) => kv.get(k), put: async (k, v) => kv.set(k, v) },

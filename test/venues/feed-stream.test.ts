@@ -12,6 +12,7 @@ import { openStore } from '../../src/store/index.js';
 import { createRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import { createGateway, createVenueStreams } from '../../src/venues/index.js';
 import { type Simulator, startSimulator } from '../../src/venues/sim/index.js';
+import { VENUE_RIG_RUNTIME_OPTIONS } from '../support/runtime-options.js';
 import { until } from '../trading/support.js';
 
 /**
@@ -45,14 +46,7 @@ async function stack() {
   const log = createLogger({ level: 'silent', stdout: false }).log;
   let runtime: Runtime | undefined;
   runtime = createRuntime({
-    options: {
-      tradingEnabled: true,
-      heartbeatMs: 60_000,
-      maxLoopDelayMs: 500,
-      restartIntensity: 5,
-      restartPeriodMs: 60_000,
-      shutdownTimeoutMs: 1_000,
-    },
+    options: VENUE_RIG_RUNTIME_OPTIONS,
     log,
     metrics,
     kv: store.kv,

@@ -11,6 +11,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { createRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import { createGateway } from '../../src/venues/index.js';
 import { type Simulator, startSimulator } from '../../src/venues/sim/index.js';
+import { VENUE_RIG_RUNTIME_OPTIONS } from '../support/runtime-options.js';
 
 /**
  * Venue actors against the real simulator through the real ccxt classes: conn health under injected faults,
@@ -38,14 +39,7 @@ async function stack(opts: { secret?: string } = {}) {
   cleanup.push(() => gateway.close());
   let runtime: Runtime | undefined;
   runtime = createRuntime({
-    options: {
-      tradingEnabled: true,
-      heartbeatMs: 60_000,
-      maxLoopDelayMs: 500,
-      restartIntensity: 5,
-      restartPeriodMs: 60_000,
-      shutdownTimeoutMs: 1_000,
-    },
+    options: VENUE_RIG_RUNTIME_OPTIONS,
     log: createLogger({ level: 'silent', stdout: false }).log,
     metrics,
     kv: store.kv,
