@@ -181,4 +181,21 @@ describe('ledger book (LMDB portfolio database)', () => {
     expect(again.executorPosition('binance', 'BTCUSDT')).toBeCloseTo(0.015, 12);
     expect(again.ownedPosition('binance', 'BTCUSDT')).toBeCloseTo(0.015, 12);
   });
+
+  it('a position is the base the fill moved: a fee taken in the base asset is not held (a whole-position sell fits the balance)', async () => {
+    const s = await store(mkdtempSync(join(tmpdir(), 'bosun-ledger-')));
+    const book = createLedgerBook(s.portfolio, ['binance']);
+    await book.baseline('binance', { USDT: 10_000 }, 1);
+    // Binance spot takes a buy's fee in what it buys.
+    await book.apply(fill({ amount: 0.01, cost: 500, fee: { cost: 0.00001, currency: 'BTC' } }), 'strategies');
+    expect(book.strategyPosition('binance', 'BTCUSDT')).toBeCloseTo(0.00999, 12);
+    expect(book.strategyPosition('binance', 'BTCUSDT')).toBeCloseTo(book.balance('binance', 'BTC'), 12);
+    // A sell whose fee is taken in base moves the amount and the fee.
+    await book.apply(
+      fill({ side: 'sell', amount: 0.005, cost: 250, fee: { cost: 0.000005, currency: 'BTC' } }),
+      'strategies',
+    );
+    expect(book.strategyPosition('binance', 'BTCUSDT')).toBeCloseTo(0.004985, 12);
+    expect(book.strategyPosition('binance', 'BTCUSDT')).toBeCloseTo(book.balance('binance', 'BTC'), 12);
+  });
 });

@@ -164,13 +164,18 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
       };
       const strat = posKey(fill.venue, fill.symbol);
       const exec = execPosKey(fill.venue, fill.symbol);
-      const delta = fill.side === 'buy' ? fill.amount : -fill.amount;
+      // The base the fill really moved: a fee the venue takes in the base asset (Binance spot takes a buy's fee
+      // in what it buys) is not held. Counting the order amount made a position larger than the balance, and a
+      // sell of the whole position was refused by the venue at every bar.
+      const baseFee = fill.fee !== null && fill.fee.currency === fill.base ? fill.fee.cost : 0;
+      const qty = fill.side === 'buy' ? Math.max(0, fill.amount - baseFee) : fill.amount + baseFee;
+      const delta = fill.side === 'buy' ? qty : -qty;
       if (owner === 'executor') move(exec, delta);
       else if (owner === 'hedge') move(hedgePosKey(fill.venue, fill.symbol), delta);
       else if (owner === 'strategies' || (owner === 'guard' && delta > 0)) move(strat, delta);
       else if (owner === 'guard') {
         // A guard's sell: the strategies' position first, what it could not take from the executor's.
-        const rest = held(strat) > 0 ? fill.amount + move(strat, delta) : fill.amount;
+        const rest = held(strat) > 0 ? qty + move(strat, delta) : qty;
         if (rest > 0 && held(exec) > 0) move(exec, -rest);
       }
       return Promise.all(writes).then(() => undefined);

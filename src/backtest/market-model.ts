@@ -8,8 +8,8 @@ import { fillPrice, type SlippageModel, slippageBps } from './slippage-model.js'
  * perpetual short side slots in without touching the replay: a position is a signed base quantity, `kind`
  * says which market it is, and `accrueFunding` is where a perpetual's funding (rate × position notional, paid by
  * longs when positive) enters the cash; for spot it is a no-op. A spot sell below zero is refused, as the venue
- * would refuse it, and so is a sell of more base than the account holds (Binance's fee in base after a buy leaves
- * less than the strategies' position, as the live ledger's `strategyPosition` counts order amounts).
+ * would refuse it, and so is a sell of more base than the account holds (the position is net of the fee Binance
+ * takes in base after a buy, as the live ledger's `strategyPosition` is).
  */
 export type BacktestMarketKind = 'spot' | 'linear';
 
@@ -49,7 +49,7 @@ export interface BacktestFill {
 
 export class BacktestAccount {
   cash: number;
-  /** The strategies' position in base: the sum of filled order amounts (the ledger's `strategyPosition`). */
+  /** The strategies' position in base, net of fees taken in base (the ledger's `strategyPosition`). */
   position = 0;
   /** Base the account holds at the venue (the position less fees taken in base). */
   held = 0;
@@ -88,8 +88,10 @@ export class BacktestAccount {
     if (o.side === 'buy') {
       const baseFee = this.rules.feeIn === 'received';
       this.cash -= baseFee ? cost : cost + fee;
-      this.held += baseFee ? o.amount * (1 - this.rules.takerFee) : o.amount;
-      this.position += o.amount;
+      const got = baseFee ? o.amount * (1 - this.rules.takerFee) : o.amount;
+      this.held += got;
+      // As the live ledger: the position is the base held, net of a fee taken in base.
+      this.position += got;
       this.cost += cost;
     } else {
       const avg = this.position > 0 ? this.cost / this.position : px;
