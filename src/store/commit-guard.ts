@@ -77,25 +77,6 @@ export function createCommitGuard(opts: CommitGuardOptions): CommitGuard {
   let firstFailure: AppError | undefined;
   let inFlight = 0;
   let drained: (() => void)[] = [];
-  // Group commit (issue 17). The writes issued in one event turn are one LMDB transaction (lmdb-js event-turn
-  // batching); that turn's group is `flying` until its commit is visible. Writes asked for meanwhile wait in
-  // `deferred` and are all issued together, in one turn, the moment it is: so they are one transaction, an ack waits
-  // for the commit that contains it and no other, and the next commit is written while the previous one's fsync
-  // still runs (lmdb-js overlapping sync). Nothing is acknowledged earlier than before: each write still awaits
-  // its own commit (and flush).
-  let flying = 0;
-  let turnOpen = false;
-  let deferred: (() => void)[] = [];
-  const releaseDeferred = (): void => {
-    if (deferred.length === 0) return;
-    const go = deferred;
-    deferred = [];
-    for (const resume of go) resume();
-  };
-  const closeTurn = (): void => {
-    turnOpen = false;
-    if (flying === 0) releaseDeferred();
-  };
 
   const fail = (what: string, cause: unknown): AppError => {
     const err = new AppError('STORE_FAILED', `LMDB write failed (${what}): ${errorMessage(cause)}`, {
@@ -114,13 +95,12 @@ export function createCommitGuard(opts: CommitGuardOptions): CommitGuard {
     return err;
   };
 
-  const refusal = (what: string): AppError =>
-    state === 'closed'
-      ? new AppError('STORE_FAILED', `store is closed (${what})`)
-      : new AppError('STORE_FAILED', `store refuses writes after a failed commit (${what})`, { cause: firstFailure });
-
   const assertWritable = (what: string): void => {
-    if (state !== 'open') throw refusal(what);
+    if (state === 'open') return;
+    if (state === 'closed') throw new AppError('STORE_FAILED', `store is closed (${what})`);
+    throw new AppError('STORE_FAILED', `store refuses writes after a failed commit (${what})`, {
+      cause: firstFailure,
+    });
   };
 
   return {
@@ -131,39 +111,19 @@ export function createCommitGuard(opts: CommitGuardOptions): CommitGuard {
     fail,
     async commit<T>(what: string, write: () => WritePromise<T>): Promise<T> {
       assertWritable(what);
+      let pending: WritePromise<T>;
+      try {
+        pending = write();
+      } catch (e) {
+        throw fail(what, e);
+      }
       inFlight++;
       try {
-        // Behind a commit in flight: wait for it, then go with everything else that waited (one transaction).
-        if (!turnOpen && flying > 0) await new Promise<void>((resume) => deferred.push(resume));
-        // Accepted before a close, so it is carried out; never after a failed commit.
-        if (state === 'failed') throw refusal(what);
-        let pending: WritePromise<T>;
-        try {
-          pending = write();
-        } catch (e) {
-          throw fail(what, e);
-        }
-        if (!turnOpen) {
-          turnOpen = true;
-          setImmediate(closeTurn);
-        }
-        flying++;
-        let ok: T;
-        try {
-          ok = await pending;
-        } catch (e) {
-          throw fail(what, e);
-        } finally {
-          if (--flying === 0 && !turnOpen) releaseDeferred();
-        }
-        if (opts.durability === 'flushed' && pending.flushed) {
-          try {
-            await pending.flushed;
-          } catch (e) {
-            throw fail(what, e);
-          }
-        }
+        const ok = await pending;
+        if (opts.durability === 'flushed' && pending.flushed) await pending.flushed;
         return ok;
+      } catch (e) {
+        throw fail(what, e);
       } finally {
         if (--inFlight === 0) {
           const waiters = drained;
