@@ -4,6 +4,7 @@ import { runtimeOptions, tradedVenueSubtree, tradingExecutor, tradingRuntimeDeps
 import { createOpsConfig } from './actors/config.actors.js';
 import { createGoLive } from './actors/golive.js';
 import { createHistoryWarmup } from './actors/history-warmup.js';
+import { poll, realSleep } from './actors/retry.js';
 import { createScanner } from './actors/scanner.actors.js';
 import { createSituations } from './actors/situations.js';
 import type { RoutedTick } from './actors/tick-router.js';
@@ -363,6 +364,18 @@ export function buildBosun(config: Config, deps: BosunDeps): Bosun {
           : Promise.resolve([]),
       ]);
       snapshotLoaded = recovered.snapshotLoaded;
+      // Ready means the money guards can see: the depeg guard reads parity from the feeds' first quotes, and until
+      // then it is blind and refuses USDT entries (fail closed). Wait for its first reading, bounded; a venue that
+      // truly shows no parity stays blind and says so.
+      const sighted = await poll(
+        { attempts: 150, backoff: { firstMs: 100, maxMs: 100 }, sleep: realSleep },
+        async () => {
+          const blind = trading.guardsPort.list().some((g) => g.kind === 'depeg' && g.state.blind === true);
+          return { done: !blind, value: blind };
+        },
+      );
+      if (!sighted.done)
+        log.warn('ready with the depeg guard still blind: USDT entries are refused until it sees parity');
       log.info(
         { snapshotLoaded, fillsApplied: recovered.reconciled.fillsApplied, venues: recovered.reconciled.venues },
         'boot recovery finished',

@@ -142,7 +142,7 @@ describe.skipIf(!tools)("the runbook's Daily Checks and Operational Controls, ve
   };
   const symContext = async () =>
     (await json('curl -s "http://localhost:8003/actors/sym:binance:BTCUSDT?context=true"')).context as {
-      ticks: number;
+      hot: { ticks: number };
       env: { weights: Record<string, number>; calibration: Record<string, number>; trend: typeof TUNED };
     };
   const boot = async () => {
@@ -280,7 +280,7 @@ describe.skipIf(!tools)("the runbook's Daily Checks and Operational Controls, ve
       .poll(
         async () => {
           const c = await symContext();
-          return c.ticks > at.ticks ? c.env.weights : undefined;
+          return c.hot.ticks > at.hot.ticks ? c.env.weights : undefined;
         },
         { timeout: 10_000 },
       )
@@ -454,8 +454,13 @@ describe.skipIf(!tools)("the runbook's Daily Checks and Operational Controls, ve
     const targets = [...makefile.matchAll(/^([a-z][a-z-]*):/gm)].map((m) => m[1]);
     for (const [, a, b] of doc.matchAll(/`make ([a-z][a-z-]+)|^ +make ([a-z][a-z-]+)/gm))
       expect(targets, a ?? b).toContain(a ?? b);
-    const usage = readFileSync(join(ROOT, 'src/cli/bosun.ts'), 'utf8');
-    for (const [, cmd] of doc.matchAll(/npx bosun ([a-z-]+)/g)) expect(usage, cmd).toContain(`\n  ${cmd} `);
+    // The usage text, with the backtest's lines kept apart from it (src/cli/backtest-usage.ts).
+    const usage = ['src/cli/bosun.ts', 'src/cli/backtest-usage.ts']
+      .map((f) => readFileSync(join(ROOT, f), 'utf8'))
+      .join('\n');
+    // A usage line starts the command at two spaces (after a newline, or opening the backtest's template).
+    for (const [, cmd] of doc.matchAll(/npx bosun ([a-z-]+)/g))
+      expect(usage, cmd).toMatch(new RegExp(`[\\n\`]  ${cmd} `));
   });
 
   it('Re-scan symbols: touch state/runtime/symbol_scanner_state.json → a fresh [SCAN] pass; POST /scanner/rescan', async () => {
