@@ -33,6 +33,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Two workers on this 2-core machine: vitest's default (available cores − 1) runs the suite serially here,
+    // and the long files above are ordered for two.
+    maxWorkers: 2,
     setupFiles: ['test/support/fast-check-seed.ts'],
     fileParallelism: true,
     sequence: { sequencer: LongFirst },
