@@ -1,9 +1,4 @@
-import type { RiskLimits } from '../config/risk-limits.js';
-import type { AllocationInput } from '../strategies/allocator.js';
-import type { StrategyEnv } from '../strategies/symbol-strategy.js';
-import type { MarketRules } from './market-model.js';
-import { type ReplayResult, type RunMode, replay } from './replay.js';
-import type { SlippageModel } from './slippage-model.js';
+import { type ReplayOptions, type ReplayResult, type RunMode, replay } from './replay.js';
 import { type Aggregate, aggregate, type RunSummary, summarise } from './summary.js';
 import type { TickSeries } from './tick-sources.js';
 
@@ -11,20 +6,8 @@ import type { TickSeries } from './tick-sources.js';
  * Runs every requested mode over every tick series (a seeded path or venue history) and summarises them: the
  * per-path summaries, the per-mode aggregates across paths, and the raw bars of the first path for the report.
  */
-export interface BacktestPlan {
-  venue: string;
-  rules: MarketRules;
-  slippage: SlippageModel;
-  capitalUsd: number;
-  barMs: number;
-  baseCooldownMs: number;
-  env: StrategyEnv;
-  allocations: AllocationInput;
-  symbols: readonly string[];
-  limits: RiskLimits;
-  minTradeUsdt: number;
-  modes: readonly RunMode[];
-}
+/** What `replay` takes for one run, with the modes to run instead of one (each mode is one replay). */
+export type BacktestPlan = Omit<ReplayOptions, 'mode'> & { modes: readonly RunMode[] };
 
 export interface PathResult {
   label: string;
