@@ -309,7 +309,7 @@ export function buildBosun(config: Config, deps: BosunDeps): Bosun {
       secret: config.EXTERNAL_EVENTS_SECRET,
       maxBodyBytes: config.EXTERNAL_EVENTS_MAX_BODY_BYTES,
       unsigned: config.MODE === 'paper' ? ('loopback' as const) : ('refuse' as const),
-      requireTimestamp: config.EXTERNAL_EVENTS_REQUIRE_TIMESTAMP,
+      requireTimestamp: timestampRequired(config),
       replayWindowSec: config.EXTERNAL_EVENTS_REPLAY_WINDOW_SEC,
       replay: createReplayStore(store.kv, { maxEntries: REPLAY_CACHE_MAX }),
       publish: (e: PublishedExternalEvent) => trading.externalFeed.publish(e),
@@ -393,4 +393,14 @@ export function buildBosun(config: Config, deps: BosunDeps): Bosun {
       await step('actors', () => rt.shutdown());
     },
   };
+}
+
+/**
+ * Whether a signed external event must carry `X-Events-Timestamp`. `auto` requires it in live mode, where a
+ * replayed signal moves real money, and leaves it optional in paper mode so the runbook's test-harness curl (a
+ * signature, no timestamp) works verbatim; the persisted replay cache refuses a repeat either way.
+ */
+function timestampRequired(config: Config): boolean {
+  const flag = config.EXTERNAL_EVENTS_REQUIRE_TIMESTAMP;
+  return flag === 'auto' ? config.MODE === 'live' : flag === 'true';
 }

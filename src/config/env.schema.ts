@@ -157,10 +157,11 @@ export const EnvShape = {
     'HMAC-SHA256 key for X-Events-Signature on POST /events/external; unset = unsigned events from loopback only in paper mode, none in live mode.',
     { secret: true, type: 'secret' },
   ),
-  EXTERNAL_EVENTS_REQUIRE_TIMESTAMP: flag.bool(
+  EXTERNAL_EVENTS_REQUIRE_TIMESTAMP: flag.oneOf(
     'auth',
-    false,
-    "With EXTERNAL_EVENTS_SECRET set, refuse events without X-Events-Timestamp (the runbook's curl sends none, so off by default; untimestamped events are remembered for EXTERNAL_EVENTS_REPLAY_WINDOW_SEC).",
+    ['auto', 'true', 'false'],
+    'auto',
+    "With EXTERNAL_EVENTS_SECRET set, refuse events without X-Events-Timestamp. auto = required in live mode, optional in paper mode (the runbook's test-harness curl sends none); untimestamped events are remembered in LMDB for EXTERNAL_EVENTS_REPLAY_WINDOW_SEC, restarts included.",
   ),
   EXTERNAL_EVENTS_REPLAY_WINDOW_SEC: flag.int(
     'auth',

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { signedDigest } from '../../src/http/external-events.js';
 import { type Simulator, startSimulator } from '../../src/venues/sim/index.js';
 import { type BosunProcess, startBosun } from '../support/bosun-process.js';
 
@@ -34,6 +35,7 @@ describe('modes', () => {
       BINANCE_API_KEY: sim.keys.binance.apiKey,
       BINANCE_API_SECRET: sim.keys.binance.secret,
       BINANCE_BASE_URL: sim.baseUrl,
+      EXTERNAL_EVENTS_SECRET: 'live-events-secret',
     });
     cleanup.push(() => p.stop('SIGKILL'));
     expect(p.lines.some((l) => String(l.msg).includes('embedded exchange simulator'))).toBe(false);
@@ -42,5 +44,22 @@ describe('modes', () => {
     expect(sim.requests().byVenue.binance).toBeGreaterThan(0);
     const unauth = await fetch(`${p.ops}/kill`, { method: 'POST', body: '{"enabled": false}' });
     expect(unauth.status).toBe(401);
+
+    // A signed event without X-Events-Timestamp is refused in live mode (EXTERNAL_EVENTS_REQUIRE_TIMESTAMP=auto):
+    // without a timestamp a captured event could be replayed once the replay window has passed.
+    const body = '{"source":"live_check","payload":{"symbol":"BTCUSDT"}}';
+    const post = (headers: Record<string, string>) =>
+      fetch(`${p.engine}/events/external`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
+    const sig = (ts?: string) => `sha256=${signedDigest('live-events-secret', Buffer.from(body), ts).toString('hex')}`;
+    const untimed = await post({ 'x-events-signature': sig() });
+    expect(untimed.status).toBe(401);
+    expect(((await untimed.json()) as { error: { message: string } }).error.message).toMatch(/X-Events-Timestamp/);
+    const ts = String(Math.floor(Date.now() / 1000));
+    const timed = await post({ 'x-events-signature': sig(ts), 'x-events-timestamp': ts });
+    expect(timed.status).toBe(202);
   });
 });
