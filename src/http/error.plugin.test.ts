@@ -1,8 +1,10 @@
+import { connect } from 'node:net';
+import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeDeps, TOKEN } from '../../test/http/support/fakes.js';
 import { AppError } from '../domain/errors.js';
 import { buildServer } from './build-server.js';
-import { toHttpError } from './error.plugin.js';
+import { onClientError, toHttpError } from './error.plugin.js';
 
 const apps: Array<{ close(): Promise<unknown> }> = [];
 afterEach(async () => {
@@ -131,5 +133,58 @@ describe('error responses', () => {
       payload: '{}',
     });
     expect(res.statusCode).toBe(400);
+  });
+});
+
+describe('malformed bytes after a complete request on the same connection', () => {
+  it('answers the running request first, then refuses the rest: a command never answers 400 and still acts', async () => {
+    // A short Content-Length leaves `{}` after a complete POST: llhttp refuses those bytes while the POST's
+    // handler is still running. The client must read the handler's answer, not a 400 for a command that acted.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let entered = () => {};
+    const handlerEntered = new Promise<void>((r) => {
+      entered = r;
+    });
+    let refused = () => {};
+    const parserRefused = new Promise<void>((r) => {
+      refused = r;
+    });
+    let effects = 0;
+    const app = Fastify({
+      clientErrorHandler: (err, socket) => {
+        onClientError(err, socket);
+        refused();
+      },
+    });
+    apps.push(app);
+    app.post('/act', async () => {
+      entered();
+      await gate;
+      effects++;
+      return { acted: true };
+    });
+    const port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
+    const answer = new Promise<string>((resolve, reject) => {
+      const sock = connect(port, '127.0.0.1');
+      let text = '';
+      sock.on('data', (d) => {
+        text += String(d);
+      });
+      sock.on('error', reject);
+      sock.on('close', () => resolve(text));
+      sock.write('POST /act HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n{}');
+    });
+    await Promise.all([handlerEntered, parserRefused]);
+    release();
+    const text = await answer;
+    expect(effects).toBe(1);
+    const [first, second] = text.split(/(?=HTTP\/1\.1 )/);
+    expect(first).toMatch(/^HTTP\/1\.1 200 /);
+    expect(first).toContain('{"acted":true}');
+    expect(second).toMatch(/^HTTP\/1\.1 400 /);
+    expect(second).toContain('"code":"BAD_REQUEST"');
   });
 });

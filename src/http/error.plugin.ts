@@ -1,4 +1,4 @@
-import { STATUS_CODES as HTTP_REASONS } from 'node:http';
+import { STATUS_CODES as HTTP_REASONS, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -157,6 +157,10 @@ export function onFrameworkError(err: FastifyError, _request: FastifyRequest, re
  * `clientErrorHandler` option: what Node's HTTP parser refuses before Fastify sees a request (a bad
  * Content-Length, control characters in the request line or a header, headers over the size limit, a timeout).
  * Fastify's default answers those in its own shape; this writes the one error body of the API instead.
+ *
+ * The bytes refused can follow a complete request on the same connection (a short Content-Length, pipelining):
+ * that request is already running. Its answer goes out first and the refusal after it; writing the refusal at
+ * once would tell the client "400" for a command that still takes effect.
  */
 export function onClientError(err: Error & { code?: string }, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
@@ -166,8 +170,19 @@ export function onClientError(err: Error & { code?: string }, socket: Duplex): v
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? { status: 431, code: 'HEADERS_TOO_LARGE', message: 'request headers are over the size limit' }
         : { status: 400, code: 'BAD_REQUEST', message: `malformed HTTP request (${clientErrorReason(err.code)})` };
+  // Node's own handler checks the same slot: the response in flight on this socket, if any.
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inFlight && !inFlight.writableFinished) {
+    inFlight.once('finish', () => refuseOnSocket(socket, e));
+    inFlight.once('close', () => socket.destroy());
+    return;
+  }
+  refuseOnSocket(socket, e);
+}
+
+function refuseOnSocket(socket: Duplex, e: HttpError): void {
   const body = JSON.stringify({ error: { code: e.code, message: e.message } } satisfies ErrorBody);
-  if (socket.writable)
+  if (socket.writable && !socket.destroyed)
     socket.write(
       `HTTP/1.1 ${e.status} ${HTTP_REASONS[e.status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

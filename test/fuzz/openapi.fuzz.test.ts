@@ -259,6 +259,7 @@ describe('OpenAPI fuzz campaign against the running process', () => {
         errors: 0,
         byStatus: {} as Record<number, number>,
       };
+      const recent: string[] = [];
       let base = await state();
       const startedAt = Date.now();
       await fc.assert(
@@ -274,6 +275,9 @@ describe('OpenAPI fuzz campaign against the running process', () => {
             throw e;
           }
           figures.byStatus[r.status] = (figures.byStatus[r.status] ?? 0) + 1;
+          // The cases before this one, for a failure whose cause is an earlier request's late effect.
+          recent.push(`${c.method} ${c.target.slice(0, 60)} ${JSON.stringify(c.headers).slice(0, 300)} → ${r.status}`);
+          if (recent.length > 4) recent.shift();
           if (bosun.child.exitCode !== null) figures.crashes++;
           expect(bosun.child.exitCode, 'process alive').toBeNull();
           // A probe answers 503 while the system is HALTED (trading starts halted here): its documented signal.
@@ -305,7 +309,7 @@ describe('OpenAPI fuzz campaign against the running process', () => {
             if (changed) figures.effectsOnError++;
             expect(
               { added, governance: after.governance, orders: after.orders, tree: after.tree },
-              `${c.method} ${c.target.slice(0, 80)} answered ${r.status} and changed state`,
+              `${c.method} ${c.target.slice(0, 80)} answered ${r.status} and changed state; cases up to it:\n${recent.join('\n')}`,
             ).toEqual({ added: [], governance: base.governance, orders: base.orders, tree: base.tree });
           }
           base = after;
