@@ -9,6 +9,10 @@
  *   node scripts/revert-one-fix.mjs 1          # reservations off; prints which invariants failed
  *   SIM_SEEDS=40 node scripts/revert-one-fix.mjs all
  *
+ * One JSON line per fix: `caughtBy` (every invariant that failed) from `campaign` (the seeded files' violation
+ * lines) and `witnesses` (each failing fixed schedule of witnesses.test.ts, with the invariants its violations
+ * name), `replay` (a failing seed's command) and `log` (the run's whole output, kept in the temp dir).
+ *
  * Fixes 2 (reconciliation fails closed), 8 (one book), 9 (precision) and 10 (REDUCING set by the system) are outside
  * what the campaign's steps reach; their regression tests are in test/trading/money-path.test.ts,
  * src/actors/account-book.test.ts and test/trading/guards.test.ts.
@@ -120,11 +124,45 @@ function run(fix) {
     env: { ...process.env, SIM_KNOWN_FAILING: 'none' },
     maxBuffer: 64 * 1024 * 1024,
   });
-  const out = `${r.stdout}\n${r.stderr}`;
-  const caught = [...new Set([...out.matchAll(/\b(I[1-8]) \(/g)].map((m) => m[1]))].sort();
+  const out = stripAnsi(`${r.stdout}\n${r.stderr}`);
+  const log = join(tmpdir(), `bosun-revert-${fix}.log`);
+  writeFileSync(log, out);
+  const campaign = invariantsIn(out, /\b(I[1-8]) \(/g);
+  const witnesses = witnessFailures(out);
+  const caught = [...new Set([...campaign, ...witnesses.flatMap((w) => w.caughtBy)])].sort();
   const replay = out.match(/SIM_ONLY=\S+ SIM_SEED=\S+ SIM_PATH=\S+ npx vitest run \S+/)?.[0] ?? null;
   rmSync(dir, { recursive: true, force: true });
-  return { fix: Number(fix), reverted: f.what, failed: r.status !== 0, caughtBy: caught, replay };
+  return {
+    fix: Number(fix),
+    reverted: f.what,
+    failed: r.status !== 0,
+    caughtBy: caught,
+    campaign,
+    witnesses,
+    replay,
+    log,
+  };
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes are what it removes.
+const stripAnsi = (text) => text.replace(/\u001b\[[0-9;]*m/g, '');
+
+/** The invariants a pattern's first group names in `text`, once each, sorted. */
+const invariantsIn = (text, re) => [...new Set([...text.matchAll(re)].map((m) => m[1]))].sort();
+
+/**
+ * Failures of the fixed witness schedules: each is an `expect(violations).toEqual([])` whose diff lists the
+ * violations as objects (`"inv": "I8",`). The invariant is read from the violations, not from the test's title:
+ * a witness written for one invariant may be caught by another.
+ */
+function witnessFailures(out) {
+  const blocks = out.split(/^ *FAIL +/m).slice(1);
+  return blocks
+    .filter((b) => b.startsWith('test/simulation/witnesses.test.ts'))
+    .map((b) => ({
+      test: (b.split('\n')[0] ?? '').split(' > ').at(-1)?.trim() ?? '',
+      caughtBy: invariantsIn(b, /"inv": "(I[1-8])"/g),
+    }));
 }
 
 const arg = process.argv[2];

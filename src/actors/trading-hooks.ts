@@ -60,8 +60,7 @@ export function createTradingHooks(d: {
       for (const r of store.orders.listOpen()) {
         if (r.venue !== venue) continue;
         const type = String(r.type ?? '');
-        if (r.reduceOnly === true || type.startsWith('stop') || type.startsWith('take_profit'))
-          out.add(String(r.symbol));
+        if (r.reduceOnly === true || type.startsWith('stop') || type.startsWith('take_profit')) out.add(r.symbol);
       }
       return out;
     },

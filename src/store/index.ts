@@ -24,13 +24,8 @@ export {
 } from './idempotency.store.js';
 export { isOrderEntry, type JournalEntry, type JournalInput, type JournalStore } from './journal.store.js';
 export type { KvStore } from './kv.store.js';
-export {
-  isOpenOrder,
-  type OrderInput,
-  type OrderRecord,
-  type OrdersStore,
-  TERMINAL_ORDER_STATUSES,
-} from './orders.store.js';
+export { type OrderRecord, type OrderStatus, orderRecordSchema } from './order-record.js';
+export { isOpenOrder, type OrderInput, type OrdersStore } from './orders.store.js';
 export { createReplayStore, type ReplayStore } from './replay.store.js';
 export type { SnapshotsStore, StoredSnapshot } from './snapshots.store.js';
 export { DB_NAMES, openStore, type Store, type StoreOptions, type StoreStats } from './store.js';

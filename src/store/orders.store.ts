@@ -1,29 +1,10 @@
 import type { Database } from 'lmdb';
-import { AppError } from '../domain/errors.js';
-import { type Json, toJsonObject } from './canonical-json.js';
+import { TERMINAL } from '../machines/order.machine.js';
 import type { CommitGuard } from './commit-guard.js';
+import { checkOrderRecord, type OrderRecord, readOrderRecord } from './order-record.js';
 
-/** The materialised state of one order, keyed by its clientOrderId (journaled before the first send, DESIGN §5). */
-export interface OrderRecord {
-  clientOrderId: string;
-  status: string;
-  updatedAt: number;
-  [field: string]: Json;
-}
-
+export type { OrderRecord } from './order-record.js';
 export type OrderInput = Omit<OrderRecord, 'updatedAt'> & { updatedAt?: number };
-
-/**
- * Statuses after which an order can never fill again. Anything else counts as open, including statuses this
- * module has never heard of: recovery then asks the venue about it rather than forgetting it (fail closed).
- */
-export const TERMINAL_ORDER_STATUSES: ReadonlySet<string> = new Set([
-  'filled',
-  'canceled',
-  'cancelled',
-  'rejected',
-  'expired',
-]);
 
 export interface OrdersStore {
   /** Writes the order's current state; resolves after the durable commit. */
@@ -35,25 +16,30 @@ export interface OrdersStore {
   list(): Iterable<OrderRecord>;
 }
 
+/** Not filled, cancelled or rejected: what boot recovery must resolve at the venue. */
 export function isOpenOrder(order: Pick<OrderRecord, 'status'>): boolean {
-  return !TERMINAL_ORDER_STATUSES.has(order.status.toLowerCase());
+  return !TERMINAL.has(order.status);
 }
 
-export function createOrdersStore(db: Database<OrderRecord, string>, guard: CommitGuard, now: () => number) {
+/**
+ * Opening parses every stored record (order-record.ts): one that does not parse refuses the store, naming its
+ * key, so boot stops before anything trades (fail closed: a record left out of the open index would be an
+ * order whose slot, reservation and resolution at the venue are silently dropped).
+ */
+export function createOrdersStore(db: Database<unknown, string>, guard: CommitGuard, now: () => number) {
   // The open orders, indexed once at open and kept by `put`: a kill's cancel, boot recovery and every
   // reconciliation walk these, not every order ever stored.
   const open = new Map<string, OrderRecord>();
-  for (const { value } of db.getRange({ snapshot: false }))
-    if (isOpenOrder(value)) open.set(value.clientOrderId, value);
+  for (const { key, value } of db.getRange({ snapshot: false })) {
+    const order = readOrderRecord(key, value);
+    if (isOpenOrder(order)) open.set(order.clientOrderId, order);
+  }
   // Puts issued and not yet committed: `get` answers the newest state, not the committed one.
   const uncommitted = new Map<string, OrderRecord>();
   const store: OrdersStore = {
     async put(input) {
-      const order = { ...toJsonObject(input, 'order'), updatedAt: input.updatedAt ?? now() } as OrderRecord;
-      if (typeof order.clientOrderId !== 'string' || order.clientOrderId === '')
-        throw new AppError('VALIDATION_FAILED', 'order needs a non-empty clientOrderId');
-      if (typeof order.status !== 'string' || order.status === '')
-        throw new AppError('VALIDATION_FAILED', 'order needs a non-empty status');
+      // Parsed as well as typed: a field the type lets through at run time (NaN, a stray spread) is refused here.
+      const order = checkOrderRecord({ ...input, updatedAt: input.updatedAt ?? now() });
       // Indexed as issued (lmdb-js reads see a put only once it commits; the order path reads its newest state).
       if (isOpenOrder(order)) open.set(order.clientOrderId, order);
       else open.delete(order.clientOrderId);
@@ -66,13 +52,16 @@ export function createOrdersStore(db: Database<OrderRecord, string>, guard: Comm
       return order;
     },
     get(clientOrderId) {
-      return uncommitted.get(clientOrderId) ?? open.get(clientOrderId) ?? db.get(clientOrderId);
+      const mine = uncommitted.get(clientOrderId) ?? open.get(clientOrderId);
+      if (mine !== undefined) return mine;
+      const stored = db.get(clientOrderId);
+      return stored === undefined ? undefined : readOrderRecord(clientOrderId, stored);
     },
     listOpen() {
       return [...open.values()];
     },
     list() {
-      return db.getRange({ snapshot: false }).map(({ value }) => value);
+      return db.getRange({ snapshot: false }).map(({ key, value }) => readOrderRecord(key, value));
     },
   };
   return store;

@@ -1,8 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BosunProcess, bosunEnv, runBosun, startBosun } from '../support/bosun-process.js';
+import { orderRecord } from '../support/order-record.js';
 
 const running: BosunProcess[] = [];
 afterEach(async () => {
@@ -37,6 +39,19 @@ describe('the bosun process', () => {
     expect(run.stderr()).toMatch(/MAX_NOTIONAL_USDT/);
     expect(run.stderr()).toMatch(/TRADING_ENABLED/);
     expect(existsSync(stateDir)).toBe(false);
+  });
+
+  it('refuses to boot over a stored order record that does not parse, naming its key (fail closed)', async () => {
+    const stateDir = join(mkdtempSync(join(tmpdir(), 'bosun-corrupt-')), 'state');
+    // An order the crash left open, whose record lost its venue: dropped, it would hold no slot and never resolve.
+    const { venue: _, ...lost } = orderRecord({ clientOrderId: 'bosun-o-bBTCUSDT-7', status: 'acknowledged' });
+    const db = open({ path: join(stateDir, 'db') });
+    await db.openDB({ name: 'orders' }).put('bosun-o-bBTCUSDT-7', lost);
+    await db.close();
+    const run = runBosun(bosunEnv(stateDir));
+    const exit = await run.exited;
+    expect(exit.code).toBe(1);
+    expect(run.stderr()).toMatch(/startup failed: stored order record "bosun-o-bBTCUSDT-7" cannot be read: venue/);
   });
 
   it('refuses to start in live mode without OPS_API_TOKEN', async () => {

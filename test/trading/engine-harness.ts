@@ -11,7 +11,7 @@ import type { TradingState } from '../../src/domain/trading-state.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createGateway } from '../../src/venues/index.js';
-import type { Simulator } from '../../src/venues/sim/index.js';
+import { createManualClock, type Simulator, startSimulator } from '../../src/venues/sim/index.js';
 import type { VenueGateway } from '../../src/venues/venue-gateway.js';
 
 /**
@@ -164,4 +164,39 @@ export async function boot(r: EngineRig): Promise<void> {
 /** Orders the simulator holds for the rig's account (the venue's truth). */
 export function venueOrders(r: EngineRig) {
   return r.sim.state({ venue: 'binance', account: r.keys.apiKey }).orders;
+}
+
+/** A clock the test steps (maker timeouts, shadow windows): a `sleep` resolves once `advance` passes its time. */
+export function steppedClock(start = 0) {
+  let t = start;
+  const waiters: Array<{ at: number; go: () => void }> = [];
+  return {
+    now: () => t,
+    sleep: (ms: number) => new Promise<void>((go) => waiters.push({ at: t + ms, go })),
+    /** Moves the clock and wakes every sleeper whose wait is over. */
+    advance(ms: number): void {
+      t += ms;
+      for (const w of waiters.splice(0)) {
+        if (w.at <= t) w.go();
+        else waiters.push(w);
+      }
+    },
+  };
+}
+
+/**
+ * A booted rig on a simulator of its own whose market is frozen (a manual clock): the test moves its prices, so
+ * each outcome is certain. `close` closes the simulator too.
+ */
+export async function frozenMarketRig(seed: number, o: RigOptions): Promise<EngineRig> {
+  const sim = await startSimulator({ host: '127.0.0.1', port: 0, seed, clock: createManualClock(Date.now()) });
+  const r = await engineRig(sim, o);
+  await boot(r);
+  return {
+    ...r,
+    async close() {
+      await r.close();
+      await sim.close();
+    },
+  };
 }

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VenueId } from '../../src/domain/ids.js';
-import { createManualClock, type Simulator, startSimulator } from '../../src/venues/sim/index.js';
-import { boot, type EngineRig, engineRig } from './engine-harness.js';
+import {
+  boot,
+  type EngineRig,
+  engineRig,
+  frozenMarketRig,
+  type RigOptions,
+  steppedClock,
+  venueOrders,
+} from './engine-harness.js';
 import { until } from './support.js';
 
 /**
@@ -10,44 +17,33 @@ import { until } from './support.js';
  * when it times out, and is cancelled by a kill (no fallback after it). The simulator's market is frozen and moved
  * by the test; the maker timeout runs on a clock the test steps.
  */
-let sim: Simulator;
 let r: EngineRig;
-let t = 0;
-const waiters: Array<{ at: number; go: () => void }> = [];
-const clock = {
-  now: () => t,
-  sleep: (ms: number) => new Promise<void>((go) => waiters.push({ at: t + ms, go })),
-};
-function advance(ms: number): void {
-  t += ms;
-  for (const w of waiters.splice(0)) {
-    if (w.at <= t) w.go();
-    else waiters.push(w);
-  }
-}
+const clock = steppedClock();
 const TIMEOUT_MS = 30_000;
-const PERP = {
-  strategies: false,
-  leverage: 2,
-  marginMode: 'cross' as const,
-  minLiqDistancePct: 20,
-  maintMarginRate: 0.004,
+/** A fresh account with a futures wallet, maker mode live on perpetuals, and the PERP_* settings. */
+const LIVE_MAKER: RigOptions = {
+  spot: { USDT: 10_000 },
+  futures: { USDT: 20_000 },
+  maker: { modes: { spot: 'off', perp: 'live' }, timeoutMs: TIMEOUT_MS, clock },
+  // Perpetual entries need the PERP_* settings (without them the liquidation rail refuses every entry).
+  perp: { strategies: false, leverage: 2, marginMode: 'cross', minLiqDistancePct: 20, maintMarginRate: 0.004 },
 };
+/** A strategy's perpetual entry (the guard entry is the engine's perp entry; strategy `hmm`). */
+const PERP_ENTRY = {
+  venue: 'binance' as VenueId,
+  symbol: 'BTCUSDT',
+  side: 'buy',
+  quote: 300,
+  strategy: 'hmm',
+  reason: 'test:perp_entry',
+  market: 'linear',
+} as const;
 
 beforeAll(async () => {
-  sim = await startSimulator({ host: '127.0.0.1', port: 0, seed: 18, clock: createManualClock(Date.now()) });
-  const keys = sim.createAccount('binance', { spot: { USDT: 10_000 }, futures: { USDT: 20_000 } });
-  r = await engineRig(sim, {
-    keys,
-    maker: { modes: { spot: 'off', perp: 'live' }, timeoutMs: TIMEOUT_MS, clock },
-    // Perpetual entries need the PERP_* settings (without them the liquidation rail refuses every entry).
-    perp: PERP,
-  });
-  await boot(r);
+  r = await frozenMarketRig(18, LIVE_MAKER);
 }, 30_000);
 afterAll(async () => {
   await r?.close();
-  await sim?.close();
 });
 
 async function perpTouch() {
@@ -55,25 +51,16 @@ async function perpTouch() {
   return { bid: b.bids[0]?.[0] as number, ask: b.asks[0]?.[0] as number };
 }
 
-/** A strategy's perpetual buy (the guard entry is the engine's perp entry on this branch; strategy `hmm`). */
+/** A strategy's perpetual buy at the touch it read. */
 async function strategyPerpBuy() {
   const touch = await perpTouch();
-  const res = await r.engine.submitGuard({
-    venue: 'binance' as VenueId,
-    symbol: 'BTCUSDT',
-    side: 'buy',
-    quote: 300,
-    strategy: 'hmm',
-    reason: 'test:perp_entry',
-    market: 'linear',
-  });
+  const res = await r.engine.submitGuard(PERP_ENTRY);
   expect(res.reason ?? res.status).toBe('accepted');
   const cid = res.clientOrderId as string;
   return { cid, touch, rec: r.store.orders.get(cid) };
 }
 
-const venueOrder = (cid: string) =>
-  sim.state({ venue: 'binance', account: r.keys.apiKey }).orders.find((o) => o.clientOrderId === cid);
+const venueOrder = (cid: string) => venueOrders(r).find((o) => o.clientOrderId === cid);
 const outcomes = () => r.engine.maker().live.outcomes;
 const fallbackOf = (cid: string) => [...r.store.orders.list()].find((o) => o.makerOf === cid);
 
@@ -85,8 +72,8 @@ describe('live maker on perpetuals', () => {
     expect(v).toMatchObject({ market: 'perp', type: 'LIMIT', postOnly: true, status: 'new', price: touch.bid });
     // Resting, it holds its reservation: the rails count it.
     expect(r.engine.reservations().has(cid)).toBe(true);
-    sim.setPrice({ market: 'perp', symbol: 'BTCUSDT', price: touch.bid * 0.997 });
-    sim.advance(1_000);
+    r.sim.setPrice({ market: 'perp', symbol: 'BTCUSDT', price: touch.bid * 0.997 });
+    r.sim.advance(1_000);
     await until('the maker fill', () => (outcomes().filled === 1 ? true : undefined));
     const done = r.store.orders.get(cid);
     expect(done?.status).toBe('filled');
@@ -97,10 +84,10 @@ describe('live maker on perpetuals', () => {
 
   it('times out: cancelled at the venue, the remainder goes out as a taker order through the rails', async () => {
     const { cid, touch } = await strategyPerpBuy();
-    sim.setPrice({ market: 'perp', symbol: 'BTCUSDT', price: touch.ask * 1.003 });
-    sim.advance(1_000);
+    r.sim.setPrice({ market: 'perp', symbol: 'BTCUSDT', price: touch.ask * 1.003 });
+    r.sim.advance(1_000);
     expect(venueOrder(cid)?.status).toBe('new');
-    advance(TIMEOUT_MS);
+    clock.advance(TIMEOUT_MS);
     const fb = await until('the taker fallback filled', () => {
       const f = fallbackOf(cid);
       return f?.status === 'filled' ? f : undefined;
@@ -110,6 +97,10 @@ describe('live maker on perpetuals', () => {
     expect(fb).toMatchObject({ type: 'market', market: 'linear', strategy: 'hmm' });
     expect(fb.postOnly).toBeUndefined();
     await until('the outcome counted', () => (outcomes().timeout_taker === 1 ? true : undefined));
+    // Both orders finished (slot and reservation freed): the next test's entry is not refused as in flight.
+    await until('both orders finished', () =>
+      [cid, fb.clientOrderId].some((c) => r.engine.reservations().has(c)) ? undefined : true,
+    );
   });
 
   it('is cancelled by a kill, and no taker fallback follows at the timeout', async () => {
@@ -121,7 +112,7 @@ describe('live maker on perpetuals', () => {
       venueOrder(cid)?.status === 'canceled' ? true : undefined,
     );
     await until('counted as killed', () => (outcomes().killed === 1 ? true : undefined));
-    advance(TIMEOUT_MS);
+    clock.advance(TIMEOUT_MS);
     expect(fallbackOf(cid)).toBeUndefined();
     expect(r.engine.maker().live.resting).toEqual([]);
     r.gov.global = 'ACTIVE';
@@ -129,10 +120,10 @@ describe('live maker on perpetuals', () => {
 
   it('a kill after the timeout but before the fallback: the rails refuse the fallback (fail closed)', async () => {
     const { cid, touch } = await strategyPerpBuy();
-    sim.setPrice({ market: 'perp', symbol: 'BTCUSDT', price: touch.ask * 1.003 });
-    sim.advance(1_000);
+    r.sim.setPrice({ market: 'perp', symbol: 'BTCUSDT', price: touch.ask * 1.003 });
+    r.sim.advance(1_000);
     r.gov.global = 'HALTED';
-    advance(TIMEOUT_MS);
+    clock.advance(TIMEOUT_MS);
     await until('counted as cancelled at the timeout', () => (outcomes().timeout_cancelled === 1 ? true : undefined));
     const fb = fallbackOf(cid);
     expect(fb === undefined || fb.status === 'rejected').toBe(true);
@@ -142,11 +133,8 @@ describe('live maker on perpetuals', () => {
 
   it('refused as taking (the market moved to the price between the read and the send): taker at once', async () => {
     // The touch Bosun read is the ask already (the book moved up under it): the GTX buy at it would take.
-    const keys = sim.createAccount('binance', { spot: { USDT: 10_000 }, futures: { USDT: 20_000 } });
-    const moved = await engineRig(sim, {
-      keys,
-      maker: { modes: { spot: 'off', perp: 'live' }, timeoutMs: TIMEOUT_MS, clock },
-      perp: PERP,
+    const moved = await engineRig(r.sim, {
+      ...LIVE_MAKER,
       wrap: (gw) =>
         Object.create(gw, {
           fetchOrderBook: {
@@ -159,15 +147,7 @@ describe('live maker on perpetuals', () => {
     });
     try {
       await boot(moved);
-      const res = await moved.engine.submitGuard({
-        venue: 'binance' as VenueId,
-        symbol: 'BTCUSDT',
-        side: 'buy',
-        quote: 300,
-        strategy: 'hmm',
-        reason: 'test:perp_entry',
-        market: 'linear',
-      });
+      const res = await moved.engine.submitGuard(PERP_ENTRY);
       expect(res.status).toBe('accepted');
       const taker = moved.store.orders.get(res.clientOrderId as string);
       expect(taker).toMatchObject({ type: 'market', market: 'linear' });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock, type Simulator, startSimulator } from '../../src/venues/sim/index.js';
-import { boot, type EngineRig, engineRig } from './engine-harness.js';
+import { type EngineRig, frozenMarketRig, steppedClock } from './engine-harness.js';
 import { until } from './support.js';
 
 /**
@@ -10,35 +9,19 @@ import { until } from './support.js';
  * on a clock the test steps, so no timing decides the answer. The expected KPIs are computed here from the
  * venue's own tickers, by hand.
  */
-let sim: Simulator;
 let r: EngineRig;
-let t = 1_000_000;
-const waiters: Array<{ at: number; go: () => void }> = [];
-const clock = {
-  now: () => t,
-  sleep: (ms: number) => new Promise<void>((go) => waiters.push({ at: t + ms, go })),
-};
-/** Moves the shadow clock and wakes every window whose wait is over. */
-function advance(ms: number): void {
-  t += ms;
-  for (const w of waiters.splice(0)) {
-    if (w.at <= t) w.go();
-    else waiters.push(w);
-  }
-}
+/** The shadow windows' clock: `advance` wakes every window whose wait is over. */
+const clock = steppedClock(1_000_000);
 const TIMEOUT_MS = 10_000;
 
 beforeAll(async () => {
-  sim = await startSimulator({ host: '127.0.0.1', port: 0, seed: 17, clock: createManualClock(Date.now()) });
-  r = await engineRig(sim, {
+  r = await frozenMarketRig(17, {
     spot: { USDT: 100_000, BTC: 0.05 },
     maker: { modes: { spot: 'shadow', perp: 'off' }, timeoutMs: TIMEOUT_MS, pollMs: 500, clock },
   });
-  await boot(r);
 }, 30_000);
 afterAll(async () => {
   await r?.close();
-  await sim?.close();
 });
 
 async function ticker() {
@@ -77,15 +60,15 @@ describe('maker shadow, known answers', () => {
   it('the price falls through the bid: the post-only alternative fills; improvement and adverse move match', async () => {
     const taker = await takerBuy();
     expect(pending(taker.cid)?.postPrice).toBe(taker.bid);
-    sim.setPrice({ symbol: 'BTCUSDT', price: taker.bid * 0.998 });
+    r.sim.setPrice({ symbol: 'BTCUSDT', price: taker.bid * 0.998 });
     const atFill = await ticker();
     expect(atFill.last as number).toBeLessThanOrEqual(taker.bid);
-    advance(500);
+    clock.advance(500);
     await until('the would-be fill seen', () => (pending(taker.cid)?.filled ? true : undefined));
     // Then the market keeps falling: the maker fill would have been adverse by this much.
-    sim.setPrice({ symbol: 'BTCUSDT', price: taker.bid * 0.995 });
+    r.sim.setPrice({ symbol: 'BTCUSDT', price: taker.bid * 0.995 });
     const atEnd = await ticker();
-    advance(TIMEOUT_MS);
+    clock.advance(TIMEOUT_MS);
     const s = await result(taker.cid);
     expect(s.filled).toBe(true);
     expect(s.takerAverage).toBeCloseTo(taker.average, 8);
@@ -98,11 +81,11 @@ describe('maker shadow, known answers', () => {
 
   it('the price rises away from the bid: never fills; the missed cost is the price at the timeout vs the taker fill', async () => {
     const taker = await takerBuy();
-    sim.setPrice({ symbol: 'BTCUSDT', price: taker.average * 1.004 });
+    r.sim.setPrice({ symbol: 'BTCUSDT', price: taker.average * 1.004 });
     const atEnd = await ticker();
     expect(atEnd.last as number).toBeGreaterThan(taker.bid);
-    advance(500);
-    advance(TIMEOUT_MS);
+    clock.advance(500);
+    clock.advance(TIMEOUT_MS);
     const s = await result(taker.cid);
     expect(s.filled).toBe(false);
     expect(s.improvementBps).toBeNull();

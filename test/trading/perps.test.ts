@@ -46,6 +46,21 @@ const venueQty = (r: EngineRig, symbol = 'BTCUSDT') =>
   futuresOf(r).positions.find((p) => p.symbol === symbol)?.qty ?? 0;
 const bookQty = (r: EngineRig, symbol = 'BTCUSDT') => r.perps?.position('binance', symbol, 'strategies') ?? 0;
 
+/** A strategy's 200 USDT long on the BTC perpetual at its mark, straight to the engine (past the signal). */
+function longEntry(r: EngineRig) {
+  return r.engine.submitGuard({
+    venue: 'binance',
+    symbol: 'BTCUSDT',
+    side: 'buy',
+    quote: 200,
+    strategy: 'hmm',
+    reason: 'test',
+    market: 'linear',
+    price: markOf('BTCUSDT'),
+    reduceOnly: false,
+  });
+}
+
 function signal(r: EngineRig, value: number, strategy = 'hmm', symbol = 'BTCUSDT'): void {
   const e: SignalEffect = {
     venue: 'binance',
@@ -175,17 +190,7 @@ describe('strategies on USDⓈ-M perpetuals', () => {
   it('refuses an entry whose liquidation price is closer than PERP_MIN_LIQ_DISTANCE_PCT', async () => {
     // 5x: a long's liquidation price is ~19.9% below the entry, inside the 20% the rail requires.
     const r = await perpRig({ ...PERP, leverage: 5 });
-    const res = await r.engine.submitGuard({
-      venue: 'binance',
-      symbol: 'BTCUSDT',
-      side: 'buy',
-      quote: 200,
-      strategy: 'hmm',
-      reason: 'test',
-      market: 'linear',
-      price: markOf('BTCUSDT'),
-      reduceOnly: false,
-    });
+    const res = await longEntry(r);
     expect(res).toMatchObject({ status: 'rejected', reason: 'liquidation_distance' });
     expect(venueQty(r)).toBe(0);
   });
@@ -200,17 +205,7 @@ describe('strategies on USDⓈ-M perpetuals', () => {
     // Room for the 200 USDT entry beside the spot BTC, but not beside the spot BTC and the perpetual.
     r.limits.maxSymbolExposureUsdt = spot + held + 100;
     expect(held).toBeGreaterThan(100);
-    const res = await r.engine.submitGuard({
-      venue: 'binance',
-      symbol: 'BTCUSDT',
-      side: 'buy',
-      quote: 200,
-      strategy: 'hmm',
-      reason: 'test',
-      market: 'linear',
-      price: markOf('BTCUSDT'),
-      reduceOnly: false,
-    });
+    const res = await longEntry(r);
     expect(res).toMatchObject({ status: 'rejected', reason: 'symbol_exposure' });
   });
 });

@@ -1,13 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
 import { createAccountBook } from '../../src/actors/account-book.js';
-import { buildVenueSubtree } from '../../src/actors/venue.actors.js';
-import { createLogger } from '../../src/logging/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
-import { createRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import { type BudgetClock, createGateway, VenueError } from '../../src/venues/index.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
-import { VENUE_RIG_RUNTIME_OPTIONS } from '../support/runtime-options.js';
+import { startVenueRig } from '../support/runtime-options.js';
 import { until } from '../trading/support.js';
 import { BTC, cid, paperGateway, startTestSim } from './gateway-harness.js';
 
@@ -50,6 +47,27 @@ async function sim(): Promise<Simulator> {
   return s;
 }
 
+/**
+ * A Kraken gateway on a stepped budget clock whose balance read met Kraken's "EAPI:Rate limit exceeded" (no
+ * Retry-After): the private counter is full from here on.
+ */
+async function krakenRateLimited(extra: { settlementBudgetWaitMs?: number } = {}) {
+  const s = await sim();
+  const clock = steppedClock();
+  const gw = paperGateway(s, 'kraken', { budgetClock: clock, maxBudgetWaitMs: 1_000, ...extra });
+  cleanup.push(() => gw.close());
+  await gw.loadMarkets();
+  s.faults.add({
+    kind: 'venue_error',
+    venue: 'kraken',
+    path: '/0/private/BalanceEx',
+    error: 'EAPI:Rate limit exceeded',
+    count: 1,
+  });
+  await expect(gw.fetchBalances()).rejects.toMatchObject({ info: { tag: 'rate_limit' } });
+  return { s, clock, gw };
+}
+
 describe('Retry-After from the venue', () => {
   it('a Binance 429 with Retry-After: 30 stops every spot call until then, orders included', async () => {
     const s = await sim();
@@ -89,19 +107,7 @@ describe('Retry-After from the venue', () => {
   });
 
   it("Kraken 'EAPI:Rate limit exceeded' (no Retry-After) fills the private counter: the next call waits for it to drain", async () => {
-    const s = await sim();
-    const clock = steppedClock();
-    const gw = paperGateway(s, 'kraken', { budgetClock: clock, maxBudgetWaitMs: 1_000, settlementBudgetWaitMs: 1_000 });
-    cleanup.push(() => gw.close());
-    await gw.loadMarkets();
-    s.faults.add({
-      kind: 'venue_error',
-      venue: 'kraken',
-      path: '/0/private/BalanceEx',
-      error: 'EAPI:Rate limit exceeded',
-      count: 1,
-    });
-    await expect(gw.fetchBalances()).rejects.toMatchObject({ info: { tag: 'rate_limit' } });
+    const { s, clock, gw } = await krakenRateLimited({ settlementBudgetWaitMs: 1_000 });
     const before = s.requests().byVenue.kraken;
     await expect(gw.fetchOpenOrders()).rejects.toMatchObject({ info: { code: 'BudgetExhausted' } });
     expect(s.requests().byVenue.kraken).toBe(before);
@@ -111,19 +117,7 @@ describe('Retry-After from the venue', () => {
   });
 
   it('by default a settlement call waits for the Kraken counter to drain instead of failing (nothing sent early)', async () => {
-    const s = await sim();
-    const clock = steppedClock();
-    const gw = paperGateway(s, 'kraken', { budgetClock: clock, maxBudgetWaitMs: 1_000 });
-    cleanup.push(() => gw.close());
-    await gw.loadMarkets();
-    s.faults.add({
-      kind: 'venue_error',
-      venue: 'kraken',
-      path: '/0/private/BalanceEx',
-      error: 'EAPI:Rate limit exceeded',
-      count: 1,
-    });
-    await expect(gw.fetchBalances()).rejects.toMatchObject({ info: { tag: 'rate_limit' } });
+    const { gw } = await krakenRateLimited();
     await expect(gw.fetchOpenOrders()).resolves.toBeInstanceOf(Array);
   });
 });
@@ -144,36 +138,22 @@ describe('local refusals are not venue errors', () => {
       onBudgetRefusal: (r) => metrics.venueLocalRefusals.inc({ venue: 'binance', priority: r.priority }),
     });
     cleanup.push(() => gateway.close());
-    const log = createLogger({ level: 'silent', stdout: false }).log;
-    let runtime: Runtime | undefined;
-    runtime = createRuntime({
-      options: VENUE_RIG_RUNTIME_OPTIONS,
-      log,
+    const runtime = await startVenueRig({
       metrics,
       kv: memoryKv(),
-      onFatal: (r, e) => {
-        throw new Error(`fatal ${r}: ${String(e)}`);
+      venue: {
+        venue: 'binance',
+        gateway,
+        book,
+        symbols: ['BTCUSDT'],
+        feedIntervalMs: 25,
+        feedStaleMs: 60_000,
+        accountIntervalMs: 60_000,
+        onOutcome: (ok) => outcomes.push(ok),
       },
-      subtrees: (hooks) => [
-        buildVenueSubtree({
-          venue: 'binance',
-          gateway,
-          metrics,
-          log,
-          book,
-          lookup: (id) => runtime?.root().system.get(id),
-          symbols: ['BTCUSDT'],
-          feedIntervalMs: 25,
-          feedStaleMs: 60_000,
-          accountIntervalMs: 60_000,
-          hooks,
-          onOutcome: (ok) => outcomes.push(ok),
-        }),
-      ],
     });
-    await runtime.start();
-    cleanup.push(() => runtime!.shutdown());
-    const conn = () => runtime!.root().system.get('conn:binance') as AnyActorRef;
+    cleanup.push(() => runtime.shutdown());
+    const conn = () => runtime.root().system.get('conn:binance') as AnyActorRef;
     const counter = async (m: { get(): Promise<{ values: Array<{ labels: object; value: number }> }> }, l: object) =>
       (await m.get()).values.find((v) => Object.entries(l).every(([k, x]) => (v.labels as never)[k] === x))?.value ?? 0;
     return { metrics, conn, outcomes, counter };

@@ -2,12 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
 import { waitFor } from 'xstate';
 import { createAccountBook } from '../../src/actors/account-book.js';
-import { buildVenueSubtree } from '../../src/actors/venue.actors.js';
-import { createLogger } from '../../src/logging/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import { createRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
-import { VENUE_RIG_RUNTIME_OPTIONS } from '../support/runtime-options.js';
+import { startVenueRig } from '../support/runtime-options.js';
 import { until } from '../trading/support.js';
 import { paperGateway, startTestSim } from './gateway-harness.js';
 
@@ -62,36 +59,22 @@ describe('venue clock offset', () => {
     cleanup.push(() => gw.close());
     const metrics = createMetrics({ defaultMetrics: false });
     const book = createAccountBook(metrics);
-    const log = createLogger({ level: 'silent', stdout: false }).log;
     const kv = new Map<string, unknown>();
-    let runtime: Runtime | undefined;
-    runtime = createRuntime({
-      options: VENUE_RIG_RUNTIME_OPTIONS,
-      log,
+    const runtime = await startVenueRig({
       metrics,
       kv: { get: (k) => kv.get(k), put: async (k, v) => kv.set(k, v) },
-      onFatal: (r, e) => {
-        throw new Error(`fatal ${r}: ${String(e)}`);
+      venue: {
+        venue: 'binance',
+        gateway: gw,
+        book,
+        symbols: ['BTCUSDT'],
+        feedIntervalMs: 50,
+        feedStaleMs: 60_000,
+        accountIntervalMs: 100,
+        conn: { clockLimitMs: 2_000 },
       },
-      subtrees: (hooks) => [
-        buildVenueSubtree({
-          venue: 'binance',
-          gateway: gw,
-          metrics,
-          log,
-          book,
-          lookup: (id) => runtime?.root().system.get(id),
-          symbols: ['BTCUSDT'],
-          feedIntervalMs: 50,
-          feedStaleMs: 60_000,
-          accountIntervalMs: 100,
-          hooks,
-          conn: { clockLimitMs: 2_000 },
-        }),
-      ],
     });
-    await runtime.start();
-    cleanup.push(() => runtime!.shutdown());
+    cleanup.push(() => runtime.shutdown());
     const conn = runtime.root().system.get('conn:binance') as AnyActorRef;
     const snap = await waitFor(conn, (x) => x.context.clockOffsetMs !== null, { timeout: 10_000 });
     expect(Math.abs(snap.context.clockOffsetMs - 20_000)).toBeLessThan(1_000);

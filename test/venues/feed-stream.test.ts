@@ -5,14 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
 import { createAccountBook } from '../../src/actors/account-book.js';
 import type { RoutedTick } from '../../src/actors/tick-router.js';
-import { buildVenueSubtree } from '../../src/actors/venue.actors.js';
-import { createLogger } from '../../src/logging/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { openStore } from '../../src/store/index.js';
-import { createRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import { createGateway, createVenueStreams } from '../../src/venues/index.js';
 import { type Simulator, startSimulator } from '../../src/venues/sim/index.js';
-import { VENUE_RIG_RUNTIME_OPTIONS } from '../support/runtime-options.js';
+import { startVenueRig } from '../support/runtime-options.js';
 import { until } from '../trading/support.js';
 
 /**
@@ -43,40 +40,26 @@ async function stack() {
   });
   cleanup.push(() => gateway.close());
   const ticks: RoutedTick[] = [];
-  const log = createLogger({ level: 'silent', stdout: false }).log;
-  let runtime: Runtime | undefined;
-  runtime = createRuntime({
-    options: VENUE_RIG_RUNTIME_OPTIONS,
-    log,
+  const runtime = await startVenueRig({
     metrics,
     kv: store.kv,
-    onFatal: (r, e) => {
-      throw new Error(`fatal ${r}: ${String(e)}`);
+    venue: {
+      venue: 'kraken',
+      gateway,
+      book: createAccountBook(metrics),
+      symbols: ['BTCUSD', 'ETHUSD'],
+      feedIntervalMs: 100,
+      feedStaleMs: 5_000,
+      accountIntervalMs: 60_000,
+      onTick: (t) => ticks.push(t),
+      marketStream: () =>
+        createVenueStreams(gateway, {
+          timing: { silenceMs: 500, keepAliveMs: 200, backoffMinMs: 20, backoffMaxMs: 100 },
+        }).tickers('spot'),
     },
-    subtrees: (hooks) => [
-      buildVenueSubtree({
-        venue: 'kraken',
-        gateway,
-        metrics,
-        log,
-        book: createAccountBook(metrics),
-        lookup: (id) => runtime?.root().system.get(id),
-        symbols: ['BTCUSD', 'ETHUSD'],
-        feedIntervalMs: 100,
-        feedStaleMs: 5_000,
-        accountIntervalMs: 60_000,
-        hooks,
-        onTick: (t) => ticks.push(t),
-        marketStream: () =>
-          createVenueStreams(gateway, {
-            timing: { silenceMs: 500, keepAliveMs: 200, backoffMinMs: 20, backoffMaxMs: 100 },
-          }).tickers('spot'),
-      }),
-    ],
   });
-  await runtime.start();
-  cleanup.push(() => runtime!.shutdown());
-  const feed = () => runtime!.root().system.get('feed:kraken') as AnyActorRef;
+  cleanup.push(() => runtime.shutdown());
+  const feed = () => runtime.root().system.get('feed:kraken') as AnyActorRef;
   const ctx = () => feed().getSnapshot().context as { health: { value: string; reason: string }; stream: string };
   return { sim, ticks, ctx };
 }

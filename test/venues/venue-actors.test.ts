@@ -4,14 +4,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AnyActorRef, waitFor } from 'xstate';
 import { createAccountBook } from '../../src/actors/account-book.js';
-import { buildVenueSubtree } from '../../src/actors/venue.actors.js';
-import { createLogger } from '../../src/logging/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { createRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import { createGateway } from '../../src/venues/index.js';
 import { type Simulator, startSimulator } from '../../src/venues/sim/index.js';
-import { VENUE_RIG_RUNTIME_OPTIONS } from '../support/runtime-options.js';
+import { startVenueRig } from '../support/runtime-options.js';
 
 /**
  * Venue actors against the real simulator through the real ccxt classes: conn health under injected faults,
@@ -37,36 +34,23 @@ async function stack(opts: { secret?: string } = {}) {
     timeoutMs: 2_000,
   });
   cleanup.push(() => gateway.close());
-  let runtime: Runtime | undefined;
-  runtime = createRuntime({
-    options: VENUE_RIG_RUNTIME_OPTIONS,
-    log: createLogger({ level: 'silent', stdout: false }).log,
+  const runtime = await startVenueRig({
     metrics,
     kv: store.kv,
-    onFatal: (r, e) => {
-      throw new Error(`fatal ${r}: ${String(e)}`);
-    },
     statusExtras: () => ({ balances: book.balances() }),
-    subtrees: (hooks) => [
-      buildVenueSubtree({
-        venue: 'binance',
-        gateway,
-        metrics,
-        log: createLogger({ level: 'silent', stdout: false }).log,
-        book,
-        lookup: (id) => runtime?.root().system.get(id),
-        symbols: ['BTCUSDT', 'ETHUSDT'],
-        feedIntervalMs: 25,
-        feedStaleMs: 5_000,
-        accountIntervalMs: 100,
-        hooks,
-        conn: { windowSize: 20, minSamples: 5 },
-      }),
-    ],
+    venue: {
+      venue: 'binance',
+      gateway,
+      book,
+      symbols: ['BTCUSDT', 'ETHUSDT'],
+      feedIntervalMs: 25,
+      feedStaleMs: 5_000,
+      accountIntervalMs: 100,
+      conn: { windowSize: 20, minSamples: 5 },
+    },
   });
-  await runtime.start();
-  cleanup.push(() => runtime!.shutdown());
-  const conn = () => runtime!.root().system.get('conn:binance') as AnyActorRef;
+  cleanup.push(() => runtime.shutdown());
+  const conn = () => runtime.root().system.get('conn:binance') as AnyActorRef;
   const healthMetric = async (actor: string) =>
     (await metrics.healthState.get()).values.find((v) => v.labels.actor === actor)?.value;
   return { sim, runtime, metrics, book, conn, healthMetric };

@@ -35,7 +35,7 @@ export function createHaltCancel(ctx: EngineContext, life: OrderLifecycle) {
   const { log } = deps;
 
   async function cancelOne(rec: OrderRecord): Promise<boolean> {
-    const gw = ctx.venues.get(String(rec.venue));
+    const gw = ctx.venues.get(rec.venue);
     if (!gw) return false;
     // Not yet answered (or not yet sent): cancelled as soon as the venue answers with it. An intent that was not
     // sent meets the halt re-check before its hand-off and is abandoned there.
@@ -45,7 +45,7 @@ export function createHaltCancel(ctx: EngineContext, life: OrderLifecycle) {
     }
     try {
       await gw.gateway.cancelOrder({
-        symbol: String(rec.symbol),
+        symbol: rec.symbol,
         clientOrderId: rec.clientOrderId,
         market: kindOf(rec),
       });
@@ -77,7 +77,7 @@ export function createHaltCancel(ctx: EngineContext, life: OrderLifecycle) {
     },
     /** Cancels every resting entry whose scope is HALTED, or REDUCING and the order adds exposure (boot re-apply). */
     cancelRefused(): Promise<number> {
-      return cancelWhere((rec) => !refuses(deps.inputs.trading(String(rec.venue), String(rec.symbol)), rec));
+      return cancelWhere((rec) => !refuses(deps.inputs.trading(rec.venue, rec.symbol), rec));
     },
     /**
      * Resolves once every create already handed to a venue has been answered (or after `timeoutMs`, default the
@@ -117,10 +117,10 @@ export async function cancelOwnEntries(
       .listOpen()
       .filter((rec) => !isProtective(rec) && rec.status !== 'intent')
       .map(async (rec) => {
-        const gw = gateways.get(String(rec.venue));
+        const gw = gateways.get(rec.venue);
         if (!gw) return;
         try {
-          await gw.cancelOrder({ symbol: String(rec.symbol), clientOrderId: rec.clientOrderId, market: kindOf(rec) });
+          await gw.cancelOrder({ symbol: rec.symbol, clientOrderId: rec.clientOrderId, market: kindOf(rec) });
           n += 1;
         } catch (e) {
           log.warn({ clientOrderId: rec.clientOrderId, err: errorMessage(e) }, 'fatal path: cancel failed');

@@ -27,13 +27,13 @@ export function toOrderView(r: OrderRecord): OrderView {
     side: r.side === 'sell' ? 'sell' : 'buy',
     strategy: String(r.strategy ?? ''),
     status: r.status,
-    amount: num(r.amount),
-    filled: num(r.filled),
+    amount: r.amount,
+    filled: r.filled,
     averagePrice: typeof r.averagePrice === 'number' ? r.averagePrice : null,
-    quote: num(r.quote),
+    quote: r.quote,
     venueOrderId: str(r.venueOrderId),
     reason: str(r.reason),
-    createdAt: num(r.createdAt),
+    createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     slippage: slippageView(r.slippage),
     ...(r.postOnly === true ? { execution: 'post_only' } : {}),
@@ -79,7 +79,7 @@ export function createOrderEntry(
     const rec = deps.orders.get(cid);
     if (!rec)
       throw new AppError('IDEMPOTENCY_IN_FLIGHT', 'a request with this Idempotency-Key is still running; retry');
-    if (deps.now() - num(rec.createdAt) > IDEMPOTENCY_TTL_MS) return undefined;
+    if (deps.now() - rec.createdAt > IDEMPOTENCY_TTL_MS) return undefined;
     if (rec.requestHash !== req.idempotency.hash)
       throw new AppError('IDEMPOTENCY_MISMATCH', 'Idempotency-Key was already used with a different request');
     return rec;

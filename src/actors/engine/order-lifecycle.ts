@@ -1,6 +1,6 @@
 import { errorMessage } from '../../domain/errors.js';
 import type { Fill } from '../../domain/portfolio.js';
-import { type OrderStatusName, orderTransition, statusFromVenue, TERMINAL } from '../../machines/order.machine.js';
+import { orderTransition, statusFromVenue, TERMINAL } from '../../machines/order.machine.js';
 import type { OrderRecord } from '../../store/index.js';
 import type { Order, Trade } from '../../venues/venue-gateway.js';
 import { poll } from '../retry.js';
@@ -17,7 +17,7 @@ import { measureSlippage, observeSlippage } from './slippage.js';
  */
 export type OrderLifecycle = ReturnType<typeof createOrderLifecycle>;
 
-const isTerminal = (rec: OrderRecord) => TERMINAL.has(rec.status as OrderStatusName);
+const isTerminal = (rec: OrderRecord) => TERMINAL.has(rec.status);
 
 export function createOrderLifecycle(ctx: EngineContext) {
   const { deps } = ctx;
@@ -54,8 +54,8 @@ export function createOrderLifecycle(ctx: EngineContext) {
 
   /** Moves a record to what the venue says about the order (never backwards: the order machine decides). */
   async function applyVenueOrder(rec: OrderRecord, o: Order, entryType: string): Promise<OrderRecord> {
-    let status = rec.status as OrderStatusName;
-    let filled = num(rec.filled);
+    let status = rec.status;
+    let filled = rec.filled;
     const amount = num(rec.amount, o.amount);
     if (status === 'intent') ({ status, filled } = orderTransition(status, filled, amount, { type: 'SENT' }));
     if (status === 'submitted') ({ status, filled } = orderTransition(status, filled, amount, { type: 'ACK' }));
@@ -75,7 +75,7 @@ export function createOrderLifecycle(ctx: EngineContext) {
         if (target === 'rejected') ({ status, filled } = orderTransition(status, filled, amount, { type: 'REJECT' }));
       }
     }
-    if (status === rec.status && filled === num(rec.filled) && rec.venueOrderId === o.id) return rec;
+    if (status === rec.status && filled === rec.filled && rec.venueOrderId === o.id) return rec;
     return update(
       rec,
       {
@@ -91,17 +91,12 @@ export function createOrderLifecycle(ctx: EngineContext) {
 
   /** Frees the order's slot and reservation: only once its fills are in the ledger (or it has none). */
   function finish(rec: OrderRecord, filled: boolean): void {
-    const slot = ctx.slots.slotOf(
-      String(rec.venue),
-      slotSymbolOf(String(rec.symbol), kindOf(rec)),
-      String(rec.side),
-      String(rec.strategy),
-    );
+    const slot = ctx.slots.slotOf(rec.venue, slotSymbolOf(rec.symbol, kindOf(rec)), rec.side, rec.strategy);
     ctx.slots.free(slot, rec.clientOrderId);
     ctx.slots.release(rec.clientOrderId);
     ctx.cancelOnAck.delete(rec.clientOrderId);
     ctx.stream?.forget(rec.clientOrderId);
-    deps.notify(String(rec.venue), String(rec.symbol), {
+    deps.notify(rec.venue, rec.symbol, {
       type: 'order.settled',
       side: rec.side,
       clientOrderId: rec.clientOrderId,
@@ -114,33 +109,33 @@ export function createOrderLifecycle(ctx: EngineContext) {
   async function settle(rec: OrderRecord): Promise<void> {
     if (settling.has(rec.clientOrderId)) return;
     settling.add(rec.clientOrderId);
-    const gw = ctx.venues.get(String(rec.venue));
+    const gw = ctx.venues.get(rec.venue);
     const own: Trade[] = [];
     try {
       if (!gw) return;
       // The user-data stream first (while it is live): no REST call when it brings the order and its fills.
       const streamed = await ctx.stream?.settled(orders.get(rec.clientOrderId) ?? rec);
       if (streamed) {
-        finish(streamed, num(streamed.filled) > 0);
+        finish(streamed, streamed.filled > 0);
         return;
       }
       const r = await poll({ attempts: 20, backoff: { firstMs: 50, maxMs: 2_000 }, sleep: ctx.sleep }, async () => {
         let current = orders.get(rec.clientOrderId) ?? rec;
         if (!isTerminal(current)) {
           const o = await gw.gateway.fetchOrder({
-            symbol: String(current.symbol),
+            symbol: current.symbol,
             clientOrderId: current.clientOrderId,
             market: kindOf(current),
           });
           current = await applyVenueOrder(current, o, 'order.update');
         }
         // Terminal is not enough: the reservation may go only once the ledger holds every fill of the order.
-        const inLedger = num(current.filled) > 0 ? await applyTradesFor(current, own) : 0;
-        return { done: isTerminal(current) && inLedger >= num(current.filled) * (1 - 1e-9), value: current };
+        const inLedger = current.filled > 0 ? await applyTradesFor(current, own) : 0;
+        return { done: isTerminal(current) && inLedger >= current.filled * (1 - 1e-9), value: current };
       });
       if (r.done && r.value) {
         const settled = await recordSlippage(r.value, own);
-        finish(settled, num(settled.filled) > 0);
+        finish(settled, settled.filled > 0);
         for (const hook of ctx.onSettled) hook(settled);
       }
     } catch (e) {
@@ -148,7 +143,7 @@ export function createOrderLifecycle(ctx: EngineContext) {
         { clientOrderId: rec.clientOrderId, err: errorMessage(e) },
         'settlement failed; reconciliation will finish it',
       );
-      deps.onVenueResult?.(String(rec.venue), false);
+      deps.onVenueResult?.(rec.venue, false);
     } finally {
       settling.delete(rec.clientOrderId);
     }
@@ -174,17 +169,17 @@ export function createOrderLifecycle(ctx: EngineContext) {
 
   /** Applies an order's trades; returns the base amount of its trades the ledger now holds (`own` gets them). */
   async function applyTradesFor(rec: OrderRecord, ownOut: Trade[] = []): Promise<number> {
-    const gw = ctx.venues.get(String(rec.venue));
+    const gw = ctx.venues.get(rec.venue);
     // A perpetual's fills change a position at the venue and the perp book (when there is one), never the spot ledger.
     if (kindOf(rec) === 'linear') return perp.applyTradesFor(rec);
     if (!gw || !rec.venueOrderId) return 0;
-    const since = num(rec.createdAt) - 60_000;
-    const trades = await gw.gateway.fetchMyTrades({ symbol: String(rec.symbol), since, market: 'spot' });
+    const since = rec.createdAt - 60_000;
+    const trades = await gw.gateway.fetchMyTrades({ symbol: rec.symbol, since, market: 'spot' });
     // Only this order's trades, matched against this order: never a scan of every order in LMDB per fill.
     const own = trades.filter((t) => t.orderId === rec.venueOrderId);
     ownOut.splice(0, ownOut.length, ...own);
-    await applyTrades(String(rec.venue), own, new Map([[rec.venueOrderId as string, rec]]));
-    return own.reduce((sum, t) => sum + (book.hasTrade(String(rec.venue), t.id) ? t.amount : 0), 0);
+    await applyTrades(rec.venue, own, new Map([[rec.venueOrderId as string, rec]]));
+    return own.reduce((sum, t) => sum + (book.hasTrade(rec.venue, t.id) ? t.amount : 0), 0);
   }
 
   /**
@@ -231,7 +226,7 @@ export function createOrderLifecycle(ctx: EngineContext) {
       if (!w) continue;
       n += 1;
       ctx.noteFill(fill);
-      const strategy = rec?.strategy !== undefined ? String(rec.strategy) : stopFill ? 'stop' : 'external';
+      const strategy = rec?.strategy !== undefined ? rec.strategy : stopFill ? 'stop' : 'external';
       writes.push(
         w,
         journal.append({ type: 'order.fill', ...fill, external: rec === undefined && !stopFill, strategy }),
@@ -268,12 +263,12 @@ export function createOrderLifecycle(ctx: EngineContext) {
   }
 
   async function resolveOne(rec: OrderRecord): Promise<boolean> {
-    const gw = ctx.venues.get(String(rec.venue));
+    const gw = ctx.venues.get(rec.venue);
     if (!gw) return false;
     const r = await gw.gateway.resolveUnknown(rec.clientOrderId, {
-      symbol: String(rec.symbol),
+      symbol: rec.symbol,
       market: kindOf(rec),
-      sentAt: num(rec.createdAt),
+      sentAt: rec.createdAt,
     });
     const latest = orders.get(rec.clientOrderId) ?? rec;
     if (r.status === 'found') {
@@ -297,10 +292,10 @@ export function createOrderLifecycle(ctx: EngineContext) {
   async function cancelIfAsked(rec: OrderRecord): Promise<void> {
     if (!ctx.cancelOnAck.has(rec.clientOrderId) || isTerminal(rec)) return;
     ctx.cancelOnAck.delete(rec.clientOrderId);
-    const gw = ctx.venues.get(String(rec.venue));
+    const gw = ctx.venues.get(rec.venue);
     try {
       await gw?.gateway.cancelOrder({
-        symbol: String(rec.symbol),
+        symbol: rec.symbol,
         clientOrderId: rec.clientOrderId,
         market: kindOf(rec),
       });

@@ -3,7 +3,7 @@ import type { PerpOwner } from '../../domain/perp-ledger.js';
 import type { OrderRecord } from '../../store/index.js';
 import type { Position, Trade } from '../../venues/venue-gateway.js';
 import type { EngineContext } from './engine-context.js';
-import { kindOf, num, ownerOf } from './engine-types.js';
+import { kindOf, ownerOf } from './engine-types.js';
 
 /**
  * The perpetual side of settlement and reconciliation (DESIGN §5, §6), active when the engine has a perp book
@@ -91,14 +91,14 @@ export function createPerpSettlement(ctx: EngineContext) {
 
   /** A perpetual order's trades into the perp book; the base amount the book now holds of them. */
   async function applyTradesFor(rec: OrderRecord): Promise<number> {
-    const gw = ctx.venues.get(String(rec.venue));
-    if (!deps.perps) return num(rec.filled);
+    const gw = ctx.venues.get(rec.venue);
+    if (!deps.perps) return rec.filled;
     if (!gw || !rec.venueOrderId) return 0;
-    const since = num(rec.createdAt) - 60_000;
-    const trades = await gw.gateway.fetchMyTrades({ symbol: String(rec.symbol), since, market: 'linear' });
+    const since = rec.createdAt - 60_000;
+    const trades = await gw.gateway.fetchMyTrades({ symbol: rec.symbol, since, market: 'linear' });
     const own = trades.filter((t) => t.orderId === rec.venueOrderId);
-    await applyTrades(String(rec.venue), own, new Map([[rec.venueOrderId as string, rec]]));
-    return own.reduce((sum, t) => sum + (deps.perps?.hasTrade(String(rec.venue), t.id) ? t.amount : 0), 0);
+    await applyTrades(rec.venue, own, new Map([[rec.venueOrderId as string, rec]]));
+    return own.reduce((sum, t) => sum + (deps.perps?.hasTrade(rec.venue, t.id) ? t.amount : 0), 0);
   }
 
   /** Funding payments since the last applied one (a 24 h look-back covers three 8 h settlements). */
@@ -134,7 +134,7 @@ export function createPerpSettlement(ctx: EngineContext) {
   function followed(venue: string): string[] {
     const out = new Set<string>();
     for (const s of deps.symbols[venue] ?? []) if (ctx.market(venue, s, 'linear')) out.add(s);
-    for (const r of orders.list()) if (r.venue === venue && kindOf(r) === 'linear') out.add(String(r.symbol));
+    for (const r of orders.list()) if (r.venue === venue && kindOf(r) === 'linear') out.add(r.symbol);
     return [...out];
   }
 

@@ -1,6 +1,6 @@
 import { AppError, errorMessage } from '../../domain/errors.js';
 import { balanceDiffs } from '../../domain/portfolio.js';
-import { type OrderStatusName, statusFromVenue, TERMINAL } from '../../machines/order.machine.js';
+import { statusFromVenue, TERMINAL } from '../../machines/order.machine.js';
 import type { OrderRecord } from '../../store/index.js';
 import type { ReconcileResult, ReconcileVenueResult } from '../../supervisor/trading-port.js';
 import type { Balances, Order } from '../../venues/venue-gateway.js';
@@ -38,21 +38,16 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
   function takeSlots(venue?: string): void {
     for (const rec of orders.listOpen()) {
       if (venue !== undefined && rec.venue !== venue) continue;
-      const slot = ctx.slots.slotOf(
-        String(rec.venue),
-        slotSymbolOf(String(rec.symbol), kindOf(rec)),
-        String(rec.side),
-        String(rec.strategy),
-      );
+      const slot = ctx.slots.slotOf(rec.venue, slotSymbolOf(rec.symbol, kindOf(rec)), rec.side, rec.strategy);
       // An adopted manual order counts against the caps (it may fill) but does not silence the strategies.
       if (rec.strategy !== 'external' && ctx.slots.holder(slot) === undefined) ctx.slots.take(slot, rec.clientOrderId);
-      const m = ctx.market(String(rec.venue), String(rec.symbol), kindOf(rec));
+      const m = ctx.market(rec.venue, rec.symbol, kindOf(rec));
       const price = num(rec.limitPrice) || num(rec.price);
       if (m && rec.side === 'buy' && rec.reduceOnly !== true)
         ctx.slots.reserve(rec.clientOrderId, {
-          venue: String(rec.venue),
+          venue: rec.venue,
           base: m.base,
-          usd: Math.max(0, num(rec.amount) - num(rec.filled)) * price,
+          usd: Math.max(0, rec.amount - rec.filled) * price,
         });
     }
   }
@@ -76,12 +71,12 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
       // An adopted order may have no client id at the venue (`ext-<venue>-<id>`): ask by the venue's id.
       const byId = rec.strategy === 'external' && typeof rec.venueOrderId === 'string';
       const o = await gw.gateway.fetchOrder({
-        symbol: String(rec.symbol),
+        symbol: rec.symbol,
         ...(byId ? { id: rec.venueOrderId as string } : { clientOrderId: rec.clientOrderId }),
         market: kindOf(rec),
       });
       const next = await life.applyVenueOrder(rec, o, 'order.update');
-      if (TERMINAL.has(next.status as OrderStatusName)) {
+      if (TERMINAL.has(next.status)) {
         out.ordersResolved += 1;
         done.push(next);
       }
@@ -127,7 +122,8 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
         createdAt: o.timestamp ?? now(),
         updatedAt: now(),
       };
-      await life.persist(rec, { type: 'order.adopted', ...rec });
+      // The record's own `type` is the order type: spread first, or the entry is not an `order.*` entry.
+      await life.persist(rec, { ...rec, type: 'order.adopted', orderType: rec.type });
       log.warn({ venue, clientOrderId: cid, symbol: o.symbol }, 'adopted an order the venue has and Bosun did not');
       out.ordersAdopted += 1;
     }
@@ -174,14 +170,14 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
     takeSlots(venue);
     const finished = await resolveOpen(venue, out);
     const followed = new Set<string>(deps.symbols[venue] ?? []);
-    for (const r of orders.list()) if (r.venue === venue) followed.add(String(r.symbol));
+    for (const r of orders.list()) if (r.venue === venue) followed.add(r.symbol);
     await adopt(venue, followed, out);
     await settleBalances(venue, followed, out);
     const perps = await life.perp.reconcile(venue);
     out.fillsApplied += perps.fills;
     out.mismatches.push(...perps.mismatches);
     // Their fills are in the ledger now (step 3): their slots and reservations may go.
-    for (const rec of finished) life.finish(orders.get(rec.clientOrderId) ?? rec, num(rec.filled) > 0);
+    for (const rec of finished) life.finish(orders.get(rec.clientOrderId) ?? rec, rec.filled > 0);
     if (out.mismatches.length > 0) {
       log.error(
         { venue, mismatches: out.mismatches },

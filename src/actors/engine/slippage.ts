@@ -52,7 +52,7 @@ export function liquidityOf(rec: OrderRecord, trades: readonly Trade[] = []): Li
 export function measureSlippage(rec: OrderRecord, trades: readonly Trade[] = []): OrderSlippage | null {
   const avg = typeof rec.averagePrice === 'number' ? rec.averagePrice : null;
   const decision = num(rec.decisionMid, num(rec.price));
-  if (!(num(rec.filled) > 0) || avg === null || !(avg > 0) || !(decision > 0)) return null;
+  if (!(rec.filled > 0) || avg === null || !(avg > 0) || !(decision > 0)) return null;
   const side = rec.side === 'sell' ? 'sell' : 'buy';
   const send = typeof rec.sendMid === 'number' && rec.sendMid > 0 ? rec.sendMid : null;
   return {

@@ -1,9 +1,9 @@
 import { errorMessage } from '../../domain/errors.js';
-import { type OrderStatusName, TERMINAL } from '../../machines/order.machine.js';
+import { TERMINAL } from '../../machines/order.machine.js';
 import type { OrderRecord } from '../../store/index.js';
 import type { Order, Trade } from '../../venues/venue-gateway.js';
 import type { EngineContext } from './engine-context.js';
-import { kindOf, num } from './engine-types.js';
+import { kindOf } from './engine-types.js';
 import type { OrderLifecycle } from './order-lifecycle.js';
 
 /**
@@ -62,7 +62,7 @@ export function createStreamSettlement(ctx: EngineContext, life: OrderLifecycle)
     }
     m.set(f.trade.id, f.trade.amount);
     wake(rec.clientOrderId);
-    if (!TERMINAL.has(rec.status as OrderStatusName) || rec.venueOrderId === null) return;
+    if (!TERMINAL.has(rec.status) || rec.venueOrderId === null) return;
     void life.settle(rec);
   }
 
@@ -88,16 +88,16 @@ export function createStreamSettlement(ctx: EngineContext, life: OrderLifecycle)
    * every fill in the ledger; undefined when the stream is not live for its venue, or after `waitMs` without it.
    */
   async function settled(rec: OrderRecord, waitMs = STREAM_SETTLE_WAIT_MS): Promise<OrderRecord | undefined> {
-    const venue = String(rec.venue);
+    const venue = rec.venue;
     if (!live.has(venue) || kindOf(rec) !== 'spot') return undefined;
     const cid = rec.clientOrderId;
     const deadline = ctx.deps.now() + waitMs;
     for (;;) {
       let current = orders.get(cid) ?? rec;
       const u = updates.get(cid);
-      if (u !== undefined && !TERMINAL.has(current.status as OrderStatusName))
+      if (u !== undefined && !TERMINAL.has(current.status))
         current = await life.applyVenueOrder(current, u, 'order.update');
-      if (TERMINAL.has(current.status as OrderStatusName) && inLedger(cid) >= num(current.filled) * (1 - 1e-9)) {
+      if (TERMINAL.has(current.status) && inLedger(cid) >= current.filled * (1 - 1e-9)) {
         updates.delete(cid);
         applied.delete(cid);
         return current;

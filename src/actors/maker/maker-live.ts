@@ -88,8 +88,9 @@ export function createMakerLive(ctx: EngineContext, life: OrderLifecycle, deps: 
     }
     if (r.status !== 'accepted') return r;
     const rec = r.record;
-    // Booked already ended without a fill (a venue that expires a crossing post-only order instead of refusing it).
-    if ((rec.status === 'cancelled' || rec.status === 'expired') && num(rec.filled) === 0) {
+    // Booked already ended without a fill (a venue that expires a crossing post-only order instead of refusing it:
+    // the order machine files an expiry as cancelled).
+    if (rec.status === 'cancelled' && rec.filled === 0) {
       count(intent, 'rejected_taker');
       return taker(intent, rec.clientOrderId, intent.quote);
     }
@@ -107,9 +108,9 @@ export function createMakerLive(ctx: EngineContext, life: OrderLifecycle, deps: 
     const rec = ctx.deps.orders.get(cid);
     if (!entry || !rec) return;
     entry.timedOut = true;
-    const gw = ctx.venues.get(String(rec.venue));
+    const gw = ctx.venues.get(rec.venue);
     try {
-      await gw?.gateway.cancelOrder({ symbol: String(rec.symbol), clientOrderId: cid, market: kindOf(rec) });
+      await gw?.gateway.cancelOrder({ symbol: rec.symbol, clientOrderId: cid, market: kindOf(rec) });
     } catch (e) {
       // Already filled or gone: settlement tells which.
       log.info({ clientOrderId: cid, err: errorMessage(e) }, 'maker timeout: cancel refused');
@@ -122,8 +123,8 @@ export function createMakerLive(ctx: EngineContext, life: OrderLifecycle, deps: 
     const entry = live.get(rec.clientOrderId);
     if (!entry) return;
     live.delete(rec.clientOrderId);
-    const amount = num(rec.amount);
-    const left = amount - num(rec.filled);
+    const amount = rec.amount;
+    const left = amount - rec.filled;
     if (left <= amount * 1e-9 || !entry.timedOut) {
       count(entry.intent, left <= amount * 1e-9 ? 'filled' : 'killed');
       return;

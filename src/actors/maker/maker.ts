@@ -1,6 +1,6 @@
 import type { MakerModes } from '../../config/maker-mode.js';
 import type { EngineContext } from '../engine/engine-context.js';
-import { type Intent, kindOf, num, type Submitted } from '../engine/engine-types.js';
+import { type Intent, kindOf, type Submitted } from '../engine/engine-types.js';
 import type { OrderLifecycle } from '../engine/order-lifecycle.js';
 import { createMakerLive, type MakerOutcome } from './maker-live.js';
 import {
@@ -83,11 +83,11 @@ export function createMaker(
     const market = marketOf(kindOf(rec));
     if (cfg.modes[market] !== 'shadow' || rec.type !== 'market' || rec.postOnly === true) return;
     const side = rec.side === 'sell' ? 'sell' : 'buy';
-    const touch = market === 'spot' ? ctx.prices.touch(String(rec.venue), String(rec.symbol)) : undefined;
+    const touch = market === 'spot' ? ctx.prices.touch(rec.venue, rec.symbol) : undefined;
     shadow.open({
       clientOrderId: rec.clientOrderId,
-      venue: String(rec.venue),
-      symbol: String(rec.symbol),
+      venue: rec.venue,
+      symbol: rec.symbol,
       market,
       side,
       strategy: String(rec.strategy ?? ''),
@@ -97,7 +97,7 @@ export function createMaker(
   ctx.onSettled.push((rec) => {
     shadow.onTakerSettled(
       rec.clientOrderId,
-      num(rec.filled) > 0 && typeof rec.averagePrice === 'number' ? rec.averagePrice : null,
+      rec.filled > 0 && typeof rec.averagePrice === 'number' ? rec.averagePrice : null,
     );
     live.onSettled(rec);
   });
