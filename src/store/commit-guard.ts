@@ -46,6 +46,11 @@ export function transactionWithFlush<T>(db: Database<unknown, Key>, callback: ()
 
 export type GuardState = 'open' | 'failed' | 'closed';
 
+// A write handed back wrapped: resolving a promise with the write promise itself would adopt it and lose `flushed`.
+interface Issued<T> {
+  pending: WritePromise<T>;
+}
+
 export interface CommitGuardOptions {
   durability: Durability;
   /** Called once, on the first failed commit: the runtime halts trading and exits. */
@@ -71,12 +76,25 @@ export interface CommitGuard {
  * (PostgreSQL's "fsync-gate", reference performance §2.1), so the guard never retries: the first failure poisons
  * the store, every later write is refused, and `onFatal` tells the runtime to halt trading and exit; the process
  * restarts and recovers from what LMDB really holds.
+ *
+ * Group commit (issue 17). lmdb-js makes the writes of one event turn one transaction. Left alone, every turn
+ * with a write queues a transaction of its own, and under a stream of bars an ack waits for every queued commit
+ * ahead of it. Here the writes asked for while a commit is in flight (from a later turn) are held and issued
+ * together, synchronously and in the order asked, the moment that commit is visible: they are one transaction,
+ * written while the previous one's fsync still runs (lmdb-js overlapping sync), and each waits for one commit
+ * besides its own at most. Nothing is acknowledged earlier than without it: every caller awaits the promise
+ * lmdb-js gave for its own write (and, flushed, that write's own flush), never a neighbour's.
  */
 export function createCommitGuard(opts: CommitGuardOptions): CommitGuard {
   let state: GuardState = 'open';
   let firstFailure: AppError | undefined;
   let inFlight = 0;
   let drained: (() => void)[] = [];
+  // Writes issued whose commit is not visible yet; whether a write was issued in this event turn (so its
+  // transaction still takes writes); the held writes, issued in order by `releaseHeld`.
+  let flying = 0;
+  let turnOpen = false;
+  let held: (() => void)[] = [];
 
   const fail = (what: string, cause: unknown): AppError => {
     const err = new AppError('STORE_FAILED', `LMDB write failed (${what}): ${errorMessage(cause)}`, {
@@ -95,11 +113,67 @@ export function createCommitGuard(opts: CommitGuardOptions): CommitGuard {
     return err;
   };
 
+  const refusal = (what: string): AppError =>
+    state === 'closed'
+      ? new AppError('STORE_FAILED', `store is closed (${what})`)
+      : new AppError('STORE_FAILED', `store refuses writes after a failed commit (${what})`, { cause: firstFailure });
+
   const assertWritable = (what: string): void => {
-    if (state === 'open') return;
-    if (state === 'closed') throw new AppError('STORE_FAILED', `store is closed (${what})`);
-    throw new AppError('STORE_FAILED', `store refuses writes after a failed commit (${what})`, {
-      cause: firstFailure,
+    if (state !== 'open') throw refusal(what);
+  };
+
+  const releaseHeld = (): void => {
+    if (held.length === 0) return;
+    const go = held;
+    held = [];
+    // Synchronously, in the order asked: one turn, so one transaction, and no write overtakes an earlier one.
+    for (const issue of go) issue();
+  };
+  const closeTurn = (): void => {
+    turnOpen = false;
+    if (flying === 0) releaseHeld();
+  };
+
+  /** Calls `write` now; its commit counts as in flight until lmdb-js settles it. Throws STORE_FAILED. */
+  const issue = <T>(what: string, write: () => WritePromise<T>): WritePromise<T> => {
+    let pending: WritePromise<T>;
+    try {
+      pending = write();
+    } catch (e) {
+      throw fail(what, e);
+    }
+    if (!turnOpen) {
+      turnOpen = true;
+      setImmediate(closeTurn);
+    }
+    flying++;
+    const landed = (): void => {
+      if (--flying === 0 && !turnOpen) releaseHeld();
+    };
+    // Settled here, not in the caller's continuation: a failed commit poisons the store before any held write
+    // is looked at, so none is issued after it.
+    pending.then(landed, (e: unknown) => {
+      fail(what, e);
+      landed();
+    });
+    return pending;
+  };
+
+  /** `issue` now, or (behind a commit in flight, in a later turn) once that commit is visible. */
+  const issueOrHold = <T>(what: string, write: () => WritePromise<T>): Issued<T> | Promise<Issued<T>> => {
+    if (turnOpen || flying === 0) return { pending: issue(what, write) };
+    return new Promise((resolve, reject) => {
+      held.push(() => {
+        // Accepted before a close, so carried out; never after a failed commit.
+        if (state === 'failed') reject(refusal(what));
+        else {
+          try {
+            resolve({ pending: issue(what, write) });
+          } catch (e) {
+            reject(e);
+          }
+        }
+      });
     });
   };
 
@@ -111,19 +185,17 @@ export function createCommitGuard(opts: CommitGuardOptions): CommitGuard {
     fail,
     async commit<T>(what: string, write: () => WritePromise<T>): Promise<T> {
       assertWritable(what);
-      let pending: WritePromise<T>;
-      try {
-        pending = write();
-      } catch (e) {
-        throw fail(what, e);
-      }
       inFlight++;
       try {
-        const ok = await pending;
-        if (opts.durability === 'flushed' && pending.flushed) await pending.flushed;
+        const { pending } = await issueOrHold(what, write);
+        let ok: T;
+        try {
+          ok = await pending;
+          if (opts.durability === 'flushed' && pending.flushed) await pending.flushed;
+        } catch (e) {
+          throw fail(what, e);
+        }
         return ok;
-      } catch (e) {
-        throw fail(what, e);
       } finally {
         if (--inFlight === 0) {
           const waiters = drained;

@@ -101,6 +101,7 @@ export async function crashCampaign(
       break;
     }
     let flowing = true;
+    let runAcks = 0;
     const flow = async (venue: string, symbol: string) => {
       let i = 0;
       while (flowing) {
@@ -110,13 +111,21 @@ export async function crashCampaign(
           side: i % 2 === 0 ? 'SELL' : 'BUY',
           quote: 15 + (i % 5),
         }).catch(() => undefined);
-        if (r?.status === 201) acked.set((r.body.order as OrderViewJson).clientOrderId, { venue });
-        else if (r === undefined) return;
+        if (r?.status === 201) {
+          acked.set((r.body.order as OrderViewJson).clientOrderId, { venue });
+          runAcks += 1;
+        } else if (r === undefined) return;
       }
     };
     const flows = venues.map((v) => flow(v, v === 'binance' ? 'BTCUSDT' : 'ETHUSDT'));
-    // A random moment inside the flow (this wait picks when to crash; nothing is synchronised on it).
-    await new Promise((r) => setTimeout(r, 20 + Math.floor(rng.next() * 180)));
+    // A random moment inside the flow, counted in progress and not in wall time: after 0–3 acknowledged orders of
+    // this run (bounded, in case the venue refuses orders), then 0–150 ms more, so the kill lands before, inside
+    // and after commits. A fixed 20–200 ms after ready acknowledged nothing on a loaded machine (a boot's first
+    // orders take longer than that there), and the campaign then proved nothing.
+    const acksFirst = Math.floor(rng.next() * 4);
+    const giveUpAt = Date.now() + 20_000;
+    while (runAcks < acksFirst && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, Math.floor(rng.next() * 150)));
     b.child.kill('SIGKILL');
     flowing = false;
     await b.exited;
