@@ -3,7 +3,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/venues/sim/index.js';
 import { type BosunProcess, startBosun } from '../support/bosun-process.js';
-import { getJson, startVenue, TOKEN, tradingEnv } from '../trading/support.js';
+import { getJson, post, startVenue, TOKEN, tradingEnv, until } from '../trading/support.js';
 import { type SymbolsStack, startSymbolsStack } from './support/symbols-stack.js';
 
 /**
@@ -301,10 +301,10 @@ describe.skipIf(!available)('inspector page (chromium, Bosun on a simulator)', (
     await page.click('#kill-global');
     await page.waitForSelector('#chart g.st[data-state-id="governance.health.HALTED"][data-active="true"]');
     expect(await page.getAttribute('#chart g.st[data-state-id="governance.health.OK"]', 'data-active')).toBe('false');
-    // The transition is listed with the event that caused it, inferred from the machine.
+    // The transition is listed with the event the governance actor received, as Bosun recorded it.
     await expect
       .poll(() => page.locator('#transitions li').first().textContent())
-      .toMatch(/health\.halt.*health\.OK.* → .*health\.HALTED/);
+      .toMatch(/gov\.set.*health\.OK.* → .*health\.HALTED/);
     await expect
       .poll(() => page.evaluate(() => [...document.querySelectorAll('.trading-led')].map((e) => e.dataset.health)))
       .toEqual(['HALTED', 'HALTED', 'HALTED', 'HALTED', 'HALTED']);
@@ -317,6 +317,48 @@ describe.skipIf(!available)('inspector page (chromium, Bosun on a simulator)', (
     expect(audit.records[0]).toMatchObject({ action: 'kill', actor: 'inspector' });
     expect(audit.records[0]?.idempotencyKey).toMatch(/^inspector-[0-9a-f]{32}$/);
     expect(problems).toEqual([]);
+  });
+
+  it("shows a kill made through the API before the page opened: the transition and the strip's HALTED span with its reason", async () => {
+    const reason = 'api kill before the page opened';
+    expect((await post(`${bosun.ops}/kill`, { enabled: true })).status).toBe(200);
+    await until('governance OK after the resume', async () =>
+      (await getJson<{ health: string }>(`${bosun.engine}/actors/governance`)).health === 'OK' ? true : undefined,
+    );
+    expect((await post(`${bosun.ops}/kill`, { enabled: false, reason })).status).toBe(200);
+    // A page that did not exist during any of it: all it shows comes from Bosun's own records.
+    const fresh = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    const freshProblems = watchPage(fresh, () => bosun.engine);
+    try {
+      await fresh.goto(`${bosun.engine}/inspector`);
+      await fresh.waitForSelector('#conn[data-state="open"]');
+      await openActor(fresh, 'governance');
+      await fresh.waitForSelector('#chart g.st[data-state-id="governance.health.HALTED"][data-active="true"]');
+      await fresh.waitForSelector('#transitions[data-count]');
+      const lines = await fresh.locator('#transitions li').allTextContents();
+      // Newest first: this kill, the resume before it, the kill sent from the other page; the start is the oldest.
+      expect(lines[0]).toMatch(/^\d\d:\d\d:\d\dgov\.set\s+health\.OK.* → health\.HALTED/);
+      expect(lines[1]).toMatch(/gov\.set\s+health\.HALTED.* → health\.OK/);
+      expect(lines[2]).toMatch(/gov\.set\s+health\.OK.* → health\.HALTED/);
+      expect(lines.at(-1)).toMatch(/start\s+∅ → health\.OK/);
+
+      await fresh.waitForSelector('#health-strip[data-edges]');
+      const strip = await fresh.evaluate(() =>
+        [...document.querySelectorAll<El & { title: string }>('#health-strip .seg')].map((e) => ({
+          health: e.dataset.health,
+          title: e.title,
+        })),
+      );
+      expect(strip.at(-1)?.health).toBe('HALTED');
+      expect(strip.at(-1)?.title).toContain(`HALTED — trading_halted: ${reason}`);
+      expect(strip.map((g) => g.health)).toEqual(expect.arrayContaining(['OK', 'HALTED']));
+      expect(await fresh.locator('#health-edges li').first().textContent()).toContain(
+        `HALTED — trading_halted: ${reason}`,
+      );
+      expect(freshProblems).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
   });
 });
 
