@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { chromium } from 'playwright-core';
-import type { AnyActorRef } from 'xstate';
+import { type AnyActorLogic, type AnyActorRef, createActor } from 'xstate';
 import { buildSymbolsSupervisor, createCalibrator } from '../src/actors/symbol.actors.js';
 import { createTickRouter } from '../src/actors/tick-router.js';
 import { buildServer } from '../src/http/build-server.js';
@@ -13,6 +13,7 @@ import { openStore } from '../src/store/index.js';
 import { fastTrendEnv } from '../src/strategies/fast-env.js';
 import { MAX_FLUSH_DUTY } from '../src/supervisor/inspection-hub.js';
 import { createRuntime } from '../src/supervisor/runtime.js';
+import { createTransitionHistory } from '../src/supervisor/transition-history.js';
 
 /**
  * Inspector stream (issue 6 benchmarks): the real runtime with 1,000 symbol actors under a `symbols:` supervisor,
@@ -25,6 +26,7 @@ import { createRuntime } from '../src/supervisor/runtime.js';
  * Then the page itself (issue 18), in Debian's chromium when it is installed: `/inspector` open on the same engine
  * while ticks flow at 30,000/s for 20 s and 100 symbol actors change health every 250 ms, so every flush carries a diff;
  * the page times each diff it applies (`window.__bosunInspector.applyMs`) and the bench reports p50/p95/max.
+ * Last, what recording every actor's transitions costs the symbol actors (`transition_recording`).
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Bar length of the symbol actors and of the tick router that builds their bars. */
@@ -80,6 +82,85 @@ async function openStream(url: string): Promise<{ counts: StreamCount; close(): 
       ac.abort();
       await done;
     },
+  };
+}
+
+/**
+ * What recording transitions costs the hot symbol actors (issue 18: every actor's last transitions are kept from
+ * boot, watched or not, so the stream figures above include it on both sides): the same 1,000 symbol actors under
+ * two supervisors, one whose hooks record each change of active states into the runtime's ring and one without,
+ * ticked alternately as fast as the loop takes it. CPU per delivered tick, median of five rounds each.
+ */
+async function recordingCost(log: ReturnType<typeof createLogger>['log']): Promise<Record<string, unknown>> {
+  const metrics = createMetrics({ defaultMetrics: false });
+  const history = createTransitionHistory({ now: Date.now });
+  let recorded = 0;
+  const sides = (['plain', 'recorded'] as const).map((name) => {
+    let ref: AnyActorRef | undefined;
+    const lookup = (id: string) => ref?.system.get(id) as AnyActorRef | undefined;
+    const built = buildSymbolsSupervisor({
+      venue: 'binance',
+      symbols,
+      barMs: BAR_MS,
+      baseCooldownMs: 5_000,
+      env: () => env,
+      trading: () => 'ACTIVE',
+      onSignal: () => {},
+      calibrator: createCalibrator({ lookup, log, env: () => env }),
+      metrics,
+      hooks:
+        name === 'recorded'
+          ? {
+              onTransition: (id, event, from, to) => {
+                recorded++;
+                history.record(id, event, from, to);
+              },
+            }
+          : {},
+    });
+    const logic = Object.values(built.logics)[0] as AnyActorLogic;
+    ref = createActor(logic, { systemId: 'symbols:binance' }).start();
+    const router = createTickRouter({ lookup, metrics, barMs: BAR_MS, onPrice: () => {} });
+    return { name, ref, router, cpu: [] as number[] };
+  });
+  const px = new Float64Array(SYMBOLS).fill(100);
+  const startedWith = recorded;
+  for (let round = 0; round < 6; round++) {
+    for (const side of round % 2 ? [...sides].reverse() : sides) {
+      const before = side.router.stats().ticks;
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let pushed = 0; performance.now() - t0 < 1_500; pushed += 5_000) {
+        for (let k = 0; k < 5_000; k++) {
+          const i = (pushed + k) % SYMBOLS;
+          const v = (px[i] as number) * (1 + (Math.random() - 0.5) * 0.001);
+          px[i] = v;
+          side.router.push({
+            venue: 'binance',
+            symbol: symbols[i] as string,
+            bid: null,
+            ask: null,
+            last: v,
+            receivedAt: Date.now(),
+            t0: performance.now(),
+          });
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      const cpu = process.cpuUsage(cpu0);
+      // The first round of each side warms the JIT and the actors.
+      if (round > 0) side.cpu.push((cpu.user + cpu.system) / (side.router.stats().ticks - before));
+    }
+  }
+  for (const side of sides) side.ref.stop();
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const [plain, rec] = sides.map((s) => median(s.cpu)) as [number, number];
+  return {
+    cpu_us_per_tick: { plain: Number(plain.toFixed(3)), recorded: Number(rec.toFixed(3)) },
+    rounds_cpu_us_per_tick: Object.fromEntries(sides.map((s) => [s.name, s.cpu.map((x) => Number(x.toFixed(3)))])),
+    cpu_slowdown_pct: Number(((1 - plain / rec) * 100).toFixed(1)),
+    transitions_recorded_while_ticking: recorded - startedWith,
+    target_slowdown_pct: 5,
   };
 }
 
@@ -332,6 +413,7 @@ export async function run(): Promise<Record<string, unknown>> {
   await runtime.shutdown();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
+  const recording = await recordingCost(log);
 
   return {
     symbols: SYMBOLS,
@@ -377,6 +459,7 @@ export async function run(): Promise<Record<string, unknown>> {
         }
       : null,
     target_slowdown_pct: 5,
+    transition_recording: recording,
     page,
   };
 }

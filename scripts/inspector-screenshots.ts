@@ -1,5 +1,6 @@
 // Takes the README's inspector screenshots (docs/img/) with Debian's chromium: the built Bosun trading on the
-// simulator with a fault injected on Binance (a DEGRADED then HALTED connection: statechart, health strip), and the
+// simulator with faults injected on Binance before the page opens (a DEGRADED then HALTED connection: statechart,
+// its last transitions and health strip, from Bosun's records), and the
 // real runtime with 1,000 symbol actors (the filtered tree). Run after `npm run build`:
 //   npx tsx scripts/inspector-screenshots.ts
 import { join } from 'node:path';
@@ -28,21 +29,29 @@ try {
   const sim = await startVenue(23);
   const bosun = await startBosun(tradingEnv(sim, { TRADE_SYMBOLS: 'BTCUSDT,ETHUSDT' }));
   try {
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto(`${bosun.engine}/inspector`);
-    await page.waitForSelector('#conn[data-state="open"]');
     const fault = (spec: Record<string, unknown>) =>
       fetch(`${sim.baseUrl}/__sim/faults`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(spec),
       });
+    const connHealth = async () =>
+      ((await (await fetch(`${bosun.engine}/actors/conn:binance`)).json()) as { health: string }).health;
+    const reach = async (health: string) => {
+      for (let i = 0; i < 600 && (await connHealth()) !== health; i++) await new Promise((r) => setTimeout(r, 100));
+    };
+    // The faults land before the page opens: what it shows of them (transitions, strip) is Bosun's own record.
     await fault({ kind: 'http_429', venue: 'binance', count: 1 });
-    await page.waitForSelector('#tree .row[data-actor-id="conn:binance"][data-health="DEGRADED"]');
+    await reach('DEGRADED');
     await fault({ kind: 'http_418', venue: 'binance', count: 1 });
+    await reach('HALTED');
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await page.goto(`${bosun.engine}/inspector`);
+    await page.waitForSelector('#conn[data-state="open"]');
     await page.waitForSelector('#tree .row[data-actor-id="conn:binance"][data-health="HALTED"]');
     await open(page, 'conn:binance');
     await page.waitForSelector('#health-strip .seg[data-health="HALTED"]');
+    await page.waitForSelector('#transitions[data-count]');
     await page.screenshot({ path: join(OUT, 'inspector.png') });
     await page.locator('#chart').screenshot({ path: join(OUT, 'inspector-statechart.png') });
     await open(page, 'sym:binance:BTCUSDT');

@@ -4,9 +4,9 @@
  * lit from the live `value`, its last transitions and its health strip of the last hour
  * (`GET /inspect/actors/:id/history`).
  *
- * Transitions are seen as the stream's node diffs (at most one per flush, 250 ms): the event is the machine's
- * transition that leads from a state active before to one active after (`?` when none fits, e.g. two steps in
- * one flush). DOM hooks for tests: `#chart[data-actor][data-machine][data-ready]`, `g.st[data-state-id]
+ * The transitions and the health edges are Bosun's own records, kept from boot (a page opened after a kill still
+ * shows it); they are fetched when an actor is selected and again whenever the stream says its node changed.
+ * DOM hooks for tests: `#chart[data-actor][data-machine][data-ready]`, `g.st[data-state-id]
  * [data-active]`, `#health-strip .seg[data-health]`, `#transitions li`.
  */
 export const INSPECTOR_CHART_SCRIPT = String.raw`
@@ -14,8 +14,6 @@ export const INSPECTOR_CHART_SCRIPT = String.raw`
   var catalog = null;
   var catalogAt = 0;
   var layouts = new Map();
-  var recent = new Map();
-  var MAX_RECENT = 20;
   var elk = null;
 
   function svg(tag, attrs, text) {
@@ -56,55 +54,37 @@ export const INSPECTOR_CHART_SCRIPT = String.raw`
     for (var i = 0; i < state.states.length; i++) eachState(state.states[i], fn);
   }
 
-  // ── transitions seen in diffs ──
-  function eventLabel(t) {
-    var e = t.event;
-    if (e === '') e = 'always';
-    else if (e.indexOf('xstate.after.') === 0) e = 'after ' + e.slice(13).split('.')[0] + 'ms';
-    else if (e.indexOf('xstate.done.actor.') === 0) e = 'done ' + e.slice(18);
-    else if (e.indexOf('xstate.error.actor.') === 0) e = 'error ' + e.slice(19);
+  // ── the last transitions, recorded by Bosun from boot (GET /inspect/actors/:id/history) ──
+  function eventLabel(e) {
+    if (e.indexOf('xstate.after.') === 0) return 'after ' + e.slice(13).split('.')[0] + 'ms';
+    if (e.indexOf('xstate.done.actor.') === 0) return 'done ' + e.slice(18);
+    if (e.indexOf('xstate.error.actor.') === 0) return 'error ' + e.slice(19);
+    return e;
+  }
+  function guardedLabel(t) {
+    var e = t.event === '' ? 'always' : eventLabel(t.event);
     return t.guard ? e + ' [' + t.guard + ']' : e;
   }
-  function inferEvent(id, before, after) {
-    var g = graphOf(id);
-    if (!g) return '?';
-    var a = activeIds(g.graph.root, before, new Set());
-    var b = activeIds(g.graph.root, after, new Set());
-    var found = '?';
-    eachState(g.graph.root, function (s) {
-      if (found !== '?' || !a.has(s.id)) return;
-      for (var i = 0; i < s.transitions.length; i++) {
-        var t = s.transitions[i];
-        for (var k = 0; k < t.targets.length; k++)
-          if (b.has(t.targets[k]) && !a.has(t.targets[k])) { found = eventLabel(t); return; }
-      }
-    });
-    return found;
+  function shortPath(v) {
+    if (v === null || v === undefined) return '\u2205';
+    return leafPaths(v, '', []).join(' \u00b7 ') || String(v);
   }
-  function noteTransition(id, old, n) {
-    var list = recent.get(id);
-    if (!list) { list = []; recent.set(id, list); }
-    list.push({ ts: Date.now(), from: shortPath(old.value), to: shortPath(n.value), before: old.value, after: n.value, event: null });
-    if (list.length > MAX_RECENT) list.shift();
-  }
-  function shortPath(v) { return leafPaths(v, '', []).join(' \u00b7 ') || String(v); }
-  function renderTransitions(id) {
+  function renderTransitions(list) {
     var ul = $('transitions');
     ul.textContent = '';
-    var list = recent.get(id) || [];
-    if (list.length === 0) { ul.appendChild(el('li', 'muted', 'none since this page opened')); return; }
+    if (list.length === 0) { ul.appendChild(el('li', 'muted', 'none recorded')); return; }
     for (var i = list.length - 1; i >= 0; i--) {
       var t = list[i];
-      if (t.event === null && catalog) t.event = inferEvent(id, t.before, t.after);
       var li = el('li');
       li.appendChild(el('span', 'ts', hhmmss(t.ts)));
-      li.appendChild(el('span', 'ev', t.event || '?'));
-      li.appendChild(document.createTextNode('  ' + t.from + ' \u2192 ' + t.to));
+      li.appendChild(el('span', 'ev', eventLabel(t.event)));
+      li.appendChild(document.createTextNode('  ' + shortPath(t.from) + ' \u2192 ' + shortPath(t.to)));
       ul.appendChild(li);
     }
+    ul.dataset.count = String(list.length);
   }
 
-  // ── the health strip: the last hour, one segment per health span ──
+  // ── the health strip: the last hour, one segment per health span; and the transitions list ──
   function loadHistory(id) {
     fetch('/inspect/actors/' + encodeURIComponent(id) + '/history').then(function (r) { return r.ok ? r.json() : null; }).then(function (b) {
       if (!b || id !== selected) return;
@@ -146,6 +126,7 @@ export const INSPECTOR_CHART_SCRIPT = String.raw`
         edges.appendChild(li);
       }
       strip.dataset.edges = String(b.health.length);
+      renderTransitions(b.transitions || []);
     }).catch(function () {});
   }
 
@@ -158,7 +139,7 @@ export const INSPECTOR_CHART_SCRIPT = String.raw`
     for (var i = 0; i < s.transitions.length; i++) {
       var t = s.transitions[i];
       if (t.targets.length > 0) continue;
-      var label = eventLabel(t);
+      var label = guardedLabel(t);
       if (!seen[label]) { seen[label] = true; out.push(label); }
     }
     return out;
@@ -187,7 +168,7 @@ export const INSPECTOR_CHART_SCRIPT = String.raw`
       for (var i = 0; i < s.transitions.length; i++) {
         var t = s.transitions[i];
         for (var k = 0; k < t.targets.length; k++) {
-          var label = eventLabel(t);
+          var label = guardedLabel(t);
           edges.push({ id: 'e' + (n++), sources: [s.id], targets: [t.targets[k]], guarded: Boolean(t.guard),
             labels: [{ text: label, width: textWidth(label, 10), height: 13 }] });
         }
@@ -305,7 +286,6 @@ export const INSPECTOR_CHART_SCRIPT = String.raw`
         return;
       }
       if (box.dataset.actor === id && box.dataset.machine === g.key && box.querySelector('svg')) { lightChart(id); box.dataset.ready = 'true'; return; }
-      renderTransitions(id);
       return layoutOf(g.key, g.graph).then(function (laid) { if (id === selected) drawChart(id, g.key, g.graph, laid); });
     }).catch(function (e) {
       box.textContent = '';
@@ -327,7 +307,6 @@ export const INSPECTOR_CHART_SCRIPT = String.raw`
     $('actor-state').textContent = n ? shortState(n) : '';
     $('actor-state').dataset.health = n ? n.health : '';
     showChart(id);
-    renderTransitions(id);
     loadHistory(id);
     loadDetails(id);
   }
@@ -337,7 +316,6 @@ export const INSPECTOR_CHART_SCRIPT = String.raw`
     $('actor-state').textContent = n ? shortState(n) : '';
     $('actor-state').dataset.health = n ? n.health : '';
     lightChart(selected);
-    renderTransitions(selected);
     loadHistory(selected);
   }
 `;

@@ -277,7 +277,6 @@ export const INSPECTOR_TREE_SCRIPT = String.raw`
       nodes.set(n.id, n);
       if (old.health !== n.health) healthChanged = true;
       if (filtering && matches(old, f) !== matches(n, f)) refilter = true;
-      if (JSON.stringify(old.value) !== JSON.stringify(n.value)) noteTransition(n.id, old, n);
       var row = rowEls.get(n.id);
       if (row && !refilter) fillRow(row, n);
       if (parentOf.get(n.id) === null) $('root-led').dataset.health = n.health;

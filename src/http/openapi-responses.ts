@@ -147,6 +147,13 @@ const HealthEntry = z.looseObject({
   reason: z.string(),
 });
 
+const TransitionEntry = z.looseObject({
+  ts: z.number(),
+  event: z.string().describe('the event the actor received (start or resume when it was spawned)'),
+  from: z.unknown().describe('the XState state value before (null at start)'),
+  to: z.unknown().describe('the XState state value after'),
+});
+
 type Responses = Record<number, z.ZodType>;
 
 /** Success (and non-error) answers per route, keyed `METHOD url`. */
@@ -348,8 +355,31 @@ export const ROUTE_RESPONSES: Record<string, Responses> = {
       .looseObject({
         id: z.string(),
         health: z.array(HealthEntry).describe('health edges of the last hour, oldest first'),
+        transitions: z
+          .array(TransitionEntry)
+          .describe('the last 50 changes of active states since boot, oldest first (events handled in place: none)'),
       })
-      .describe("an actor's health history (the inspector's strip)"),
+      .describe("an actor's health history (the inspector's strip) and its last transitions")
+      .meta({
+        examples: [
+          {
+            id: 'governance',
+            health: [
+              { ts: 1765000000000, id: 'governance', from: null, to: 'OK', reason: '' },
+              { ts: 1765000600000, id: 'governance', from: 'OK', to: 'HALTED', reason: 'trading_halted: ops pause' },
+            ],
+            transitions: [
+              { ts: 1765000000000, event: 'start', from: null, to: { health: 'OK', trading: {} } },
+              {
+                ts: 1765000600000,
+                event: 'gov.set',
+                from: { health: 'OK', trading: {} },
+                to: { health: 'HALTED', trading: {} },
+              },
+            ],
+          },
+        ],
+      }),
   },
   'GET /inspect/assets/elk.js': { 200: z.string().describe('the graph-layout library (elkjs), served locally') },
   'GET /universe': {

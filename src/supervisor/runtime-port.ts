@@ -3,9 +3,11 @@ import type { Health } from '../machines/health.js';
 import type { HealthEntry } from './health-history.js';
 import type { MachineGraph } from './machine-graph.js';
 import type { Liveness } from './rollup.js';
+import type { TransitionEntry } from './transition-history.js';
 
 export type { HealthEntry } from './health-history.js';
 export type { ChartState, ChartTransition, MachineGraph } from './machine-graph.js';
+export type { TransitionEntry } from './transition-history.js';
 
 /**
  * The one small interface the HTTP layer talks to (STYLE.md: http/ never reaches machines or venues). The
@@ -107,4 +109,6 @@ export interface RuntimePort {
   machines?(): MachineCatalog;
   /** An actor's health edges over the last hour, oldest first; optional for fakes. */
   healthHistory?(id: string): HealthEntry[];
+  /** An actor's last state changes (bounded, from boot), oldest first; optional for fakes. */
+  transitions?(id: string): TransitionEntry[];
 }

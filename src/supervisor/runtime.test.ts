@@ -128,6 +128,25 @@ describe('runtime governance', () => {
     expect(after.find((v) => v.labels.actor === 'root')?.value).toBe(0);
   });
 
+  it("keeps each actor's last transitions and health edges from boot: a kill's event, states and reason", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-rt-'));
+    const { runtime } = await boot(dir);
+    await runtime.setTrading({ scope: 'global', state: 'HALTED', reason: 'ops pause', actor: 't', command: 'kill' });
+    const transitions = runtime.transitions?.('governance') ?? [];
+    expect(transitions[0]).toMatchObject({ event: 'start', from: null });
+    expect(transitions.at(-1)).toMatchObject({
+      event: 'gov.set',
+      from: expect.objectContaining({ health: 'OK' }),
+      to: expect.objectContaining({ health: 'HALTED' }),
+    });
+    expect(runtime.healthHistory?.('governance').at(-1)).toMatchObject({
+      from: 'OK',
+      to: 'HALTED',
+      reason: 'trading_halted: ops pause',
+    });
+    expect(runtime.transitions?.('heartbeat')?.[0]).toMatchObject({ event: 'start', from: null });
+  });
+
   it('removes health_state of an actor that is stopped, and exports it again when it starts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bosun-rt-'));
     const { runtime, metrics } = await boot(dir);

@@ -42,6 +42,7 @@ import {
   type SupervisorContext,
   type SupervisorHooks,
 } from './supervisor.js';
+import { createTransitionHistory, type OnTransition, watchTransitions } from './transition-history.js';
 
 /** The durable key/value the runtime needs (the LMDB `kv` database in production). */
 export interface KvPort {
@@ -141,6 +142,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const healthLog = log.child({ actor: 'supervisor' });
   const lastHealth = new Map<string, string>();
   const healthHistory = createHealthHistory({ now });
+  const transitionHistory = createTransitionHistory({ now });
+  const onTransition: OnTransition = (id, event, from, to) => transitionHistory.record(id, event, from, to);
   const hooks: SupervisorHooks = {
     onHealth: (id, h, reason) => {
       metrics.healthState.set({ actor: id }, HEALTH_VALUE[h]);
@@ -176,7 +179,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     onChildStopped: (id) => {
       metrics.healthState.remove({ actor: id });
       lastHealth.delete(id);
+      healthHistory.forget(id);
+      transitionHistory.forget(id);
     },
+    onTransition,
   };
 
   function publishGovernance(g: GovernanceState): void {
@@ -370,7 +376,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
 
   return {
     async start() {
-      const a = createActor(root, {
+      const a = createActor(watchTransitions(root, onTransition), {
         id: actorId.root(),
         systemId: actorId.root(),
         ...(deps.clock ? { clock: deps.clock } : {}),
@@ -459,6 +465,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     inspect: (listener: InspectListener, opts?: InspectOptions) => hub.add(listener, opts),
     machines,
     healthHistory: (id: string) => healthHistory.list(id),
+    transitions: (id: string) => transitionHistory.list(id),
     inspection: () => ({ attached: hub.attached(), listeners: hub.listenerCount() }),
   };
 }

@@ -17,6 +17,7 @@ import {
 import { hasParent, isRunning, isStopped, reapTree } from './reap.js';
 import { resumable } from './resumable.js';
 import { type ChildView, contribution, type Liveness, rollup } from './rollup.js';
+import { type OnTransition, watchTransitions } from './transition-history.js';
 
 /** Effects a supervisor reports to the outside world (metrics, logs, alerts); injected where the tree is built. */
 export interface SupervisorHooks {
@@ -26,6 +27,8 @@ export interface SupervisorHooks {
   onChildExit?(e: { supervisor: string; child: string; abnormal: boolean; reason: string }): void;
   /** A child is stopped for good (terminated, removed, or shut down), not waiting for a restart. */
   onChildStopped?(child: string): void;
+  /** A child's active states changed (or it started): the inspector's last transitions. */
+  onTransition?: OnTransition;
 }
 
 export interface SupervisorOptions {
@@ -179,7 +182,10 @@ export function createSupervisor(opts: SupervisorOptions) {
   const random = opts.random ?? Math.random;
   const backoff: BackoffPolicy = { ...BACKOFF_DEFAULTS, ...opts.backoff };
   const hooks = opts.hooks ?? {};
-  const logics = Object.fromEntries(Object.entries(opts.logics).map(([k, l]) => [k, resumable(l)]));
+  const watch = hooks.onTransition;
+  const logics = Object.fromEntries(
+    Object.entries(opts.logics).map(([k, l]) => [k, resumable(watch ? watchTransitions(l, watch) : l)]),
+  );
   const initialSpecs = opts.children.map(resolveSpec);
 
   type Enqueue = Parameters<Parameters<typeof enqueueActions>[0]>[0]['enqueue'];

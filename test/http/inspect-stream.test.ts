@@ -240,7 +240,7 @@ describe('GET /inspect/stream (real listener)', () => {
     expect(await elk.text()).toContain('ELK');
   });
 
-  it("describes every live machine for the statecharts, and keeps each actor's health edges", async () => {
+  it("describes every live machine for the statecharts, and keeps each actor's health edges and transitions", async () => {
     const m = (await (await fetch(`${base}/inspect/machines`)).json()) as {
       machines: Record<string, { id: string; root: { id: string; type: string; states: { key: string }[] } }>;
       actors: Record<string, string>;
@@ -259,7 +259,10 @@ describe('GET /inspect/stream (real listener)', () => {
 
     const h = await fetch(`${base}/inspect/actors/governance/history`);
     expect(h.status).toBe(200);
-    expect(((await h.json()) as { health: unknown[] }).health.length).toBeGreaterThan(0);
+    const body = (await h.json()) as { health: unknown[]; transitions: Array<{ event: string; from: unknown }> };
+    expect(body.health.length).toBeGreaterThan(0);
+    // Recorded from boot, before this client connected: the actor's start is the oldest.
+    expect(body.transitions[0]).toMatchObject({ event: 'start', from: null });
     expect((await fetch(`${base}/inspect/actors/conn:nowhere/history`)).status).toBe(404);
   });
 

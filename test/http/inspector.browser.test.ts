@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/venues/sim/index.js';
 import { type BosunProcess, startBosun } from '../support/bosun-process.js';
-import { getJson, startVenue, TOKEN, tradingEnv } from '../trading/support.js';
+import { type FakeTelegram, startFakeTelegram } from '../support/fake-telegram.js';
+import { getJson, post, startVenue, TOKEN, tradingEnv, until } from '../trading/support.js';
 import { type SymbolsStack, startSymbolsStack } from './support/symbols-stack.js';
 
 /**
@@ -77,6 +78,18 @@ function watchPage(page: Page, origin: () => string, expected: readonly string[]
   return problems;
 }
 
+/** The id of every machine defined under src/machines (each module exports its machine). */
+async function machineIds(): Promise<string[]> {
+  const dir = new URL('../../src/machines/', import.meta.url);
+  const ids: string[] = [];
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.machine.ts'))) {
+    const mod = (await import(new URL(f, dir).href)) as Record<string, unknown>;
+    for (const v of Object.values(mod))
+      if (v && typeof v === 'object' && 'root' in v && 'config' in v) ids.push((v as unknown as { id: string }).id);
+  }
+  return ids;
+}
+
 /** Brings an actor's row on screen through the filter and selects it; resolves once its statechart is drawn. */
 async function openActor(page: Page, id: string): Promise<void> {
   await page.fill('#filter', id);
@@ -86,6 +99,7 @@ async function openActor(page: Page, id: string): Promise<void> {
 
 describe.skipIf(!available)('inspector page (chromium, Bosun on a simulator)', () => {
   let sim: Simulator;
+  let telegram: FakeTelegram;
   let bosun: BosunProcess;
   let browser: Browser;
   let page: Page;
@@ -95,7 +109,20 @@ describe.skipIf(!available)('inspector page (chromium, Bosun on a simulator)', (
     sim = await startVenue(23);
     // REST polling (streams off): the venue faults below are HTTP answers, met by the next ticker poll; with
     // streams on, Bosun may make no REST call to Binance for a while.
-    bosun = await startBosun(tradingEnv(sim, { TRADE_SYMBOLS: 'BTCUSDT', STREAMS_ENABLED: 'false' }));
+    telegram = await startFakeTelegram();
+    // The executor (dry run) and the notifier too, so every machine kind Bosun runs as an actor is live.
+    bosun = await startBosun(
+      tradingEnv(sim, {
+        TRADE_SYMBOLS: 'BTCUSDT',
+        STREAMS_ENABLED: 'false',
+        EXECUTOR_ENABLED: 'true',
+        DRY_RUN: 'true',
+        TELEGRAM_ENABLED: 'true',
+        TELEGRAM_BOT_TOKEN: '123456:inspector-test',
+        TELEGRAM_CHAT_ID: '42',
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+      }),
+    );
     browser = await launch();
     page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
     problems = watchPage(page, () => bosun.engine);
@@ -105,6 +132,7 @@ describe.skipIf(!available)('inspector page (chromium, Bosun on a simulator)', (
     await browser?.close();
     await bosun?.stop();
     await sim?.close();
+    await telegram?.close();
   });
 
   it('loads with the tree, counts by health and kind, trading LEDs, no console error and nothing off-origin', async () => {
@@ -201,8 +229,11 @@ describe.skipIf(!available)('inspector page (chromium, Bosun on a simulator)', (
     }>(`${bosun.engine}/inspect/machines`);
     const byMachine = new Map<string, string>();
     for (const [id, key] of Object.entries(catalog.actors).sort()) if (!byMachine.has(key)) byMachine.set(key, id);
-    // Supervisors, governance, heartbeat, conn, feed, account, breakers, symbol, guards, scanner, executor…
-    expect(byMachine.size).toBeGreaterThanOrEqual(10);
+    // Every machine under src/machines runs as a live actor here, and the supervisor; the order machine alone is a
+    // pure transition function applied to order records, never an actor.
+    expect([...byMachine.keys()].sort()).toEqual(
+      [...(await machineIds()).filter((id) => id !== 'order'), 'supervisor'].sort(),
+    );
     const drawn: string[] = [];
     for (const [key, id] of byMachine) {
       await openActor(page, id);
@@ -301,10 +332,10 @@ describe.skipIf(!available)('inspector page (chromium, Bosun on a simulator)', (
     await page.click('#kill-global');
     await page.waitForSelector('#chart g.st[data-state-id="governance.health.HALTED"][data-active="true"]');
     expect(await page.getAttribute('#chart g.st[data-state-id="governance.health.OK"]', 'data-active')).toBe('false');
-    // The transition is listed with the event that caused it, inferred from the machine.
+    // The transition is listed with the event the governance actor received, as Bosun recorded it.
     await expect
       .poll(() => page.locator('#transitions li').first().textContent())
-      .toMatch(/health\.halt.*health\.OK.* → .*health\.HALTED/);
+      .toMatch(/gov\.set.*health\.OK.* → .*health\.HALTED/);
     await expect
       .poll(() => page.evaluate(() => [...document.querySelectorAll('.trading-led')].map((e) => e.dataset.health)))
       .toEqual(['HALTED', 'HALTED', 'HALTED', 'HALTED', 'HALTED']);
@@ -317,6 +348,48 @@ describe.skipIf(!available)('inspector page (chromium, Bosun on a simulator)', (
     expect(audit.records[0]).toMatchObject({ action: 'kill', actor: 'inspector' });
     expect(audit.records[0]?.idempotencyKey).toMatch(/^inspector-[0-9a-f]{32}$/);
     expect(problems).toEqual([]);
+  });
+
+  it("shows a kill made through the API before the page opened: the transition and the strip's HALTED span with its reason", async () => {
+    const reason = 'api kill before the page opened';
+    expect((await post(`${bosun.ops}/kill`, { enabled: true })).status).toBe(200);
+    await until('governance OK after the resume', async () =>
+      (await getJson<{ health: string }>(`${bosun.engine}/actors/governance`)).health === 'OK' ? true : undefined,
+    );
+    expect((await post(`${bosun.ops}/kill`, { enabled: false, reason })).status).toBe(200);
+    // A page that did not exist during any of it: all it shows comes from Bosun's own records.
+    const fresh = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    const freshProblems = watchPage(fresh, () => bosun.engine);
+    try {
+      await fresh.goto(`${bosun.engine}/inspector`);
+      await fresh.waitForSelector('#conn[data-state="open"]');
+      await openActor(fresh, 'governance');
+      await fresh.waitForSelector('#chart g.st[data-state-id="governance.health.HALTED"][data-active="true"]');
+      await fresh.waitForSelector('#transitions[data-count]');
+      const lines = await fresh.locator('#transitions li').allTextContents();
+      // Newest first: this kill, the resume before it, the kill sent from the other page; the start is the oldest.
+      expect(lines[0]).toMatch(/^\d\d:\d\d:\d\dgov\.set\s+health\.OK.* → health\.HALTED/);
+      expect(lines[1]).toMatch(/gov\.set\s+health\.HALTED.* → health\.OK/);
+      expect(lines[2]).toMatch(/gov\.set\s+health\.OK.* → health\.HALTED/);
+      expect(lines.at(-1)).toMatch(/start\s+∅ → health\.OK/);
+
+      await fresh.waitForSelector('#health-strip[data-edges]');
+      const strip = await fresh.evaluate(() =>
+        [...document.querySelectorAll<El & { title: string }>('#health-strip .seg')].map((e) => ({
+          health: e.dataset.health,
+          title: e.title,
+        })),
+      );
+      expect(strip.at(-1)?.health).toBe('HALTED');
+      expect(strip.at(-1)?.title).toContain(`HALTED — trading_halted: ${reason}`);
+      expect(strip.map((g) => g.health)).toEqual(expect.arrayContaining(['OK', 'HALTED']));
+      expect(await fresh.locator('#health-edges li').first().textContent()).toContain(
+        `HALTED — trading_halted: ${reason}`,
+      );
+      expect(freshProblems).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
   });
 });
 

@@ -30,7 +30,7 @@ const StreamQuery = z.strictObject({
  * skipped and a full tree is sent once it drains.
  *
  * `GET /inspector`: the page that reads the stream; `GET /inspect/machines` the statecharts it draws,
- * `GET /inspect/actors/:id/history` an actor's health edges of the last hour, `GET /inspect/assets/elk.js` the
+ * `GET /inspect/actors/:id/history` an actor's health edges of the last hour and its last transitions, `GET /inspect/assets/elk.js` the
  * layout library (elkjs's browser bundle, from node_modules: the page works offline and fetches nothing elsewhere).
  */
 export function inspectRoutes(app: ZodApp, ctx: RouteContext): void {
@@ -66,7 +66,7 @@ export function inspectRoutes(app: ZodApp, ctx: RouteContext): void {
   app.get('/inspect/actors/:id/history', { schema: { params: ActorParams } }, async (request) => {
     const { id } = request.params;
     if (!runtime.actor(id)) throw new AppError('NOT_FOUND', `no actor '${id}'`);
-    return { id, health: runtime.healthHistory?.(id) ?? [] };
+    return { id, health: runtime.healthHistory?.(id) ?? [], transitions: runtime.transitions?.(id) ?? [] };
   });
 
   let elk: string | undefined;
