@@ -11,6 +11,7 @@ import type { Runtime } from '../../src/supervisor/runtime.js';
 import type { SupervisorHooks } from '../../src/supervisor/supervisor.js';
 import type { BosunGateway } from '../../src/venues/index.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
+import { VENUE_RIG_RUNTIME_OPTIONS } from '../support/runtime-options.js';
 import { simGateway, TOKEN, tradingEnv } from './support.js';
 
 /**
@@ -72,14 +73,7 @@ export async function startPipeline(
     log,
     opsToken: TOKEN,
     onFatal: (reason) => fatal.push(reason),
-    runtimeOptions: {
-      tradingEnabled: true,
-      heartbeatMs: 60_000,
-      maxLoopDelayMs: 500,
-      restartIntensity: 5,
-      restartPeriodMs: 60_000,
-      shutdownTimeoutMs: 1_000,
-    },
+    runtimeOptions: VENUE_RIG_RUNTIME_OPTIONS,
     hooks: (hooks: SupervisorHooks) => ({
       ...hooks,
       onRestart: (e) => {
