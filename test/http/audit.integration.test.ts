@@ -62,33 +62,4 @@ describe('GET /audit filters', () => {
       expect(r.json().error.message).toContain(`querystring.${field}`);
     }
   });
-
-  // Last: it adds records the filter tests above do not expect.
-  it('commits a kill and its audit record in one LMDB transaction (one fsync), the record saying HALTED', async () => {
-    const resume = await s.ops.inject({
-      method: 'POST',
-      url: '/kill',
-      headers: { 'x-ops-token': s.token, 'x-ops-actor': 'carol' },
-      payload: { enabled: true },
-    });
-    expect(resume.statusCode).toBe(200);
-    const txnBefore = s.store.stats().lastTxnId;
-    const kill = await s.ops.inject({
-      method: 'POST',
-      url: '/kill',
-      headers: { 'x-ops-token': s.token, 'x-ops-actor': 'carol' },
-      payload: { enabled: false, venue: 'binance' },
-    });
-    expect(kill.statusCode).toBe(200);
-    // No Idempotency-Key, so the governance state and the audit record (and its head) are the only writes.
-    expect(s.store.stats().lastTxnId - txnBefore).toBe(1);
-    const head = s.store.audit.head();
-    const records = (await s.ops.inject('/audit?limit=1')).json().records as Array<{
-      seq: number;
-      action: string;
-      after: { state: string } | null;
-    }>;
-    expect(records[0]).toMatchObject({ seq: head?.seq, action: 'kill', after: { state: 'HALTED' } });
-    expect((await s.ops.inject('/status')).json().governance.venues.binance.state).toBe('HALTED');
-  });
 });

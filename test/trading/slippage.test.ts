@@ -54,9 +54,14 @@ async function measured(side: 'buy' | 'sell', quote: number) {
   const res = await r.engine.submitOperator({ venue: 'binance', symbol: 'BTCUSDT', side, quote, actor: 'test' });
   expect(res.status).toBe('accepted');
   const cid = res.order?.clientOrderId as string;
-  const rec = await until('the order slippage', () => {
+  // Until its journal entry has committed, not only the record: `orders.get` answers a put before its commit.
+  const rec = await until('the order slippage, journaled', () => {
     const x = r.store.orders.get(cid);
-    return x?.slippage ? x : undefined;
+    if (!x?.slippage) return undefined;
+    const journaled = [...r.store.journal.readFrom(0)].some(
+      (e) => e.type === 'order.slippage' && e.clientOrderId === cid,
+    );
+    return journaled ? x : undefined;
   });
   const amount = Number(rec.amount);
   const walk = bookWalk(side === 'buy' ? book.asks : book.bids, amount);

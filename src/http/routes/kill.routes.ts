@@ -72,7 +72,7 @@ export function killRoutes(app: ZodApp, ctx: RouteContext): void {
     const command = body.enabled ? 'resume' : 'kill';
     const reason = body.reason ?? `operator ${command}`;
     const before = runtime.governance();
-    const setting = runtime.setTrading({
+    const after = await runtime.setTrading({
       scope: target.scope,
       key: target.key,
       state,
@@ -80,27 +80,14 @@ export function killRoutes(app: ZodApp, ctx: RouteContext): void {
       actor: opsActor(request),
       command,
     });
-    const record = (after: GovernanceView) =>
-      ctx.trail.record(request, {
-        action: command,
-        target: target.label,
-        before: entryOf(before, target),
-        after: entryOf(after, target),
-        result: 'ok',
-        reason,
-      });
-    let after: GovernanceView;
-    let audit: { seq: number };
-    if (state === 'HALTED') {
-      // A kill never loosens, so setTrading applies it at once and issues its durable write in this event turn;
-      // the audit record issued beside it joins the same LMDB transaction (one fsync instead of two, issue 17).
-      // Both are still awaited before the answer (DESIGN §1).
-      [after, audit] = await Promise.all([setting, record(runtime.governance())]);
-    } else {
-      // A resume is durable before it takes effect: the record follows the state it reports.
-      after = await setting;
-      audit = await record(after);
-    }
+    const audit = await ctx.trail.record(request, {
+      action: command,
+      target: target.label,
+      before: entryOf(before, target),
+      after: entryOf(after, target),
+      result: 'ok',
+      reason,
+    });
     return {
       trading_enabled: tradingEnabled(after.global),
       trading_state: after.global.state,
