@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ChildSpec } from '../supervisor/policy.js';
 import type { SubtreeProvider } from '../supervisor/runtime.js';
 import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor.js';
+import { POLL_PHASE_MS } from '../venues/poll-schedule.js';
 import type { MarketStream } from '../venues/streams/market-stream.js';
 import type { UserDataEvent, UserDataStream } from '../venues/streams/user-data-stream.js';
 import type { MarketKind, Ticker, VenueGateway } from '../venues/venue-gateway.js';
@@ -302,6 +303,9 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
         sendBack({ type: 'account.refreshed', at: now(), summary });
       },
       (error) => sendBack({ type: 'account.failed', at: now(), error }),
+      undefined,
+      // Its own second of the minute, away from the bar close, reconciliation and the stop validator.
+      { phaseMs: POLL_PHASE_MS.accountRefresh, now },
     );
     return () => {
       stop();
