@@ -7,6 +7,7 @@ import {
   type RateBudget,
   type VenueGateway,
 } from '../src/venues/index.js';
+import { nextPhaseDelay, POLL_PHASE_MS } from '../src/venues/poll-schedule.js';
 import { createManualClock, startSimulator } from '../src/venues/sim/index.js';
 import { accountRefreshMs, MIN_TICKER_POLL_MS } from '../src/venues/venue-limits.js';
 
@@ -20,7 +21,7 @@ import { accountRefreshMs, MIN_TICKER_POLL_MS } from '../src/venues/venue-limits
  * orders), reconciliation (RECONCILE_INTERVAL_SEC: open orders, balances before and after, trades), the stop
  * validator (STOP_VALIDATOR_INTERVAL_SEC: open orders, balances), the depeg guard's parity books (in the ticker
  * poll: the guard reads the feed) and the funding guard (FUNDING_POLL_SEC: funding rates, positions), and one order per
- * minute with its settlement lookup. Figures: requests, Binance weight and Kraken counter units spent per
+ * minute with its settlement lookup, each at its phase of the minute (POLL_PHASE_MS). Figures: requests, Binance weight and Kraken counter units spent per
  * minute, peak budget pressure (conn degrades at 0.9), local refusals by priority, venue 429/418.
  */
 const MINUTES = 5;
@@ -30,6 +31,8 @@ const STEP_MS = 250;
 interface Job {
   name: string;
   everyMs: number;
+  /** Offset past each multiple of the period (POLL_PHASE_MS: Bosun's jobs do not meet on one second). */
+  phaseMs?: number;
   run: () => Promise<unknown>;
 }
 
@@ -90,6 +93,7 @@ async function measure(
     {
       name: 'account_refresh',
       everyMs: accountRefreshMs(venue, config.KRAKEN_TIER),
+      phaseMs: POLL_PHASE_MS.accountRefresh,
       run: async () => {
         await account.fetchBalances();
         await account.fetchTickers([btc]);
@@ -100,6 +104,7 @@ async function measure(
     {
       name: 'reconcile',
       everyMs: config.RECONCILE_INTERVAL_SEC * 1000,
+      phaseMs: POLL_PHASE_MS.reconcile,
       run: async () => {
         if (venue === 'binance') for (const s of live) await gw.fetchOpenOrders(s, 'spot');
         else await gw.fetchOpenOrders(undefined, 'spot');
@@ -112,6 +117,7 @@ async function measure(
     {
       name: 'stop_validator',
       everyMs: config.STOP_VALIDATOR_INTERVAL_SEC * 1000,
+      phaseMs: POLL_PHASE_MS.stopValidator,
       run: async () => {
         if (venue === 'binance') for (const s of live) await gw.fetchOpenOrders(s, 'spot');
         else await gw.fetchOpenOrders(undefined, 'spot');
@@ -121,6 +127,7 @@ async function measure(
     {
       name: 'order_and_settlement',
       everyMs: 60_000,
+      phaseMs: POLL_PHASE_MS.orders,
       run: async () => {
         n += 1;
         const r = await gw.createOrder({
@@ -144,7 +151,10 @@ async function measure(
   }
   const before = sim.requests();
   const start = clock.now();
-  const next = new Map(jobs.map((j) => [j.name, start]));
+  // Steady state: each job first at its phase (at boot Bosun also runs each once at start).
+  const next = new Map(
+    jobs.map((j) => [j.name, start + (nextPhaseDelay(start, j.everyMs, j.phaseMs ?? 0) % j.everyMs)]),
+  );
   const failures: Record<string, number> = {};
   let peak = 0;
   const weightPerMinute: number[] = [];

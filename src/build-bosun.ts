@@ -246,7 +246,11 @@ export function buildBosun(config: Config, deps: BosunDeps): Bosun {
                     createVenueStreams(gateway, { timing: { silenceMs: config.STREAM_SILENCE_MS } }).tickers('spot'),
                   // No silence limit on the private stream: an account with nothing happening is quiet; ccxt's
                   // keepalive pings find a dead connection.
-                  userDataStream: () => createVenueStreams(gateway).userData('spot'),
+                  // Binance's USDⓈ-M account streams by its own listenKey beside the spot WebSocket API stream.
+                  userDataStreams: () => {
+                    const streams = createVenueStreams(gateway);
+                    return gateway.marketKinds.map((k) => streams.userData(k));
+                  },
                 }
               : {}),
           }),

@@ -88,8 +88,8 @@ export interface TradedVenueDeps {
   onTick?: (t: RoutedTick) => void;
   /** Streamed tickers (STREAMS_ENABLED); without it the feed polls REST. */
   marketStream?: () => MarketStream;
-  /** The account's user-data stream (STREAMS_ENABLED): fills and orders by stream, REST for the rest. */
-  userDataStream?: () => UserDataStream;
+  /** The account's user-data streams (STREAMS_ENABLED), one per market kind: fills and orders by stream. */
+  userDataStreams?: () => UserDataStream[];
 }
 
 /**
@@ -122,11 +122,11 @@ export function tradedVenueSubtree(d: TradedVenueDeps): SubtreeProvider {
     onOutcome: (ok) => trading.onVenueOutcome(venue, ok),
     extra: trading.venueExtras(venue, d.hooks),
     ...(d.marketStream === undefined ? {} : { marketStream: d.marketStream }),
-    ...(d.userDataStream === undefined
+    ...(d.userDataStreams === undefined
       ? {}
       : {
           userData: {
-            stream: d.userDataStream,
+            streams: d.userDataStreams,
             ...trading.userData(venue),
             liveRefreshMs: 4 * accountRefreshMs(venue, config.KRAKEN_TIER),
           },

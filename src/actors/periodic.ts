@@ -1,3 +1,5 @@
+import { nextPhaseDelay } from '../venues/poll-schedule.js';
+
 /**
  * Runs an async task now and then every `intervalMs`, never two at once: when the venue is slow the period
  * stretches instead of a backlog building (latest wins). Failures go to `onError` as a message, never out of
@@ -9,6 +11,11 @@ export function everyInterval(
   task: (alive: () => boolean) => Promise<void>,
   onError: (message: string) => void,
   afterEach?: () => void,
+  /**
+   * After the first run (now), run at `phaseMs` past each multiple of `intervalMs` on `now`'s clock instead of
+   * `intervalMs` after the start (src/venues/poll-schedule.ts: periodic venue jobs must not meet on one second).
+   */
+  phase?: { phaseMs: number; now: () => number },
 ): () => void {
   let stopped = false;
   let running = false;
@@ -26,9 +33,20 @@ export function everyInterval(
     }
   };
   void run();
-  const t = setInterval(() => void run(), intervalMs);
+  let t: NodeJS.Timeout;
+  if (phase === undefined) t = setInterval(() => void run(), intervalMs);
+  else
+    t = setTimeout(
+      () => {
+        if (stopped) return;
+        void run();
+        t = setInterval(() => void run(), intervalMs);
+      },
+      nextPhaseDelay(phase.now(), intervalMs, phase.phaseMs),
+    );
   return () => {
     stopped = true;
+    clearTimeout(t);
     clearInterval(t);
   };
 }

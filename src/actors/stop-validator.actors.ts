@@ -10,6 +10,7 @@ import { stopRepairAlert } from '../notify/alert-text.js';
 import type { JournalStore, KvStore } from '../store/index.js';
 import type { ChildSpec } from '../supervisor/policy.js';
 import type { StopsView } from '../supervisor/trading-port.js';
+import { nextPhaseDelay } from '../venues/poll-schedule.js';
 import type { MarketInfo, Order, VenueGateway } from '../venues/venue-gateway.js';
 import { createGuardStates } from './guard-state.js';
 
@@ -55,6 +56,11 @@ export interface StopValidatorDeps {
   repair: boolean;
   notifyEnabled: boolean;
   intervalMs: number;
+  /**
+   * Passes after the first run at this offset past each multiple of `intervalMs` on `now`'s clock, instead of
+   * `intervalMs` after the last one (src/venues/poll-schedule.ts); undefined: every `intervalMs`.
+   */
+  phaseMs?: number;
   /** The notifier's entry point; default logs the alert. */
   notify?: (alert: StopAlert) => void;
   /** A stop filled at the venue: the ledger must apply its trades (reconciliation). */
@@ -387,8 +393,12 @@ export function createStopValidator(deps: StopValidatorDeps) {
 
   // Its counters, handed back at every spawn (guard-state.ts), under the key the guards use.
   const states = createGuardStates({ kv, prefix: 'guard:', log });
+  const phaseMs = deps.phaseMs;
   const provided = stopValidatorMachine.provide({
     actors: { validate: fromPromise(() => serialised()) },
+    ...(phaseMs === undefined
+      ? {}
+      : { delays: { interval: ({ context }) => nextPhaseDelay(now(), context.intervalMs, phaseMs) } }),
     actions: {
       'stopval.publish': ({ context }) => {
         states.publish(id, {

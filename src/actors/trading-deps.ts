@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/index.js';
 import type { AllocationInput } from '../strategies/allocator.js';
 import type { Runtime } from '../supervisor/runtime.js';
+import { POLL_PHASE_MS } from '../venues/poll-schedule.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
 import type { OpsConfig } from './config.actors.js';
 import type { TradingEngineDeps } from './engine/engine-types.js';
@@ -105,5 +106,7 @@ export function stopValidatorOptions(config: TradingConfig) {
     repair: config.STOP_VALIDATOR_REPAIR,
     notifyEnabled: config.STOPVAL_NOTIFY_ENABLED,
     intervalMs: config.STOP_VALIDATOR_INTERVAL_SEC * 1000,
+    // Its own second of the minute, away from the bar close, the account refresh and reconciliation.
+    phaseMs: POLL_PHASE_MS.stopValidator,
   };
 }

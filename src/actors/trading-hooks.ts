@@ -7,7 +7,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Store } from '../store/index.js';
 import type { ChildSpec } from '../supervisor/policy.js';
 import type { UserDataEvent } from '../venues/streams/user-data-stream.js';
-import type { VenueGateway } from '../venues/venue-gateway.js';
+import type { MarketKind, VenueGateway } from '../venues/venue-gateway.js';
 import type { LedgerBook } from './ledger-book.js';
 import type { TradingConfig } from './trading-deps.js';
 import type { EngineVenue, TradingEngine } from './trading-engine.js';
@@ -93,7 +93,7 @@ export function createTradingHooks(d: {
           .reconcileVenue(venue)
           .catch((err: unknown) => log.warn({ venue, err: errorMessage(err) }, 'gap fill failed'));
       },
-      onLive: (on: boolean) => engine.setUserDataLive(venue, on),
+      onLive: (on: boolean, market: MarketKind) => engine.setUserDataLive(venue, on, market),
     }),
     onVenueOutcome(venue: string, ok: boolean): void {
       d.lookup(actorId.venueBreaker(venue))?.send({ type: 'breaker.result', ok, at: d.now() });

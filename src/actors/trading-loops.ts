@@ -3,6 +3,7 @@ import { actorId } from '../domain/ids.js';
 import type { Valuation } from '../domain/portfolio.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { nextPhaseDelay, POLL_PHASE_MS } from '../venues/poll-schedule.js';
 import type { createAllocationGuards } from './allocation-guards.js';
 import type { BreakerEffects } from './breaker-effects.js';
 import type { LedgerBook } from './ledger-book.js';
@@ -47,9 +48,11 @@ export function publishBook(metrics: Metrics, val: Valuation): void {
 
 export function startTradingLoops(d: TradingLoopsDeps): () => void {
   const timers: NodeJS.Timeout[] = [];
-  const every = (ms: number, fn: () => Promise<unknown> | undefined) => {
+  let stopped = false;
+  /** Every `ms`; with `phaseMs`, at that offset past each multiple of `ms` (src/venues/poll-schedule.ts). */
+  const every = (ms: number, fn: () => Promise<unknown> | undefined, phaseMs?: number) => {
     let busy = false;
-    const t = setInterval(() => {
+    const tick = () => {
       if (busy) return;
       busy = true;
       Promise.resolve(fn())
@@ -57,11 +60,26 @@ export function startTradingLoops(d: TradingLoopsDeps): () => void {
         .finally(() => {
           busy = false;
         });
-    }, ms);
-    t.unref();
-    timers.push(t);
+    };
+    const start = () => {
+      const t = setInterval(tick, ms);
+      t.unref();
+      timers.push(t);
+    };
+    if (phaseMs === undefined) return start();
+    const first = setTimeout(
+      () => {
+        if (stopped) return;
+        tick();
+        start();
+      },
+      nextPhaseDelay(d.now(), ms, phaseMs),
+    );
+    first.unref();
+    timers.push(first);
   };
-  every(d.reconcileIntervalMs, () => d.engine.reconcileAll());
+  // Boot recovery reconciled at start; from then on at its own second of the minute, away from the bar close.
+  every(d.reconcileIntervalMs, () => d.engine.reconcileAll(), POLL_PHASE_MS.reconcile);
   every(d.snapshotIntervalMs, () => d.portfolio.write());
   // A venue whose reconciliation failed (budget, outage) is retried every 5 s, not only every interval.
   every(5_000, () => (d.engine.unreconciledVenues().length > 0 ? d.engine.reconcileAll() : undefined));
@@ -79,6 +97,7 @@ export function startTradingLoops(d: TradingLoopsDeps): () => void {
     d.allocationGuards.refreshWeights();
   });
   return () => {
+    stopped = true;
     for (const t of timers) clearInterval(t);
   };
 }

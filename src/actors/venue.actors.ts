@@ -9,9 +9,10 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ChildSpec } from '../supervisor/policy.js';
 import type { SubtreeProvider } from '../supervisor/runtime.js';
 import { createSupervisor, type SupervisorHooks } from '../supervisor/supervisor.js';
+import { POLL_PHASE_MS } from '../venues/poll-schedule.js';
 import type { MarketStream } from '../venues/streams/market-stream.js';
 import type { UserDataEvent, UserDataStream } from '../venues/streams/user-data-stream.js';
-import type { Ticker, VenueGateway } from '../venues/venue-gateway.js';
+import type { MarketKind, Ticker, VenueGateway } from '../venues/venue-gateway.js';
 import type { AccountBook } from './account-book.js';
 import { streamingFeedSource } from './feed-stream.js';
 import { everyInterval } from './periodic.js';
@@ -64,12 +65,15 @@ export interface VenueActorsDeps {
   watchSymbols?: readonly string[];
   /** Every tick the feed delivers, traded or watched (the shared quote board). */
   onQuote?: (venue: string, t: Ticker) => void;
-  /** The account's user-data stream (STREAMS_ENABLED), run by the account actor beside its REST refresh. */
+  /**
+   * The account's user-data streams (STREAMS_ENABLED), one per market kind (Binance spot and USDⓈ-M), run by the
+   * account actor beside its REST refresh.
+   */
   userData?: {
-    /** A new stream per invocation of the account's refresher. */
-    stream: () => UserDataStream;
-    onEvent: (e: UserDataEvent) => void;
-    onLive: (live: boolean) => void;
+    /** New streams per invocation of the account's refresher. */
+    streams: () => UserDataStream[];
+    onEvent: (e: UserDataEvent, market: MarketKind) => void;
+    onLive: (live: boolean, market: MarketKind) => void;
     /**
      * The refresh period while the stream is live: balances and orders arrive by stream, so the REST refresh
      * only checks (on Kraken's starter counter a 30 s refresh took 4 of its 15.8 calls a minute).
@@ -238,24 +242,32 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
 
   const refresher = fromCallback<{ type: string }, { venue: string; intervalMs: number }>(({ input, sendBack }) => {
     const ud = deps.userData;
-    const stream = ud?.stream();
-    let streamLive = false;
+    const streams = ud?.streams() ?? [];
+    const live = new Set<MarketKind>();
     let refreshedAt = Number.NEGATIVE_INFINITY;
-    stream?.start({
-      onEvent: (e) => ud?.onEvent(e),
-      onStatus: (st) => {
-        const on = st.state === 'live';
-        if (on === streamLive) return;
-        streamLive = on;
-        ud?.onLive(on);
-        if (on) log.info('user-data stream live: fills and orders by stream, account refresh slowed');
-        else log.warn({ reason: st.reason }, 'user-data stream down: settlement reads REST');
-      },
-    });
+    for (const stream of streams) {
+      const market = stream.market;
+      stream.start({
+        onEvent: (e) => ud?.onEvent(e, market),
+        onStatus: (st) => {
+          const on = st.state === 'live';
+          if (on === live.has(market)) return;
+          if (on) live.add(market);
+          else live.delete(market);
+          ud?.onLive(on, market);
+          const reason = st.reason ?? 'closed';
+          sendBack({ type: 'account.stream', market, state: on ? 'live' : 'down', reason, at: now() });
+          if (on) log.info({ market }, 'user-data stream live: fills and orders by stream, account refresh slowed');
+          else log.warn({ market, reason }, 'user-data stream down: settlement reads REST');
+        },
+      });
+    }
+    // Balances and orders come by stream only while every stream is live; otherwise the refresh keeps its pace.
+    const streamLive = () => streams.length > 0 && live.size === streams.length;
     const stop = everyInterval(
       input.intervalMs,
       async (alive) => {
-        if (streamLive && ud !== undefined && now() - refreshedAt < ud.liveRefreshMs) return;
+        if (streamLive() && ud !== undefined && now() - refreshedAt < ud.liveRefreshMs) return;
         refreshedAt = now();
         await accountGw.loadMarkets();
         await checkClock();
@@ -291,11 +303,14 @@ export function buildVenueSubtree(deps: VenueActorsDeps): SubtreeProvider {
         sendBack({ type: 'account.refreshed', at: now(), summary });
       },
       (error) => sendBack({ type: 'account.failed', at: now(), error }),
+      undefined,
+      // Its own second of the minute, away from the bar close, reconciliation and the stop validator.
+      { phaseMs: POLL_PHASE_MS.accountRefresh, now },
     );
     return () => {
       stop();
-      if (streamLive) ud?.onLive(false);
-      void stream?.stop().catch(() => undefined);
+      for (const market of live) ud?.onLive(false, market);
+      for (const stream of streams) void stream.stop().catch(() => undefined);
     };
   });
 

@@ -4,7 +4,9 @@ import { type HealthContext, healthActions, healthGuards, healthRegion, initialH
 /**
  * account:<venue> — balances, open orders and equity at one venue, refreshed periodically by the effect slot
  * `refresher` (which also values the balances in USD and updates the portfolio metrics). DEGRADED after
- * `maxFailures` refreshes in a row fail; OK on the next good one.
+ * `maxFailures` refreshes in a row fail; OK on the next good one. With user-data streams (one per market kind:
+ * Binance spot and USDⓈ-M), a stream that was live and dropped makes the account DEGRADED "stream down, polling
+ * (<market>: <why>)" while settlement reads REST in its place; OK again once every stream is back.
  */
 export interface AccountInput {
   venue: string;
@@ -30,11 +32,15 @@ export interface AccountContext extends HealthContext {
   lastRefreshAt: number;
   failuresInRow: number;
   lastError: string | undefined;
+  /** Market kinds whose user-data stream dropped after being live, with why (empty: none down). */
+  streamsDown: Array<{ market: string; reason: string }>;
 }
 
 export type AccountEvent =
   | { type: 'account.refreshed'; at: number; summary: AccountSummary }
   | { type: 'account.failed'; at: number; error: string }
+  | { type: 'account.stream'; market: string; state: 'live' | 'down'; reason?: string; at: number }
+  | { type: 'account.streamCheck' }
   | { type: 'sup.shutdown' }
   | { type: 'health.ok'; reason?: string }
   | { type: 'health.degrade'; reason: string }
@@ -56,9 +62,28 @@ export const accountMachine = setup({
     failed: assign(({ context, event }) =>
       event.type === 'account.failed' ? { failuresInRow: context.failuresInRow + 1, lastError: event.error } : {},
     ),
+    streamState: assign(({ context, event }) => {
+      if (event.type !== 'account.stream') return {};
+      const others = context.streamsDown.filter((d) => d.market !== event.market);
+      return {
+        streamsDown:
+          event.state === 'down' ? [...others, { market: event.market, reason: event.reason ?? 'closed' }] : others,
+      };
+    }),
+    degradeStream: raise(({ context }) => ({
+      type: 'health.degrade' as const,
+      reason: `stream down, polling (${context.streamsDown.map((d) => `${d.market}: ${d.reason}`).join('; ')})`,
+    })),
   },
   guards: {
     ...(healthGuards as unknown as Record<string, never>),
+    streamDown: ({ context }) => context.streamsDown.length > 0 && !context.failClosed,
+    /** Every stream is back and the refresh is not failing: nothing keeps the account degraded. */
+    allBack: ({ context }) =>
+      context.streamsDown.length === 0 &&
+      context.failuresInRow === 0 &&
+      context.health.value === 'DEGRADED' &&
+      !context.failClosed,
     tooManyFailures: ({ context }) => context.failuresInRow + 1 >= context.maxFailures,
     degraded: ({ context }) => context.health.value === 'DEGRADED',
   },
@@ -73,13 +98,21 @@ export const accountMachine = setup({
     lastRefreshAt: 0,
     failuresInRow: 0,
     lastError: undefined,
+    streamsDown: [],
     failClosed: input.failClosed,
     health: initialHealth(input.failClosed),
   }),
   states: {
     live: {
       type: 'parallel',
-      on: { 'sup.shutdown': 'done' },
+      on: {
+        'sup.shutdown': 'done',
+        'account.stream': { actions: ['streamState', raise({ type: 'account.streamCheck' })] },
+        'account.streamCheck': [
+          { guard: 'streamDown', actions: 'degradeStream' },
+          { guard: 'allBack', actions: raise({ type: 'health.ok' }) },
+        ],
+      },
       states: {
         health: healthRegion as never,
         sync: {
@@ -90,6 +123,7 @@ export const accountMachine = setup({
           },
           on: {
             'account.refreshed': [
+              { guard: 'streamDown', actions: ['refreshed', 'degradeStream'] },
               { guard: 'degraded', actions: ['refreshed', raise({ type: 'health.ok' })] },
               { actions: 'refreshed' },
             ],

@@ -89,4 +89,30 @@ describe('account machine', () => {
     expect(acct.getSnapshot().context.health.value).toBe('OK');
     expect(acct.getSnapshot().context.summary).toEqual(summary);
   });
+
+  it('is DEGRADED "stream down, polling" while a user-data stream is down, even through good refreshes, and OK when every stream is back', () => {
+    const acct = createActor(accountMachine.provide({ actors: { refresher: idle as never } }), {
+      input: { venue: 'binance', intervalMs: 1_000, maxFailures: 3 },
+    });
+    acct.start();
+    const summary = { cashUsd: 10, marketValueUsd: 5, equityUsd: 15, exposureUsd: 5, openOrders: 0, assets: 2 };
+    acct.send({ type: 'account.stream', market: 'spot', state: 'live', at: 1 });
+    acct.send({ type: 'account.stream', market: 'linear', state: 'live', at: 1 });
+    expect(acct.getSnapshot().context.health.value).toBe('OK');
+    acct.send({ type: 'account.stream', market: 'linear', state: 'down', reason: 'connection closed', at: 2 });
+    expect(acct.getSnapshot().context.health).toEqual({
+      value: 'DEGRADED',
+      reason: 'stream down, polling (linear: connection closed)',
+    });
+    acct.send({ type: 'account.refreshed', at: 3, summary });
+    expect(acct.getSnapshot().context.health.value).toBe('DEGRADED');
+    acct.send({ type: 'account.stream', market: 'spot', state: 'down', reason: 'timeout', at: 4 });
+    acct.send({ type: 'account.stream', market: 'linear', state: 'live', at: 5 });
+    expect(acct.getSnapshot().context.health).toEqual({
+      value: 'DEGRADED',
+      reason: 'stream down, polling (spot: timeout)',
+    });
+    acct.send({ type: 'account.stream', market: 'spot', state: 'live', at: 6 });
+    expect(acct.getSnapshot().context.health.value).toBe('OK');
+  });
 });

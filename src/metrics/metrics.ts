@@ -158,6 +158,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['venue', 'kind'],
       registers: r,
     }),
+    streamFills: new Counter({
+      name: 'engine_stream_fills_total',
+      help: 'Fills that reached the ledger (spot) or the perp book (linear) by the user-data stream; the rest came by REST',
+      labelNames: ['venue', 'market'],
+      registers: r,
+    }),
     venueLocalRefusals: new Counter({
       name: 'engine_venue_local_refusals_total',
       help: "Calls Bosun's own request budget refused before sending (not venue errors), by priority class",

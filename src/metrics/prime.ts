@@ -28,6 +28,7 @@ export function primeSeries(metrics: Metrics, known: KnownLabels): void {
     for (const kind of known.venueErrorKinds) metrics.venueErrors.inc({ venue, kind }, 0);
     for (const priority of known.priorities) metrics.venueLocalRefusals.inc({ venue, priority }, 0);
     for (const side of ['buy', 'sell']) metrics.ordersSubmitted.inc({ venue, side }, 0);
+    metrics.streamFills.inc({ venue, market: 'spot' }, 0);
     // The Funding dashboard's hedge PnL and perpetual funding panels.
     metrics.fundingHedgePnl.set({ venue }, 0);
     metrics.perpFundingUsdt.set({ venue }, 0);

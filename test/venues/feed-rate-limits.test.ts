@@ -39,6 +39,8 @@ describe('feed polling under the request budget', () => {
         apiKey: sim.keys[venue].apiKey,
         secret: sim.keys[venue].secret,
         budgetClock,
+        // Kraken's smallest allowance (the default KRAKEN_TIER).
+        krakenTier: 'starter',
         maxBudgetWaitMs: 60_000,
         now: () => clock.now(),
       });

@@ -58,9 +58,9 @@ function tickers(venue: 'binance' | 'kraken', symbols: string[]) {
   return { stream, ticks, states };
 }
 
-function userData(venue: 'binance' | 'kraken') {
+function userData(venue: 'binance' | 'kraken', market: 'spot' | 'linear' = 'spot') {
   const gw = gateway(venue);
-  const stream = createVenueStreams(gw, { timing: TIMING }).userData('spot');
+  const stream = createVenueStreams(gw, { timing: TIMING }).userData(market);
   const events: UserDataEvent[] = [];
   const states: StreamStatus[] = [];
   stream.start({ onEvent: (e) => events.push(e), onStatus: (s) => states.push(s) });
@@ -177,6 +177,44 @@ describe('user-data stream', () => {
     const missed = await gw.fetchMyTrades({ symbol: 'BTCUSDT', since: (gap?.since ?? 0) - 5_000 });
     const orderId = r.status === 'accepted' ? r.order.id : '';
     expect(missed.some((t) => t.orderId === orderId)).toBe(true);
+  });
+
+  it('Binance USDⓈ-M: a listenKey stream brings the perpetual order and its fill with the userTrades id, and resumes after a drop', async () => {
+    const { gw, stream, events, states } = userData('binance', 'linear');
+    await until('live', () => (stream.status().state === 'live' ? true : undefined), 10_000);
+    expect(gaps(events)[0]).toMatchObject({ since: null });
+    const before = sim.requests().byPath['POST /fapi/v1/listenKey'] ?? 0;
+    expect(before).toBeGreaterThanOrEqual(1);
+
+    const r = await gw.createOrder({
+      clientOrderId: 'uds-p-1',
+      symbol: 'BTCUSDT',
+      side: 'buy',
+      type: 'market',
+      amount: 0.01,
+      market: 'linear',
+    });
+    expect(r.status).toBe('accepted');
+    const fill = await until('the perpetual fill', () => fills(events).find((f) => f.clientOrderId === 'uds-p-1'));
+    expect(fill.trade).toMatchObject({ market: 'linear', symbol: 'BTCUSDT', side: 'buy', amount: 0.01 });
+    const rest = await gw.fetchMyTrades({ symbol: 'BTCUSDT', market: 'linear' });
+    expect(rest.map((t) => t.id)).toContain(fill.trade.id);
+    await until('the order filled', () =>
+      events.find((e) => e.type === 'order' && e.order.clientOrderId === 'uds-p-1' && e.order.status === 'closed'),
+    );
+    // No spot event leaks into the perpetual stream.
+    expect(fills(events).every((f) => f.trade.market === 'linear')).toBe(true);
+
+    sim.streams.fault({ kind: 'drop', venue: 'binance' });
+    await until('down', () => (states.some((s) => s.state === 'down') ? true : undefined), 10_000);
+    await until(
+      'live again',
+      () => (stream.status().reconnects >= 1 && stream.status().state === 'live' ? true : undefined),
+      10_000,
+    );
+    expect(gaps(events).at(-1)?.since).not.toBeNull();
+    // A new session asks for its key again (Binance answers the active one, extended).
+    expect(sim.requests().byPath['POST /fapi/v1/listenKey'] ?? 0).toBeGreaterThan(before);
   });
 
   it('Kraken: executions and balances by token; a silenced stream is noticed by its keepalive and reported as a gap', async () => {

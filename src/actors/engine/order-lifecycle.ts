@@ -117,6 +117,8 @@ export function createOrderLifecycle(ctx: EngineContext) {
       const streamed = await ctx.stream?.settled(orders.get(rec.clientOrderId) ?? rec);
       if (streamed) {
         finish(streamed, streamed.filled > 0);
+        // Whoever waits for settled orders (the maker) hears of it whichever way the order settled.
+        for (const hook of ctx.onSettled) hook(streamed);
         return;
       }
       const r = await poll({ attempts: 20, backoff: { firstMs: 50, maxMs: 2_000 }, sleep: ctx.sleep }, async () => {

@@ -1,7 +1,7 @@
 import { errorMessage } from '../../domain/errors.js';
 import { TERMINAL } from '../../machines/order.machine.js';
 import type { OrderRecord } from '../../store/index.js';
-import type { Order, Trade } from '../../venues/venue-gateway.js';
+import type { MarketKind, Order, Trade } from '../../venues/venue-gateway.js';
 import type { EngineContext } from './engine-context.js';
 import { kindOf } from './engine-types.js';
 import type { OrderLifecycle } from './order-lifecycle.js';
@@ -13,6 +13,8 @@ import type { OrderLifecycle } from './order-lifecycle.js';
  * applies it (it may arrive before the create's answer, which must land first: the order machine never moves
  * backwards, but a stale record written after it would). While a venue's stream is live, settlement waits for the
  * stream before asking REST; REST stays for recovery, reconciliation, gap fills and when the stream is down.
+ * Each market kind of a venue has its own stream (Binance spot by the WebSocket API, USDⓈ-M by a listenKey), live
+ * or down on its own: a perpetual's fills go to the perp book (perp-settlement.ts), a spot order's to the ledger.
  */
 export interface StreamFill {
   trade: Trade;
@@ -22,8 +24,11 @@ export interface StreamFill {
 /** How long settlement waits for the stream to bring an order to its end before it reads REST (ms). */
 export const STREAM_SETTLE_WAIT_MS = 3_000;
 
+const liveKey = (venue: string, market: MarketKind) => `${venue}|${market}`;
+
 export function createStreamSettlement(ctx: EngineContext, life: OrderLifecycle) {
-  const { orders, book, log } = ctx.deps;
+  const { orders, book, log, metrics } = ctx.deps;
+  /** `venue|market` of every live stream. */
   const live = new Set<string>();
   /** Latest streamed order update per clientOrderId, applied by the order's settlement. */
   const updates = new Map<string, Order>();
@@ -46,6 +51,10 @@ export function createStreamSettlement(ctx: EngineContext, life: OrderLifecycle)
     return rec?.venue === venue ? rec : byVenueOrderId(venue, venueOrderId);
   }
 
+  /** The ledger holds the trade: the spot ledger, or the perp book for a perpetual (none: nothing to hold). */
+  const held = (venue: string, t: Trade) =>
+    t.market === 'linear' ? (ctx.deps.perps?.hasTrade(venue, t.id) ?? true) : book.hasTrade(venue, t.id);
+
   async function onFill(venue: string, f: StreamFill): Promise<void> {
     const rec = recordOf(venue, f.clientOrderId, f.trade.orderId);
     // The fill names its order (clientOrderId, venue id): it may arrive before the create's answer has put the
@@ -53,8 +62,12 @@ export function createStreamSettlement(ctx: EngineContext, life: OrderLifecycle)
     const id = f.trade.orderId ?? (typeof rec?.venueOrderId === 'string' ? rec.venueOrderId : null);
     const known = rec && id !== null ? new Map([[id, rec]]) : undefined;
     // Without a record it is a manual trade or a stop's fill: applyTrades knows (every order of the venue).
-    await life.applyTrades(venue, [f.trade], known);
-    if (!rec || !book.hasTrade(venue, f.trade.id)) return;
+    const n =
+      f.trade.market === 'linear'
+        ? await life.perp.applyTrades(venue, [f.trade], known)
+        : await life.applyTrades(venue, [f.trade], known);
+    if (n > 0) metrics.streamFills.inc({ venue, market: f.trade.market });
+    if (!rec || !held(venue, f.trade)) return;
     let m = applied.get(rec.clientOrderId);
     if (!m) {
       m = new Map();
@@ -77,8 +90,11 @@ export function createStreamSettlement(ctx: EngineContext, life: OrderLifecycle)
     if (o.status !== 'open' && rec.venueOrderId !== null && rec.venueOrderId !== undefined) void life.settle(rec);
   }
 
-  const inLedger = (cid: string) => {
+  const inLedger = (rec: OrderRecord) => {
+    // Without a perp book a perpetual's fills move the venue's position only: nothing to wait for.
+    if (kindOf(rec) === 'linear' && ctx.deps.perps === undefined) return rec.filled;
     let sum = 0;
+    const cid = rec.clientOrderId;
     for (const a of applied.get(cid)?.values() ?? []) sum += a;
     return sum;
   };
@@ -89,7 +105,8 @@ export function createStreamSettlement(ctx: EngineContext, life: OrderLifecycle)
    */
   async function settled(rec: OrderRecord, waitMs = STREAM_SETTLE_WAIT_MS): Promise<OrderRecord | undefined> {
     const venue = rec.venue;
-    if (!live.has(venue) || kindOf(rec) !== 'spot') return undefined;
+    const key = liveKey(venue, kindOf(rec));
+    if (!live.has(key)) return undefined;
     const cid = rec.clientOrderId;
     const deadline = ctx.deps.now() + waitMs;
     for (;;) {
@@ -97,13 +114,13 @@ export function createStreamSettlement(ctx: EngineContext, life: OrderLifecycle)
       const u = updates.get(cid);
       if (u !== undefined && !TERMINAL.has(current.status))
         current = await life.applyVenueOrder(current, u, 'order.update');
-      if (TERMINAL.has(current.status) && inLedger(cid) >= current.filled * (1 - 1e-9)) {
+      if (TERMINAL.has(current.status) && inLedger(current) >= current.filled * (1 - 1e-9)) {
         updates.delete(cid);
         applied.delete(cid);
         return current;
       }
       const left = deadline - ctx.deps.now();
-      if (left <= 0 || !live.has(venue)) return undefined;
+      if (left <= 0 || !live.has(key)) return undefined;
       await new Promise<void>((resolve) => {
         const set = waiters.get(cid) ?? new Set();
         waiters.set(cid, set);
@@ -133,11 +150,11 @@ export function createStreamSettlement(ctx: EngineContext, life: OrderLifecycle)
           log.warn({ venue, tradeId: e.trade.id, err: errorMessage(err) }, 'streamed fill not applied; REST will'),
         );
     },
-    /** The venue's user-data stream went live or down (down: settlement reads REST as before). */
-    setLive(venue: string, on: boolean): void {
-      if (on) live.add(venue);
-      else live.delete(venue);
+    /** A user-data stream of the venue went live or down (down: settlement of its kind reads REST as before). */
+    setLive(venue: string, on: boolean, market: MarketKind = 'spot'): void {
+      if (on) live.add(liveKey(venue, market));
+      else live.delete(liveKey(venue, market));
     },
-    isLive: (venue: string) => live.has(venue),
+    isLive: (venue: string, market: MarketKind = 'spot') => live.has(liveKey(venue, market)),
   };
 }

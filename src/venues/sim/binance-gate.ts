@@ -89,6 +89,11 @@ export interface BinanceEndpoint {
   /** Request weight, possibly depending on parameters (depth by limit, tickers with/without symbol). */
   weight: number | ((p: Params) => number);
   signed: boolean;
+  /**
+   * USER_STREAM security (the listenKey endpoints): the API key in X-MBX-APIKEY names the account, with no
+   * signature or timestamp (Binance "Endpoint security type"). `signed` is false for these.
+   */
+  apiKeyOnly?: boolean;
   /** Accepted parameters besides timestamp, recvWindow and signature. */
   params: readonly string[];
   run(c: BinanceCall): unknown;
@@ -156,7 +161,11 @@ export class BinanceDialect implements VenueDialect {
         family,
       );
       const headers = { 'X-MBX-USED-WEIGHT-1M': String(used) };
-      const account = e.signed ? this.authenticate(req, params, e, ctx) : this.unsigned(params, e);
+      const account = e.signed
+        ? this.authenticate(req, params, e, ctx)
+        : e.apiKeyOnly === true
+          ? this.keyOnly(req, params, e)
+          : this.unsigned(params, e);
       const body = e.run({ params, account, ctx });
       return json(200, body, headers);
     } catch (err) {
@@ -211,12 +220,24 @@ export class BinanceDialect implements VenueDialect {
     return undefined;
   }
 
-  private authenticate(req: SimRequest, params: Params, e: BinanceEndpoint, ctx: DialectContext): Account {
+  /** USER_STREAM: a known key is enough (a spot-only key is refused on /fapi, as for signed calls). */
+  private keyOnly(req: SimRequest, params: Params, e: BinanceEndpoint): Account {
+    const account = this.account(req);
+    checkUnknown(params, e.params);
+    return account;
+  }
+
+  private account(req: SimRequest): Account {
     const key = req.headers['x-mbx-apikey'];
     if (typeof key !== 'string' || key === '') throw binanceErrors.unknownKeyFormat();
     const account = this.accounts.get(key);
     if (account === undefined || account.venue !== 'binance') throw binanceErrors.invalidKey();
     if (account.spotOnly && req.path.startsWith('/fapi/')) throw binanceErrors.invalidKey();
+    return account;
+  }
+
+  private authenticate(req: SimRequest, params: Params, e: BinanceEndpoint, ctx: DialectContext): Account {
+    const account = this.account(req);
     checkUnknown(params, [...e.params, ...SIGNED_PARAMS]);
     const sig = verifyBinance(
       account.keys.secret,

@@ -26,6 +26,7 @@ import { SimServer } from './server.js';
 import { type MarketShape, restoreSnapshot, type SimSnapshot, takeSnapshot } from './sim-snapshot.js';
 import { SimStateFile } from './state-file.js';
 import { accountState, fairPrices, orderState, type RegimeTruth, regimeTruth, type SimState } from './state-views.js';
+import { ListenKeys, listenKeyEndpoints } from './ws/binance-listen-keys.js';
 import type { StreamFaultInput } from './ws/stream-faults.js';
 import { StreamHub, type StreamHubOptions } from './ws/stream-hub.js';
 
@@ -229,6 +230,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const log = new RequestLog();
   const scenarios = new Scenarios(market, faults, now);
   const deps: DialectDeps = { market, engine, now };
+  const listenKeys = new ListenKeys(now);
   const binance: BinanceDialect = new BinanceDialect(
     [
       ...marketDataEndpoints(deps, {
@@ -252,6 +254,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       ...spotTradingEndpoints(deps),
       ...futuresEndpoints(deps),
       ...futuresOrderEndpoints(deps),
+      ...listenKeyEndpoints(listenKeys),
     ],
     accounts,
     now,
@@ -275,7 +278,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     ...(file === undefined ? {} : { persist: () => (file as SimStateFile).save() }),
   });
   const hub = new StreamHub(
-    { market, engine, accounts, now, tokens, authNow: (v) => Date.now() + faults.skewMs(v) },
+    { market, engine, accounts, now, tokens, listenKeys, authNow: (v) => Date.now() + faults.skewMs(v) },
     opts.streams,
   );
   hub.attach(server.http);

@@ -44,6 +44,12 @@ export interface WsTokenCache {
 }
 export const WS_TOKEN_TTL_MS = 14 * 60_000;
 
+/**
+ * Binance USDⓈ-M listenKey keepalive period. A key lives 60 minutes past its last keepalive and Binance suggests
+ * one about every 60 minutes; ccxt's default is 20. Every 30 minutes keeps one missed keepalive survivable.
+ */
+export const LISTEN_KEY_REFRESH_MS = 30 * 60_000;
+
 const CTORS = {
   binance: ccxt.pro.binance,
   binanceusdm: ccxt.pro.binanceusdm,
@@ -60,6 +66,14 @@ export async function createProExchange(o: ProExchangeOptions): Promise<Exchange
     ...config,
     enableRateLimit: true,
     streaming: { keepAlive: o.keepAliveMs },
+    ...(o.ccxtId === 'binanceusdm'
+      ? {
+          options: {
+            ...(config.options as Record<string, unknown> | undefined),
+            listenKeyRefreshRate: LISTEN_KEY_REFRESH_MS,
+          },
+        }
+      : {}),
   }) as unknown as Exchange;
   const t = o.target;
   let allow: (url: string) => boolean = () => true;
@@ -79,7 +93,16 @@ export async function createProExchange(o: ProExchangeOptions): Promise<Exchange
   if (bad !== undefined) throw new LoopbackViolation(`${o.ccxtId} stream: refusing ${bad} (${t.mode} mode)`);
   const rest = o.rest.fetch2.bind(o.rest);
   const tokens = o.tokens;
+  // ccxt schedules its listenKey keepalive with a bare timer that outlives `close()`: a closed session's instance
+  // must not keep calling the venue (the next session has its own key and its own keepalive).
+  let closed = false;
+  const close = ex.close.bind(ex);
+  ex.close = async () => {
+    closed = true;
+    return close();
+  };
   ex.fetch2 = async (...args: Parameters<Exchange['fetch2']>) => {
+    if (closed) throw new Error(`${o.ccxtId} stream instance closed`);
     const isToken = args[0] === 'GetWebSocketsToken';
     const cached = tokens?.value;
     if (isToken && cached !== undefined && Date.now() - cached.at < WS_TOKEN_TTL_MS) return cached.response;

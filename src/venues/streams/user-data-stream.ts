@@ -11,7 +11,9 @@
  *
  * Venue dialects (ccxt.pro 4.5): Binance spot subscribes on the WebSocket API (`userDataStream.subscribe.signature`,
  * no listenKey: Binance retired spot listenKeys for it); Kraken v2 subscribes `executions` and `balances` with a
- * token from GetWebSocketsToken. Binance USDⓈ-M (listenKey) is not wired yet.
+ * token from GetWebSocketsToken; Binance USDⓈ-M connects to `/private/ws?listenKey=…` after
+ * `POST /fapi/v1/listenKey` (no subscribe message: the open connection is the subscription), and ccxt keeps the
+ * key alive with `PUT /fapi/v1/listenKey` every LISTEN_KEY_REFRESH_MS (pro-exchange.ts).
  */
 import type { Exchange } from 'ccxt';
 import type { CcxtGateway } from '../ccxt-gateway.js';
@@ -75,11 +77,18 @@ export class CcxtUserDataStream implements UserDataStream {
   constructor(
     private readonly gw: CcxtGateway,
     readonly market: MarketKind,
-    private readonly opts: { timing: StreamTiming; now?: () => number; random?: () => number },
+    private readonly opts: {
+      timing: StreamTiming;
+      now?: () => number;
+      random?: () => number;
+      /** Why the account cannot use this market (a spot-only key's USDⓈ-M): no session is attempted then. */
+      unavailable?: () => string | undefined;
+    },
   ) {
     this.venue = gw.venue;
     this.now = opts.now ?? Date.now;
-    if (market !== 'spot') throw new RangeError(`${gw.venue} ${market}: user-data stream not supported yet`);
+    if (market !== 'spot' && gw.venue !== 'binance')
+      throw new RangeError(`${gw.venue} ${market}: no user-data stream for this market`);
   }
 
   start(h: UserDataHandlers): void {
@@ -117,6 +126,9 @@ export class CcxtUserDataStream implements UserDataStream {
   }
 
   private async session(ctx: SessionContext): Promise<void> {
+    const off = this.opts.unavailable?.();
+    // Retried with the runner's backoff, so a key that gains the permission streams again; nothing is sent.
+    if (off !== undefined) throw new Error(off);
     const ex = await this.gw.createStreamExchange(this.opts.timing.keepAliveMs);
     const since = this.lastHeard;
     try {
@@ -145,6 +157,15 @@ export class CcxtUserDataStream implements UserDataStream {
    * may sit in ccxt's cache unannounced until the next one, so the gap reported ends there, not at the ack.
    */
   private async subscribe(ex: Exchange, ctx: SessionContext): Promise<Promise<never>[]> {
+    if (this.venue === 'binance' && this.market === 'linear') {
+      // The listenKey stream: both watches share one connection, subscribed once it is open (no ack exists).
+      const loops = [this.orders(ex, ctx), this.trades(ex, ctx)];
+      await Promise.race([
+        waiting(ex, (c) => c.isConnected === true && ['orders', 'myTrades'].every((h) => h in c.futures)),
+        ...loops,
+      ]);
+      return loops;
+    }
     if (this.venue === 'binance') {
       // As the first caller, resolves on the WebSocket API's `{"status":200,"result":{"subscriptionId":…}}`.
       await (ex as unknown as { authenticate(p: object): Promise<unknown> }).authenticate({ type: 'spot' });
@@ -270,6 +291,7 @@ export class CcxtUserDataStream implements UserDataStream {
 interface WsClientView {
   subscriptions: Record<string, unknown>;
   futures: Record<string, unknown>;
+  isConnected?: boolean;
 }
 
 /** Resolves once one of ccxt's connections satisfies `ready` (checked every event-loop turn, 10 s at most). */

@@ -12,7 +12,7 @@ export interface VenueStreams {
   readonly venue: string;
   /** Streamed tickers of one market kind (default spot). */
   tickers(market?: MarketKind): MarketStream;
-  /** The account's private stream (spot). */
+  /** The account's private stream of one market kind (default spot; Binance also USDⓈ-M). */
   userData(market?: MarketKind): UserDataStream;
 }
 
@@ -38,6 +38,10 @@ export function createVenueStreams(gateway: CompositeGateway, opts: VenueStreams
         ...common,
         ...(opts.batch === undefined ? {} : { batch: opts.batch }),
       }),
-    userData: (market = 'spot') => new CcxtUserDataStream(gateway.member(market), market, common),
+    userData: (market = 'spot') =>
+      new CcxtUserDataStream(gateway.member(market), market, {
+        ...common,
+        unavailable: () => gateway.unavailable(market),
+      }),
   };
 }

@@ -3,6 +3,7 @@
  * ccxt.pro builds them from the venues' URLs (paths kept, see venue-urls.ts):
  * - Binance spot market streams `/ws/<n>`; USDⓈ-M `/market/ws/<n>` and `/public/ws/<n>` (binance-streams.ts);
  * - Binance spot WebSocket API `/ws-api/v3` (the user data stream by `userDataStream.subscribe.signature`);
+ * - Binance USDⓈ-M user data stream `/private/ws?listenKey=<key>` (binance-futures-user.ts);
  * - Kraken v2 `/v2`, public channels and, with a GetWebSocketsToken token, `executions` and `balances`.
  * Market data is pushed every `pushMs` (the venues' 1 s update speed by default) and after `sim.advance`; order
  * events come straight from the matching engine. Stream faults (stream-faults.ts) act on live connections.
@@ -14,6 +15,8 @@ import type { AccountBook } from '../accounts.js';
 import type { Venue } from '../faults.js';
 import type { Market } from '../market.js';
 import type { EngineEvent, MatchingEngine } from '../matching-engine.js';
+import { binanceFuturesUserSession } from './binance-futures-user.js';
+import type { ListenKeys } from './binance-listen-keys.js';
 import { binanceMarketSession, binanceWsApiSession } from './binance-streams.js';
 import { krakenSession } from './kraken-streams.js';
 import { type StreamFaultInput, StreamFaults, streamFaultSchema } from './stream-faults.js';
@@ -28,6 +31,8 @@ export interface StreamDeps {
   authNow: (venue: Venue) => number;
   /** Kraken WebSockets tokens issued by GetWebSocketsToken (token → apiKey). */
   tokens: Map<string, { apiKey: string; expiresAt: number }>;
+  /** Binance USDⓈ-M listenKeys issued by POST /fapi/v1/listenKey. */
+  listenKeys: ListenKeys;
 }
 
 /** One connection's dialect. `send` drops everything while the venue's stream is silenced. */
@@ -148,19 +153,27 @@ export class StreamHub {
     this.each((c) => c.session.onEngine(e));
   }
 
-  private route(path: string): { venue: Venue; make: (link: SessionLink) => Session } | undefined {
+  private route(
+    path: string,
+    query: URLSearchParams,
+  ): { venue: Venue; make: (link: SessionLink) => Session } | undefined {
     if (/^\/ws(\/\d+)?$/.test(path))
       return { venue: 'binance', make: (l) => binanceMarketSession(this.deps, l, 'spot') };
     if (/^\/(market|public)\/ws(\/\d+)?$/.test(path))
       return { venue: 'binance', make: (l) => binanceMarketSession(this.deps, l, 'perp') };
+    if (path === '/private/ws')
+      return {
+        venue: 'binance',
+        make: (l) => binanceFuturesUserSession(this.deps, l, this.deps.listenKeys, query.get('listenKey')),
+      };
     if (path === '/ws-api/v3') return { venue: 'binance', make: (l) => binanceWsApiSession(this.deps, l) };
     if (path === '/v2') return { venue: 'kraken', make: (l) => krakenSession(this.deps, l) };
     return undefined;
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const r = this.route(path);
+    const [path = '/', search = ''] = (req.url ?? '/').split('?');
+    const r = this.route(path, new URLSearchParams(search));
     if (r === undefined || this.faults.active('outage', r.venue)) {
       const status = r === undefined ? '404 Not Found' : '503 Service Unavailable';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
