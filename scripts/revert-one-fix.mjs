@@ -67,8 +67,8 @@ const FIXES = {
     patches: [
       [
         'src/actors/engine/order-submit.ts',
-        "    if (intent.side === 'sell' && deps.stops && intent.strategy !== 'operator') {",
-        "    if (refusedBy(inputs.trading(intent.venue, intent.symbol), reduces))\n      return abandon(intent, record, 'trading_halted', 'trading was halted before the order was sent');\n    if (intent.side === 'sell' && deps.stops && intent.strategy !== 'operator') {",
+        "    if (intent.side === 'sell' && s.kind === 'spot' && deps.stops && intent.strategy !== 'operator') {",
+        "    if (refusedBy(inputs.trading(intent.venue, intent.symbol), reduces))\n      return abandon(intent, record, 'trading_halted', 'trading was halted before the order was sent');\n    if (intent.side === 'sell' && s.kind === 'spot' && deps.stops && intent.strategy !== 'operator') {",
       ],
       [
         'src/actors/engine/order-submit.ts',
