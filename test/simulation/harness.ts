@@ -194,7 +194,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       },
     },
     onCreate: (inc: Incarnation, req: CreateOrderRequest) => {
-      checker.onCreate(stepNo, inc, gov, req, dirs.length);
+      checker.onCreate(stepNo, inc, gov, req, genOf(inc));
       viewChecks.onCreate(stepNo, inc, req, depeg);
     },
     onCrash: () => viewChecks.restarted(),
@@ -218,7 +218,19 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
     onReconciled: (_inc, r) => viewChecks.reconciled(r),
   };
 
-  let inc = await startIncarnation(env, dir);
+  /**
+   * The state directory (1-based generation) each incarnation runs on: a crash armed with a fresh directory
+   * replaces `dir` at once, but the incarnation still alive until the crash fires sends from the old one.
+   */
+  const gens = new Map<number, number>();
+  const genOf = (i: Incarnation) => gens.get(i.id) ?? dirs.length;
+  const start = async (): Promise<Incarnation> => {
+    const gen = dirs.length;
+    const next = await startIncarnation(env, dir);
+    gens.set(next.id, gen);
+    return next;
+  };
+  let inc = await start();
   notePrices(inc);
   await inc.boot;
   let rebooting: Promise<Incarnation> | undefined;
@@ -236,7 +248,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
     rebooting ??= (async () => {
       // The old process is gone (its LMDB environment closed) before the new one opens the directory.
       await dead.crash();
-      return startIncarnation(env, dir);
+      return start();
     })().then(async (next) => {
       inc = next;
       // The tick router feeds every incarnation prices from its first ticks.
@@ -286,7 +298,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       ]);
       if (r === undefined) return 'died';
       if (r.v?.order && (r.v.status === 'accepted' || r.v.status === 'unknown'))
-        checker.acknowledged(r.v.order.clientOrderId, dirs.length);
+        checker.acknowledged(r.v.order.clientOrderId, genOf(cur));
       return 'answered';
     };
     let cur = await ready();
