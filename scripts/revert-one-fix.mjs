@@ -178,7 +178,7 @@ function run(fix) {
   const r = spawnSync('npx', ['vitest', 'run', 'test/simulation', '--reporter=verbose'], {
     cwd: dir,
     encoding: 'utf8',
-    env: { ...process.env, SIM_KNOWN_FAILING: 'none' },
+    env: { ...process.env, SIM_KNOWN_FAILING: 'none', NO_COLOR: '1' },
     maxBuffer: 64 * 1024 * 1024,
   });
   const out = `${r.stdout}\n${r.stderr}`;
@@ -191,6 +191,8 @@ function run(fix) {
     failed: r.status !== 0,
     caughtBy: caught,
     replay,
+    // A failure no invariant names (a timeout, a crash of the run) shows its end instead.
+    ...(r.status !== 0 && caught.length === 0 ? { unexplained: out.slice(-2000) } : {}),
   };
 }
 
