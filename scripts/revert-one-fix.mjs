@@ -182,7 +182,7 @@ function run(fix) {
     maxBuffer: 64 * 1024 * 1024,
   });
   const out = `${r.stdout}\n${r.stderr}`;
-  const caught = [...new Set([...out.matchAll(/\b(I(?:1[0-2]|[1-9])) \(/g)].map((m) => m[1]))].sort();
+  const caught = [...new Set([...out.matchAll(/\b(I(?:1[0-2]|[1-9])) \(|"inv": "(I\d+)"/g)].map((m) => m[1] ?? m[2]))].sort();
   const replay = out.match(/(?:SIM_ONLY=\S+ )?SIM_SEED=\S+ SIM_PATH=\S+ npx vitest run \S+/)?.[0] ?? null;
   rmSync(dir, { recursive: true, force: true });
   return {
