@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The long files first: the kill -9 slice (30 + 8 runs), the money-path campaign halves, the paper e2e run and the
+ * The long files first: the kill -9 slice (12 + 8 runs), the money-path campaign halves, the paper e2e run and the
  * feed test each take one of the two workers at once, and everything else fills in around them. Without this a
  * clean clone (no timing cache) starts them last and the suite's wall time is their sum with the rest. Budget:
  * vitest ≤ ~7 minutes of the suite's 10 on 2 cores; campaign-sized counts run in `npm run test:long`.

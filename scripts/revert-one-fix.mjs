@@ -13,9 +13,10 @@
  * lines) and `witnesses` (each failing fixed schedule of witnesses.test.ts, with the invariants its violations
  * name), `replay` (a failing seed's command) and `log` (the run's whole output, kept in the temp dir).
  *
- * Fixes 2 (reconciliation fails closed), 8 (one book), 9 (precision) and 10 (REDUCING set by the system) are outside
- * what the campaign's steps reach; their regression tests are in test/trading/money-path.test.ts,
- * src/actors/account-book.test.ts and test/trading/guards.test.ts.
+ * Numbering follows issue 13's list of fixes ("What to build" 2): 2 reconciliation fails closed, 8 one book,
+ * 9 REDUCING set by the system (and reduce-only passes during a depeg), 10 stop orders in `GET /orders`; their
+ * campaign invariants are I9–I12 (test/simulation/views-checks.ts), beside the regression tests in
+ * test/trading/money-path.test.ts, src/actors/account-book.test.ts and test/trading/guards.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
+
+/** Source text of the patches below: `#{` stands for the code's own `${` (its template literals). */
+const src = (s) => s.replaceAll('#{', '${');
+const UNSETTLED_THROW = src(
+  "    throw new AppError(\n      'VENUE_UNAVAILABLE',\n      `#{venue}: balances moved between the two reads three times in a row; not reconciled (retried later)`,\n    );\n",
+);
+const DEPEG_ENTER = src("          await d.reducing.enter('symbol', `#{v.id}:#{symbol}`, 'depeg_exit');\n");
+const DEPEG_BEFORE_REDUCE = src(
+  "  if (c.guards.depegActive && USDT_QUOTES.has(i.quote))\n    return no('depeg', `depeg guard active: no new #{i.quote} entries`);\n  if (i.reduceOnly) return OK;\n",
+);
 
 /** fix → [file, old text, new text][] (the new text is the behaviour before the fix). */
 const FIXES = {
@@ -35,6 +46,10 @@ const FIXES = {
         'const reserved = { symbolUsdt: 0, venueUsdt: 0, assetUsdt: 0 };',
       ],
     ],
+  },
+  2: {
+    what: 'a reconciliation whose balances keep moving between its reads counts as reconciled (fails open)',
+    patches: [['src/actors/engine/reconciliation.ts', UNSETTLED_THROW, '']],
   },
   3: {
     what: 'boot accepts before it reconciles, and does not re-apply restored halts',
@@ -56,8 +71,8 @@ const FIXES = {
     patches: [
       [
         'src/actors/engine/order-submit.ts',
-        "    if (intent.side === 'sell' && deps.stops && intent.strategy !== 'operator') {",
-        "    if (refusedBy(inputs.trading(intent.venue, intent.symbol), reduces))\n      return abandon(intent, record, 'trading_halted', 'trading was halted before the order was sent');\n    if (intent.side === 'sell' && deps.stops && intent.strategy !== 'operator') {",
+        "    if (intent.side === 'sell' && s.kind === 'spot' && deps.stops && intent.strategy !== 'operator') {",
+        "    if (refusedBy(inputs.trading(intent.venue, intent.symbol), reduces))\n      return abandon(intent, record, 'trading_halted', 'trading was halted before the order was sent');\n    if (intent.side === 'sell' && s.kind === 'spot' && deps.stops && intent.strategy !== 'operator') {",
       ],
       [
         'src/actors/engine/order-submit.ts',
@@ -102,6 +117,52 @@ const FIXES = {
       ],
     ],
   },
+  8: {
+    what: "two books: /status's equity, cash and balances from the venue's last poll, not the ledger",
+    patches: [
+      [
+        'src/actors/account-book.ts',
+        "        out[venue] = { equity_usd: v.equityUsd, cash_usd: v.cashUsd, source: 'ledger', assets };",
+        "        const polled = venues.get(venue)?.summary;\n        out[venue] = { equity_usd: polled?.equityUsd ?? v.equityUsd, cash_usd: polled?.cashUsd ?? v.cashUsd, source: 'ledger', assets };",
+      ],
+      [
+        'src/actors/account-book.ts',
+        '          const total = ledger[asset] ?? 0;',
+        '          const total = seen ? (seen[asset]?.total ?? 0) : (ledger[asset] ?? 0);',
+      ],
+    ],
+  },
+  9: {
+    what: 'the depeg exit does not set REDUCING; during a depeg every USDT order, a sell too, is refused `depeg`',
+    patches: [
+      ['src/actors/guard-orders.ts', DEPEG_ENTER, ''],
+      ['src/domain/rails.ts', '  if (i.reduceOnly) return OK;\n', DEPEG_BEFORE_REDUCE],
+    ],
+  },
+  /** Each half of fix 9 alone (the table reports 9; these show that each half is caught by itself). */
+  '9a': {
+    what: 'the depeg exit does not set REDUCING (its sells go out, the symbol stays ACTIVE)',
+    patches: [['src/actors/guard-orders.ts', DEPEG_ENTER, '']],
+  },
+  '9b': {
+    what: 'during a depeg a sell of a held asset is refused `depeg`',
+    patches: [['src/domain/rails.ts', '  if (i.reduceOnly) return OK;\n', DEPEG_BEFORE_REDUCE]],
+  },
+  10: {
+    what: 'GET /orders lists only the orders store: no protective stops, no kind',
+    patches: [
+      [
+        'src/actors/trading-port.actors.ts',
+        '      for (const v of stopViews(d.stopValidators)) if (keep(v)) out.push(v);\n',
+        '',
+      ],
+      [
+        'src/actors/trading-port.actors.ts',
+        "        const v = { kind: 'order' as const, ...toOrderView(r) };",
+        '        const v = toOrderView(r);',
+      ],
+    ],
+  },
 };
 
 function run(fix) {
@@ -121,19 +182,19 @@ function run(fix) {
   const r = spawnSync('npx', ['vitest', 'run', 'test/simulation', '--reporter=verbose'], {
     cwd: dir,
     encoding: 'utf8',
-    env: { ...process.env, SIM_KNOWN_FAILING: 'none' },
+    env: { ...process.env, SIM_KNOWN_FAILING: 'none', NO_COLOR: '1' },
     maxBuffer: 64 * 1024 * 1024,
   });
   const out = stripAnsi(`${r.stdout}\n${r.stderr}`);
   const log = join(tmpdir(), `bosun-revert-${fix}.log`);
   writeFileSync(log, out);
-  const campaign = invariantsIn(out, /\b(I[1-8]) \(/g);
+  const campaign = invariantsIn(out, /\b(I(?:1[0-2]|[1-9])) \(/g);
   const witnesses = witnessFailures(out);
   const caught = [...new Set([...campaign, ...witnesses.flatMap((w) => w.caughtBy)])].sort();
-  const replay = out.match(/SIM_ONLY=\S+ SIM_SEED=\S+ SIM_PATH=\S+ npx vitest run \S+/)?.[0] ?? null;
+  const replay = out.match(/(?:SIM_ONLY=\S+ )?SIM_SEED=\S+ SIM_PATH=\S+ npx vitest run \S+/)?.[0] ?? null;
   rmSync(dir, { recursive: true, force: true });
   return {
-    fix: Number(fix),
+    fix: /^\d+$/.test(fix) ? Number(fix) : fix,
     reverted: f.what,
     failed: r.status !== 0,
     caughtBy: caught,
@@ -141,6 +202,8 @@ function run(fix) {
     witnesses,
     replay,
     log,
+    // A failure no invariant names (a timeout, a crash of the run) shows its end instead.
+    ...(r.status !== 0 && caught.length === 0 ? { unexplained: out.slice(-2000) } : {}),
   };
 }
 
@@ -161,7 +224,7 @@ function witnessFailures(out) {
     .filter((b) => b.startsWith('test/simulation/witnesses.test.ts'))
     .map((b) => ({
       test: (b.split('\n')[0] ?? '').split(' > ').at(-1)?.trim() ?? '',
-      caughtBy: invariantsIn(b, /"inv": "(I[1-8])"/g),
+      caughtBy: invariantsIn(b, /"inv": "(I\d+)"/g),
     }));
 }
 
@@ -170,7 +233,7 @@ if (!arg || arg === '--list') {
   for (const [n, f] of Object.entries(FIXES)) console.log(`${n}: ${f.what}`);
   process.exit(0);
 }
-const which = arg === 'all' ? Object.keys(FIXES) : [arg];
+const which = arg === 'all' ? Object.keys(FIXES).filter((n) => /^\d+$/.test(n)) : [arg];
 for (const n of which) {
   if (!FIXES[n]) throw new Error(`no fix ${n} (see --list)`);
   console.log(JSON.stringify(run(n)));

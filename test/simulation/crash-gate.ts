@@ -16,6 +16,11 @@ export interface GateHooks {
   onCreate(req: CreateOrderRequest): void;
   /** The gate crashed the process by itself (an armed crash fired). */
   onCrash(): void;
+  /**
+   * A venue call answered, before its caller sees the answer (the churn of I9 moves the venue's balances here,
+   * between a reconciliation's two reads).
+   */
+  onAnswer?(name: string, args: readonly unknown[]): void;
 }
 
 const NEVER = new Promise<never>(() => {});
@@ -35,6 +40,8 @@ export interface CrashGate {
   whenHeld(): Promise<void>;
   /** Releases whatever is held (and cancels a hold not yet used). */
   release(): void;
+  /** A hold is armed or a call is held. */
+  holding(): boolean;
   /** Venue calls forwarded and not yet answered. */
   pending(): number;
   /** Resolves when no forwarded call is pending (immediately if none). */
@@ -121,7 +128,14 @@ export function createCrashGate(inner: VenueGateway, hooks: GateHooks): CrashGat
       return (...args: unknown[]) => {
         const name = String(prop);
         if (name === 'createOrder' && !crashed) hooks.onCreate(args[0] as CreateOrderRequest);
-        return gated(name, () => fn.apply(target, args));
+        if (!hooks.onAnswer) return gated(name, () => fn.apply(target, args));
+        const answer = hooks.onAnswer;
+        return gated(name, () =>
+          Promise.resolve(fn.apply(target, args)).then((v) => {
+            answer(name, args);
+            return v;
+          }),
+        );
       };
     },
   });
@@ -155,6 +169,7 @@ export function createCrashGate(inner: VenueGateway, hooks: GateHooks): CrashGat
       for (const go of held.splice(0)) go();
     },
     pending: () => pending,
+    holding: () => holdNext !== undefined || held.length > 0,
     drained: () => (pending === 0 ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
   };
 }

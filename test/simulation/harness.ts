@@ -1,15 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { StopValidator } from '../../src/actors/stop-validator.actors.js';
 import type { VenueId } from '../../src/domain/ids.js';
 import type { Logger } from '../../src/logging/logger.js';
-import type { TradingState } from '../../src/machines/governance.machine.js';
+import type { GovernanceState, TradingState } from '../../src/machines/governance.machine.js';
 import type { Metrics } from '../../src/metrics/metrics.js';
 import type { FaultInput, Simulator } from '../../src/venues/sim/index.js';
 import type { CreateOrderRequest } from '../../src/venues/venue-gateway.js';
 import { type Checker, createChecker, type Violation } from './invariants.js';
 import type { Schedule, ScopeRef, Step } from './schedule.js';
 import { type GovernanceView, type Incarnation, type SutEnv, startIncarnation } from './sut.js';
+import { createViewChecks } from './views-checks.js';
 
 /** Shared by every seed of one test file: one simulator (a fresh account per seed), metrics and a silent log. */
 export interface World {
@@ -68,12 +70,20 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
     orderCooldownSec: 0,
   };
   const gov: GovernanceView = { global: 'ACTIVE', venues: {}, symbols: {} };
+  /** Why each scope is in its state ('global', venue, `venue:SYMBOL`): the system clears only its own REDUCING. */
+  const reasons = new Map<string, string>();
   const scopeKey = (r: ScopeRef) => (r.kind === 'symbol' ? `${VENUE}:${symOf(r.sym)}` : VENUE);
   const setScope = (r: ScopeRef, state: TradingState) => {
     if (r.kind === 'global') gov.global = state;
     else if (r.kind === 'venue') gov.venues[scopeKey(r)] = state;
     else gov.symbols[scopeKey(r)] = state;
+    reasons.set(r.kind === 'global' ? 'global' : scopeKey(r), 'operator');
   };
+  /** The depeg guard is tripped (I11). */
+  let depeg = false;
+
+  /** The venue's prices per base asset (what the account actor values its poll with). */
+  const basePrices = () => Object.fromEntries(symbols.map((s) => [s.replace(/USDT$/, ''), fair(s)]));
 
   function notePrices(cur: Incarnation): void {
     for (const s of symbols) cur.engine.notePrice(VENUE, s, fair(s));
@@ -101,12 +111,56 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
   let stepNo = 0;
 
   // The stop validator's protective stops (the harness plays it) and the hold on its next release.
-  const stops = new Map<string, { symbol: string; venueOrderId: string; released: boolean }>();
+  const stops = new Map<
+    string,
+    { symbol: string; venueOrderId: string; released: boolean; qty: number; stopPrice: number }
+  >();
   let stopSeq = 0;
   let holdRelease = false;
   const heldReleases: Array<() => void> = [];
   /** Kills to acknowledge when the order path next awaits a stop release. */
   const killsOnRelease: Array<() => void> = [];
+
+  const viewChecks = createViewChecks({ sim, venue: VENUE, apiKey: keys.apiKey, node: NODE, fail: checker.fail });
+  /** The symbol another client trades during the churn step, and its next side. */
+  let churnSym = symbols[0] as string;
+  let churnBuy = true;
+  const scopeState = (key: string, state: TradingState) => ({
+    state,
+    reason: reasons.get(key) ?? 'operator',
+    by: 'sim',
+    at: 0,
+    command: 'sim',
+  });
+  const governanceState = (): GovernanceState => ({
+    global: scopeState('global', gov.global),
+    venues: Object.fromEntries(Object.entries(gov.venues).map(([k, v]) => [k, scopeState(k, v)])),
+    symbols: Object.fromEntries(Object.entries(gov.symbols).map(([k, v]) => [k, scopeState(k, v)])),
+  });
+  /** The harness's stop book as the stop validator shows it (`view`, `book`: what GET /orders reads). */
+  const stopValidator = () =>
+    ({
+      view: () => ({
+        venue: VENUE,
+        positions: [...stops.entries()]
+          .filter(([, st]) => !st.released)
+          .map(([cid, st]) => ({
+            symbol: st.symbol,
+            qty: st.qty,
+            entryPrice: 0,
+            stop: {
+              clientOrderId: cid,
+              generation: 0,
+              status: 'live',
+              qty: st.qty,
+              stopPrice: st.stopPrice,
+              venueOrderId: st.venueOrderId,
+            },
+            unprotectedSince: null,
+          })),
+      }),
+      book: () => ({ gen: 0, stops: {}, firstSeen: {}, entries: {}, adopted: {}, ownedIds: [] }),
+    }) as unknown as StopValidator;
 
   const env: SutEnv = {
     sim,
@@ -139,11 +193,44 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
         }
       },
     },
-    onCreate: (inc: Incarnation, req: CreateOrderRequest) => checker.onCreate(stepNo, inc, gov, req, dirs.length),
-    onCrash: () => {},
+    onCreate: (inc: Incarnation, req: CreateOrderRequest) => {
+      checker.onCreate(stepNo, inc, gov, req, genOf(inc));
+      viewChecks.onCreate(stepNo, inc, req, depeg);
+    },
+    onCrash: () => viewChecks.restarted(),
+    views: {
+      governance: governanceState,
+      setTrading(cmd) {
+        const key = cmd.scope === 'global' ? 'global' : String(cmd.key);
+        if (cmd.scope === 'global') gov.global = cmd.state;
+        else if (cmd.scope === 'venue') gov.venues[key] = cmd.state;
+        else gov.symbols[key] = cmd.state;
+        reasons.set(key, cmd.reason);
+        inc.onGovernance();
+      },
+      stillNeeded: (reason) => (reason === 'depeg_exit' ? depeg : true),
+      stopValidator,
+      depeg: () => depeg,
+    },
+    onAnswer: (_inc, name, args) => {
+      if (viewChecks.churnRead(name, args)) viewChecks.churnMoved(churnMove());
+    },
+    onReconciled: (_inc, r) => viewChecks.reconciled(r),
   };
 
-  let inc = await startIncarnation(env, dir);
+  /**
+   * The state directory (1-based generation) each incarnation runs on: a crash armed with a fresh directory
+   * replaces `dir` at once, but the incarnation still alive until the crash fires sends from the old one.
+   */
+  const gens = new Map<number, number>();
+  const genOf = (i: Incarnation) => gens.get(i.id) ?? dirs.length;
+  const start = async (): Promise<Incarnation> => {
+    const gen = dirs.length;
+    const next = await startIncarnation(env, dir);
+    gens.set(next.id, gen);
+    return next;
+  };
+  let inc = await start();
   notePrices(inc);
   await inc.boot;
   let rebooting: Promise<Incarnation> | undefined;
@@ -161,7 +248,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
     rebooting ??= (async () => {
       // The old process is gone (its LMDB environment closed) before the new one opens the directory.
       await dead.crash();
-      return startIncarnation(env, dir);
+      return start();
     })().then(async (next) => {
       inc = next;
       // The tick router feeds every incarnation prices from its first ticks.
@@ -211,7 +298,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       ]);
       if (r === undefined) return 'died';
       if (r.v?.order && (r.v.status === 'accepted' || r.v.status === 'unknown'))
-        checker.acknowledged(r.v.order.clientOrderId, dirs.length);
+        checker.acknowledged(r.v.order.clientOrderId, genOf(cur));
       return 'answered';
     };
     let cur = await ready();
@@ -305,8 +392,75 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
         return;
       case 'reconcile':
         // In the background: it joins a boot reconciliation the schedule may be holding.
-        flows.push(Promise.race([cur.reconcile().catch(() => {}), cur.dead]));
+        flows.push(
+          Promise.race([
+            cur.reconcile().then(
+              () => {},
+              () => {},
+            ),
+            cur.dead,
+          ]),
+        );
         return;
+      case 'churn': {
+        // Judged only on a booted process (a stalled boot's reconciliation is held by the schedule).
+        if (!cur.alive || !cur.reconciled || !cur.engine.accepting()) return;
+        churnSym = symOf(step.sym);
+        viewChecks.churnStart();
+        const r = await Promise.race([cur.reconcile().catch(() => undefined), cur.dead.then(() => undefined)]);
+        viewChecks.churnEnd(stepNo, cur, r);
+        sim.advance(1_000);
+        viewChecks.churnLag(stepNo, cur, 1_000);
+        return;
+      }
+      case 'depeg': {
+        depeg = true;
+        // The guard's exit pass runs now unless the schedule holds a create or a stop release (it would wait on it).
+        if (!cur.alive || !cur.engine.accepting() || !cur.views || holdRelease || cur.gate.holding()) return;
+        const symbol = symOf(step.sym);
+        if (cur.book.balance(VENUE, symbol.replace(/USDT$/, '')) * fair(symbol) >= 33) {
+          const r = await Promise.race([
+            cur
+              .submitOperator({ venue: VENUE, symbol, side: 'sell', quote: 30, actor: 'op-depeg' })
+              .catch(() => undefined),
+            cur.dead.then(() => undefined),
+          ]);
+          if (r) viewChecks.depegSell(stepNo, symbol, r);
+        }
+        await Promise.race([cur.views.depegExit('depeg_exit').catch(() => 0), cur.dead]);
+        await idle(cur);
+        if (cur.alive) viewChecks.afterDepegExit(stepNo, gov);
+        return;
+      }
+      case 'depeg_end': {
+        depeg = false;
+        viewChecks.depegEnded();
+        if (!cur.alive || !cur.views) return;
+        await cur.views.reviewReducing();
+        for (const [key, why] of reasons) {
+          const state = key === 'global' ? gov.global : (gov.symbols[key] ?? gov.venues[key]);
+          if (why === 'depeg_exit' && state === 'REDUCING')
+            checker.fail('I11', stepNo, `${key} still REDUCING (depeg_exit) after the depeg guard re-armed`);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Another client trades on the account (I9's churn); true when the venue's balances moved. */
+  function churnMove(): boolean {
+    const symbol = churnSym;
+    const px = fair(symbol);
+    const qty = 25 / px;
+    const free = venueAccount()?.spot[symbol.replace(/USDT$/, '')]?.free ?? 0;
+    const side = churnBuy || free < qty ? 'buy' : 'sell';
+    churnBuy = side === 'sell';
+    try {
+      sim.placeOrder({ venue: 'binance', apiKey: keys.apiKey, symbol, side, type: 'market', qty });
+      return true;
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      return false;
     }
   }
 
@@ -370,7 +524,13 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
         stopPrice: fair(symbol) * 0.7,
         clientOrderId: cid,
       });
-      stops.set(cid, { symbol, venueOrderId: o.venueOrderId, released: false });
+      stops.set(cid, {
+        symbol,
+        venueOrderId: o.venueOrderId,
+        released: false,
+        qty: held,
+        stopPrice: fair(symbol) * 0.7,
+      });
       checker.noteStop(cid);
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
@@ -394,11 +554,13 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       await exec({ t: 'settle' });
       await exec({ t: 'protect' });
       checker.afterStep(0, inc, stops);
+      viewChecks.afterStep(0, inc, stops, basePrices());
     }
     for (const [i, step] of schedule.steps.entries()) {
       stepNo = i + 1;
       await exec(step);
       checker.afterStep(stepNo, inc, stops);
+      viewChecks.afterStep(stepNo, inc, stops, basePrices());
     }
     // Quiescence: nothing held, no crash armed, no fault left; every client flow answered; a live, booted
     // process; the accept windows of every unknown create closed; one reconciliation.
@@ -418,6 +580,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       await Promise.race([cur.reconcile().catch(() => {}), cur.dead]);
       await idle(cur);
       checker.afterStep(stepNo, cur, stops);
+      viewChecks.afterStep(stepNo, cur, stops, basePrices());
       checker.atQuiescence(stepNo, cur, stops, dirs.length);
     } else checker.fail('I3', stepNo, 'the process never finished boot recovery at quiescence');
     return checker.violations();

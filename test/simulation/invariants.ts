@@ -8,7 +8,7 @@ import type { GovernanceView, Incarnation } from './sut.js';
  * create it received (order-events.ts) and its accounts for the venue side, the store for Bosun's side, and the
  * harness's own record of what was acknowledged (kills, operator answers).
  */
-export type InvariantId = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7' | 'I8';
+export type InvariantId = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7' | 'I8' | 'I9' | 'I10' | 'I11' | 'I12';
 
 export const INVARIANTS: Record<InvariantId, string> = {
   I1: 'settled + reserved exposure never exceeds a cap',
@@ -19,6 +19,11 @@ export const INVARIANTS: Record<InvariantId, string> = {
   I6: 'at quiescence ledger = venue balances, and every venue order is known by clientOrderId',
   I7: 'protective stops survive kills and the fatal path',
   I8: 'no clientOrderId is ever sent twice for different intents',
+  // Judged in views-checks.ts (the parts around the engine: sut-views.ts).
+  I9: 'a reconciliation that could not settle is never reported reconciled: no entries, and its lag grows',
+  I10: "one book: /status's equity, cash and balances are the ledger's; the drift shown is venue − ledger",
+  I11: "during a depeg the exit's symbols are REDUCING with no entry left resting, and a held asset's sell passes",
+  I12: "every order Bosun keeps at the venue is listed by GET /orders with its kind ('stop' for protective stops)",
 };
 
 export interface Violation {

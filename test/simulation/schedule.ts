@@ -55,7 +55,14 @@ export type Step =
   | { t: 'release' }
   /** Wait until nothing is in flight (venue calls answered, intents resolved or sent). */
   | { t: 'settle' }
-  | { t: 'reconcile' };
+  | { t: 'reconcile' }
+  // Steps for I9–I11 (views-checks.ts): the parts around the engine (sut-views.ts).
+  /** A reconciliation now, while another client trades `sym` on the account after every balance read (I9). */
+  | { t: 'churn'; sym: number }
+  /** The depeg guard trips: an operator sells some of `sym` (held), then the depeg exit runs (I11). */
+  | { t: 'depeg'; sym: number }
+  /** The depeg guard re-arms; the trading loop reviews the system's REDUCING scopes. */
+  | { t: 'depeg_end' };
 
 export interface SimConfig {
   /** Symbols traded, from the campaign's list. */
@@ -178,6 +185,9 @@ export function stepArb(n: number): fc.Arbitrary<Step> {
     { weight: 1, arbitrary: fc.constant({ t: 'release' as const }) },
     { weight: 2, arbitrary: fc.constant({ t: 'settle' as const }) },
     { weight: 1, arbitrary: fc.constant({ t: 'reconcile' as const }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('churn' as const), sym: sym(n) }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('depeg' as const), sym: sym(n) }) },
+    { weight: 1, arbitrary: fc.constant({ t: 'depeg_end' as const }) },
   );
 }
 
@@ -238,6 +248,12 @@ export function describeStep(s: Step, symbols: readonly string[]): string {
       return 'settle (wait until nothing is in flight)';
     case 'reconcile':
       return 'reconcile';
+    case 'churn':
+      return `reconcile while another client trades ${name(s.sym)} between every balance read`;
+    case 'depeg':
+      return `depeg guard trips: operator sells 30 USDT of ${name(s.sym)}, then the depeg exit runs`;
+    case 'depeg_end':
+      return 'depeg guard re-arms (the system reviews its REDUCING scopes)';
   }
 }
 

@@ -10,7 +10,7 @@ import type { GovernanceState, TradingState } from '../../src/machines/governanc
 import type { Metrics } from '../../src/metrics/metrics.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createRng } from '../../src/strategies/seeded-random.js';
-import type { OperatorOrderRequest, OperatorOrderResult } from '../../src/supervisor/trading-port.js';
+import type { OperatorOrderRequest, OperatorOrderResult, ReconcileResult } from '../../src/supervisor/trading-port.js';
 import { binanceQuirks } from '../../src/venues/binance.quirks.js';
 import {
   BINANCE_LIMITS,
@@ -22,6 +22,7 @@ import {
 import type { ApiKeyPair, Simulator } from '../../src/venues/sim/index.js';
 import type { CreateOrderRequest } from '../../src/venues/venue-gateway.js';
 import { type CrashGate, createCrashGate } from './crash-gate.js';
+import { createViews, type SutViews, type ViewsDeps } from './sut-views.js';
 
 /**
  * The system under test, one incarnation of it: the real trading engine, LMDB store and ledger book over the real
@@ -67,6 +68,15 @@ export interface SutEnv {
   /** A create handed to the venue by incarnation `inc` (I2/I3 are judged here). */
   onCreate(inc: Incarnation, req: CreateOrderRequest): void;
   onCrash(inc: Incarnation): void;
+  /** The parts around the engine that I9–I12 read (sut-views.ts); absent: not composed. */
+  views?: Pick<ViewsDeps, 'governance' | 'setTrading' | 'stillNeeded' | 'stopValidator'> & {
+    /** The depeg guard is tripped (the engine's `guards` input). */
+    depeg(): boolean;
+  };
+  /** A venue call answered by incarnation `inc` (before the engine sees it). */
+  onAnswer?(inc: Incarnation, name: string, args: readonly unknown[]): void;
+  /** A reconciliation of `inc` finished (boot's, or one the harness asked for). */
+  onReconciled?(inc: Incarnation, result: ReconcileResult): void;
 }
 
 /** Operator order with the client's Idempotency-Key. */
@@ -78,6 +88,8 @@ export interface Incarnation {
   readonly store: Store;
   readonly book: LedgerBook;
   readonly gate: CrashGate;
+  /** `/status`, `GET /orders`, the depeg exit and the system's REDUCING (when `env.views` is given). */
+  readonly views: SutViews | undefined;
   /** Boot recovery, started at creation; resolves when its reconciliation has finished (or the process died). */
   readonly boot: Promise<void>;
   /** True once boot reconciliation has finished without error for the venue (I3). */
@@ -93,7 +105,7 @@ export interface Incarnation {
   submitOperator(req: OperatorRequest): Promise<OperatorOrderResult>;
   /** Governance changed: cancel resting entries in newly HALTED scopes (trading.actors.ts `onGovernance`). */
   onGovernance(): void;
-  reconcile(): Promise<void>;
+  reconcile(): Promise<ReconcileResult | undefined>;
   /** The fatal path (main.ts `emergencyCancel`, then exit). */
   fatal(): Promise<void>;
   /** kill -9: the gateway goes silent, the store is closed, nothing of this incarnation runs on. */
@@ -141,6 +153,13 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
     onCrash: () => {
       if (self) void self.crash();
     },
+    ...(env.onAnswer
+      ? {
+          onAnswer: (name: string, args: readonly unknown[]) => {
+            if (self) env.onAnswer?.(self, name, args);
+          },
+        }
+      : {}),
   });
   // Writes the engine has issued and LMDB has not committed yet: part of "something is in flight" (`busy`).
   const writing = new Set<Promise<unknown>>();
@@ -199,7 +218,7 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
       allocations: () => ({ reserve_pct: 0 }),
       equityBreaker: () => ({ tripped: false, reason: '' }),
       venueBreaker: () => ({ tripped: false, reason: '' }),
-      guards: () => ({ depegActive: false, fundingSpike: false }),
+      guards: () => ({ depegActive: env.views?.depeg() ?? false, fundingSpike: false }),
       haltVenue: async (venue, reason) => {
         env.haltVenue(venue, reason);
       },
@@ -233,6 +252,7 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
       value: async () => {
         const r = await engine.reconcileAll();
         if (r.venues[env.venue]?.error === undefined) reconciled = true;
+        if (self) env.onReconciled?.(self, r);
         return r;
       },
     },
@@ -272,12 +292,27 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
   }
 
   onGovernance();
+  const views =
+    env.views &&
+    createViews({
+      ...env.views,
+      venue: env.venue,
+      engine,
+      book,
+      orders: store.orders,
+      gateway: gate.gateway,
+      limits: env.limits,
+      minTradeUsdt: env.minTradeUsdt,
+      metrics: env.metrics,
+      log: env.log,
+    });
   const inc: Incarnation = {
     id,
     engine,
     store,
     book,
     gate,
+    views,
     boot: Promise.resolve(),
     get reconciled() {
       return reconciled;
@@ -314,6 +349,8 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
     async reconcile() {
       const r = await engine.reconcileAll();
       if (r.venues[env.venue]?.error === undefined && engine.accepting()) reconciled = true;
+      env.onReconciled?.(inc, r);
+      return r;
     },
     async fatal() {
       // main.ts's fatal path: Bosun's own entries by clientOrderId from LMDB, never the venue's cancel-all.

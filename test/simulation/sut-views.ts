@@ -1,0 +1,117 @@
+import { type AccountBook, createAccountBook, type LedgerView } from '../../src/actors/account-book.js';
+import { createGuardOrders } from '../../src/actors/guard-orders.js';
+import type { LedgerBook } from '../../src/actors/ledger-book.js';
+import { createReducingScopes, type SystemReducingReason } from '../../src/actors/reducing-scopes.js';
+import type { StopValidator } from '../../src/actors/stop-validator.actors.js';
+import type { TradingEngine } from '../../src/actors/trading-engine.js';
+import { createTradingPort } from '../../src/actors/trading-port.actors.js';
+import type { RiskLimits } from '../../src/config/risk-limits.js';
+import type { VenueId } from '../../src/domain/ids.js';
+import { valueHoldings } from '../../src/domain/valuation.js';
+import type { Logger } from '../../src/logging/logger.js';
+import type { GovernanceState } from '../../src/machines/governance.machine.js';
+import type { Metrics } from '../../src/metrics/metrics.js';
+import type { OrdersStore } from '../../src/store/index.js';
+import type { TradingCommand } from '../../src/supervisor/runtime-port.js';
+import type { TradingPort } from '../../src/supervisor/trading-port.js';
+import type { Balances, VenueGateway } from '../../src/venues/venue-gateway.js';
+
+/**
+ * The parts of Bosun around the engine that the campaign's later invariants (I9–I12) read, composed the way
+ * trading.actors.ts, trading-hooks.ts and build-bosun.ts compose them:
+ *
+ * - the account book (`/status` balances and the `ledger_venue_drift` gauge) over the ledger view trading-hooks.ts
+ *   builds, fed by the account actor's venue poll (the harness plays the poll: balances and tickers → summary);
+ * - the `TradingPort` behind `GET /orders` (trading-port.actors.ts), with the harness's stop validator book;
+ * - REDUCING set and cleared by the system (reducing-scopes.ts) and the guards' orders (guard-orders.ts: the
+ *   depeg exit), over the harness's governance model.
+ *
+ * Kept apart from sut.ts so the engine's composition stays in one place; re-point it when these modules change.
+ */
+export interface ViewsDeps {
+  venue: VenueId;
+  engine: TradingEngine;
+  book: LedgerBook;
+  orders: OrdersStore;
+  gateway: VenueGateway;
+  limits: RiskLimits;
+  minTradeUsdt: number;
+  metrics: Metrics;
+  log: Logger;
+  /** The harness's governance model with each scope's reason (reducing-scopes.ts reads the reasons). */
+  governance(): GovernanceState;
+  /** Governance's `setTrading` (the harness applies it to its model and wakes the halt watch). */
+  setTrading(cmd: TradingCommand): void;
+  /** Whether a system REDUCING's cause is still there (the depeg guard has not re-armed, …). */
+  stillNeeded(reason: SystemReducingReason): boolean;
+  /** The stop validator's book as the harness keeps it (it plays the validator). */
+  stopValidator(): StopValidator;
+}
+
+export interface SutViews {
+  accountBook: AccountBook;
+  ledgerView: LedgerView;
+  port: TradingPort;
+  /** The depeg exit (DEPEG_EXIT_RISK), as guards.actors.ts calls it; resolves to the sells sent. */
+  depegExit(reason: string): Promise<number>;
+  /** The trading loop's 1 s review of the system's REDUCING scopes. */
+  reviewReducing(): Promise<number>;
+  /** The account actor's poll (venue.actors.ts): the venue's balances valued at its tickers, into the book. */
+  poll(balances: Balances, prices: Readonly<Record<string, number>>, at: number): void;
+}
+
+export function createViews(d: ViewsDeps): SutViews {
+  const ledgerView: LedgerView = {
+    balances: (venue) => d.book.balances(venue),
+    valuation: () => d.book.valuation(d.engine.assetPrices()),
+    markets: (venue) => (venue === d.venue ? d.gateway.markets('spot') : {}),
+  };
+  const accountBook = createAccountBook(d.metrics, () => ledgerView);
+  const port = createTradingPort({
+    engine: d.engine,
+    orders: d.orders,
+    stopValidators: new Map([[d.venue, d.stopValidator()]]),
+    log: d.log,
+    // GET /orders reads only the two above; the port's other routes are not exercised here.
+    portfolio: undefined as never,
+    breakers: undefined as never,
+    ops: undefined as never,
+    weights: undefined as never,
+    weightsPath: '',
+    resetAutoTune: undefined as never,
+  });
+  const reducing = createReducingScopes({
+    governance: () => d.governance(),
+    setTrading: async (cmd) => d.setTrading(cmd),
+    stillNeeded: (reason) => d.stillNeeded(reason),
+    log: d.log,
+  });
+  const guards = createGuardOrders({
+    engine: d.engine,
+    book: d.book,
+    venues: [{ id: d.venue, gateway: d.gateway }],
+    limits: () => d.limits,
+    minTradeUsdt: d.minTradeUsdt,
+    reducing,
+  });
+  return {
+    accountBook,
+    ledgerView,
+    port,
+    depegExit: (reason) => guards.reduceUsdtExposure(reason),
+    reviewReducing: () => reducing.review(),
+    poll(balances, prices, at) {
+      const holdings = Object.entries(balances).map(([asset, e]) => ({ asset, ...e }));
+      const v = valueHoldings(holdings, prices);
+      const summary = {
+        cashUsd: v.cashUsd,
+        marketValueUsd: v.marketValueUsd,
+        equityUsd: v.equityUsd,
+        exposureUsd: v.exposureUsd,
+        openOrders: 0,
+        assets: holdings.filter((h) => h.total !== 0).length,
+      };
+      accountBook.update(d.venue, { summary, balances, at });
+    },
+  };
+}
