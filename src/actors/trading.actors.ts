@@ -378,6 +378,7 @@ export function createTrading(deps: TradingDeps) {
       stopLoops();
       if (engine.accepting()) await portfolio.write();
       engine.setAccepting(false);
+      await engine.stopMaker();
     },
   };
 }
