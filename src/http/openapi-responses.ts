@@ -300,6 +300,7 @@ export const ROUTE_RESPONSES: Record<string, Responses> = {
               postPrice: z.number().nullable(),
               filled: z.boolean(),
               endsAt: z.number(),
+              afterTradeId: z.number().nullable().optional().describe('prints above this trade id count'),
             }),
           ),
           recent: z.array(z.looseObject({ clientOrderId: z.string() })).describe('the last 50 shadow results'),

@@ -63,6 +63,10 @@ async function takerBuy() {
     actor: 't',
   });
   const cid = res.order?.clientOrderId as string;
+  // The shadow read where the tape stood at its open: only prints after that count.
+  await until('the tape read at the open', () =>
+    pending(cid)?.afterTradeId !== null && pending(cid) !== undefined ? true : undefined,
+  );
   const rec = await until('the taker settled', () => {
     const x = r.store.orders.get(cid);
     return x?.status === 'filled' && x.slippage ? x : undefined;

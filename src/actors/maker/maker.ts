@@ -25,7 +25,14 @@ export interface MakerView {
   shadow: {
     summary: MakerSummary[];
     /** Alternatives still in their window (or waiting for their taker's fill). */
-    pending: Array<{ clientOrderId: string; postPrice: number | null; filled: boolean; endsAt: number }>;
+    pending: Array<{
+      clientOrderId: string;
+      postPrice: number | null;
+      filled: boolean;
+      endsAt: number;
+      /** Prints above this trade id count (null: the tape not read yet). */
+      afterTradeId: number | null;
+    }>;
     recent: ShadowResult[];
     /** Where the prints come from: the tapes followed and their trade stream's state (`none`: REST only). */
     tapes: Array<{ venue: string; market: MakerMarket; symbols: string[]; stream: string }>;
@@ -141,6 +148,7 @@ export function createMaker(
             postPrice: o.postPrice,
             filled: o.filledAt !== null,
             endsAt: o.deadline,
+            afterTradeId: o.afterId,
           })),
           recent: [...shadow.results()].slice(-50),
           tapes: prints.tapes(),
