@@ -33,7 +33,7 @@ import { createReplayStore, type Store } from './store/index.js';
 import { MODEL_VARIANTS, variantSpec } from './strategies/regime-signal.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from './supervisor/runtime.js';
 import type { SupervisorHooks } from './supervisor/supervisor.js';
-import { type BosunGateway, CALL_PRIORITIES, createVenueStreams } from './venues/index.js';
+import { type BosunGateway, CALL_PRIORITIES, createVenueStreams, type MarketKind } from './venues/index.js';
 
 /** The five listeners, in the order they listen (ops first: the inspector page on engine needs its port). */
 export const LISTENERS = ['ops', 'engine', 'universe', 'screener', 'situations'] as const;
@@ -193,6 +193,14 @@ export function buildBosun(config: Config, deps: BosunDeps): Bosun {
     },
     ...(config.SYMBOL_SCANNER_ENABLED
       ? { bootSymbols: (v: string, fallback: readonly string[]) => scanner.bootSymbols(v, fallback) }
+      : {}),
+    ...(config.STREAMS_ENABLED
+      ? {
+          tradeStream: (v: string, market: MarketKind) => {
+            const g = gateways.get(v);
+            return g === undefined ? undefined : createVenueStreams(g).trades(market);
+          },
+        }
       : {}),
     ...deps.tradingHooks,
   });

@@ -35,12 +35,12 @@ describe('breakout half-size window', () => {
   it('a start with EVENT_BREAKOUT_DRY_RUN=false is half size for 5 minutes, resumed (not restarted) across a restart', async () => {
     const s = await restartable();
     let t = 1_000_000;
-    const w1 = createBreakoutLiveWindow({ kv: s.store.kv, dryRun: false, now: () => t, log });
+    const w1 = createBreakoutLiveWindow({ kv: s.store.kv, live: true, now: () => t, log });
     await w1.ready;
     expect(w1.scale()).toBe(0.5);
     t += 3 * MIN;
     await s.restart();
-    const w2 = createBreakoutLiveWindow({ kv: s.store.kv, dryRun: false, now: () => t, log });
+    const w2 = createBreakoutLiveWindow({ kv: s.store.kv, live: true, now: () => t, log });
     await w2.ready;
     // The restart resumes the remaining 2 minutes: it neither lengthens nor skips the window.
     expect(w2.endsAt()).toBe(1_000_000 + HALF_SIZE_WINDOW_MS);
@@ -50,37 +50,63 @@ describe('breakout half-size window', () => {
     t += 1;
     expect(w2.scale()).toBe(1);
     await s.restart();
-    const w3 = createBreakoutLiveWindow({ kv: s.store.kv, dryRun: false, now: () => t, log });
+    const w3 = createBreakoutLiveWindow({ kv: s.store.kv, live: true, now: () => t, log });
     await w3.ready;
     expect(w3.scale()).toBe(1);
     await s.close();
   });
 
-  it('a runtime flip to live opens the window; back to dry-run and live again opens a new one', async () => {
+  it('a flag flip by restart (dry-run → live) arms the window; a restart inside it keeps the remaining time', async () => {
     const s = await restartable();
     let t = 5_000_000;
-    const w = createBreakoutLiveWindow({ kv: s.store.kv, dryRun: true, now: () => t, log });
-    await w.ready;
-    expect(w.live()).toBe(false);
-    expect(w.scale()).toBe(0);
-    t += 10 * MIN;
-    await w.setDryRun(false);
-    expect(s.store.kv.get(LIVE_WINDOW_KEY)).toEqual({ liveSince: t });
-    expect(w.scale()).toBe(0.5);
-    // A second flip to live inside the window changes nothing (it never lengthens it).
-    t += MIN;
-    await w.setDryRun(false);
-    expect(w.endsAt()).toBe(t - MIN + HALF_SIZE_WINDOW_MS);
-    // The flip survives a restart that still says DRY_RUN=false in the process env (the runtime flip's record).
+    // An earlier live period left a record; then the operator went back to dry-run and restarted.
+    await s.store.kv.put(LIVE_WINDOW_KEY, { liveSince: 1_000 });
     await s.restart();
-    const again = createBreakoutLiveWindow({ kv: s.store.kv, dryRun: false, now: () => t, log });
-    await again.ready;
-    expect(again.endsAt()).toBe(t - MIN + HALF_SIZE_WINDOW_MS);
-    await again.setDryRun(true);
+    const dry = createBreakoutLiveWindow({ kv: s.store.kv, live: false, now: () => t, log });
+    await dry.ready;
+    expect(dry.live()).toBe(false);
+    expect(dry.scale()).toBe(0);
     expect(s.store.kv.get(LIVE_WINDOW_KEY)).toBeUndefined();
-    t += 20 * MIN;
-    await again.setDryRun(false);
-    expect(again.endsAt()).toBe(t + HALF_SIZE_WINDOW_MS);
+    // `.env` edited to EVENT_BREAKOUT_DRY_RUN=false, restart: the window opens at this start.
+    t += 10 * MIN;
+    await s.restart();
+    const live = createBreakoutLiveWindow({ kv: s.store.kv, live: true, now: () => t, log });
+    await live.ready;
+    expect(s.store.kv.get(LIVE_WINDOW_KEY)).toEqual({ liveSince: t });
+    expect(live.scale()).toBe(0.5);
+    const opened = t;
+    // Restart 4 minutes in (false → false): 1 minute left, not a fresh 5.
+    t += 4 * MIN;
+    await s.restart();
+    const again = createBreakoutLiveWindow({ kv: s.store.kv, live: true, now: () => t, log });
+    await again.ready;
+    expect(again.endsAt()).toBe(opened + HALF_SIZE_WINDOW_MS);
+    expect(again.scale()).toBe(0.5);
+    t += MIN;
+    expect(again.scale()).toBe(1);
+    // Restart after the window (false → false): not re-armed.
+    t += 30 * MIN;
+    await s.restart();
+    const later = createBreakoutLiveWindow({ kv: s.store.kv, live: true, now: () => t, log });
+    await later.ready;
+    expect(later.scale()).toBe(1);
+    expect(s.store.kv.get(LIVE_WINDOW_KEY)).toEqual({ liveSince: opened });
+    await s.close();
+  });
+
+  it('dry-run=false with breakouts disabled is not live: enabling them later still opens the window', async () => {
+    const s = await restartable();
+    let t = 7_000_000;
+    // EVENT_BREAKOUT_ENABLED=false EVENT_BREAKOUT_DRY_RUN=false for an hour: no window is spent.
+    const off = createBreakoutLiveWindow({ kv: s.store.kv, live: false, now: () => t, log });
+    await off.ready;
+    expect(off.live()).toBe(false);
+    t += 60 * MIN;
+    await s.restart();
+    const on = createBreakoutLiveWindow({ kv: s.store.kv, live: true, now: () => t, log });
+    await on.ready;
+    expect(on.scale()).toBe(0.5);
+    expect(on.endsAt()).toBe(t + HALF_SIZE_WINDOW_MS);
     await s.close();
   });
 
@@ -89,7 +115,7 @@ describe('breakout half-size window', () => {
     await s.store.kv.put(LIVE_WINDOW_KEY, { liveSince: 'yesterday' });
     await s.restart();
     const t = 9_000_000;
-    const w = createBreakoutLiveWindow({ kv: s.store.kv, dryRun: false, now: () => t, log });
+    const w = createBreakoutLiveWindow({ kv: s.store.kv, live: true, now: () => t, log });
     await w.ready;
     expect(w.scale()).toBe(0.5);
     expect(w.endsAt()).toBe(t + HALF_SIZE_WINDOW_MS);
@@ -103,7 +129,7 @@ describe('breakout half-size window', () => {
     const sent: Array<{ d: BreakoutDecision; scale: number }> = [];
     const build = () => {
       const feed = createExternalFeed();
-      const liveWindow = createBreakoutLiveWindow({ kv: s.store.kv, dryRun: false, now: () => t, log });
+      const liveWindow = createBreakoutLiveWindow({ kv: s.store.kv, live: true, now: () => t, log });
       const b = createBreakout({
         feed,
         enabled: true,

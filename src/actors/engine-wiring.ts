@@ -25,7 +25,7 @@ import { createTradingEngine, type EngineVenue, type TradingEngine } from './tra
  * `guards` is read at call time: the guards are built after the engine, whose orders they send.
  */
 export function wireEngine(w: {
-  deps: Pick<TradingDeps, 'config' | 'runtime' | 'onHandoff' | 'onAck'>;
+  deps: Pick<TradingDeps, 'config' | 'runtime' | 'onHandoff' | 'onAck' | 'tradeStream'>;
   engineVenues: EngineVenue[];
   liveSymbols: Record<string, readonly string[]>;
   store: Store;
@@ -76,7 +76,11 @@ export function wireEngine(w: {
     now,
     hr,
     minTradeUsdt: config.MIN_TRADE_USDT,
-    maker: { modes: parseMakerMode(config.MAKER_MODE ?? 'off'), timeoutMs: (config.MAKER_TIMEOUT_SEC ?? 30) * 1000 },
+    maker: {
+      modes: parseMakerMode(config.MAKER_MODE ?? 'off'),
+      timeoutMs: (config.MAKER_TIMEOUT_SEC ?? 30) * 1000,
+      ...(deps.tradeStream !== undefined ? { tradeStream: deps.tradeStream } : {}),
+    },
     notify: (venue, symbol, event) => lookup(actorId.symbol(venue, symbol))?.send(event as never),
     inputs: {
       trading: tradingOf,

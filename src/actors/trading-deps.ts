@@ -13,7 +13,8 @@ import type { Store } from '../store/index.js';
 import type { AllocationInput } from '../strategies/allocator.js';
 import type { Runtime } from '../supervisor/runtime.js';
 import { POLL_PHASE_MS } from '../venues/poll-schedule.js';
-import type { VenueGateway } from '../venues/venue-gateway.js';
+import type { TradeStream } from '../venues/streams/trade-stream.js';
+import type { MarketKind, VenueGateway } from '../venues/venue-gateway.js';
 import type { OpsConfig } from './config.actors.js';
 import type { TradingEngineDeps } from './engine/engine-types.js';
 import type { GuardsConfig } from './guards.actors.js';
@@ -89,6 +90,8 @@ export interface TradingDeps {
   /** Benchmark seams: the engine's per-order tick → hand-off and tick → ack figures (TradingEngineDeps). */
   onHandoff?: TradingEngineDeps['onHandoff'];
   onAck?: (venue: string, ms: { tickToAckMs: number; roundTripMs: number }) => void;
+  /** A venue's public trade stream (STREAMS_ENABLED): the maker shadow's prints; absent: REST. */
+  tradeStream?: (venue: string, market: MarketKind) => TradeStream | undefined;
 }
 
 export const DEFAULT_WEIGHTS: StrategyWeights = StrategyWeightsFileSchema.parse({

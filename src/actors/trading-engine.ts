@@ -58,6 +58,8 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     noteTick: maker.onTick,
     /** Maker mode's state and KPIs (`GET /maker`). */
     maker: maker.view,
+    /** Stops maker mode's trade streams (shutdown). */
+    stopMaker: maker.stop,
     setAccepting(on: boolean): void {
       ctx.state.accepting = on;
     },

@@ -209,7 +209,12 @@ export function createTrading(deps: TradingDeps) {
 
   // ── events.external_feed and the event breakout (on the first venue that lists the symbol) ──
   const externalFeed = createExternalFeed();
-  const breakoutWindow = createBreakoutLiveWindow({ kv: store.kv, dryRun: config.EVENT_BREAKOUT_DRY_RUN, now, log });
+  const breakoutWindow = createBreakoutLiveWindow({
+    kv: store.kv,
+    live: config.EVENT_BREAKOUT_ENABLED && !config.EVENT_BREAKOUT_DRY_RUN,
+    now,
+    log,
+  });
   breakoutWindow.ready.catch((e: unknown) =>
     log.error({ err: errorMessage(e) }, '[BREAKOUT] half-size window not recorded'),
   );
@@ -341,10 +346,7 @@ export function createTrading(deps: TradingDeps) {
     guardsPort: guards.port,
     externalFeed,
     breakout,
-    /**
-     * The half-size window of going live: `setDryRun(false)` is the runtime flip of EVENT_BREAKOUT_DRY_RUN (the
-     * window opens, durably), `setDryRun(true)` goes back to dry-run.
-     */
+    /** The half-size window of going live (armed by a start with breakouts live after one without). */
     breakoutWindow,
     calibrator,
     book,
@@ -376,6 +378,7 @@ export function createTrading(deps: TradingDeps) {
       stopLoops();
       if (engine.accepting()) await portfolio.write();
       engine.setAccepting(false);
+      await engine.stopMaker();
     },
   };
 }

@@ -350,7 +350,11 @@ export const EnvShape = {
   SYMBOL_SCANNER_INTERVAL_SEC: flag.int('strategies', 300, { min: 10, max: 86_400 }, 'Scanner period ([SCAN]).'),
   SYMBOL_SCANNER_TOP_N: flag.int('strategies', 5, { min: 1, max: 500 }, 'Shortlist size per venue.'),
   EVENT_BREAKOUT_ENABLED: flag.bool('strategies', false, 'Trade breakouts triggered by external events.'),
-  EVENT_BREAKOUT_DRY_RUN: flag.bool('strategies', true, 'Event breakout logs its orders without sending them.'),
+  EVENT_BREAKOUT_DRY_RUN: flag.bool(
+    'strategies',
+    true,
+    'Event breakout logs its orders without sending them. A start with it false (and EVENT_BREAKOUT_ENABLED) after one that was not live opens the 5-minute half-size window.',
+  ),
   EVENT_BREAKOUT_METRICS: flag.bool('strategies', true, 'Export event breakout KPI and slippage metrics.'),
   MAKER_MODE: flag.str(
     'trading',

@@ -307,9 +307,21 @@ export const ROUTE_RESPONSES: Record<string, Responses> = {
               postPrice: z.number().nullable(),
               filled: z.boolean(),
               endsAt: z.number(),
+              afterTradeId: z.number().nullable().optional().describe('prints above this trade id count'),
             }),
           ),
           recent: z.array(z.looseObject({ clientOrderId: z.string() })).describe('the last 50 shadow results'),
+          tapes: z
+            .array(
+              z.object({
+                venue: z.string(),
+                market: z.enum(['spot', 'perp']),
+                symbols: z.array(z.string()),
+                stream: z.string(),
+              }),
+            )
+            .optional()
+            .describe("where the shadow's trade prints come from: the trade stream's state (none: REST only)"),
         }),
         live: z.looseObject({
           resting: z.array(z.string()).describe('clientOrderIds of maker orders resting now'),

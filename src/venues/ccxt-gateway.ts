@@ -13,6 +13,7 @@ import {
   toOhlcv,
   toOrderBook,
   toPosition,
+  toPublicTrade,
   toTicker,
   toTrade,
 } from './ccxt-mappers.js';
@@ -49,6 +50,7 @@ import type {
   OrderBook,
   OrderRef,
   Position,
+  PublicTrade,
   ResolveHint,
   ResolveResult,
   Ticker,
@@ -409,6 +411,15 @@ export class CcxtGateway implements VenueGateway {
       );
       return { ...book, bids: book.bids.slice(0, depth), asks: book.asks.slice(0, depth) };
     });
+  }
+
+  async fetchTrades(symbol: string, limit: number, market?: MarketKind): Promise<PublicTrade[]> {
+    const kind = this.kind(market);
+    const s = await this.venueSymbol(symbol, kind);
+    const raw = await this.run('fetchTrades', { market: kind, hasSymbol: true }, () =>
+      this.ex.fetchTrades(s, undefined, limit),
+    );
+    return this.mapList(raw, 'fetchTrades', (t) => toPublicTrade(t, symbol));
   }
 
   createOrder(req: CreateOrderRequest): Promise<CreateOrderResult> {

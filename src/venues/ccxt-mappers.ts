@@ -19,6 +19,7 @@ import type {
   OrderStatus,
   OrderType,
   Position,
+  PublicTrade,
   Ticker,
   Trade,
 } from './venue-gateway.js';
@@ -258,6 +259,20 @@ export function toTrade(raw: unknown, symbols: SymbolMap): Trade {
     maker: t.takerOrMaker === undefined || t.takerOrMaker === null ? null : t.takerOrMaker === 'maker',
     timestamp: t.timestamp,
   };
+}
+
+const PublicTradeSchema = z.object({
+  id: z.string().min(1),
+  side: z.enum(['buy', 'sell']),
+  price: num,
+  amount: num,
+  timestamp: num,
+});
+
+/** A public print (ccxt's fetchTrades / watchTrades); `symbol` is Bosun's, the caller asked for it. */
+export function toPublicTrade(raw: unknown, symbol: string): PublicTrade {
+  const t = parse(PublicTradeSchema, raw, 'public trade');
+  return { id: t.id, symbol, price: t.price, amount: t.amount, side: t.side, timestamp: t.timestamp };
 }
 
 const FundingSchema = z.object({

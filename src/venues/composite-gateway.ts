@@ -21,6 +21,7 @@ import type {
   OrderBook,
   OrderRef,
   Position,
+  PublicTrade,
   ResolveHint,
   ResolveResult,
   Ticker,
@@ -135,6 +136,10 @@ export class CompositeGateway implements VenueGateway {
 
   async fetchOrderBook(symbol: string, depth: number, market: MarketKind = 'spot'): Promise<OrderBook> {
     return this.member(market).fetchOrderBook(symbol, depth, market);
+  }
+
+  async fetchTrades(symbol: string, limit: number, market: MarketKind = 'spot'): Promise<PublicTrade[]> {
+    return this.member(market).fetchTrades(symbol, limit, market);
   }
 
   async createOrder(req: CreateOrderRequest): Promise<CreateOrderResult> {

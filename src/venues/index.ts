@@ -23,6 +23,7 @@ export {
 } from './rate-budget.js';
 export type { MarketStream, MarketStreamHandlers } from './streams/market-stream.js';
 export { STREAM_TIMING_DEFAULTS, type StreamStatus, type StreamTiming } from './streams/stream-runner.js';
+export type { TradeStream, TradeStreamHandlers } from './streams/trade-stream.js';
 export type { UserDataEvent, UserDataHandlers, UserDataStream } from './streams/user-data-stream.js';
 export { createVenueStreams, type VenueStreams, type VenueStreamsOptions } from './streams/venue-streams.js';
 export type * from './venue-gateway.js';

@@ -119,6 +119,16 @@ export interface Trade {
   timestamp: number;
 }
 
+/** A public trade print (the venue's tape): `side` is the aggressor's. */
+export interface PublicTrade {
+  id: string;
+  symbol: string;
+  price: number;
+  amount: number;
+  side: 'buy' | 'sell';
+  timestamp: number;
+}
+
 export interface FundingRate {
   symbol: string;
   rate: number;
@@ -221,6 +231,8 @@ export interface VenueGateway {
   fetchOpenOrders(symbol?: string, market?: MarketKind): Promise<Order[]>;
   /** Own trades; Binance needs `symbol` (ArgumentsRequired otherwise). Every market kind unless given. */
   fetchMyTrades(query: TradesQuery): Promise<Trade[]>;
+  /** The venue's recent public trades (its tape), oldest first; optional: fakes need not serve them. */
+  fetchTrades?(symbol: string, limit: number, market?: MarketKind): Promise<PublicTrade[]>;
   fetchFundingRate(symbol: string): Promise<FundingRate>;
   fetchFundingRates(symbols?: readonly string[]): Promise<Record<string, FundingRate>>;
   fetchPositions(symbols?: readonly string[]): Promise<Position[]>;

@@ -49,6 +49,7 @@ export type GatewayOp =
   | 'fetchOpenOrders'
   | 'fetchClosedOrders'
   | 'fetchMyTrades'
+  | 'fetchTrades'
   | 'fetchFundingRate'
   | 'fetchFundingRates'
   | 'fetchPositions'
@@ -96,6 +97,9 @@ export function binanceCost(op: GatewayOp, ctx: CostContext): BudgetCost {
         return w(5);
       case 'fetchMyTrades':
         return w(5);
+      case 'fetchTrades':
+        // GET /fapi/v1/aggTrades weighs 20.
+        return w(20);
       case 'fetchFundingRate':
         return w(1);
       case 'fetchFundingRates':
@@ -142,6 +146,9 @@ export function binanceCost(op: GatewayOp, ctx: CostContext): BudgetCost {
       return w(20);
     case 'fetchMyTrades':
       return w(20);
+    case 'fetchTrades':
+      // GET /api/v3/aggTrades weighs 4.
+      return w(4);
     case 'fetchOHLCV':
       // GET /api/v3/klines weighs 2 whatever the limit.
       return w(2);
@@ -192,6 +199,7 @@ export function krakenCost(op: GatewayOp, ctx: CostContext): BudgetCost {
     case 'fetchTickers':
     case 'fetchOrderBook':
     case 'fetchOHLCV':
+    case 'fetchTrades':
     case 'fetchTime':
       return { units: { public_calls: 1 } };
     case 'createOrder':
@@ -241,6 +249,7 @@ export function priorityOf(op: GatewayOp): CallPriority {
       return 'order';
     case 'fetchTickers':
     case 'fetchOrderBook':
+    case 'fetchTrades':
     case 'fetchFundingRate':
     case 'fetchFundingRates':
     case 'fetchOHLCV':

@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BosunGateway, createVenueStreams } from '../../src/venues/index.js';
 import { type EngineRig, frozenMarketRig, steppedClock } from './engine-harness.js';
 import { until } from './support.js';
 
 /**
  * Maker shadow (issue #16 item 3) on the simulator with a known answer: the market is frozen (manual sim clock)
  * and the test moves the price, so each path's outcome is certain — after a taker buy, the price falls through the
- * bid (a post-only bid at the touch fills for sure) or rises away from it (it never fills). The shadow windows run
+ * bid (a post-only bid at the touch fills for sure) or rises away from it (it never fills). The shadow judges from
+ * the venue's public trades: the simulator's tape prints a seller hitting the bid when the price falls and a buyer
+ * lifting the ask when it rises, on Binance's `<symbol>@trade` stream (ccxt.pro watchTrades) and GET aggTrades. The shadow windows run
  * on a clock the test steps, so no timing decides the answer. The expected KPIs are computed here from the
  * venue's own tickers, by hand.
  */
@@ -17,10 +20,17 @@ const TIMEOUT_MS = 10_000;
 beforeAll(async () => {
   r = await frozenMarketRig(17, {
     spot: { USDT: 100_000, BTC: 0.05 },
-    maker: { modes: { spot: 'shadow', perp: 'off' }, timeoutMs: TIMEOUT_MS, pollMs: 500, clock },
+    maker: {
+      modes: { spot: 'shadow', perp: 'off' },
+      timeoutMs: TIMEOUT_MS,
+      pollMs: 500,
+      clock,
+      tradeStream: (_v, market) => createVenueStreams(r.gateway as BosunGateway).trades(market),
+    },
   });
 }, 30_000);
 afterAll(async () => {
+  await r?.engine.stopMaker();
   await r?.close();
 });
 
@@ -43,6 +53,10 @@ async function takerBuy() {
     actor: 't',
   });
   const cid = res.order?.clientOrderId as string;
+  // The shadow read where the tape stood at its open: only prints after that count.
+  await until('the tape read at the open', () =>
+    pending(cid)?.afterTradeId !== null && pending(cid) !== undefined ? true : undefined,
+  );
   const rec = await until('the taker settled', () => {
     const x = r.store.orders.get(cid);
     return x?.status === 'filled' && x.slippage ? x : undefined;
@@ -102,5 +116,14 @@ describe('maker shadow, known answers', () => {
     // The summary counts a result when it is decided; its journal entry commits after: poll for exactly two.
     const journaled = () => [...r.store.journal.readFrom(0)].filter((e) => e.type === 'order.maker_shadow');
     await until('both results journaled', () => (journaled().length === 2 ? true : undefined));
+  });
+
+  it('the prints came from the trade stream, which delivered the simulator tape (fills and synthetic flow)', async () => {
+    const tape = r.engine.maker().shadow.tapes;
+    expect(tape).toEqual([{ venue: 'binance', market: 'spot', symbols: ['BTCUSDT'], stream: 'live' }]);
+    // REST serves the same tape: the taker's own fills at the ask (the buyer took) and the falls at the bid.
+    const prints = await (r.gateway.fetchTrades?.('BTCUSDT', 50) ?? Promise.resolve([]));
+    expect(prints.some((p) => p.side === 'buy')).toBe(true);
+    expect(prints.some((p) => p.side === 'sell')).toBe(true);
   });
 });

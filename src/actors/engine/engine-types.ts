@@ -7,6 +7,7 @@ import type { Logger } from '../../logging/logger.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { JournalStore, KvStore, OrderRecord, OrdersStore } from '../../store/index.js';
 import type { AllocationInput } from '../../strategies/allocator.js';
+import type { TradeStream } from '../../venues/streams/trade-stream.js';
 import type { MarketKind, VenueGateway } from '../../venues/venue-gateway.js';
 import type { LedgerBook, PositionOwner } from '../ledger-book.js';
 import type { PerpBook } from '../perp-book.js';
@@ -121,6 +122,8 @@ export interface TradingEngineDeps {
     timeoutMs: number;
     pollMs?: number;
     clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
+    /** A venue's public trade stream (the shadow's prints); absent: REST. */
+    tradeStream?: (venue: string, market: MarketKind) => TradeStream | undefined;
   };
   /** Every fill applied, with the strategy of its order (`external` for a manual trade): auto-tune outcomes. */
   onFill?: (fill: Fill, strategy: string) => void;

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { shadowKpis, wouldFill } from './maker-shadow.js';
+import { printFills, shadowKpis } from './maker-shadow.js';
 
 describe('maker shadow rules', () => {
-  it('a post-only buy at the bid fills on a print at or below it, or an ask that comes down to it', () => {
-    expect(wouldFill('buy', 100, { bid: 99.9, ask: 100.2, last: 100 })).toBe(true);
-    expect(wouldFill('buy', 100, { bid: 99.9, ask: 100, last: 100.1 })).toBe(true);
-    expect(wouldFill('buy', 100, { bid: 100, ask: 100.1, last: 100.05 })).toBe(false);
-    expect(wouldFill('sell', 100, { bid: 99.9, ask: 100.1, last: 100 })).toBe(true);
-    expect(wouldFill('sell', 100, { bid: 99.8, ask: 99.9, last: 99.95 })).toBe(false);
+  it('a post-only buy at the bid fills on a print at or below it; a sell at the ask on one at or above it', () => {
+    expect(printFills('buy', 100, 100)).toBe(true);
+    expect(printFills('buy', 100, 99.9)).toBe(true);
+    expect(printFills('buy', 100, 100.01)).toBe(false);
+    expect(printFills('sell', 100, 100)).toBe(true);
+    expect(printFills('sell', 100, 100.2)).toBe(true);
+    expect(printFills('sell', 100, 99.99)).toBe(false);
   });
 
   it('KPIs are signed so that improvement is a gain and adverse and missed cost are costs, for both sides', () => {

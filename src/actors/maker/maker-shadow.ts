@@ -1,17 +1,19 @@
 import { errorMessage } from '../../domain/errors.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import type { PublicTrade } from '../../venues/venue-gateway.js';
 import type { Sleep } from '../retry.js';
+import type { TradePrints } from './trade-prints.js';
 
 /**
  * Maker shadow (issue #16 item 3, `MAKER_MODE=shadow`): for every taker order, the post-only alternative at the
  * touch (best bid for a buy, best ask for a sell, as the engine saw it before sending) and whether it would have
- * filled within MAKER_TIMEOUT_SEC. It would have filled when the venue printed a trade at or through its price
- * (a buy's: a trade at or below the bid; a sell's: at or above the ask), or the other side of the book came to it.
- *
- * Source of prints: the venue's ticker (`last` is the venue's last trade; bid/ask its touch), pushed by the feed
- * (stream or REST poll) and read at least every `pollMs` while a shadow is open. Bosun has no public trade stream
- * yet, so a print between two observations is missed: the fill rate is a lower bound (errs against enabling live).
+ * filled within MAKER_TIMEOUT_SEC, judged from the venue's public trades: a buy posted at the bid fills when a
+ * trade prints at or below it, a sell at the ask when one prints at or above it. Prints come from the venue's
+ * trade stream (trade-prints.ts, ccxt.pro `watchTrades`) and, while that stream is not live, from REST
+ * (`fetchTrades`) every `pollMs`. Only prints after the shadow opened count: their ids above the tape's last id
+ * when it opened (read by REST at the open). Queue position is not modelled: a print at the post price counts as
+ * a fill, so the fill rate is an upper bound at the touch (a print through the price is a sure fill).
  *
  * KPIs once the window ends and the taker order's average fill is known, all in bps with positive = good for
  * improvement, positive = cost for the others:
@@ -63,12 +65,14 @@ export interface MakerSummary {
 
 export interface MakerShadowDeps {
   timeoutMs: number;
-  /** Ticker reads while a shadow is open (default 1 s, the venues' stream push period). */
+  /** REST reads of the tape while the trade stream is not live (default 1 s). */
   pollMs?: number;
   now: () => number;
   sleep: Sleep;
-  /** The venue's touch and last trade now. */
+  /** The venue's touch now (post price when the engine saw none; the mids of the KPIs). */
   quote(venue: string, symbol: string, market: MakerMarket): Promise<Quote>;
+  /** The venues' public trades (stream, REST fallback). */
+  prints: TradePrints;
   /** Durable record of each result (journal `order.maker_shadow`, mirrored to orders.jsonl). */
   record(r: ShadowResult): Promise<unknown>;
   metrics: Metrics;
@@ -90,21 +94,28 @@ interface Open {
   filledAt: number | null;
   fillMid: number | null;
   endMid: number | null;
-  lastMid: number | null;
+  /** Stream prints that arrived before the tape was read (judged once `afterId` is known). */
+  early: PublicTrade[];
   takerAverage: number | null;
   /** The taker order ended without a fill: nothing to compare with. */
   dropped: boolean;
   ended: boolean;
+  /** Prints with an id above this were printed after the open (null until the tape was read). */
+  afterId: number | null;
+  /** The mid read when the would-be fill was seen (the read is in flight until it resolves). */
+  fillRead: Promise<void> | null;
 }
 
 const mid = (q: Quote): number | null =>
   q.bid !== null && q.ask !== null && q.bid > 0 && q.ask >= q.bid ? (q.bid + q.ask) / 2 : q.last;
 
-/** Whether a post-only order at `price` on `side` would have been filled by what `q` shows. */
-export function wouldFill(side: 'buy' | 'sell', price: number, q: Quote): boolean {
-  if (side === 'buy') return (q.last !== null && q.last <= price) || (q.ask !== null && q.ask <= price);
-  return (q.last !== null && q.last >= price) || (q.bid !== null && q.bid >= price);
+/** Whether a print at `print` fills a post-only order at `price` on `side` (at or through it). */
+export function printFills(side: 'buy' | 'sell', price: number, print: number): boolean {
+  return side === 'buy' ? print <= price : print >= price;
 }
+
+/** A venue trade id as a number (Binance's are integers); NaN when it is not one. */
+const idOf = (t: PublicTrade): number => Number(t.id);
 
 /** The KPIs of a finished window (pure: the known-answer tests compute the same by hand). */
 export function shadowKpis(
@@ -137,31 +148,52 @@ export function createMakerShadow(deps: MakerShadowDeps) {
     { n: number; filled: number; imp: number; adv: number; missed: number; cost: number }
   >();
 
-  function observe(o: Open, q: Quote): void {
-    const m = mid(q);
-    if (m !== null) o.lastMid = m;
-    if (o.filledAt !== null || o.postPrice === null) return;
-    if (wouldFill(o.side, o.postPrice, q)) {
-      o.filledAt = deps.now();
-      o.fillMid = m;
+  function observe(o: Open, prints: readonly PublicTrade[]): void {
+    if (o.afterId === null) {
+      o.early.push(...prints);
+      return;
     }
+    if (o.fillRead !== null || o.postPrice === null || o.dropped) return;
+    const hit = prints.find(
+      (t) => idOf(t) > (o.afterId as number) && printFills(o.side, o.postPrice as number, t.price),
+    );
+    if (hit === undefined) return;
+    // The fill counts (`filledAt`) once the mid it is judged against was read.
+    const at = deps.now();
+    const settle = (m: number) => {
+      o.fillMid = m;
+      o.filledAt = at;
+    };
+    o.fillRead = deps
+      .quote(o.venue, o.symbol, o.market)
+      .then((q) => settle(mid(q) ?? hit.price))
+      .catch(() => settle(hit.price));
   }
 
   async function watch(o: Open): Promise<void> {
     try {
+      deps.prints.follow(o.venue, o.symbol, o.market);
       if (o.postPrice === null) {
         // No touch seen before the send: the venue's touch now (the taker's own fill may have moved it).
         const q = await deps.quote(o.venue, o.symbol, o.market);
         o.postPrice = o.side === 'buy' ? q.bid : q.ask;
-        observe(o, q);
       }
+      // Where the tape stood at the open: prints up to here happened before the post could rest.
+      const tape = await deps.prints.poll(o.venue, o.symbol, o.market);
+      o.afterId = tape.reduce((m, t) => (Number.isFinite(idOf(t)) ? Math.max(m, idOf(t)) : m), 0);
+      observe(o, o.early.splice(0));
       while (deps.now() < o.deadline && !o.dropped) {
         await deps.sleep(Math.max(1, Math.min(pollMs, o.deadline - deps.now())));
-        observe(o, await deps.quote(o.venue, o.symbol, o.market));
+        if (!deps.prints.streaming(o.venue, o.market) && o.fillRead === null && deps.now() <= o.deadline)
+          observe(o, await deps.prints.poll(o.venue, o.symbol, o.market));
       }
-      o.endMid = o.lastMid;
+      await o.fillRead;
+      o.endMid = mid(await deps.quote(o.venue, o.symbol, o.market));
     } catch (e) {
-      deps.log.warn({ clientOrderId: o.clientOrderId, err: errorMessage(e) }, 'maker shadow: quote failed; dropped');
+      deps.log.warn(
+        { clientOrderId: o.clientOrderId, err: errorMessage(e) },
+        'maker shadow: tape or quote failed; dropped',
+      );
       o.dropped = true;
     }
     o.ended = true;
@@ -245,17 +277,25 @@ export function createMakerShadow(deps: MakerShadowDeps) {
         filledAt: null,
         fillMid: null,
         endMid: null,
-        lastMid: null,
+        early: [],
         takerAverage: null,
         dropped: false,
         ended: false,
+        afterId: null,
+        fillRead: null,
       };
       open.set(o.clientOrderId, s);
       void watch(s);
     },
-    /** A tick from the feed (stream or poll): every open shadow on that symbol sees it. */
-    onQuote(venue: string, symbol: string, market: MakerMarket, q: Quote): void {
-      for (const o of open.values()) if (o.venue === venue && o.symbol === symbol && o.market === market) observe(o, q);
+    /** Prints from the venue's trade stream: every open shadow on their symbol sees them. */
+    onPrints(venue: string, market: MakerMarket, prints: readonly PublicTrade[]): void {
+      for (const o of open.values()) {
+        if (o.venue !== venue || o.market !== market) continue;
+        observe(
+          o,
+          prints.filter((t) => t.symbol === o.symbol),
+        );
+      }
     },
     /** The taker order settled: its average fill (null: nothing filled, the shadow is dropped). */
     onTakerSettled(clientOrderId: string, averagePrice: number | null): void {

@@ -1,4 +1,6 @@
 import type { MakerModes } from '../../config/maker-mode.js';
+import type { TradeStream } from '../../venues/streams/trade-stream.js';
+import type { MarketKind } from '../../venues/venue-gateway.js';
 import type { EngineContext } from '../engine/engine-context.js';
 import { type Intent, kindOf, type Submitted } from '../engine/engine-types.js';
 import type { OrderLifecycle } from '../engine/order-lifecycle.js';
@@ -10,6 +12,7 @@ import {
   type Quote,
   type ShadowResult,
 } from './maker-shadow.js';
+import { createTradePrints } from './trade-prints.js';
 
 /**
  * Maker mode on the order path (MAKER_MODE per market, MAKER_TIMEOUT_SEC): `shadow` watches a post-only
@@ -22,8 +25,17 @@ export interface MakerView {
   shadow: {
     summary: MakerSummary[];
     /** Alternatives still in their window (or waiting for their taker's fill). */
-    pending: Array<{ clientOrderId: string; postPrice: number | null; filled: boolean; endsAt: number }>;
+    pending: Array<{
+      clientOrderId: string;
+      postPrice: number | null;
+      filled: boolean;
+      endsAt: number;
+      /** Prints above this trade id count (null: the tape not read yet). */
+      afterTradeId: number | null;
+    }>;
     recent: ShadowResult[];
+    /** Where the prints come from: the tapes followed and their trade stream's state (`none`: REST only). */
+    tapes: Array<{ venue: string; market: MakerMarket; symbols: string[]; stream: string }>;
   };
   live: { resting: string[]; outcomes: Record<MakerOutcome, number> };
 }
@@ -34,6 +46,8 @@ export interface MakerConfig {
   pollMs?: number;
   /** The shadow windows' clock (default the engine's now and sleep): tests step it. */
   clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
+  /** A venue's public trade stream (STREAMS_ENABLED); absent: the shadow reads the tape by REST. */
+  tradeStream?: (venue: string, market: MarketKind) => TradeStream | undefined;
 }
 
 const marketOf = (kind: 'spot' | 'linear'): MakerMarket => (kind === 'linear' ? 'perp' : 'spot');
@@ -59,12 +73,19 @@ export function createMaker(
     ]);
     return { bid: book.bids[0]?.[0] ?? null, ask: book.asks[0]?.[0] ?? null, last: tickers[symbol]?.last ?? null };
   }
+  const prints = createTradePrints({
+    gateway: (venue) => ctx.venues.get(venue)?.gateway,
+    ...(cfg.tradeStream !== undefined ? { stream: cfg.tradeStream } : {}),
+    onPrints: (venue, market, p) => shadow.onPrints(venue, market, p),
+    log: deps.log,
+  });
   const shadow = createMakerShadow({
     timeoutMs: cfg.timeoutMs,
     ...(cfg.pollMs !== undefined ? { pollMs: cfg.pollMs } : {}),
     now: cfg.clock?.now ?? deps.now,
     sleep: cfg.clock?.sleep ?? ctx.sleep,
     quote,
+    prints,
     record: (r) => deps.journal.append({ type: 'order.maker_shadow', ...r }),
     metrics: deps.metrics,
     log: deps.log,
@@ -108,11 +129,12 @@ export function createMaker(
       if (cfg.modes.perp === 'live' && live.applies(intent)) return live.submit(intent);
       return submit(intent);
     },
-    /** A tick from the feed: the touch for maker prices and the prints for shadow decisions (spot). */
+    /** A tick from the feed: the touch for maker prices (spot). */
     onTick(venue: string, symbol: string, q: Quote): void {
       ctx.prices.noteTouch(venue, symbol, q.bid, q.ask);
-      shadow.onQuote(venue, symbol, 'spot', q);
     },
+    /** Stops the shadow's trade streams (shutdown). */
+    stop: () => prints.stop(),
     shadow,
     live,
     view(): MakerView {
@@ -126,8 +148,10 @@ export function createMaker(
             postPrice: o.postPrice,
             filled: o.filledAt !== null,
             endsAt: o.deadline,
+            afterTradeId: o.afterId,
           })),
           recent: [...shadow.results()].slice(-50),
+          tapes: prints.tapes(),
         },
         live: { resting: live.resting(), outcomes: { ...live.outcomes() } },
       };

@@ -1,6 +1,6 @@
 /**
  * Binance public market data, spot (`/api/v3`) and USDⓈ-M (`/fapi/v1`): ping, time, exchangeInfo, depth,
- * 24 h tickers, price and book tickers, klines. Futures tickers carry no bid/ask (ccxt tells spot from
+ * 24 h tickers, price and book tickers, recent and aggregate trades (the tape, tape.ts), klines. Futures tickers carry no bid/ask (ccxt tells spot from
  * contract tickers by `bidQty`).
  */
 
@@ -206,6 +206,65 @@ export function marketDataEndpoints(d: DialectDeps, spec: MarketDataSpec): Binan
         }),
     },
     {
+      // Recent trades, newest `limit` (default 500, at most 1,000), oldest first.
+      method: 'GET',
+      path: `${prefix}/trades`,
+      weight: kind === 'spot' ? 25 : 5,
+      signed: false,
+      params: ['symbol', 'limit'],
+      run: ({ params }) => {
+        const m = one(params.required('symbol'));
+        const limit = tradesLimit(params);
+        return d.engine.tape.recent(m, { limit }).map((p) => ({
+          id: p.id,
+          price: decimalsFor(m, p.price),
+          qty: qtyFmt(m, p.qty),
+          quoteQty: fmt(p.price * p.qty, 8),
+          time: p.time,
+          isBuyerMaker: p.buyerMaker,
+          ...(kind === 'spot' ? { isBestMatch: true } : {}),
+        }));
+      },
+    },
+    {
+      // Aggregate trades (ccxt's fetchTrades): one print is one aggregate here (`f` = `l`).
+      method: 'GET',
+      path: `${prefix}/aggTrades`,
+      weight: kind === 'spot' ? 4 : 20,
+      signed: false,
+      params: ['symbol', 'fromId', 'startTime', 'endTime', 'limit'],
+      run: ({ params }) => {
+        const m = one(params.required('symbol'));
+        const limit = tradesLimit(params);
+        const fromId = params.int('fromId');
+        const startTime = params.int('startTime');
+        const endTime = params.int('endTime');
+        if (
+          startTime !== undefined &&
+          endTime !== undefined &&
+          (endTime < startTime || endTime - startTime > 3_600_000)
+        )
+          throw new BinanceError(-1127, 'More than 1 hours between startTime and endTime.');
+        return d.engine.tape
+          .recent(m, {
+            limit,
+            ...(fromId !== undefined ? { fromId } : {}),
+            ...(startTime !== undefined ? { startTime } : {}),
+            ...(endTime !== undefined ? { endTime } : {}),
+          })
+          .map((p) => ({
+            a: p.id,
+            p: decimalsFor(m, p.price),
+            q: qtyFmt(m, p.qty),
+            f: p.id,
+            l: p.id,
+            T: p.time,
+            m: p.buyerMaker,
+            ...(kind === 'spot' ? { M: true } : {}),
+          }));
+      },
+    },
+    {
       method: 'GET',
       path: `${prefix}/klines`,
       weight: (p) => klinesWeight(kind, Math.min(Number(p.str('limit') ?? 500), klinesMaxLimit(kind))),
@@ -220,6 +279,12 @@ export function marketDataEndpoints(d: DialectDeps, spec: MarketDataSpec): Binan
       },
     },
   ];
+}
+
+function tradesLimit(p: Params): number {
+  const limit = p.int('limit') ?? 500;
+  if (limit < 1 || limit > 1000) throw new BinanceError(-1100, "Illegal characters found in parameter 'limit'.");
+  return limit;
 }
 
 /**

@@ -27,6 +27,7 @@ import {
   type TimeInForce,
 } from './order-store.js';
 import { feeAssetFor, holdFor, releaseAll, settleFill, spotBuyCost } from './settlement.js';
+import { Tape } from './tape.js';
 
 export type RejectReason =
   | 'price_filter'
@@ -99,16 +100,21 @@ export class MatchingEngine {
   version = 0;
   /** Every order event as it happens, for the user-data streams (ws/stream-hub.ts); set once by the simulator. */
   onEvent: (e: EngineEvent) => void = () => {};
+  /** The public trade tape: every fill, and the market's synthetic flow (tape.ts). */
+  readonly tape: Tape;
 
   constructor(
     private readonly market: Market,
     private readonly now: () => number,
     private readonly seed: number,
-  ) {}
+  ) {
+    this.tape = new Tape(market, now);
+  }
 
   /** Brings prices, stops, resting fills and funding up to the sim clock. Call before serving a request. */
   sync(): void {
     this.market.sync(this.now(), this.watched(), (k, t) => this.onStep(k, t));
+    this.tape.sample();
   }
 
   reset(): void {
@@ -381,6 +387,7 @@ export class MatchingEngine {
     };
     this.store.trades.push(trade);
     o.account.updateTime = t;
+    this.tape.fill(trade);
     this.onEvent({ kind: 'trade', order: o, trade });
     if (o.status === 'filled') this.end(o, 'filled');
   }

@@ -382,6 +382,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (m === undefined)
         throw new RangeError(`unknown market ${input.venue ?? 'binance'} ${input.market ?? 'spot'} ${input.symbol}`);
       market.setPrice(m, input.price, now());
+      engine.tape.sample();
     },
     limits: () => ({ ...binance.limits }),
     setLimits(l) {

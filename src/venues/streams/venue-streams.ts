@@ -6,12 +6,15 @@ import type { CompositeGateway } from '../composite-gateway.js';
 import type { MarketKind } from '../venue-gateway.js';
 import { CcxtMarketStream, type MarketStream } from './market-stream.js';
 import { STREAM_TIMING_DEFAULTS, type StreamTiming } from './stream-runner.js';
+import { CcxtTradeStream, type TradeStream } from './trade-stream.js';
 import { CcxtUserDataStream, type UserDataStream } from './user-data-stream.js';
 
 export interface VenueStreams {
   readonly venue: string;
   /** Streamed tickers of one market kind (default spot). */
   tickers(market?: MarketKind): MarketStream;
+  /** Streamed public trades (the venue's tape) of one market kind (default spot). */
+  trades(market?: MarketKind): TradeStream;
   /** The account's private stream of one market kind (default spot; Binance also USDⓈ-M). */
   userData(market?: MarketKind): UserDataStream;
 }
@@ -38,6 +41,7 @@ export function createVenueStreams(gateway: CompositeGateway, opts: VenueStreams
         ...common,
         ...(opts.batch === undefined ? {} : { batch: opts.batch }),
       }),
+    trades: (market = 'spot') => new CcxtTradeStream(gateway.member(market), market, common),
     userData: (market = 'spot') =>
       new CcxtUserDataStream(gateway.member(market), market, {
         ...common,

@@ -2,7 +2,8 @@
  * Binance's stream dialects, as documented (binance-spot-api-docs web-socket-streams.md and
  * websocket-api/user-data-stream-requests; USDⓈ-M websocket-market-streams):
  * - market streams: `{"method":"SUBSCRIBE","params":["btcusdt@ticker"],"id":1}` answered `{"result":null,"id":1}`;
- *   `<symbol>@ticker`, `@miniTicker`, `@bookTicker` pushed every second; unknown stream names are accepted and
+ *   `<symbol>@ticker`, `@miniTicker`, `@bookTicker` pushed every second; `<symbol>@trade` and `@aggTrade` push the
+ *   tape's prints (sim/tape.ts): fills at once, the synthetic flow with each push; unknown stream names are accepted and
  *   stay quiet, as Binance does; more than 5 (spot) / 10 (USDⓈ-M) incoming messages a second, or more than
  *   1024 / 200 streams, and the connection is cut.
  * - WebSocket API: `userDataStream.subscribe.signature` (HMAC over the sorted params, timestamp in recvWindow)
@@ -14,6 +15,7 @@ import { fmt } from '../../../domain/precision.js';
 import type { Account } from '../accounts.js';
 import type { MarketDef } from '../instruments.js';
 import type { SimOrder, SimTrade } from '../order-store.js';
+import type { Print } from '../tape.js';
 import type { Session, SessionLink, StreamDeps } from './stream-hub.js';
 
 type Kind = 'spot' | 'perp';
@@ -93,10 +95,36 @@ function tickerEvent(d: StreamDeps, m: MarketDef, channel: string): unknown {
   };
 }
 
+/** A print as Binance's `<symbol>@trade` / `@aggTrade` push it (spot carries the ignored `M`; USDⓈ-M `X`). */
+function tradeEvent(d: StreamDeps, m: MarketDef, channel: 'trade' | 'aggTrade', p: Print): unknown {
+  const common = { E: d.now(), s: m.id, p: px(m, p.price), q: qty(m, p.qty), T: p.time, m: p.buyerMaker };
+  if (channel === 'aggTrade')
+    return { e: 'aggTrade', ...common, a: p.id, f: p.id, l: p.id, ...(m.kind === 'spot' ? { M: true } : {}) };
+  return { e: 'trade', ...common, t: p.id, ...(m.kind === 'spot' ? { M: true } : { X: 'MARKET' }) };
+}
+
+const TRADE_CHANNELS = new Set(['trade', 'aggTrade']);
+
 /** A market-stream connection (`/ws/<n>` spot, `/market/ws/<n>` USDⓈ-M). */
 export function binanceMarketSession(d: StreamDeps, link: SessionLink, kind: Kind): Session {
   const streams = new Set<string>();
+  /** Trade streams: the last print pushed (a subscription starts at the tape's end, as on the venue). */
+  const pushed = new Map<string, number>();
   const limits = LIMITS[kind];
+  const tradeStream = (name: string) => {
+    const [sym = '', channel = ''] = name.split('@');
+    const m = d.market.market('binance', kind, sym.toUpperCase());
+    return m !== undefined && TRADE_CHANNELS.has(channel) ? { m, channel: channel as 'trade' | 'aggTrade' } : undefined;
+  };
+  const pushTrades = () => {
+    for (const [name, last] of pushed) {
+      const s = tradeStream(name);
+      if (s === undefined) continue;
+      const prints = d.engine.tape.after(s.m, last);
+      for (const p of prints) link.send(tradeEvent(d, s.m, s.channel, p));
+      if (prints.length > 0) pushed.set(name, prints.at(-1)?.id ?? last);
+    }
+  };
   const reply = (id: unknown, result: unknown) => link.send({ result, id });
   const error = (id: unknown, code: number, msg: string) => link.send({ error: { code, msg }, id: id ?? null });
   return {
@@ -117,8 +145,17 @@ export function binanceMarketSession(d: StreamDeps, link: SessionLink, kind: Kin
       if (!Array.isArray(params) || params.some((p) => typeof p !== 'string'))
         return error(id, 2, 'Invalid request: params must be a list of stream names');
       for (const p of params as string[]) {
-        if (method === 'SUBSCRIBE') streams.add(p);
-        else streams.delete(p);
+        if (method === 'SUBSCRIBE') {
+          streams.add(p);
+          const t = tradeStream(p);
+          if (t !== undefined && !pushed.has(p)) {
+            d.engine.tape.watch(t.m);
+            pushed.set(p, d.engine.tape.lastId(t.m));
+          }
+        } else {
+          streams.delete(p);
+          pushed.delete(p);
+        }
       }
       if (streams.size > limits.streams) return link.kill(1008, 'Too many streams');
       reply(id, null);
@@ -130,9 +167,13 @@ export function binanceMarketSession(d: StreamDeps, link: SessionLink, kind: Kin
         if (m === undefined || !['ticker', 'miniTicker', 'bookTicker'].includes(channel)) continue;
         link.send(tickerEvent(d, m, channel));
       }
+      pushTrades();
     },
     onHeartbeat() {},
-    onEngine() {},
+    // A fill prints at once on the trade streams, as on the venue (the synthetic flow goes out with each step).
+    onEngine(e) {
+      if (e.kind === 'trade') pushTrades();
+    },
   };
 }
 
