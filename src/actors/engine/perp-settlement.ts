@@ -86,6 +86,8 @@ export function createPerpSettlement(ctx: EngineContext) {
       if (rec === undefined) log.warn({ venue, tradeId: t.id, symbol: t.symbol }, 'perpetual trade of no Bosun order');
     }
     await Promise.all(writes);
+    // A position changed: the stop validator re-protects it now rather than at its next interval.
+    if (n > 0) for (const sym of new Set(trades.map((t) => t.symbol))) deps.onPerpFill?.(venue, sym);
     return n;
   }
 
@@ -150,7 +152,9 @@ export function createPerpSettlement(ctx: EngineContext) {
     for (const s of symbols)
       fills += await applyTrades(venue, await gw.gateway.fetchMyTrades({ symbol: s, since, market: 'linear' }));
     await applyFunding(venue);
-    const atVenue = new Map((await gw.gateway.fetchPositions(symbols)).map((p) => [p.symbol, signedQty(p)]));
+    const read = await gw.gateway.fetchPositions(symbols);
+    noteVenuePositions(venue, read, symbols);
+    const atVenue = new Map(read.map((p) => [p.symbol, signedQty(p)]));
     const book = perps.venue(venue)?.positions ?? {};
     const mismatches: string[] = [];
     for (const s of symbols) {
@@ -208,8 +212,43 @@ export function createPerpSettlement(ctx: EngineContext) {
     return failed;
   }
 
+  /**
+   * Before the first entry on a perpetual the boot did not configure (a symbol the scanner added, or one the venue
+   * refused at boot): PERP_MARGIN_MODE and PERP_MAX_LEVERAGE now. False: still unconfigured (entries refused).
+   */
+  async function configureOne(venue: string, symbol: string): Promise<boolean> {
+    const gw = ctx.venues.get(venue);
+    const p = deps.perp;
+    if (!gw?.gateway.configurePerp || !p?.strategies) return false;
+    try {
+      await gw.gateway.configurePerp(symbol, { leverage: p.leverage, marginMode: p.marginMode });
+      configured.add(`${venue}:${symbol}`);
+      return true;
+    } catch (e) {
+      log.error({ venue, symbol, err: errorMessage(e) }, 'could not set leverage / margin mode on a perpetual');
+      return false;
+    }
+  }
+
+  /**
+   * The venue's own liquidation price per position, as the last read of its positions reported it (reconciliation,
+   * the stop validator's pass). It knows what the rail's formula cannot: fees and margin taken from an isolated
+   * position, margin removed by hand, the maintenance bracket; the rail takes the nearer of both (fail closed).
+   */
+  const venueLiq = new Map<string, { side: 'long' | 'short'; price: number }>();
+  function noteVenuePositions(venue: string, positions: readonly Position[], read?: readonly string[]): void {
+    for (const s of read ?? []) venueLiq.delete(`${venue}:${s}`);
+    for (const p of positions)
+      if (p.liquidationPrice !== null && p.liquidationPrice > 0)
+        venueLiq.set(`${venue}:${p.symbol}`, { side: p.side, price: p.liquidationPrice });
+      else venueLiq.delete(`${venue}:${p.symbol}`);
+  }
+
   const configured = new Set<string>();
   return {
+    configureOne,
+    noteVenuePositions,
+    venueLiquidation: (venue: string, symbol: string) => venueLiq.get(`${venue}:${symbol}`),
     applyTrades,
     applyTradesFor,
     applyFunding,
