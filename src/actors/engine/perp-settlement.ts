@@ -24,6 +24,9 @@ export interface PerpSettings {
   maintMarginRate: number;
 }
 
+/** When a venue's perp baseline was read (kv): owner-less trades up to it are in the baseline. */
+const perpBaselineKey = (venue: string) => `pbase:${venue}`;
+
 /** The strategy name of the funding guard's hedge orders: its fills are the `hedge` owner's. */
 export const HEDGE_STRATEGY = 'funding-hedge';
 
@@ -53,9 +56,13 @@ export function createPerpSettlement(ctx: EngineContext) {
           byId.set(r.venueOrderId, r);
     const writes: Promise<unknown>[] = [];
     let n = 0;
+    const baselineAt = Number(deps.kv.get(perpBaselineKey(venue)) ?? 0) || 0;
     for (const t of [...trades].sort((a, b) => a.timestamp - b.timestamp || a.id.localeCompare(b.id))) {
       if (t.market !== 'linear' || perps.hasTrade(venue, t.id)) continue;
       const rec = t.orderId ? byId.get(t.orderId) : undefined;
+      // A trade of no known order from before the first-boot baseline is already in the baseline's positions and
+      // wallet (found by the campaign: a restart on an empty state dir counted the warm-start position twice).
+      if (rec === undefined && t.timestamp <= baselineAt) continue;
       const owner = perpOwnerOf(rec?.strategy);
       const fee = walletFee(t);
       const w = perps.apply(
@@ -175,6 +182,8 @@ export function createPerpSettlement(ctx: EngineContext) {
     const gw = ctx.venues.get(venue);
     const perps = deps.perps;
     if (!gw || !perps || perps.hasVenue(venue) || !gw.gateway.marketKinds.includes('linear')) return;
+    // Taken before the reads: a trade after it is applied on top of the baseline, one before it is in it.
+    const at = deps.now();
     for (let attempt = 0; attempt < 5; attempt++) {
       const before = await gw.gateway.fetchPositions();
       const total = (await gw.gateway.fetchBalances('linear')).USDT?.total ?? 0;
@@ -183,6 +192,7 @@ export function createPerpSettlement(ctx: EngineContext) {
       if (before.length > 0 && upnl(before) !== upnl(after)) continue;
       const positions: Record<string, { qty: number; entryPrice: number }> = {};
       for (const p of after) positions[p.symbol] = { qty: signedQty(p), entryPrice: p.entryPrice ?? 0 };
+      await deps.kv.put(perpBaselineKey(venue), at);
       await perps.baseline(venue, total - upnl(after), positions);
       await journal.append({ type: 'perp.baseline', venue, wallet: total - upnl(after), positions });
       return;
