@@ -8,7 +8,18 @@ import type { Metrics } from '../../src/metrics/metrics.js';
 import type { FaultInput, Simulator } from '../../src/venues/sim/index.js';
 import type { CreateOrderRequest } from '../../src/venues/venue-gateway.js';
 import { type Checker, createChecker, type Violation } from './invariants.js';
-import type { Schedule, ScopeRef, Step } from './schedule.js';
+import {
+  fundingPaid,
+  notePerpCreate,
+  PERP_SETTINGS,
+  type PerpStop,
+  perpCoverage,
+  perpStopsReleased,
+  perpsOpen,
+  protectPerps,
+  toNextFunding,
+} from './perp-steps.js';
+import { hasPerps, type Schedule, type ScopeRef, type Step } from './schedule.js';
 import { type GovernanceView, type Incarnation, type SutEnv, startIncarnation } from './sut.js';
 
 /** Shared by every seed of one test file: one simulator (a fresh account per seed), metrics and a silent log. */
@@ -41,7 +52,12 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
   // Sim time moves past the venue's rate-limit windows between seeds; faults of an earlier seed are gone.
   sim.advance(61_000);
   sim.faults.clear();
-  const keys = sim.createAccount('binance', { spot: { USDT: 10_000 } });
+  const perps = hasPerps(schedule.steps);
+  if (perps) perpCoverage.seeds += 1;
+  const keys = sim.createAccount('binance', {
+    spot: { USDT: 10_000 },
+    ...(perps ? { futures: { USDT: 10_000 } } : {}),
+  });
   const account = sim.state({ venue: 'binance', account: keys.apiKey }).accounts[0]?.id as string;
   const fair = (symbol: string) => Number(sim.prices('binance')[`binance:spot:${symbol}`]);
   if (schedule.config.tradeBeforeBoot) {
@@ -101,7 +117,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
   let stepNo = 0;
 
   // The stop validator's protective stops (the harness plays it) and the hold on its next release.
-  const stops = new Map<string, { symbol: string; venueOrderId: string; released: boolean }>();
+  const stops = new Map<string, PerpStop>();
   let stopSeq = 0;
   let holdRelease = false;
   const heldReleases: Array<() => void> = [];
@@ -126,7 +142,8 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
     stops: {
       owns: (_venue, o) => [...stops.entries()].some(([cid, s]) => cid === o.clientOrderId || s.venueOrderId === o.id),
       async release(_venue, symbol, gateway) {
-        const mine = [...stops.entries()].filter(([, s]) => s.symbol === symbol && !s.released);
+        // A spot sell releases the spot stops only (a perpetual's is reduce-only and locks nothing).
+        const mine = [...stops.entries()].filter(([, s]) => s.symbol === symbol && !s.released && s.market !== 'perp');
         for (const kill of killsOnRelease.splice(0)) kill();
         if (mine.length === 0) return;
         if (holdRelease) {
@@ -139,8 +156,12 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
         }
       },
     },
-    onCreate: (inc: Incarnation, req: CreateOrderRequest) => checker.onCreate(stepNo, inc, gov, req, dirs.length),
+    onCreate: (inc: Incarnation, req: CreateOrderRequest) => {
+      notePerpCreate(req);
+      checker.onCreate(stepNo, inc, gov, req, dirs.length);
+    },
     onCrash: () => {},
+    ...(perps ? { perps: PERP_SETTINGS } : {}),
   };
 
   let inc = await startIncarnation(env, dir);
@@ -239,6 +260,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
         flows.push(operator(step));
         return;
       case 'kill': {
+        if (perps && perpsOpen(sim, keys.apiKey)) perpCoverage.killsWithPerpsOpen += 1;
         const kill = () => {
           setScope(step.scope, step.state);
           inc.onGovernance();
@@ -285,6 +307,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
         }
         return;
       case 'fatal':
+        if (perps && perpsOpen(sim, keys.apiKey)) perpCoverage.killsWithPerpsOpen += 1;
         // The commit guard halts trading durably before it exits.
         gov.global = 'HALTED';
         await Promise.race([cur.fatal(), cur.dead]);
@@ -292,6 +315,15 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
         return;
       case 'protect':
         for (const s of symbols) protect(cur, s);
+        if (perps)
+          protectPerps({
+            sim,
+            apiKey: keys.apiKey,
+            symbols,
+            inc: cur,
+            stops,
+            next: () => `validator_pstop_${++stopSeq}`,
+          });
         return;
       case 'hold':
         if (step.what === 'create') cur.gate.hold();
@@ -306,6 +338,16 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       case 'reconcile':
         // In the background: it joins a boot reconciliation the schedule may be holding.
         flows.push(Promise.race([cur.reconcile().catch(() => {}), cur.dead]));
+        return;
+      case 'perp_signals':
+        for (const i of step.syms) {
+          const s = symOf(i);
+          cur.signal(s, Number(sim.prices('binance')[`binance:perp:${s}`] ?? fair(s)), step.signal);
+        }
+        return;
+      case 'funding':
+        sim.advance(toNextFunding(sim.now()));
+        notePrices(cur);
         return;
     }
   }
@@ -393,11 +435,13 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       await exec({ t: 'signals', syms: symbols.map((_, i) => i), signal: 1 });
       await exec({ t: 'settle' });
       await exec({ t: 'protect' });
+      perpStopsReleased(sim, keys.apiKey, stops);
       checker.afterStep(0, inc, stops);
     }
     for (const [i, step] of schedule.steps.entries()) {
       stepNo = i + 1;
       await exec(step);
+      perpStopsReleased(sim, keys.apiKey, stops);
       checker.afterStep(stepNo, inc, stops);
     }
     // Quiescence: nothing held, no crash armed, no fault left; every client flow answered; a live, booted
@@ -417,8 +461,10 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       skewMs += 60_000;
       await Promise.race([cur.reconcile().catch(() => {}), cur.dead]);
       await idle(cur);
+      perpStopsReleased(sim, keys.apiKey, stops);
       checker.afterStep(stepNo, cur, stops);
       checker.atQuiescence(stepNo, cur, stops, dirs.length);
+      if (perps) perpCoverage.fundingPayments += fundingPaid(sim, keys.apiKey);
     } else checker.fail('I3', stepNo, 'the process never finished boot recovery at quiescence');
     return checker.violations();
   } finally {

@@ -55,7 +55,19 @@ export type Step =
   | { t: 'release' }
   /** Wait until nothing is in flight (venue calls answered, intents resolved or sent). */
   | { t: 'settle' }
-  | { t: 'reconcile' };
+  | { t: 'reconcile' }
+  /**
+   * A bar close whose signal trades the symbols' perpetuals (PERP_STRATEGIES_ENABLED): long, short, or a
+   * reduce-only exit toward flat. A schedule with any perpetual step runs with perpetuals on (`hasPerps`).
+   */
+  | { t: 'perp_signals'; syms: number[]; signal: number }
+  /** Sim time moves to the next funding settlement (every perpetual position pays or earns). */
+  | { t: 'funding' };
+
+/** A schedule with a perpetual step runs with PERP_STRATEGIES_ENABLED, a futures wallet and the perp book. */
+export function hasPerps(steps: readonly Step[]): boolean {
+  return steps.some((s) => s.t === 'perp_signals' || s.t === 'funding');
+}
 
 export interface SimConfig {
   /** Symbols traded, from the campaign's list. */
@@ -178,6 +190,15 @@ export function stepArb(n: number): fc.Arbitrary<Step> {
     { weight: 1, arbitrary: fc.constant({ t: 'release' as const }) },
     { weight: 2, arbitrary: fc.constant({ t: 'settle' as const }) },
     { weight: 1, arbitrary: fc.constant({ t: 'reconcile' as const }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        t: fc.constant('perp_signals' as const),
+        syms: fc.uniqueArray(sym(n), { minLength: 1, maxLength: n }),
+        signal: fc.constantFrom(-1, -0.5, 0, 0.5, 1),
+      }),
+    },
+    { weight: 1, arbitrary: fc.constant({ t: 'funding' as const }) },
   );
 }
 
@@ -238,6 +259,10 @@ export function describeStep(s: Step, symbols: readonly string[]): string {
       return 'settle (wait until nothing is in flight)';
     case 'reconcile':
       return 'reconcile';
+    case 'perp_signals':
+      return `bar close (perpetuals): signal ${s.signal} on ${s.syms.map(name).join(', ')}`;
+    case 'funding':
+      return 'sim time to the next funding settlement';
   }
 }
 
