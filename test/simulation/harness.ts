@@ -170,6 +170,8 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
   let rebooting: Promise<Incarnation> | undefined;
   /** Set by a crash step: the next restart is held in boot reconciliation (the steps after it run meanwhile). */
   let stallNextBoot = false;
+  /** Set by a crash step armed for a later venue call: the restart after it opens an empty state dir. */
+  let freshOnRestart = false;
   /** At quiescence nothing is held any more. */
   let quiescing = false;
   /**
@@ -182,6 +184,10 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
     rebooting ??= (async () => {
       // The old process is gone (its LMDB environment closed) before the new one opens the directory.
       await dead.crash();
+      if (freshOnRestart) {
+        freshOnRestart = false;
+        dir = freshDir();
+      }
       return startIncarnation(env, dir);
     })().then(async (next) => {
       inc = next;
@@ -303,7 +309,8 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
           await alive();
         } else {
           cur.gate.armCrash(step.at, step.forwarded);
-          if (step.fresh) dir = freshDir();
+          // The empty state dir is the restart's: creates the armed process still sends belong to its own dir.
+          freshOnRestart = step.fresh;
         }
         return;
       case 'fatal':
