@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/index.js';
 import type { AllocationInput } from '../strategies/allocator.js';
+import type { Position } from '../venues/venue-gateway.js';
 import type { AllocationGuards } from './allocation-guards.js';
 import type { createAutoTuneOutcomes } from './auto-tune-outcomes.js';
 import type { BreakerEffects } from './breaker-effects.js';
@@ -118,7 +119,22 @@ export function wireEngine(w: {
           .catch((e: unknown) => log.error({ err: errorMessage(e) }, 'stop validator: fill not recorded'));
       autoTune.noteFill(fill, strategy);
     },
+    // A perpetual position changed: its reduce-only stop is placed, resized or removed now.
+    onPerpFill: (venue) => {
+      const sv = stopValidators.get(venue);
+      if (sv) lookup(sv.id)?.send({ type: 'stopval.check' });
+    },
   });
+}
+
+/** Bosun's share of each perpetual (every owner: strategies, hedge, guard) for the validator's perpetual stops. */
+export function perpStopOptions(venue: string, perps: PerpBook, engine: TradingEngine) {
+  const owners = ['strategies', 'hedge', 'guard'] as const;
+  return {
+    position: (symbol: string) => owners.reduce((sum, o) => sum + perps.position(venue, symbol, o), 0),
+    symbols: () => engine.perpSymbols(venue),
+    onPositions: (positions: readonly Position[]) => engine.noteVenuePositions(venue, positions),
+  };
 }
 
 /** One stop validator per venue (every position keeps one live server-side stop), ids with the engine's incarnation. */
@@ -130,6 +146,8 @@ export function wireStopValidators(
     engineVenues: readonly EngineVenue[];
     store: Store;
     book: LedgerBook;
+    /** The perp book: with it, every perpetual position Bosun holds gets a reduce-only stop too. */
+    perps?: PerpBook | undefined;
     metrics: Metrics;
     log: Logger;
     now: () => number;
@@ -153,6 +171,7 @@ export function wireStopValidators(
         symbols: w.symbols,
         ownedPosition: (symbol) => book.ownedPosition(v.id, symbol),
         price: (symbol) => engine.price(v.id, symbol),
+        ...(w.perps ? { perp: perpStopOptions(v.id, w.perps, engine) } : {}),
         ...(deps.notify ? { notify: deps.notify } : {}),
         onTriggered: () =>
           void engine

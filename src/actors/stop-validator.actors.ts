@@ -13,6 +13,7 @@ import type { StopsView } from '../supervisor/trading-port.js';
 import { nextPhaseDelay } from '../venues/poll-schedule.js';
 import type { MarketInfo, Order, VenueGateway } from '../venues/venue-gateway.js';
 import { createGuardStates } from './guard-state.js';
+import { createPerpStops, type PerpStopOptions, type PerpStopRecord } from './perp-stops.js';
 
 /**
  * The stop validator's effects (runbook "Missing server-side stop"). The stop book — one record per position, the
@@ -65,6 +66,8 @@ export interface StopValidatorDeps {
   notify?: (alert: StopAlert) => void;
   /** A stop filled at the venue: the ledger must apply its trades (reconciliation). */
   onTriggered?: (symbol: string) => void;
+  /** Perpetual positions to protect too (USDⓈ-M, reduce-only stops: perp-stops.ts); absent: spot only. */
+  perp?: PerpStopOptions;
 }
 
 type StopStatus = 'pending' | 'live' | 'unknown';
@@ -96,6 +99,9 @@ export interface StopBook {
   adopted: Record<string, number>;
   /** Venue ids of the stops placed, newest last (so their fills count as the strategies'). */
   ownedIds: string[];
+  /** Perpetual positions' reduce-only stops, by symbol (perp-stops.ts). */
+  perpStops?: Record<string, PerpStopRecord>;
+  perpFirstSeen?: Record<string, number>;
 }
 
 const EMPTY: StopBook = { gen: 0, stops: {}, firstSeen: {}, entries: {}, adopted: {}, ownedIds: [] };
@@ -144,6 +150,32 @@ export function createStopValidator(deps: StopValidatorDeps) {
     return p !== null && p.node === (p.incarnation ? node.slice(0, 10) : node) && p.strategyCode === 's';
   };
   const cidOf = (o: Order) => o.clientOrderId ?? o.venueClientOrderId;
+  const perpStops = deps.perp
+    ? createPerpStops({
+        venue,
+        node: deps.node,
+        ...(deps.incarnation ? { incarnation: deps.incarnation } : {}),
+        journal,
+        metrics,
+        log,
+        now,
+        stopLossPct: deps.stopLossPct,
+        repair: deps.repair,
+        intervalMs: deps.intervalMs,
+        perp: deps.perp,
+        isOurs,
+        ...(deps.onTriggered ? { onTriggered: deps.onTriggered } : {}),
+        notify: (symbol, text, repair) => {
+          if (!deps.notifyEnabled) return;
+          if (repair) notify(stopRepairAlert(venue, `${symbol} perpetual`, text));
+          else
+            notify({
+              key: `stopval:${venue}:${symbol}:perp`,
+              text: `🛡 Missing stop: ${venue} ${symbol} ${text} (repair off)`,
+            });
+        },
+      })
+    : undefined;
 
   function positions(b: StopBook): Array<{ symbol: string; qty: number; entry: number | null }> {
     const syms = new Set<string>([...deps.symbols(), ...Object.keys(b.stops), ...Object.keys(b.adopted)]);
@@ -380,6 +412,7 @@ export function createStopValidator(deps: StopValidatorDeps) {
       }
       await save(b);
     }
+    if (perpStops) await perpStops.pass(gw, b, result, (x) => save(x as StopBook));
     await save(b);
     return result;
   }

@@ -1,4 +1,5 @@
 import { parseClientOrderId } from '../domain/client-order-id.js';
+import type { Position } from '../venues/venue-gateway.js';
 import { createEngineContext } from './engine/engine-context.js';
 import type { TradingEngineDeps } from './engine/engine-types.js';
 import { createHaltCancel } from './engine/halt-cancel.js';
@@ -82,6 +83,11 @@ export function createTradingEngine(deps: TradingEngineDeps) {
       }
       return failed;
     },
+    /** The perpetuals followed on a venue (traded symbols it lists, and those with orders). */
+    perpSymbols: (venue: string) => life.perp.followed(venue),
+    /** The venue's positions as another reader saw them (the stop validator): their liquidation prices. */
+    noteVenuePositions: (venue: string, positions: readonly Position[]) =>
+      life.perp.noteVenuePositions(venue, positions),
     /** The perp book of a venue (undefined without perpetuals). */
     perpLedger: (venue: string) => deps.perps?.venue(venue),
     reconcileAll: reconciliation.reconcileAll,

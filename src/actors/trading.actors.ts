@@ -201,6 +201,7 @@ export function createTrading(deps: TradingDeps) {
     engineVenues,
     store,
     book,
+    perps,
     metrics,
     log,
     now,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printReport, runCampaign, startWorld } from './campaign.js';
+import { perpCoverage, perpCoverageLine } from './perp-steps.js';
 
 /**
  * One campaign test file (the seeds are split over two files, one per vitest worker): its own simulator world, a
@@ -22,7 +23,11 @@ export function campaignFile(file: string, part: string, seed: number): void {
       async () => {
         const report = await runCampaign(world, { file, seed, runs });
         console.info(printReport(file, Number(process.env.SIM_SEED || seed), report));
+        console.info(perpCoverageLine());
         expect(report.runs).toBeGreaterThan(0);
+        // The perpetual steps reach what they are for (issue 16): positions both ways, exits, stops, funding.
+        if (runs >= 100 && !process.env.SIM_PATH)
+          for (const [k, v] of Object.entries(perpCoverage)) expect(v, `perpetual coverage: ${k}`).toBeGreaterThan(0);
       },
       120_000 + runs * 5_000,
     );

@@ -4,6 +4,7 @@ import { createMetrics } from '../../src/metrics/metrics.js';
 import { createManualClock, type Simulator, startSimulator } from '../../src/venues/sim/index.js';
 import { runSchedule, type World } from './harness.js';
 import { INVARIANTS, type InvariantId, type Violation } from './invariants.js';
+import { FUNDING_INTERVAL_MS } from './perp-steps.js';
 import { describeSchedule, type Schedule, scheduleArb } from './schedule.js';
 
 /**
@@ -50,7 +51,12 @@ export function knownFailing(): Set<InvariantId> {
 }
 
 export async function startWorld(): Promise<World & { close(): Promise<void> }> {
-  const sim: Simulator = await startSimulator({ seed: 13, clock: createManualClock(), recordOrderEvents: true });
+  const sim: Simulator = await startSimulator({
+    seed: 13,
+    clock: createManualClock(),
+    recordOrderEvents: true,
+    fundingIntervalMs: FUNDING_INTERVAL_MS,
+  });
   const level = env('SIM_LOG') ?? 'silent';
   return {
     sim,

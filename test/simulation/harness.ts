@@ -9,7 +9,18 @@ import type { Metrics } from '../../src/metrics/metrics.js';
 import type { FaultInput, Simulator } from '../../src/venues/sim/index.js';
 import type { CreateOrderRequest } from '../../src/venues/venue-gateway.js';
 import { type Checker, createChecker, type Violation } from './invariants.js';
-import type { Schedule, ScopeRef, Step } from './schedule.js';
+import {
+  fundingPaid,
+  notePerpCreate,
+  PERP_SETTINGS,
+  type PerpStop,
+  perpCoverage,
+  perpStopsReleased,
+  perpsOpen,
+  protectPerps,
+  toNextFunding,
+} from './perp-steps.js';
+import { hasPerps, type Schedule, type ScopeRef, type Step } from './schedule.js';
 import { type GovernanceView, type Incarnation, type SutEnv, startIncarnation } from './sut.js';
 import { createViewChecks } from './views-checks.js';
 
@@ -43,7 +54,12 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
   // Sim time moves past the venue's rate-limit windows between seeds; faults of an earlier seed are gone.
   sim.advance(61_000);
   sim.faults.clear();
-  const keys = sim.createAccount('binance', { spot: { USDT: 10_000 } });
+  const perps = hasPerps(schedule.steps);
+  if (perps) perpCoverage.seeds += 1;
+  const keys = sim.createAccount('binance', {
+    spot: { USDT: 10_000 },
+    ...(perps ? { futures: { USDT: 10_000 } } : {}),
+  });
   const account = sim.state({ venue: 'binance', account: keys.apiKey }).accounts[0]?.id as string;
   const fair = (symbol: string) => Number(sim.prices('binance')[`binance:spot:${symbol}`]);
   if (schedule.config.tradeBeforeBoot) {
@@ -111,10 +127,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
   let stepNo = 0;
 
   // The stop validator's protective stops (the harness plays it) and the hold on its next release.
-  const stops = new Map<
-    string,
-    { symbol: string; venueOrderId: string; released: boolean; qty: number; stopPrice: number }
-  >();
+  const stops = new Map<string, PerpStop>();
   let stopSeq = 0;
   let holdRelease = false;
   const heldReleases: Array<() => void> = [];
@@ -180,7 +193,8 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
     stops: {
       owns: (_venue, o) => [...stops.entries()].some(([cid, s]) => cid === o.clientOrderId || s.venueOrderId === o.id),
       async release(_venue, symbol, gateway) {
-        const mine = [...stops.entries()].filter(([, s]) => s.symbol === symbol && !s.released);
+        // A spot sell releases the spot stops only (a perpetual's is reduce-only and locks nothing).
+        const mine = [...stops.entries()].filter(([, s]) => s.symbol === symbol && !s.released && s.market !== 'perp');
         for (const kill of killsOnRelease.splice(0)) kill();
         if (mine.length === 0) return;
         if (holdRelease) {
@@ -194,6 +208,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       },
     },
     onCreate: (inc: Incarnation, req: CreateOrderRequest) => {
+      notePerpCreate(req);
       checker.onCreate(stepNo, inc, gov, req, genOf(inc));
       viewChecks.onCreate(stepNo, inc, req, depeg);
     },
@@ -216,6 +231,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       if (viewChecks.churnRead(name, args)) viewChecks.churnMoved(churnMove());
     },
     onReconciled: (_inc, r) => viewChecks.reconciled(r),
+    ...(perps ? { perps: PERP_SETTINGS } : {}),
   };
 
   /**
@@ -236,6 +252,8 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
   let rebooting: Promise<Incarnation> | undefined;
   /** Set by a crash step: the next restart is held in boot reconciliation (the steps after it run meanwhile). */
   let stallNextBoot = false;
+  /** Set by a crash step armed for a later venue call: the restart after it opens an empty state dir. */
+  let freshOnRestart = false;
   /** At quiescence nothing is held any more. */
   let quiescing = false;
   /**
@@ -248,6 +266,10 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
     rebooting ??= (async () => {
       // The old process is gone (its LMDB environment closed) before the new one opens the directory.
       await dead.crash();
+      if (freshOnRestart) {
+        freshOnRestart = false;
+        dir = freshDir();
+      }
       return start();
     })().then(async (next) => {
       inc = next;
@@ -326,6 +348,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
         flows.push(operator(step));
         return;
       case 'kill': {
+        if (perps && perpsOpen(sim, keys.apiKey)) perpCoverage.killsWithPerpsOpen += 1;
         const kill = () => {
           setScope(step.scope, step.state);
           inc.onGovernance();
@@ -368,10 +391,12 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
           await alive();
         } else {
           cur.gate.armCrash(step.at, step.forwarded);
-          if (step.fresh) dir = freshDir();
+          // The empty state dir is the restart's: creates the armed process still sends belong to its own dir.
+          freshOnRestart = step.fresh;
         }
         return;
       case 'fatal':
+        if (perps && perpsOpen(sim, keys.apiKey)) perpCoverage.killsWithPerpsOpen += 1;
         // The commit guard halts trading durably before it exits.
         gov.global = 'HALTED';
         await Promise.race([cur.fatal(), cur.dead]);
@@ -379,6 +404,15 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
         return;
       case 'protect':
         for (const s of symbols) protect(cur, s);
+        if (perps)
+          protectPerps({
+            sim,
+            apiKey: keys.apiKey,
+            symbols,
+            inc: cur,
+            stops,
+            next: () => `validator_pstop_${++stopSeq}`,
+          });
         return;
       case 'hold':
         if (step.what === 'create') cur.gate.hold();
@@ -401,6 +435,16 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
             cur.dead,
           ]),
         );
+        return;
+      case 'perp_signals':
+        for (const i of step.syms) {
+          const s = symOf(i);
+          cur.signal(s, Number(sim.prices('binance')[`binance:perp:${s}`] ?? fair(s)), step.signal);
+        }
+        return;
+      case 'funding':
+        sim.advance(toNextFunding(sim.now()));
+        notePrices(cur);
         return;
       case 'churn': {
         // Judged only on a booted process (a stalled boot's reconciliation is held by the schedule).
@@ -553,12 +597,14 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       await exec({ t: 'signals', syms: symbols.map((_, i) => i), signal: 1 });
       await exec({ t: 'settle' });
       await exec({ t: 'protect' });
+      perpStopsReleased(sim, keys.apiKey, stops);
       checker.afterStep(0, inc, stops);
       viewChecks.afterStep(0, inc, stops, basePrices());
     }
     for (const [i, step] of schedule.steps.entries()) {
       stepNo = i + 1;
       await exec(step);
+      perpStopsReleased(sim, keys.apiKey, stops);
       checker.afterStep(stepNo, inc, stops);
       viewChecks.afterStep(stepNo, inc, stops, basePrices());
     }
@@ -579,9 +625,11 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       skewMs += 60_000;
       await Promise.race([cur.reconcile().catch(() => {}), cur.dead]);
       await idle(cur);
+      perpStopsReleased(sim, keys.apiKey, stops);
       checker.afterStep(stepNo, cur, stops);
       viewChecks.afterStep(stepNo, cur, stops, basePrices());
       checker.atQuiescence(stepNo, cur, stops, dirs.length);
+      if (perps) perpCoverage.fundingPayments += fundingPaid(sim, keys.apiKey);
     } else checker.fail('I3', stepNo, 'the process never finished boot recovery at quiescence');
     return checker.violations();
   } finally {

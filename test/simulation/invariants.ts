@@ -1,6 +1,7 @@
 import type { EngineLimits } from '../../src/actors/trading-engine.js';
 import type { OrderEvent, Simulator } from '../../src/venues/sim/index.js';
 import type { CreateOrderRequest } from '../../src/venues/venue-gateway.js';
+import { perpPositionDrift } from './perp-steps.js';
 import type { GovernanceView, Incarnation } from './sut.js';
 
 /**
@@ -43,7 +44,7 @@ export interface CheckerDeps {
   limits: EngineLimits;
 }
 
-type StopBook = ReadonlyMap<string, { symbol: string; venueOrderId: string; released: boolean }>;
+type StopBook = ReadonlyMap<string, { symbol: string; venueOrderId: string; released: boolean; market?: string }>;
 
 const CASH = new Set(['USDT', 'USDC', 'USD']);
 /** Prices move between Bosun's last valuation and the venue's; a cap breach smaller than this is not judged. */
@@ -75,11 +76,17 @@ export function createChecker(d: CheckerDeps) {
   }
 
   function checkCaps(step: number, e: OrderEvent, px: (asset: string) => number): void {
-    if (e.outcome !== 'booked' || e.side !== 'buy' || e.market !== 'spot' || !bosunCid(e.clientOrderId)) return;
-    if (e.reduceOnly) return;
+    // New exposure: a spot buy, or any perpetual order that is not reduce-only (long or short).
+    if (e.outcome !== 'booked' || !bosunCid(e.clientOrderId) || e.reduceOnly) return;
+    if (e.market === 'spot' ? e.side !== 'buy' : e.market !== 'perp') return;
     const held = new Map<string, number>();
     for (const [asset, total] of Object.entries(e.balancesBefore))
       if (!CASH.has(asset)) held.set(asset, total * px(asset));
+    // Perpetual notional counts beside spot holdings (a short is exposure too).
+    for (const [symbol, qty] of Object.entries(e.positionsBefore ?? {})) {
+      const a = baseOf(symbol);
+      held.set(a, (held.get(a) ?? 0) + Math.abs(qty) * px(a));
+    }
     for (const o of e.openBefore) {
       // Orders in flight count: Bosun's resting buys are exposure it has committed to.
       if (o.side !== 'buy' || o.market !== 'spot' || !bosunCid(o.clientOrderId) || o.remaining === undefined) continue;
@@ -93,7 +100,7 @@ export function createChecker(d: CheckerDeps) {
     const assetUsd = held.get(a) ?? 0;
     const over = (v: number, cap: number) => v > cap * (1 + CAP_SLACK) + 0.5;
     const l = d.limits;
-    const what = `${e.clientOrderId} (${e.symbol} buy ${notional.toFixed(2)})`;
+    const what = `${e.clientOrderId} (${e.symbol}${e.market === 'perp' ? ' perpetual' : ''} ${e.side} ${notional.toFixed(2)})`;
     if (over(assetUsd, l.maxSymbolExposureUsdt))
       fail('I1', step, `${what} took ${a} to ${assetUsd.toFixed(2)} > symbol cap ${l.maxSymbolExposureUsdt}`);
     if (over(assetUsd, l.maxAssetExposureUsdt))
@@ -112,8 +119,10 @@ export function createChecker(d: CheckerDeps) {
       if (!inc.reconciled)
         fail('I3', step, `${cid} (${req.symbol} ${req.side}) sent before boot reconciliation finished`);
       const states = [gov.global, gov.venues[d.venue] ?? 'ACTIVE', gov.symbols[`${d.venue}:${req.symbol}`] ?? 'ACTIVE'];
-      // Spot is long-only: a sell only ever reduces a position.
-      const reducing = req.side === 'sell' || req.reduceOnly === true;
+      // Spot is long-only: a sell only ever reduces a position. A perpetual sell may open a short: only a
+      // reduce-only perpetual order reduces.
+      const reducing =
+        req.market === 'linear' ? req.reduceOnly === true : req.side === 'sell' || req.reduceOnly === true;
       if (states.includes('HALTED'))
         fail('I2', step, `${cid} (${req.symbol} ${req.side}) sent while its scope's kill was acknowledged`);
       else if (states.includes('REDUCING') && !reducing)
@@ -183,6 +192,7 @@ export function createChecker(d: CheckerDeps) {
         const l = ledger[asset] ?? 0;
         if (Math.abs(v - l) > 1e-6 * Math.max(1, Math.abs(v))) fail('I6', step, `${asset}: ledger ${l} venue ${v}`);
       }
+      for (const drift of perpPositionDrift(d.sim, d.apiKey, inc)) fail('I6', step, drift);
       const known = new Set<string>();
       for (const r of records) {
         known.add(r.clientOrderId);

@@ -62,7 +62,19 @@ export type Step =
   /** The depeg guard trips: an operator sells some of `sym` (held), then the depeg exit runs (I11). */
   | { t: 'depeg'; sym: number }
   /** The depeg guard re-arms; the trading loop reviews the system's REDUCING scopes. */
-  | { t: 'depeg_end' };
+  | { t: 'depeg_end' }
+  /**
+   * A bar close whose signal trades the symbols' perpetuals (PERP_STRATEGIES_ENABLED): long, short, or a
+   * reduce-only exit toward flat. A schedule with any perpetual step runs with perpetuals on (`hasPerps`).
+   */
+  | { t: 'perp_signals'; syms: number[]; signal: number }
+  /** Sim time moves to the next funding settlement (every perpetual position pays or earns). */
+  | { t: 'funding' };
+
+/** A schedule with a perpetual step runs with PERP_STRATEGIES_ENABLED, a futures wallet and the perp book. */
+export function hasPerps(steps: readonly Step[]): boolean {
+  return steps.some((s) => s.t === 'perp_signals' || s.t === 'funding');
+}
 
 export interface SimConfig {
   /** Symbols traded, from the campaign's list. */
@@ -188,6 +200,15 @@ export function stepArb(n: number): fc.Arbitrary<Step> {
     { weight: 1, arbitrary: fc.record({ t: fc.constant('churn' as const), sym: sym(n) }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('depeg' as const), sym: sym(n) }) },
     { weight: 1, arbitrary: fc.constant({ t: 'depeg_end' as const }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        t: fc.constant('perp_signals' as const),
+        syms: fc.uniqueArray(sym(n), { minLength: 1, maxLength: n }),
+        signal: fc.constantFrom(-1, -0.5, 0, 0.5, 1),
+      }),
+    },
+    { weight: 1, arbitrary: fc.constant({ t: 'funding' as const }) },
   );
 }
 
@@ -254,6 +275,10 @@ export function describeStep(s: Step, symbols: readonly string[]): string {
       return `depeg guard trips: operator sells 30 USDT of ${name(s.sym)}, then the depeg exit runs`;
     case 'depeg_end':
       return 'depeg guard re-arms (the system reviews its REDUCING scopes)';
+    case 'perp_signals':
+      return `bar close (perpetuals): signal ${s.signal} on ${s.syms.map(name).join(', ')}`;
+    case 'funding':
+      return 'sim time to the next funding settlement';
   }
 }
 

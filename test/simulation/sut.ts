@@ -1,7 +1,9 @@
 import { recoverBooks } from '../../src/actors/engine/boot-recovery.js';
 import { cancelOwnEntries } from '../../src/actors/engine/halt-cancel.js';
 import { createHaltWatch } from '../../src/actors/engine/halt-watch.js';
+import type { PerpSettings } from '../../src/actors/engine/perp-settlement.js';
 import { createLedgerBook, type LedgerBook } from '../../src/actors/ledger-book.js';
+import { createPerpBook, type PerpBook } from '../../src/actors/perp-book.js';
 import { createPortfolioSnapshots } from '../../src/actors/portfolio-snapshots.js';
 import { createTradingEngine, type EngineLimits, type TradingEngine } from '../../src/actors/trading-engine.js';
 import type { VenueId } from '../../src/domain/ids.js';
@@ -77,6 +79,8 @@ export interface SutEnv {
   onAnswer?(inc: Incarnation, name: string, args: readonly unknown[]): void;
   /** A reconciliation of `inc` finished (boot's, or one the harness asked for). */
   onReconciled?(inc: Incarnation, result: ReconcileResult): void;
+  /** Perpetuals on (a schedule with perpetual steps): a USDⓈ-M member, the perp book, PERP_* settings. */
+  perps?: PerpSettings;
 }
 
 /** Operator order with the client's Idempotency-Key. */
@@ -87,6 +91,8 @@ export interface Incarnation {
   readonly engine: TradingEngine;
   readonly store: Store;
   readonly book: LedgerBook;
+  /** The perp book (perpetuals on only). */
+  readonly perps: PerpBook | undefined;
   readonly gate: CrashGate;
   /** `/status`, `GET /orders`, the depeg exit and the system's REDUCING (when `env.views` is given). */
   readonly views: SutViews | undefined;
@@ -121,22 +127,23 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
   // main.ts's paper gateway (createGateway) without its USDⓈ-M member: the engine trades spot here, and a second
   // ccxt instance per incarnation would double the cost of every restart.
   const budget = new RateBudget({ limits: BINANCE_LIMITS });
+  const member = (kind: 'spot' | 'linear') =>
+    new CcxtGateway({
+      mode: 'paper',
+      simBaseUrl: env.sim.baseUrl,
+      apiKey: env.keys.apiKey,
+      secret: env.keys.secret,
+      now: env.now,
+      timeoutMs: 1_000,
+      maxBudgetWaitMs: 0,
+      rateLimitMs: 1,
+      budget,
+      quirks: binanceQuirks(kind),
+    });
+  // The USDⓈ-M member only when the schedule trades perpetuals (its markets load costs every restart).
   const inner = new CompositeGateway(
     env.venue,
-    [
-      new CcxtGateway({
-        mode: 'paper',
-        simBaseUrl: env.sim.baseUrl,
-        apiKey: env.keys.apiKey,
-        secret: env.keys.secret,
-        now: env.now,
-        timeoutMs: 1_000,
-        maxBudgetWaitMs: 0,
-        rateLimitMs: 1,
-        budget,
-        quirks: binanceQuirks('spot'),
-      }),
-    ],
+    env.perps ? [member('spot'), member('linear')] : [member('spot')],
     budget,
   );
   let self: Incarnation | undefined;
@@ -183,6 +190,7 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
     rebuildMirrors: () => store.journal.rebuildMirrors(),
   };
   const book = createLedgerBook(store.portfolio, [env.venue]);
+  const perps = env.perps ? createPerpBook(store.portfolio, [env.venue]) : undefined;
   const tradingOf = (venue: string, symbol: string) => {
     const g = env.governance();
     return {
@@ -199,6 +207,7 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
     orders,
     kv: store.kv,
     book,
+    ...(perps && env.perps ? { perps, perp: env.perps } : {}),
     // Waits take (almost) no wall time, and a dead incarnation's never end: nothing of it runs on after a crash.
     sleep: (ms) => (alive ? new Promise((r) => setTimeout(r, Math.min(ms, 2))) : new Promise(() => {})),
     random: (() => {
@@ -311,6 +320,7 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
     engine,
     store,
     book,
+    perps,
     gate,
     views,
     boot: Promise.resolve(),

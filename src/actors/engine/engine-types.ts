@@ -127,6 +127,8 @@ export interface TradingEngineDeps {
   };
   /** Every fill applied, with the strategy of its order (`external` for a manual trade): auto-tune outcomes. */
   onFill?: (fill: Fill, strategy: string) => void;
+  /** A perpetual position changed by a fill Bosun applied (the stop validator re-protects it). */
+  onPerpFill?: (venue: string, symbol: string) => void;
   /**
    * The stop validator's server-side stops (DESIGN §8): reconciliation does not adopt them (the validator owns
    * them), a triggered stop's fills reduce the strategies' position, and a strategy sell first releases the stop

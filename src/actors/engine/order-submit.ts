@@ -67,7 +67,10 @@ export function createOrderSubmit(
       trading: inputs.trading(intent.venue, intent.symbol),
       limits: inputs.limits(intent.symbol),
       policyAllowed: inputs.policyAllowed(intent.symbol),
-      minNotionalUsdt: Math.max(m.minNotional, m.minQty * refPrice),
+      // Binance USDⓈ-M exempts reduce-only orders from MIN_NOTIONAL (-4164 "… unless you choose reduce only"):
+      // a perpetual's small remainder can still be closed. Spot has no such exemption; LOT_SIZE still applies.
+      minNotionalUsdt:
+        sized.kind === 'linear' && reduces ? m.minQty * refPrice : Math.max(m.minNotional, m.minQty * refPrice),
       // Perpetual notional counts in every cap beside spot holdings (a short is exposure too).
       exposure: {
         symbolUsdt: settled.symbolUsdt + reserved.symbolUsdt + perp.baseUsdt,
@@ -142,10 +145,13 @@ export function createOrderSubmit(
           ? (Math.abs(held.qty) * held.entryPrice + s.amount * s.refPrice) / Math.abs(qty)
           : held.entryPrice
         : s.refPrice;
-    return {
-      liquidationPrice: liquidationPrice(qty >= 0 ? 'long' : 'short', entry, p.leverage, p.maintMarginRate),
-      minDistancePct: p.minLiqDistancePct,
-    };
+    const side = qty >= 0 ? 'long' : 'short';
+    let liq = liquidationPrice(side, entry, p.leverage, p.maintMarginRate);
+    // Adding to a position the venue already reports a liquidation price for: the nearer of the two.
+    const atVenue = life.perp.venueLiquidation(intent.venue, intent.symbol);
+    if (atVenue !== undefined && atVenue.side === side && Math.sign(held.qty) === Math.sign(qty))
+      liq = side === 'long' ? Math.max(liq, atVenue.price) : Math.min(liq, atVenue.price);
+    return { liquidationPrice: liq, minDistancePct: p.minLiqDistancePct };
   }
 
   type Sized = NonNullable<ReturnType<typeof size>>;
@@ -215,6 +221,14 @@ export function createOrderSubmit(
     const s = size(intent);
     if (!s) return reject(intent, 'unknown_symbol', `${intent.symbol} is not tradable on ${intent.venue}`);
     const reduces = reducesExposure(intent, s);
+    // The first entry on a perpetual the boot did not configure: margin mode and leverage first (fail closed).
+    if (
+      s.kind === 'linear' &&
+      !reduces &&
+      deps.perp?.strategies &&
+      !life.perp.isConfigured(intent.venue, intent.symbol)
+    )
+      await life.perp.configureOne(intent.venue, intent.symbol);
     const refused = railsVerdict(intent, s, reduces);
     if (refused) return refused;
     if (!(s.amount > 0))

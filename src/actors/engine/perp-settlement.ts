@@ -24,6 +24,9 @@ export interface PerpSettings {
   maintMarginRate: number;
 }
 
+/** When a venue's perp baseline was read (kv): owner-less trades up to it are in the baseline. */
+const perpBaselineKey = (venue: string) => `pbase:${venue}`;
+
 /** The strategy name of the funding guard's hedge orders: its fills are the `hedge` owner's. */
 export const HEDGE_STRATEGY = 'funding-hedge';
 
@@ -53,9 +56,13 @@ export function createPerpSettlement(ctx: EngineContext) {
           byId.set(r.venueOrderId, r);
     const writes: Promise<unknown>[] = [];
     let n = 0;
+    const baselineAt = Number(deps.kv.get(perpBaselineKey(venue)) ?? 0) || 0;
     for (const t of [...trades].sort((a, b) => a.timestamp - b.timestamp || a.id.localeCompare(b.id))) {
       if (t.market !== 'linear' || perps.hasTrade(venue, t.id)) continue;
       const rec = t.orderId ? byId.get(t.orderId) : undefined;
+      // A trade of no known order from before the first-boot baseline is already in the baseline's positions and
+      // wallet (found by the campaign: a restart on an empty state dir counted the warm-start position twice).
+      if (rec === undefined && t.timestamp <= baselineAt) continue;
       const owner = perpOwnerOf(rec?.strategy);
       const fee = walletFee(t);
       const w = perps.apply(
@@ -86,6 +93,8 @@ export function createPerpSettlement(ctx: EngineContext) {
       if (rec === undefined) log.warn({ venue, tradeId: t.id, symbol: t.symbol }, 'perpetual trade of no Bosun order');
     }
     await Promise.all(writes);
+    // A position changed: the stop validator re-protects it now rather than at its next interval.
+    if (n > 0) for (const sym of new Set(trades.map((t) => t.symbol))) deps.onPerpFill?.(venue, sym);
     return n;
   }
 
@@ -150,7 +159,9 @@ export function createPerpSettlement(ctx: EngineContext) {
     for (const s of symbols)
       fills += await applyTrades(venue, await gw.gateway.fetchMyTrades({ symbol: s, since, market: 'linear' }));
     await applyFunding(venue);
-    const atVenue = new Map((await gw.gateway.fetchPositions(symbols)).map((p) => [p.symbol, signedQty(p)]));
+    const read = await gw.gateway.fetchPositions(symbols);
+    noteVenuePositions(venue, read, symbols);
+    const atVenue = new Map(read.map((p) => [p.symbol, signedQty(p)]));
     const book = perps.venue(venue)?.positions ?? {};
     const mismatches: string[] = [];
     for (const s of symbols) {
@@ -171,6 +182,8 @@ export function createPerpSettlement(ctx: EngineContext) {
     const gw = ctx.venues.get(venue);
     const perps = deps.perps;
     if (!gw || !perps || perps.hasVenue(venue) || !gw.gateway.marketKinds.includes('linear')) return;
+    // Taken before the reads: a trade after it is applied on top of the baseline, one before it is in it.
+    const at = deps.now();
     for (let attempt = 0; attempt < 5; attempt++) {
       const before = await gw.gateway.fetchPositions();
       const total = (await gw.gateway.fetchBalances('linear')).USDT?.total ?? 0;
@@ -179,6 +192,7 @@ export function createPerpSettlement(ctx: EngineContext) {
       if (before.length > 0 && upnl(before) !== upnl(after)) continue;
       const positions: Record<string, { qty: number; entryPrice: number }> = {};
       for (const p of after) positions[p.symbol] = { qty: signedQty(p), entryPrice: p.entryPrice ?? 0 };
+      await deps.kv.put(perpBaselineKey(venue), at);
       await perps.baseline(venue, total - upnl(after), positions);
       await journal.append({ type: 'perp.baseline', venue, wallet: total - upnl(after), positions });
       return;
@@ -208,8 +222,43 @@ export function createPerpSettlement(ctx: EngineContext) {
     return failed;
   }
 
+  /**
+   * Before the first entry on a perpetual the boot did not configure (a symbol the scanner added, or one the venue
+   * refused at boot): PERP_MARGIN_MODE and PERP_MAX_LEVERAGE now. False: still unconfigured (entries refused).
+   */
+  async function configureOne(venue: string, symbol: string): Promise<boolean> {
+    const gw = ctx.venues.get(venue);
+    const p = deps.perp;
+    if (!gw?.gateway.configurePerp || !p?.strategies) return false;
+    try {
+      await gw.gateway.configurePerp(symbol, { leverage: p.leverage, marginMode: p.marginMode });
+      configured.add(`${venue}:${symbol}`);
+      return true;
+    } catch (e) {
+      log.error({ venue, symbol, err: errorMessage(e) }, 'could not set leverage / margin mode on a perpetual');
+      return false;
+    }
+  }
+
+  /**
+   * The venue's own liquidation price per position, as the last read of its positions reported it (reconciliation,
+   * the stop validator's pass). It knows what the rail's formula cannot: fees and margin taken from an isolated
+   * position, margin removed by hand, the maintenance bracket; the rail takes the nearer of both (fail closed).
+   */
+  const venueLiq = new Map<string, { side: 'long' | 'short'; price: number }>();
+  function noteVenuePositions(venue: string, positions: readonly Position[], read?: readonly string[]): void {
+    for (const s of read ?? []) venueLiq.delete(`${venue}:${s}`);
+    for (const p of positions)
+      if (p.liquidationPrice !== null && p.liquidationPrice > 0)
+        venueLiq.set(`${venue}:${p.symbol}`, { side: p.side, price: p.liquidationPrice });
+      else venueLiq.delete(`${venue}:${p.symbol}`);
+  }
+
   const configured = new Set<string>();
   return {
+    configureOne,
+    noteVenuePositions,
+    venueLiquidation: (venue: string, symbol: string) => venueLiq.get(`${venue}:${symbol}`),
     applyTrades,
     applyTradesFor,
     applyFunding,

@@ -22,6 +22,8 @@ export interface Position {
   qty: number;
   entryPrice: number;
   updateTime: number;
+  /** ISOLATED: the margin the position holds (its isolated wallet); absent in cross mode. */
+  isolatedMargin?: number;
 }
 
 export interface IncomeRecord {

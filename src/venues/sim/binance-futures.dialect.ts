@@ -4,13 +4,22 @@
  * brackets, margin type, income. Orders are in `binance-futures-orders.ts`.
  */
 
-import { fmt } from '../../domain/precision.js';
-import { MAX_LEVERAGE } from './accounts.js';
+import { clean, fmt } from '../../domain/precision.js';
+import { type Account, MAX_LEVERAGE } from './accounts.js';
 import { BinanceError, binanceErrors, futuresRejection } from './binance-errors.js';
 import { accountView, perpSymbolInfo } from './binance-futures.views.js';
 import type { BinanceEndpoint, DialectDeps, Params } from './binance-gate.js';
 import { marketDataEndpoints } from './binance-market-data.js';
-import { MARGIN_ASSET, positionMargin, positionOf, unrealizedPnl } from './futures-ledger.js';
+import {
+  availableMargin,
+  liquidationPriceOf,
+  MAINT_AMOUNT,
+  MAINT_MARGIN_RATE,
+  MARGIN_ASSET,
+  positionMargin,
+  positionOf,
+  unrealizedPnl,
+} from './futures-ledger.js';
 import type { MarketDef } from './instruments.js';
 import { Rejection } from './matching-engine.js';
 
@@ -62,6 +71,35 @@ function fundingHistory(d: DialectDeps, p: Params) {
   return start !== undefined ? out.slice(0, limit) : out.slice(-limit);
 }
 
+/**
+ * POST /fapi/v1/positionMargin: adds (type 1) or removes (type 2) margin of an isolated position, with Binance's
+ * refusals: -4049 not isolated, -4054 no position, -4055 amount not positive, -4051 more than the position can
+ * spare (it must keep its initial margin at the mark) or -4050 more than the cross balance has.
+ */
+function modifyIsolatedMargin(d: DialectDeps, a: Account, params: Params) {
+  const m = perp(d, params);
+  const side = params.str('positionSide') ?? 'BOTH';
+  if (side !== 'BOTH') throw new BinanceError(-4061, "Order's position side does not match user's setting.");
+  const amount = params.decimal('amount');
+  if (amount === undefined) throw binanceErrors.mandatory('amount');
+  const type = params.int('type');
+  if (type !== 1 && type !== 2) throw new BinanceError(-1116, 'Invalid type.');
+  if (a.marginTypeOf(m.id) !== 'ISOLATED')
+    throw new BinanceError(-4049, 'Add margin only support for isolated position.');
+  const p = a.positions.get(m.id);
+  if (p === undefined || p.qty === 0) throw new BinanceError(-4054, 'Cannot add position margin: position is 0.');
+  if (!(amount > 0)) throw new BinanceError(-4055, 'Amount must be positive.');
+  const held = p.isolatedMargin ?? 0;
+  const mark = d.engine.mark(m.id);
+  if (type === 2 && held - amount < positionMargin(p, mark, a.leverageOf(m.id)) - unrealizedPnl(p, mark))
+    throw new BinanceError(-4051, 'Isolated balance insufficient.');
+  if (type === 1 && amount > availableMargin(a, (s) => d.engine.mark(s), d.engine.openOrderMargin(a)))
+    throw new BinanceError(-4050, 'Cross balance insufficient.');
+  p.isolatedMargin = clean(held + (type === 1 ? amount : -amount));
+  d.engine.touch();
+  return { amount, code: 200, msg: 'Successfully modify position margin.', type };
+}
+
 /** Every /fapi endpoint except orders. */
 export function futuresEndpoints(d: DialectDeps): BinanceEndpoint[] {
   const md = marketDataEndpoints(d, {
@@ -98,6 +136,7 @@ export function futuresEndpoints(d: DialectDeps): BinanceEndpoint[] {
         const mark = d.engine.mark(symbol);
         const lev = a.leverageOf(symbol);
         const im = positionMargin(p, mark, lev);
+        const iso = a.marginTypeOf(symbol) === 'ISOLATED' ? (p.isolatedMargin ?? 0) : 0;
         return {
           symbol,
           positionSide: 'BOTH',
@@ -106,16 +145,19 @@ export function futuresEndpoints(d: DialectDeps): BinanceEndpoint[] {
           breakEvenPrice: fmt(p.entryPrice, 8),
           markPrice: fmt(mark, 8),
           unRealizedProfit: fmt(unrealizedPnl(p, mark), 8),
-          liquidationPrice: '0',
-          isolatedMargin: '0',
+          liquidationPrice: fmt(
+            liquidationPriceOf(a, symbol, (x) => d.engine.mark(x)),
+            8,
+          ),
+          isolatedMargin: fmt(iso === 0 ? 0 : iso + unrealizedPnl(p, mark), 8),
           notional: fmt(p.qty * mark, 8),
-          isolatedWallet: '0',
+          isolatedWallet: fmt(iso, 8),
           updateTime: p.updateTime,
           marginAsset: MARGIN_ASSET,
           ...(v3
             ? {
                 initialMargin: fmt(im, 8),
-                maintMargin: fmt(Math.abs(p.qty) * mark * 0.004, 8),
+                maintMargin: fmt(Math.abs(p.qty) * mark * MAINT_MARGIN_RATE, 8),
                 positionInitialMargin: fmt(im, 8),
                 openOrderInitialMargin: '0',
                 adl: 0,
@@ -225,8 +267,8 @@ export function futuresEndpoints(d: DialectDeps): BinanceEndpoint[] {
             initialLeverage: MAX_LEVERAGE,
             notionalCap: 5_000_000,
             notionalFloor: 0,
-            maintMarginRatio: 0.004,
-            cum: 0,
+            maintMarginRatio: MAINT_MARGIN_RATE,
+            cum: MAINT_AMOUNT,
           },
         ];
         return ms.map((m) => ({ symbol: m.id, brackets }));
@@ -242,8 +284,15 @@ export function futuresEndpoints(d: DialectDeps): BinanceEndpoint[] {
         const m = perp(d, params);
         const lev = params.int('leverage');
         if (lev === undefined) throw binanceErrors.mandatory('leverage');
+        // As Binance: lowering an isolated position's leverage would take margin it holds (-4161).
+        const a = account!;
+        if (a.marginTypeOf(m.id) === 'ISOLATED' && positionOf(a, m.id).qty !== 0 && lev < a.leverageOf(m.id))
+          throw new BinanceError(
+            -4161,
+            'Leverage reduction is not supported in Isolated Margin Mode with open positions',
+          );
         try {
-          d.engine.setLeverage(account!, m.id, lev);
+          d.engine.setLeverage(a, m.id, lev);
         } catch (e) {
           if (e instanceof Rejection) throw futuresRejection(e.reason, e.message, m.minNotional);
           throw e;
@@ -272,6 +321,14 @@ export function futuresEndpoints(d: DialectDeps): BinanceEndpoint[] {
         d.engine.touch();
         return { code: 200, msg: 'success' };
       },
+    },
+    {
+      method: 'POST',
+      path: '/fapi/v1/positionMargin',
+      weight: 1,
+      signed: true,
+      params: ['symbol', 'positionSide', 'amount', 'type'],
+      run: ({ account, params }) => modifyIsolatedMargin(d, account!, params),
     },
     {
       method: 'GET',

@@ -9,6 +9,9 @@ import type { Account, Position } from './accounts.js';
 import type { Side } from './order-store.js';
 
 export const MARGIN_ASSET = 'USDT';
+/** Maintenance margin rate and amount of the first (only) leverage bracket the simulator lists. */
+export const MAINT_MARGIN_RATE = 0.004;
+export const MAINT_AMOUNT = 0;
 
 export function positionOf(a: Account, symbol: string): Position {
   return a.positions.get(symbol) ?? { qty: 0, entryPrice: 0, updateTime: 0 };
@@ -53,10 +56,51 @@ export function applyPerpFill(
       next = { qty: q, entryPrice: q === 0 ? 0 : p.entryPrice, updateTime: time };
     }
   }
+  if (a.marginTypeOf(symbol) === 'ISOLATED' && next.qty !== 0)
+    next.isolatedMargin = isolatedAfter(p, next, qty, price, a.leverageOf(symbol));
   if (next.qty === 0) a.positions.delete(symbol);
   else a.positions.set(symbol, next);
   if (realized !== 0) a.creditWallet(MARGIN_ASSET, realized);
   return realized;
+}
+
+/**
+ * An isolated position's margin after a fill: an increase adds its initial margin (notional / leverage), a
+ * reduction releases the closed share, a flip starts again from the new side's initial margin.
+ */
+function isolatedAfter(p: Position, next: Position, qty: number, price: number, leverage: number): number {
+  const held = p.isolatedMargin ?? 0;
+  if (p.qty === 0 || Math.sign(p.qty) === Math.sign(next.qty)) {
+    if (Math.abs(next.qty) >= Math.abs(p.qty)) return clean(held + (qty * price) / leverage);
+    return clean((held * Math.abs(next.qty)) / Math.abs(p.qty));
+  }
+  return clean((Math.abs(next.qty) * price) / leverage);
+}
+
+/**
+ * Binance's liquidation price of a one-way position (USDⓈ-M "liquidation price" formula, one symbol, position side
+ * BOTH): LP = (WB − TMM₁ + UPNL₁ + cum − side·|q|·EP) / (|q|·MMR − side·|q|), side +1 long, −1 short. Isolated: WB is
+ * the position's isolated wallet and the other positions do not count (TMM₁ = UPNL₁ = 0); cross: WB is the wallet
+ * and TMM₁, UPNL₁ are the other cross positions' maintenance margin and unrealized PnL. 0 when it cannot be
+ * liquidated (a long backed by more than its notional), as Binance shows it.
+ */
+export function liquidationPriceOf(a: Account, symbol: string, markOf: (symbol: string) => number): number {
+  const p = a.positions.get(symbol);
+  if (p === undefined || p.qty === 0) return 0;
+  const side = Math.sign(p.qty);
+  const q = Math.abs(p.qty);
+  let wb: number;
+  if (a.marginTypeOf(symbol) === 'ISOLATED') wb = p.isolatedMargin ?? 0;
+  else {
+    wb = a.walletBalance(MARGIN_ASSET);
+    for (const [s, o] of a.positions) {
+      if (s === symbol || a.marginTypeOf(s) === 'ISOLATED') continue;
+      const mark = markOf(s);
+      wb += unrealizedPnl(o, mark) - Math.abs(o.qty) * mark * MAINT_MARGIN_RATE;
+    }
+  }
+  const lp = (wb + MAINT_AMOUNT - side * q * p.entryPrice) / (q * MAINT_MARGIN_RATE - side * q);
+  return Number.isFinite(lp) && lp > 0 ? clean(lp) : 0;
 }
 
 /**

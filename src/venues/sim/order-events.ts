@@ -45,9 +45,11 @@ export interface OrderEvent {
   balancesBefore: Record<string, number>;
   /** The account's open orders when the request arrived. */
   openBefore: OrderEventOpenOrder[];
+  /** Signed perpetual positions (one-way) of the account when the request arrived, by symbol. */
+  positionsBefore: Record<string, number>;
 }
 
-export type OrderEventInput = Omit<OrderEvent, 'seq' | 'outcome' | 'balancesBefore' | 'openBefore'>;
+export type OrderEventInput = Omit<OrderEvent, 'seq' | 'outcome' | 'balancesBefore' | 'openBefore' | 'positionsBefore'>;
 
 export class OrderEventLog {
   private seq = 0;
@@ -73,7 +75,16 @@ export class OrderEventLog {
         stopPrice: o.stopPrice,
       });
     }
-    const e: OrderEvent = { ...input, seq: ++this.seq, outcome: 'refused', balancesBefore, openBefore };
+    const positionsBefore: Record<string, number> = {};
+    for (const [symbol, p] of account.positions) positionsBefore[symbol] = p.qty;
+    const e: OrderEvent = {
+      ...input,
+      seq: ++this.seq,
+      outcome: 'refused',
+      balancesBefore,
+      openBefore,
+      positionsBefore,
+    };
     this.events.push(e);
     if (this.events.length > this.capacity) this.events.splice(0, this.events.length - this.capacity);
     return e;

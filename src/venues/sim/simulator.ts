@@ -91,6 +91,9 @@ export interface ManualOrderInput {
   stopPrice?: number;
   /** The venue's own id when omitted, as its web page assigns one. */
   clientOrderId?: string;
+  /** Binance USDⓈ-M (`perp`) instead of spot; a perpetual order may be reduce-only. */
+  market?: 'spot' | 'perp';
+  reduceOnly?: boolean;
 }
 
 export interface AccountInput {
@@ -397,17 +400,20 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     placeOrder(input) {
       engine.sync();
       const a = accountFor(input.venue, input.apiKey);
-      const m = market.market(input.venue, 'spot', input.symbol.toUpperCase());
-      if (m === undefined) throw new RangeError(`unknown market ${input.venue} spot ${input.symbol}`);
+      const kindOf = input.market ?? 'spot';
+      const m = market.market(input.venue, kindOf, input.symbol.toUpperCase());
+      if (m === undefined) throw new RangeError(`unknown market ${input.venue} ${kindOf} ${input.symbol}`);
       const step = (v: number, s: number) => Number((Math.floor(v / s + 1e-9) * s).toFixed(12));
       const kind = input.type === 'stop_loss' ? 'stop_market' : input.type;
+      const stopType = kindOf === 'perp' ? 'STOP_MARKET' : 'STOP_LOSS';
       try {
         const o = engine.place({
           account: a,
           market: m,
           side: input.side,
           kind,
-          venueType: input.type === 'stop_loss' ? 'STOP_LOSS' : input.type.toUpperCase(),
+          venueType: input.type === 'stop_loss' ? stopType : input.type.toUpperCase(),
+          ...(input.reduceOnly === true ? { reduceOnly: true } : {}),
           clientOrderId: input.clientOrderId ?? `web_${seed}_${++manualSeq}`,
           qty: step(input.qty, m.stepSize),
           ...(input.price === undefined ? {} : { price: step(input.price, m.tickSize) }),

@@ -6,7 +6,7 @@
 import { fmt } from '../../domain/precision.js';
 import type { Account } from './accounts.js';
 import type { Venue } from './faults.js';
-import { positionMargin, unrealizedPnl } from './futures-ledger.js';
+import { liquidationPriceOf, positionMargin, unrealizedPnl } from './futures-ledger.js';
 import type { Market } from './market.js';
 import type { MatchingEngine } from './matching-engine.js';
 import type { SimOrder } from './order-store.js';
@@ -42,6 +42,10 @@ export interface PositionState {
   unrealizedPnl: number;
   initialMargin: number;
   leverage: number;
+  /** ISOLATED: the position's isolated wallet; 0 in cross mode. */
+  isolatedMargin: number;
+  /** Binance's liquidation price (futures-ledger.ts `liquidationPriceOf`); 0: none. */
+  liquidationPrice: number;
 }
 
 export interface AccountState {
@@ -53,6 +57,8 @@ export interface AccountState {
     wallet: Record<string, number>;
     positions: PositionState[];
     leverage: Record<string, number>;
+    /** Margin type per perpetual set on the account (absent: CROSSED). */
+    marginType: Record<string, 'CROSSED' | 'ISOLATED'>;
     fundingPaid: { symbol: string; income: number; rate: number | undefined; time: number }[];
   };
 }
@@ -106,9 +112,12 @@ export function accountState(a: Account, engine: MatchingEngine): AccountState {
           unrealizedPnl: unrealizedPnl(p, mark),
           initialMargin: positionMargin(p, mark, a.leverageOf(symbol)),
           leverage: a.leverageOf(symbol),
+          isolatedMargin: a.marginTypeOf(symbol) === 'ISOLATED' ? (p.isolatedMargin ?? 0) : 0,
+          liquidationPrice: liquidationPriceOf(a, symbol, (s) => engine.mark(s)),
         };
       }),
       leverage: Object.fromEntries(a.leverage),
+      marginType: Object.fromEntries(a.marginType),
       fundingPaid: a.income
         .filter((r) => r.incomeType === 'FUNDING_FEE')
         .map((r) => ({ symbol: r.symbol, income: r.income, rate: r.rate, time: r.time })),
