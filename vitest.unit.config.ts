@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * `npm run test:unit`: the inner loop. Pure and in-process tests only (target ≤ 60 s on 2 cores): no spawned Bosun
+ * `npm run test:unit`: the inner loop. The pure and in-process tests beside the code (target ≤ 60 s on 2 cores): no spawned Bosun
  * process or child process, no browser, no seeded campaign, no fuzz campaign, no multi-minute simulated run.
  * Everything excluded here still runs in `npm test` (and the long counts in `npm run test:long`).
  */
@@ -28,11 +28,15 @@ export const NOT_UNIT = [
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // The tests beside the code (src/): pure functions, machines, stores and routes in process. The suites under
+    // test/ boot whole stacks on the simulator (seconds each) and run in `npm test`.
+    include: ['src/**/*.test.ts'],
     exclude: ['test/long/**', 'node_modules/**', 'dist/**', ...NOT_UNIT],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Both cores: vitest's default (available cores − 1) is one worker here.
+    maxWorkers: 2,
     setupFiles: ['test/support/fast-check-seed.ts'],
     fileParallelism: true,
   },

@@ -147,13 +147,10 @@ describe('backtest parity with the live pipeline', () => {
         t0: performance.now(),
       });
       if (addTick(bars, t.price, t.at) !== null)
-        // An in-memory probe after each of the 700 bars: polled every 2 ms (at 50 ms the waits between probes
-        // were most of this file's ~39 s).
         await until(
           `the pipeline at rest after the bar closed at ${t.at}`,
           () => (atRest() ? true : undefined),
           20_000,
-          2,
         );
     }
     const live: TradeRow[] = [...rig.store.orders.list()]

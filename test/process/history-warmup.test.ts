@@ -39,9 +39,18 @@ describe('history warm-up (default paper run)', () => {
         .filter((l) => String(l.msg).startsWith('history warm-up')) as unknown as Warmed[];
       const by = Object.fromEntries(warmed.map((w) => [`${w.venue}:${w.symbol}`, w]));
       for (const s of ['BTCUSDT', 'ETHUSDT']) {
-        expect(by[`binance:${s}`]).toMatchObject({ bars: 2000, requests: 2, calibrated: true });
+        expect(by[`binance:${s}`], JSON.stringify(by[`binance:${s}`])).toMatchObject({
+          bars: 2000,
+          requests: 2,
+          calibrated: true,
+        });
         // Kraken keeps 720 OHLC entries: enough for trend follow and the canary, not the stable model's 2,000.
-        expect(by[`kraken:${s}`]).toMatchObject({ bars: 719, requests: 1, calibrated: true, short: 'venue_depth' });
+        expect(by[`kraken:${s}`], JSON.stringify(by[`kraken:${s}`])).toMatchObject({
+          bars: 719,
+          requests: 1,
+          calibrated: true,
+          short: 'venue_depth',
+        });
       }
       const sym = (await (await fetch(`${p.engine}/actors/sym:binance:BTCUSDT`)).json()) as Record<string, unknown>;
       expect(JSON.stringify(sym)).not.toMatch(/"HALTED"/);
