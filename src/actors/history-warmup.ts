@@ -11,6 +11,7 @@ import { actorId } from '../domain/ids.js';
 import type { Logger } from '../logging/logger.js';
 import type { SymbolContext } from '../machines/symbol.machine.js';
 import { fetchHistory } from '../venues/ohlcv-history.js';
+import { BudgetExhausted } from '../venues/rate-budget.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
 
 export interface WarmupDeps {
@@ -21,8 +22,9 @@ export interface WarmupDeps {
   lookup: (systemId: string) => AnyActorRef | undefined;
   log: Logger;
   now?: () => number;
-  /** Longest wait for the actor to exist and for its fits to finish (ms). */
+  /** Longest wait for the actor to exist and for its fits to finish, and for request budget (ms). */
   timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface WarmupOutcome {
@@ -96,7 +98,28 @@ function fitsDone(ref: AnyActorRef, timeoutMs: number): Promise<boolean> {
 export function createHistoryWarmup(deps: WarmupDeps) {
   const now = deps.now ?? Date.now;
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const warmed = new Map<string, WarmupOutcome>();
+
+  /**
+   * The history is market data, the planner's last priority: at boot, beside the first account refresh and ticker
+   * polls, the venue's budget can refuse it for a few seconds (Kraken starter: `retry in 8603 ms`). A cold strategy
+   * costs hours, a wait costs seconds: wait for the budget the planner names, within the timeout.
+   */
+  async function withBudget<T>(fetch: () => Promise<T>): Promise<T> {
+    const deadline = now() + timeoutMs;
+    for (;;) {
+      try {
+        return await fetch();
+      } catch (e) {
+        // The gateway wraps its budget's refusal in a VenueError (the refusal is its cause).
+        const refusal = e instanceof BudgetExhausted ? e : e instanceof Error ? e.cause : undefined;
+        const wait = refusal instanceof BudgetExhausted ? Math.ceil(refusal.retryInMs) : undefined;
+        if (wait === undefined || now() + wait > deadline) throw e;
+        await sleep(wait);
+      }
+    }
+  }
 
   async function warm(venue: string, symbol: string): Promise<WarmupOutcome> {
     const id = actorId.symbol(venue, symbol);
@@ -106,7 +129,7 @@ export function createHistoryWarmup(deps: WarmupDeps) {
     try {
       if (gw === undefined) throw new Error(`no gateway for ${venue}`);
       const t0 = performance.now();
-      const h = await fetchHistory(gw, { symbol, barMs: deps.barMs, bars: deps.bars, now: now() });
+      const h = await withBudget(() => fetchHistory(gw, { symbol, barMs: deps.barMs, bars: deps.bars, now: now() }));
       const t1 = performance.now();
       outcome = {
         ...base,

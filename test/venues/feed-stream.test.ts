@@ -71,11 +71,14 @@ describe('feed by stream', () => {
     // The feed polls REST only until the stream is first live; from then on, ticker requests stop.
     const polledBefore = sim.requests().byPath[TICKERS] ?? 0;
     const streamedFrom = ticks.length;
-    await until('streamed ticks on both symbols', () =>
-      ['BTCUSD', 'ETHUSD'].every((s) => ticks.slice(streamedFrom).some((t) => t.symbol === s)) ? true : undefined,
+    await until('ten streamed ticks on each symbol', () =>
+      ['BTCUSD', 'ETHUSD'].every((s) => ticks.slice(streamedFrom).filter((t) => t.symbol === s).length >= 10)
+        ? true
+        : undefined,
     );
-    // Polling every 100 ms would have sent several by now; one may have been in flight when the stream went live.
-    expect((sim.requests().byPath[TICKERS] ?? 0) - polledBefore).toBeLessThanOrEqual(1);
+    // Polling every 100 ms would have sent one request per 100 ms of that wait; at the switch to live one poll may
+    // be in flight and one more may have fired in the same turn (seen under the full suite's load).
+    expect((sim.requests().byPath[TICKERS] ?? 0) - polledBefore).toBeLessThanOrEqual(2);
     expect(ctx().health.value).toBe('OK');
 
     sim.streams.fault({ kind: 'outage', venue: 'kraken' });
