@@ -348,7 +348,8 @@ describe.skipIf(!available)('inspector page (chromium, Bosun on a simulator)', (
     expect(audit.records[0]).toMatchObject({ action: 'kill', actor: 'inspector' });
     expect(audit.records[0]?.idempotencyKey).toMatch(/^inspector-[0-9a-f]{32}$/);
     expect(problems).toEqual([]);
-  });
+    // A page click, a durable kill and the stream's next flush: seconds under the full suite's load.
+  }, 60_000);
 
   it("shows a kill made through the API before the page opened: the transition and the strip's HALTED span with its reason", async () => {
     const reason = 'api kill before the page opened';

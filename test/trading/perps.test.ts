@@ -78,7 +78,7 @@ function signal(r: EngineRig, value: number, strategy = 'hmm', symbol = 'BTCUSDT
 const settled = (r: EngineRig) => waitFor('every order settled', () => r.engine.inflightCount() === 0);
 
 /** Polls a condition (bounded). */
-const waitFor = (what: string, cond: () => boolean) => until(what, () => (cond() ? true : undefined), 15_000);
+const waitFor = (what: string, cond: () => boolean) => until(what, () => (cond() ? true : undefined), 30_000);
 
 /** The perp book equals the venue: net positions exactly, the wallet to a millionth of a USDT. */
 function expectBookEqualsVenue(r: EngineRig): void {

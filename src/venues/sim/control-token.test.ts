@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from './simulator.js';
+import { createManualClock, type Simulator, startSimulator } from './index.js';
 
 describe('simulator control routes with a token', () => {
   let sim: Simulator;
@@ -14,7 +14,8 @@ describe('simulator control routes with a token', () => {
     });
 
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 5, controlToken: TOKEN });
+    // A frozen market clock: the price path moves with time, and "changes nothing" compares prices.
+    sim = await startSimulator({ seed: 5, controlToken: TOKEN, clock: createManualClock(Date.now()) });
   });
   afterAll(async () => {
     await sim?.close();
