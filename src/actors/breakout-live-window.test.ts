@@ -164,7 +164,9 @@ describe('breakout half-size window', () => {
   });
 });
 
+/** Polls `cond` until it holds, for at most 10 s: a bound in event-loop turns ran out under the full suite. */
 async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setImmediate(r));
+  const deadline = Date.now() + 10_000;
+  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
   if (!cond()) throw new Error('condition not reached');
 }
