@@ -15,6 +15,7 @@ import { handleControl } from './control.routes.js';
 import { FaultBook, type FaultInfo, type FaultInput, type Venue } from './faults.js';
 import { buildCatalogue } from './instruments.js';
 import { KrakenDialect } from './kraken.dialect.js';
+import { KrakenGate, type KrakenSimTier } from './kraken-gate.js';
 import { Market } from './market.js';
 import { MatchingEngine, Rejection } from './matching-engine.js';
 import { type BookShape, DEFAULT_BOOK } from './order-book.js';
@@ -58,6 +59,13 @@ export interface SimulatorOptions {
   book?: Partial<BookShape>;
   /** Binance request-weight limits. */
   limits?: Partial<BinanceLimits>;
+  /**
+   * Kraken's verification tier, whose call and trading counters are enforced per API key (kraken-gate.ts).
+   * Default `off`: with `starter`, Bosun's crash campaigns (a boot every few seconds on one key) run into
+   * `EAPI:Rate limit exceeded`, because Bosun's budget starts each incarnation with an empty counter; until its
+   * budget learns the venue's counter, only tests about the limits turn it on.
+   */
+  krakenTier?: KrakenSimTier | 'off';
   /** Open orders allowed per account and market (Binance MAX_NUM_ORDERS; default 200). */
   maxOpenOrdersPerMarket?: number;
   /** Keep the venue's log of every create received (`orderEvents`, order-events.ts); default off. */
@@ -134,6 +142,8 @@ export interface Simulator {
   reset(): void;
   state(filter?: { venue?: Venue; account?: string; open?: boolean }): SimState;
   requests(): RequestStats;
+  /** Kraken calls refused by its rate limits since start or `reset` (`EAPI:` call counter, `EOrder:` trading). */
+  krakenRateLimited(): { calls: number; trading: number };
   resetRequests(): void;
   /** The true regime sequence behind a symbol's (or asset's) price path. */
   truth(symbol: string): RegimeTruth;
@@ -264,7 +274,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   );
   binance.limits = { ...DEFAULT_BINANCE_LIMITS, ...opts.limits };
   const tokens = new Map<string, { apiKey: string; expiresAt: number }>();
-  const kraken = new KrakenDialect(deps, accounts, tokens);
+  const krakenGate = new KrakenGate(now, opts.krakenTier ?? 'off');
+  const kraken = new KrakenDialect({ ...deps, gate: krakenGate }, accounts, tokens);
   const accountFor = (venue: Venue, apiKey?: string): Account => {
     const a = accounts.get(apiKey ?? keys[venue].apiKey);
     if (a === undefined || a.venue !== venue) throw new RangeError(`no ${venue} account with that apiKey`);
@@ -313,6 +324,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     reset() {
       controlVersion++;
       engine.reset();
+      krakenGate.reset();
       accounts.clear();
       seedAccounts();
       faults.clear();
@@ -344,6 +356,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       };
     },
     requests: () => log.stats(),
+    krakenRateLimited: () => krakenGate.refusals(),
     resetRequests: () => log.reset(),
     truth(symbol) {
       engine.sync();
