@@ -13,6 +13,7 @@ import { spotSymbolInfo } from './binance-spot.views.js';
 import { realClock, type SimClock, SimTime } from './clock.js';
 import { handleControl } from './control.routes.js';
 import { FaultBook, type FaultInfo, type FaultInput, type Venue } from './faults.js';
+import type { SimRequest } from './http-types.js';
 import { buildCatalogue } from './instruments.js';
 import { KrakenDialect } from './kraken.dialect.js';
 import { KrakenGate, type KrakenSimTier } from './kraken-gate.js';
@@ -81,6 +82,16 @@ export interface SimulatorOptions {
   controlToken?: string;
   /** WebSocket streams: push period (default 1000 ms, the venues' update speed), heartbeats, server pings. */
   streams?: StreamHubOptions;
+  /** Benchmark instrumentation, called synchronously on the hot paths (keep it cheap); none by default. */
+  probe?: SimProbe;
+}
+
+/** What a benchmark may observe inside the simulator (bench/stream-tick-to-order.bench.ts). */
+export interface SimProbe {
+  /** A venue request arrived, before faults and handling. */
+  request?: (venue: Venue, req: SimRequest) => void;
+  /** A stream message was handed to its socket. */
+  sent?: (venue: Venue, msg: unknown) => void;
 }
 
 /** An order placed on an account from outside any API client (a person on the venue's web page). */
@@ -289,11 +300,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     faults,
     log,
     beforeVenue: () => engine.sync(),
+    onRequest: opts.probe?.request,
     ...(file === undefined ? {} : { persist: () => (file as SimStateFile).save() }),
   });
   const hub = new StreamHub(
     { market, engine, accounts, now, tokens, listenKeys, authNow: (v) => Date.now() + faults.skewMs(v) },
-    opts.streams,
+    { ...opts.streams, onSent: opts.probe?.sent },
   );
   hub.attach(server.http);
   const port = await server.listen(opts.port ?? 0, host);
