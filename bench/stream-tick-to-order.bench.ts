@@ -15,7 +15,7 @@ import type { WorkerInput, WorkerOrder } from './support/stream-sim-worker.js';
 /**
  * Issue 14: a tick that closes a bar → the order received by the simulator, end to end through real ccxt.pro
  * with 1,000 symbols streaming (targets p50 ≤ 5 ms, p99 ≤ 25 ms). The simulator runs on its own thread
- * (support/stream-sim-worker.ts) and pushes every symbol's `@ticker` twice a bar, the first push just after the
+ * (support/stream-sim-worker.ts) and pushes every symbol's `@ticker` once a bar (PUSHES_PER_BAR), just after the
  * bar boundary; Bosun is composed as `src/main.ts` composes it (buildBosun: config from env, LMDB, the paper
  * gateway, the supervised runtime, STREAMS_ENABLED with ccxt.pro `watchTickers`, the user-data stream, no HTTP
  * listeners) on the main thread. The figure is taken on the simulator's clock alone: from the moment it handed the
@@ -26,6 +26,11 @@ import type { WorkerInput, WorkerOrder } from './support/stream-sim-worker.js';
 /** 1,000 (the issue's figure); `T2O_SYMBOLS` runs fewer (a quick look). */
 const SYMBOLS = Number(process.env.T2O_SYMBOLS ?? 1_000);
 const BAR_MS = 1_000;
+/**
+ * Ticker pushes per bar: 1 is Binance's own `@ticker` update speed (1 s) on 1 s bars, so every push closes every
+ * symbol's bar; `T2O_PUSHES_PER_BAR=2` adds a mid-bar push (twice the ticks, half of them closing).
+ */
+const PUSHES_PER_BAR = Number(process.env.T2O_PUSHES_PER_BAR ?? 1);
 const WANT_ORDERS = 250;
 /**
  * Boot reconciliation reads `fetchMyTrades` (weight 20) for each of the 1,000 followed symbols: ~20,000 weight at
@@ -80,7 +85,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const { worker, next } = startWorker({
     symbols: SYMBOLS,
     barMs: BAR_MS,
-    pushesPerBar: 2,
+    pushesPerBar: PUSHES_PER_BAR,
     closeOffsetMs: 50,
     seed: 31,
   });
@@ -195,6 +200,7 @@ export async function run(): Promise<Record<string, unknown>> {
     what: 'bar-closing tick emitted by the simulator → createOrder received by it; 1,000 symbols on ccxt.pro watchTickers',
     symbols: SYMBOLS,
     bar_ms: BAR_MS,
+    pushes_per_bar: PUSHES_PER_BAR,
     n: e2e.n,
     p50_ms: e2e.p50_ms,
     p99_ms: e2e.p99_ms,

@@ -3,7 +3,7 @@ import { type SimRequest, startSimulator } from '../../src/venues/sim/index.js';
 
 /**
  * The simulator on its own thread (so its 1,000-ticker pushes do not run on Bosun's event loop), for
- * bench/stream-tick-to-order.bench.ts. It pushes every subscribed ticker twice per bar, the first push just after
+ * bench/stream-tick-to-order.bench.ts. It pushes every subscribed ticker `pushesPerBar` times a bar, the first push just after
  * each bar boundary (the push that closes every symbol's bar), and measures on its own clock, per order Bosun
  * sends: from the moment that push handed the order's symbol's ticker to its socket to the moment the create
  * (`POST /api/v3/order`) arrived. Both ends are in this thread: one clock, no cross-thread offset.
