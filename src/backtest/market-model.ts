@@ -4,12 +4,10 @@ import { fillPrice, type SlippageModel, slippageBps } from './slippage-model.js'
 /**
  * The backtest's venue: one market's trading rules, its fee, the slippage model, and the account the fills move.
  *
- * Spot long-only is what the strategies trade today (`sizeSignal(..., longOnly: true)`). The model is built so a
- * perpetual short side slots in without touching the replay: a position is a signed base quantity, `kind`
- * says which market it is, and `accrueFunding` is where a perpetual's funding (rate × position notional, paid by
- * longs when positive) enters the cash; for spot it is a no-op. A spot sell below zero is refused, as the venue
- * would refuse it, and so is a sell of more base than the account holds (the position is net of the fee Binance
- * takes in base after a buy, as the live ledger's `strategyPosition` is).
+ * This is the spot account (long only, as `sizeSignal(..., longOnly: true)` sizes it); a perpetual's account is
+ * `PerpBacktestAccount` (perp-account.ts, on the live perp book). A spot sell of more base than the account
+ * holds is refused, as the venue would refuse it (the position is net of the fee Binance takes in base after a
+ * buy, as the live ledger's `strategyPosition` is).
  */
 export type BacktestMarketKind = 'spot' | 'linear';
 
@@ -43,8 +41,14 @@ export interface BacktestFill {
   feeUsd: number;
   slippageBps: number;
   slippageUsd: number;
-  /** Realised PnL of a sell against the average entry (0 for a buy). */
+  /** Realised PnL of a closing fill against the average entry, after its fee (0 for a spot buy). */
   pnlUsd: number;
+  /** Sent reduce-only (a spot sell of what is held; a perpetual exit). */
+  reduceOnly: boolean;
+  /** Reduced a position (a spot sell, a perpetual fill against the position's side): counted by the hit rate. */
+  closing: boolean;
+  /** The position after the fill, in base (signed: a perpetual short is negative). */
+  positionAfter: number;
 }
 
 export class BacktestAccount {
@@ -56,7 +60,6 @@ export class BacktestAccount {
   private cost = 0;
   feesUsd = 0;
   slippageUsd = 0;
-  fundingUsd = 0;
   readonly fills: BacktestFill[] = [];
 
   constructor(
@@ -116,17 +119,11 @@ export class BacktestAccount {
       slippageBps: slippageBps(this.slippage, notional),
       slippageUsd: slip,
       pnlUsd: pnl,
+      reduceOnly: o.side === 'sell',
+      closing: o.side === 'sell',
+      positionAfter: this.held,
     };
     this.fills.push(f);
     return f;
-  }
-
-  /** Funding for one interval at `rate` (a fraction) on the position's notional; spot pays none. */
-  accrueFunding(rate: number, price: number): number {
-    if (this.rules.kind !== 'linear' || !Number.isFinite(rate)) return 0;
-    const paid = this.position * price * rate;
-    this.cash -= paid;
-    this.fundingUsd -= paid;
-    return -paid;
   }
 }

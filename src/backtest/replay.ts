@@ -4,14 +4,14 @@ import { createCalibrator } from '../actors/symbol.actors.js';
 import { createTickRouter } from '../actors/tick-router.js';
 import type { RiskLimits } from '../config/risk-limits.js';
 import { actorId } from '../domain/ids.js';
-import { checkRails, type RailReason } from '../domain/rails.js';
 import { type SignalEffect, symbolMachine } from '../machines/symbol.machine.js';
 import { createMetrics } from '../metrics/metrics.js';
 import type { AllocationInput } from '../strategies/allocator.js';
 import { addTick, initialBars } from '../strategies/bars.js';
-import { sizeSignal } from '../strategies/signal-sizing.js';
 import type { StrategyEnv } from '../strategies/symbol-strategy.js';
-import { BacktestAccount, type BacktestFill, type MarketRules } from './market-model.js';
+import { buyAndHold, createVenue, type FundingSource, type PerpTotals } from './backtest-venue.js';
+import type { BacktestFill, MarketRules } from './market-model.js';
+import type { BacktestPerpSettings, Rejection } from './order-path.js';
 import type { SlippageModel } from './slippage-model.js';
 
 /**
@@ -49,12 +49,20 @@ export interface ReplayOptions {
   symbols: readonly string[];
   limits: RiskLimits;
   minTradeUsdt: number;
+  /**
+   * PERP_STRATEGIES_ENABLED: the signals trade the symbol's USDⓈ-M perpetual (`rules` are the perpetual's), long
+   * and short, at these PERP_* settings; absent: spot, long only.
+   */
+  perp?: BacktestPerpSettings;
+  /** Funding rates settled on a perpetual position (a seeded path or the venue's history); none: no funding. */
+  funding?: FundingSource;
 }
 
 export interface BarPoint {
   at: number;
   close: number;
   equity: number;
+  /** Position value at the close (signed: a perpetual short is negative). */
   positionUsd: number;
 }
 
@@ -62,12 +70,15 @@ export interface ReplayResult {
   mode: RunMode;
   bars: BarPoint[];
   fills: BacktestFill[];
-  rejections: Partial<Record<RailReason, number>>;
+  rejections: Partial<Record<Rejection, number>>;
   calibrations: number;
   signals: number;
   feesUsd: number;
   slippageUsd: number;
+  /** Net funding (received − paid; 0 on spot). */
   fundingUsd: number;
+  /** Perpetual runs only. */
+  perp?: PerpTotals;
 }
 
 const silent = pino({ level: 'silent' });
@@ -80,12 +91,11 @@ export function envFor(mode: RunMode, env: StrategyEnv): StrategyEnv {
 }
 
 export function replay(ticks: Iterable<Tick>, o: ReplayOptions): ReplayResult {
-  const acct = new BacktestAccount(o.rules, o.slippage, o.capitalUsd);
+  if (o.mode === 'buy_and_hold') return buyAndHold(ticks, o);
+  const venue = createVenue(o);
   const bars: BarPoint[] = [];
   const barState = initialBars(o.barMs);
-  const rejections: Partial<Record<RailReason, number>> = {};
-  if (o.mode === 'buy_and_hold') return buyAndHold(ticks, o, acct, bars);
-
+  const rejections: ReplayResult['rejections'] = {};
   const env = envFor(o.mode, o.env);
   const sid = actorId.symbol(o.venue, o.rules.symbol);
   const deferred: Array<() => void> = [];
@@ -126,76 +136,22 @@ export function replay(ticks: Iterable<Tick>, o: ReplayOptions): ReplayResult {
 
   const onSignal = (s: SignalEffect) => {
     nSignals += 1;
-    const d = sizeSignal({
-      venue: o.venue,
-      symbol: o.rules.symbol,
-      signal: s.output.signal,
-      quoteMultiplier: s.output.quoteMultiplier,
-      price: s.price,
-      positionBase: acct.position,
-      equityUsd: acct.equity(s.price),
-      allocations: o.allocations,
-      venues: [o.venue],
-      symbols: o.symbols,
-      sizeScale: 1,
-      minTradeUsdt: o.minTradeUsdt,
-      maxNotionalUsdt: o.limits.maxNotionalUsdt,
-      longOnly: o.rules.kind === 'spot',
-    });
-    if (!d) return;
-    const amount = acct.amountFor(d.quoteUsdt, s.price);
-    const notional = amount * s.price;
-    const reduces = d.reduceOnly || (d.side === 'sell' && amount <= acct.held);
-    const exposure = Math.abs(acct.held) * s.price;
-    const verdict = checkRails(
-      {
-        venue: o.venue,
-        symbol: o.rules.symbol,
-        base: o.rules.base,
-        quote: o.rules.quote,
-        side: d.side,
-        notionalUsdt: notional > 0 ? notional : d.quoteUsdt,
-        reduceOnly: reduces,
-        price: s.price,
-      },
-      {
-        trading: { global: 'ACTIVE', venue: 'ACTIVE', symbol: 'ACTIVE' },
-        limits: o.limits,
-        policyAllowed: true,
-        minNotionalUsdt: Math.max(o.rules.minNotional, o.rules.minQty * s.price),
-        exposure: { symbolUsdt: exposure, venueUsdt: exposure, assetUsdt: exposure },
-        equityBreaker: { tripped: false, reason: '' },
-        venueBreaker: { tripped: false, reason: '' },
-        guards: { depegActive: false, fundingSpike: false },
-        inFlight: false,
-        // As in the engine: the cooldown is the symbol actor's (it stays quiet while one runs).
-        cooldownUntil: 0,
-        now: s.at,
-        ratePressure: 0,
-      },
-    );
-    if (!verdict.ok) {
-      rejections[verdict.reason] = (rejections[verdict.reason] ?? 0) + 1;
-      return;
-    }
-    if (!(amount > 0)) {
-      rejections.min_notional = (rejections.min_notional ?? 0) + 1;
+    const r = venue.decide(s);
+    if (r === null) return;
+    if ('rejected' in r) {
+      rejections[r.rejected] = (rejections[r.rejected] ?? 0) + 1;
       return;
     }
     const cid = `bt-${++seq}`;
-    actor?.send({ type: 'order.placed', side: d.side, clientOrderId: cid });
-    const f = acct.fill({
-      at: s.at,
-      bar: bars.length,
-      side: d.side,
-      amount,
-      price: s.price,
-      strategy: s.output.strategy,
-    });
-    actor?.send({ type: 'order.settled', side: d.side, clientOrderId: cid, filled: f !== null, at: s.at });
+    actor?.send({ type: 'order.placed', side: r.order.side, clientOrderId: cid });
+    const f = venue.fill({ ...r.order, at: s.at, bar: bars.length, price: s.price });
+    if (typeof f === 'string') rejections[f] = (rejections[f] ?? 0) + 1;
+    const filled = typeof f === 'object' && f !== null;
+    actor?.send({ type: 'order.settled', side: r.order.side, clientOrderId: cid, filled, at: s.at });
   };
 
   for (const t of ticks) {
+    venue.onTick(t, bars.length);
     const closed = addTick(barState, t.price, t.at);
     router.push({
       venue: o.venue,
@@ -212,55 +168,15 @@ export function replay(ticks: Iterable<Tick>, o: ReplayOptions): ReplayResult {
       fn?.();
       for (let s = signals.shift(); s !== undefined; s = signals.shift()) onSignal(s);
     }
-    if (closed) bars.push(point(closed.openAt, t.price, acct));
+    if (closed) bars.push(venue.point(closed.openAt, t.price));
   }
   actor.stop();
   return {
+    ...venue.totals(),
     mode: o.mode,
     bars,
-    fills: acct.fills,
     rejections,
     calibrations: calibrator.stats().fits,
     signals: nSignals,
-    feesUsd: acct.feesUsd,
-    slippageUsd: acct.slippageUsd,
-    fundingUsd: acct.fundingUsd,
-  };
-}
-
-function point(at: number, price: number, acct: BacktestAccount): BarPoint {
-  return { at, close: price, equity: acct.equity(price), positionUsd: acct.held * price };
-}
-
-/** The benchmark: the whole capital into the asset at the first bar close (fee and slippage paid), then held. */
-function buyAndHold(ticks: Iterable<Tick>, o: ReplayOptions, acct: BacktestAccount, bars: BarPoint[]): ReplayResult {
-  const barState = initialBars(o.barMs);
-  for (const t of ticks) {
-    const closed = addTick(barState, t.price, t.at);
-    if (!closed) continue;
-    if (acct.fills.length === 0) {
-      // Leave room for the fee and the slippage of the one buy.
-      const budget = o.capitalUsd / (1 + o.rules.takerFee + 0.01);
-      acct.fill({
-        at: t.at,
-        bar: 0,
-        side: 'buy',
-        amount: acct.amountFor(budget, t.price),
-        price: t.price,
-        strategy: 'buy_and_hold',
-      });
-    }
-    bars.push(point(closed.openAt, t.price, acct));
-  }
-  return {
-    mode: 'buy_and_hold',
-    bars,
-    fills: acct.fills,
-    rejections: {},
-    calibrations: 0,
-    signals: 0,
-    feesUsd: acct.feesUsd,
-    slippageUsd: acct.slippageUsd,
-    fundingUsd: acct.fundingUsd,
   };
 }

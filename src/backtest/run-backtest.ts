@@ -29,7 +29,14 @@ export function runBacktest(
   const paths: PathResult[] = [];
   let first: ReplayResult[] = [];
   series.forEach((s, i) => {
-    const results = plan.modes.map((mode) => replay(s.ticks, { ...plan, mode, venue: plan.venue }));
+    const results = plan.modes.map((mode) =>
+      replay(s.ticks, {
+        ...plan,
+        mode,
+        venue: plan.venue,
+        ...(plan.perp && s.funding ? { funding: s.funding } : {}),
+      }),
+    );
     if (i === 0) first = results;
     const p = { label: s.label, runs: results.map((r) => summarise(r, plan)) };
     paths.push(p);

@@ -1,4 +1,4 @@
-import type { RailReason } from '../domain/rails.js';
+import type { Rejection } from './order-path.js';
 import type { ReplayResult, RunMode } from './replay.js';
 
 /**
@@ -15,7 +15,7 @@ export interface RunSummary {
   maxDrawdownPct: number;
   /** Traded notional ÷ starting capital. */
   turnover: number;
-  /** Share of closing sells with positive PnL after fees (null: no sell). */
+  /** Share of closing fills (spot sells, perpetual exits) with positive PnL after fees (null: none). */
   hitRatePct: number | null;
   feesUsd: number;
   slippageUsd: number;
@@ -25,9 +25,25 @@ export interface RunSummary {
   /** Bars holding a position, % of bars. */
   exposurePct: number;
   calibrations: number;
-  rejections: Partial<Record<RailReason, number>>;
+  rejections: Partial<Record<Rejection, number>>;
+  /** Perpetual runs: funding both ways, the side held, reduce-only exits and liquidations. */
+  perp?: PerpSummary;
   /** Trades and fees by the strategy each order was attributed to (hmm, trend, buy_and_hold). */
   byStrategy: Record<string, { trades: number; notionalUsd: number; feesUsd: number; pnlUsd: number }>;
+}
+
+export interface PerpSummary {
+  fundingPaidUsd: number;
+  fundingReceivedUsd: number;
+  settlements: number;
+  /** Bars ending long / short, % of bars. */
+  longPct: number;
+  shortPct: number;
+  /** Fills that opened or added to a long / a short, and reduce-only exits. */
+  longEntries: number;
+  shortEntries: number;
+  reduceOnlyExits: number;
+  liquidations: number;
 }
 
 const MINUTES_PER_YEAR = 365 * 24 * 60;
@@ -52,7 +68,7 @@ export function summarise(r: ReplayResult, o: { capitalUsd: number; barMs: numbe
     dd = Math.max(dd, (peak - e) / peak);
   }
   const end = eq.at(-1) ?? o.capitalUsd;
-  const sells = r.fills.filter((f) => f.side === 'sell');
+  const closing = r.fills.filter((f) => f.closing);
   const notional = r.fills.reduce((a, f) => a + f.notionalUsd, 0);
   const byStrategy: RunSummary['byStrategy'] = {};
   for (const f of r.fills) {
@@ -76,15 +92,32 @@ export function summarise(r: ReplayResult, o: { capitalUsd: number; barMs: numbe
     sharpe: sd > 0 ? r4((mean / sd) * Math.sqrt(barsPerYear)) : 0,
     maxDrawdownPct: r4(dd * 100),
     turnover: r4(notional / o.capitalUsd),
-    hitRatePct: sells.length > 0 ? r2((sells.filter((f) => f.pnlUsd > 0).length / sells.length) * 100) : null,
+    hitRatePct: closing.length > 0 ? r2((closing.filter((f) => f.pnlUsd > 0).length / closing.length) * 100) : null,
     feesUsd: r2(r.feesUsd),
     slippageUsd: r2(r.slippageUsd),
     slippageBps: notional > 0 ? r4(r.fills.reduce((a, f) => a + f.slippageBps * f.notionalUsd, 0) / notional) : 0,
     fundingUsd: r2(r.fundingUsd),
-    exposurePct: r2((r.bars.filter((b) => b.positionUsd > 0).length / Math.max(1, r.bars.length)) * 100),
+    exposurePct: r2((r.bars.filter((b) => b.positionUsd !== 0).length / Math.max(1, r.bars.length)) * 100),
     calibrations: r.calibrations,
     rejections: r.rejections,
     byStrategy,
+    ...(r.perp ? { perp: perpSummary(r, r.perp) } : {}),
+  };
+}
+
+function perpSummary(r: ReplayResult, p: NonNullable<ReplayResult['perp']>): PerpSummary {
+  const pct = (n: number) => r2((n / Math.max(1, r.bars.length)) * 100);
+  const entries = r.fills.filter((f) => !f.reduceOnly && !f.closing);
+  return {
+    fundingPaidUsd: r2(p.fundingPaidUsd),
+    fundingReceivedUsd: r2(p.fundingReceivedUsd),
+    settlements: p.settlements,
+    longPct: pct(r.bars.filter((b) => b.positionUsd > 0).length),
+    shortPct: pct(r.bars.filter((b) => b.positionUsd < 0).length),
+    longEntries: entries.filter((f) => f.side === 'buy').length,
+    shortEntries: entries.filter((f) => f.side === 'sell').length,
+    reduceOnlyExits: r.fills.filter((f) => f.reduceOnly).length,
+    liquidations: p.liquidations,
   };
 }
 
@@ -100,6 +133,8 @@ export interface Aggregate {
     trades: number;
     feesUsd: number;
     slippageUsd: number;
+    /** Net funding (received − paid). */
+    fundingUsd: number;
   };
   median: { returnPct: number; sharpe: number; maxDrawdownPct: number; turnover: number };
 }
@@ -123,6 +158,7 @@ export function aggregate(mode: RunMode, runs: RunSummary[]): Aggregate {
       trades: mean((s) => s.trades),
       feesUsd: mean((s) => s.feesUsd),
       slippageUsd: mean((s) => s.slippageUsd),
+      fundingUsd: mean((s) => s.fundingUsd),
     },
     median: {
       returnPct: median((s) => s.returnPct),

@@ -1,5 +1,7 @@
+import { seededFundingRate } from '../venues/sim/funding-rate.js';
 import { buildCatalogue, CORE_ASSETS } from '../venues/sim/instruments.js';
 import { PricePath, type RegimeName } from '../venues/sim/price-path.js';
+import type { FundingSource } from './backtest-venue.js';
 import type { MarketRules } from './market-model.js';
 import type { Tick } from './replay.js';
 
@@ -18,7 +20,12 @@ export interface TickSeries {
   ticks: Tick[];
   /** The true regime over time (simulator paths only). */
   regimes: RegimeSpan[];
+  /** The perpetual's funding rates over the series (the seeded path's, or the venue's history when fetched). */
+  funding?: FundingSource;
 }
+
+/** Binance USDⓈ-M settles funding every 8 hours (00:00, 08:00, 16:00 UTC). */
+export const FUNDING_INTERVAL_MS = 8 * 3_600_000;
 
 /** 2025-01-01T00:00:00Z: the simulator's manual-clock origin, so bars align with its klines. */
 export const SIM_ORIGIN_MS = Date.UTC(2025, 0, 1);
@@ -53,15 +60,43 @@ export function simPathTicks(o: {
     to: i + 1 < runs.length ? SIM_ORIGIN_MS + (runs[i + 1] as { fromStep: number }).fromStep * 1000 : endAt,
     regime: r.regime,
   }));
-  return { label: `sim ${o.asset} seed ${o.seed}`, ticks, regimes };
+  return {
+    label: `sim ${o.asset} seed ${o.seed}`,
+    ticks,
+    regimes,
+    funding: seededFunding(o.seed, `${o.asset}USDT`, regimes),
+  };
+}
+
+/**
+ * The simulator's funding on a seeded path: the rate its `/fapi` publishes and settles (`seededFundingRate`), from
+ * the regime the path is in at each settlement.
+ */
+export function seededFunding(seed: number, marketId: string, regimes: readonly RegimeSpan[]): FundingSource {
+  return {
+    intervalMs: FUNDING_INTERVAL_MS,
+    rateAt(t) {
+      const span = regimes.find((r) => r.from <= t && t < r.to) ?? regimes.at(-1);
+      return span === undefined ? undefined : seededFundingRate(seed, marketId, span.regime, t);
+    },
+  };
 }
 
 /** The simulator's Binance spot rules for `<asset>USDT` (step, minimums, taker fee). */
 export function simSpotRules(asset: string): MarketRules {
-  const m = buildCatalogue().markets.find((x) => x.venue === 'binance' && x.kind === 'spot' && x.id === `${asset}USDT`);
-  if (!m) throw new RangeError(`the simulator lists no binance spot market ${asset}USDT`);
+  return simRules(asset, 'spot');
+}
+
+/** The simulator's Binance USDⓈ-M perpetual rules for `<asset>USDT` (fees in USDT). */
+export function simPerpRules(asset: string): MarketRules {
+  return simRules(asset, 'perp');
+}
+
+function simRules(asset: string, kind: 'spot' | 'perp'): MarketRules {
+  const m = buildCatalogue().markets.find((x) => x.venue === 'binance' && x.kind === kind && x.id === `${asset}USDT`);
+  if (!m) throw new RangeError(`the simulator lists no binance ${kind} market ${asset}USDT`);
   return {
-    kind: 'spot',
+    kind: kind === 'perp' ? 'linear' : 'spot',
     symbol: m.id,
     base: m.base,
     quote: m.quote,
@@ -69,6 +104,6 @@ export function simSpotRules(asset: string): MarketRules {
     minQty: m.minQty,
     minNotional: m.minNotional,
     takerFee: m.takerFee,
-    feeIn: 'received',
+    feeIn: kind === 'perp' ? 'quote' : 'received',
   };
 }

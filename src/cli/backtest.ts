@@ -1,10 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type HistoryGateway, loadOhlcv, ohlcvRules, ohlcvTicks } from '../backtest/ohlcv-cache.js';
+import type { BacktestPerpSettings } from '../backtest/order-path.js';
 import { RUN_MODES, type RunMode } from '../backtest/replay.js';
 import { renderReport } from '../backtest/report-html.js';
 import { type BacktestPlan, runBacktest } from '../backtest/run-backtest.js';
-import { simPathTicks, simSpotRules, type TickSeries } from '../backtest/tick-sources.js';
+import { simPathTicks, simPerpRules, simSpotRules, type TickSeries } from '../backtest/tick-sources.js';
 import { HmmCalibrationFileSchema, StrategyWeightsFileSchema } from '../config/files.schema.js';
 import { errorMessage } from '../domain/errors.js';
 import { parse } from './args.js';
@@ -14,7 +15,9 @@ import { EXIT_OK, UsageError } from './cli-context.js';
  * `bosun backtest`: the live pipeline (src/backtest/replay.ts) over the simulator's seeded regime-switching paths
  * (`--seed`, `--paths`) or a venue's OHLCV history (`--venue`, cached under `<state-dir>/backtest/ohlcv/`), in every
  * mode asked (`blend` = the configured HMM + trend mix, `hmm` = the HMM stable/canary blend alone, `trend`,
- * `buy_and_hold`), net of fees and the slippage model; a JSON summary and `--html FILE`.
+ * `buy_and_hold`), net of fees and the slippage model; a JSON summary and `--html FILE`. With
+ * PERP_STRATEGIES_ENABLED (or `--perp`) the signals trade the asset's USDⓈ-M perpetual, long and short, at the
+ * PERP_* leverage, margin mode and liquidation distance, paying the seeded path's funding.
  */
 export interface BacktestIo {
   stateDir: string;
@@ -24,7 +27,18 @@ export interface BacktestIo {
   err(t: string): void;
   /** The venue gateway for `--venue` (composition root: bosun.ts). */
   gateway(venue: string, simUrl: string | undefined): Promise<HistoryGateway>;
+  /** The PERP_* flags as the process would read them (bosun.ts parses the env); absent: spot, the defaults. */
+  perp?: BacktestPerpSettings & { enabled: boolean };
 }
+
+/** PERP_* defaults as src/config/env.schema.ts writes them (when the caller passes no env). */
+const PERP_DEFAULTS: BacktestPerpSettings & { enabled: boolean } = {
+  enabled: false,
+  leverage: 2,
+  marginMode: 'cross',
+  minLiqDistancePct: 20,
+  maintMarginRate: 0.004,
+};
 
 const OPTIONS = {
   seed: { type: 'string' },
@@ -50,6 +64,11 @@ const OPTIONS = {
   'warmup-bars': { type: 'string' },
   calibration: { type: 'string' },
   weights: { type: 'string' },
+  perp: { type: 'boolean' },
+  spot: { type: 'boolean' },
+  leverage: { type: 'string' },
+  'margin-mode': { type: 'string' },
+  'min-liq-distance': { type: 'string' },
   html: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
@@ -87,8 +106,27 @@ function commandLine(args: string[]): string {
   return ['npm run bosun -- backtest', ...args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`))].join(' ');
 }
 
+/** The perpetual settings of this run (env, then the options), or undefined for spot. */
+function perpOpt(io: BacktestIo, v: Record<string, string | boolean | undefined>): BacktestPerpSettings | undefined {
+  const d = io.perp ?? PERP_DEFAULTS;
+  if (v.perp === true && v.spot === true) throw new UsageError('--perp and --spot exclude each other');
+  const on = v.perp === true || (d.enabled && v.spot !== true);
+  const mode = v['margin-mode'];
+  if (mode !== undefined && mode !== 'cross' && mode !== 'isolated')
+    throw new UsageError(`--margin-mode must be cross or isolated, got '${String(mode)}'`);
+  const leverage = numOpt(v.leverage as string | undefined, 'leverage', d.leverage, 1, 20, true);
+  const dist = numOpt(v['min-liq-distance'] as string | undefined, 'min-liq-distance', d.minLiqDistancePct, 1, 100);
+  if (!on) {
+    if (v.leverage !== undefined || mode !== undefined || v['min-liq-distance'] !== undefined)
+      throw new UsageError('--leverage/--margin-mode/--min-liq-distance need --perp (or PERP_STRATEGIES_ENABLED)');
+    return undefined;
+  }
+  return { leverage, marginMode: mode ?? d.marginMode, minLiqDistancePct: dist, maintMarginRate: d.maintMarginRate };
+}
+
 export async function backtest(io: BacktestIo, args: string[]): Promise<number> {
   const { values: v } = parse(args, OPTIONS);
+  const perp = perpOpt(io, v);
   const capital = numOpt(v.capital, 'capital', 10_000, 1, 1e12);
   const barMs = 60_000;
   const calibration = readJsonFile(
@@ -116,6 +154,10 @@ export async function backtest(io: BacktestIo, args: string[]): Promise<number> 
     if (v.symbol === undefined) throw new UsageError('--venue needs --symbol (the venue id, e.g. BTCUSDT)');
     if (v.seed !== undefined || v.paths !== undefined)
       throw new UsageError('--seed/--paths are for simulator paths, not with --venue');
+    if (perp)
+      throw new UsageError(
+        'perpetual backtests run on simulator paths only (venue funding history is not fetched yet): use --spot with --venue',
+      );
     const until = v.until === undefined ? Math.floor(Date.now() / barMs) * barMs : Date.parse(v.until);
     if (!Number.isFinite(until)) throw new UsageError(`--until expects an ISO date, got '${v.until}'`);
     const venue = v.venue;
@@ -138,14 +180,14 @@ export async function backtest(io: BacktestIo, args: string[]): Promise<number> 
     if (60_000 % tickMs !== 0 || tickMs % 1000 !== 0)
       throw new UsageError(`--tick-ms must be whole seconds dividing a minute, got '${v['tick-ms']}'`);
     try {
-      rules = simSpotRules(asset);
+      rules = perp ? simPerpRules(asset) : simSpotRules(asset);
     } catch (e) {
       throw new UsageError(`--asset: ${errorMessage(e)}`);
     }
     const base = rules;
     rules = { ...base, takerFee: numOpt(v['fee-bps'], 'fee-bps', base.takerFee * 1e4, 0, 1_000) / 1e4 };
     series = Array.from({ length: paths }, (_, i) => simPathTicks({ asset, seed: seed + i, bars, tickMs }));
-    source = { kind: 'simulator', asset, seeds: [seed, seed + paths - 1], tickMs };
+    source = { kind: 'simulator', asset, market: perp ? 'perp' : 'spot', seeds: [seed, seed + paths - 1], tickMs };
   }
 
   const plan: BacktestPlan = {
@@ -181,6 +223,7 @@ export async function backtest(io: BacktestIo, args: string[]): Promise<number> 
     },
     minTradeUsdt: numOpt(v['min-trade'], 'min-trade', 10, 0, 1e12),
     modes,
+    ...(perp ? { perp } : {}),
   };
   const outcome = runBacktest(plan, series, (i, p) =>
     io.err(
@@ -202,6 +245,8 @@ export async function backtest(io: BacktestIo, args: string[]): Promise<number> 
       takerFeeBps: plan.rules.takerFee * 1e4,
       slippage: plan.slippage,
       trendWeight: plan.env.trendWeight,
+      market: perp ? 'perp' : 'spot',
+      ...(perp ? { perp } : {}),
       weights,
       calibration,
     },
@@ -228,7 +273,7 @@ export async function backtest(io: BacktestIo, args: string[]): Promise<number> 
   else {
     for (const a of outcome.aggregates)
       io.out(
-        `${a.mode.padEnd(13)} paths ${a.paths}  return ${a.mean.returnPct}%  sharpe ${a.mean.sharpe} (median ${a.median.sharpe})  max DD ${a.mean.maxDrawdownPct}%  turnover ${a.mean.turnover}  trades ${a.mean.trades}  fees $${a.mean.feesUsd}  slippage $${a.mean.slippageUsd}\n`,
+        `${a.mode.padEnd(13)} paths ${a.paths}  return ${a.mean.returnPct}%  sharpe ${a.mean.sharpe} (median ${a.median.sharpe})  max DD ${a.mean.maxDrawdownPct}%  turnover ${a.mean.turnover}  trades ${a.mean.trades}  fees $${a.mean.feesUsd}  slippage $${a.mean.slippageUsd}${perp ? `  funding $${a.mean.fundingUsd}` : ''}\n`,
       );
     if (v.html !== undefined) io.out(`report: ${v.html}\n`);
   }

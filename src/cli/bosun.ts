@@ -39,6 +39,27 @@ global options: --ops-url URL (env OPS_URL, default http://127.0.0.1:8002)
 token: OPS_API_TOKEN, else <state-dir>/ops_token; X-Ops-Actor: $USER
 exit codes: 0 ok, 1 a failed check or a refused request, 2 a usage error`;
 
+/**
+ * The PERP_* flags from the env, parsed by the process's own schema (a bad value is the same error the process
+ * would stop on), so a backtest trades what `PERP_STRATEGIES_ENABLED=true` would.
+ */
+async function perpFlags(env: NodeJS.ProcessEnv) {
+  const { EnvShape } = await import('../config/env.schema.js');
+  const read = <T>(name: keyof typeof EnvShape, schema: { safeParse(v: unknown): { success: boolean; data?: T } }) => {
+    const raw = env[name] === '' ? undefined : env[name];
+    const r = schema.safeParse(raw);
+    if (!r.success) throw new UsageError(`${name}=${JSON.stringify(raw)} is not valid`);
+    return r.data as T;
+  };
+  return {
+    enabled: read<boolean>('PERP_STRATEGIES_ENABLED', EnvShape.PERP_STRATEGIES_ENABLED),
+    leverage: read<number>('PERP_MAX_LEVERAGE', EnvShape.PERP_MAX_LEVERAGE),
+    marginMode: read<'cross' | 'isolated'>('PERP_MARGIN_MODE', EnvShape.PERP_MARGIN_MODE),
+    minLiqDistancePct: read<number>('PERP_MIN_LIQ_DISTANCE_PCT', EnvShape.PERP_MIN_LIQ_DISTANCE_PCT),
+    maintMarginRate: read<number>('PERP_MAINT_MARGIN_RATE', EnvShape.PERP_MAINT_MARGIN_RATE),
+  };
+}
+
 /** `bosun backtest`, loaded on demand (the strategy code and ccxt slow every other command's start). */
 async function runBacktestCommand(
   opts: Record<string, string | true>,
@@ -46,6 +67,7 @@ async function runBacktestCommand(
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
   const { backtest } = await import('./backtest.js');
+  const perp = await perpFlags(env);
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
     return await backtest(
@@ -53,6 +75,7 @@ async function runBacktestCommand(
         stateDir: String(opts['state-dir'] ?? env.STATE_DIR ?? 'state'),
         opsDir: String(opts['ops-dir'] ?? env.OPS_DIR ?? 'ops'),
         json: opts.json === true,
+        perp,
         out: (t) => process.stdout.write(t),
         err: (t) => process.stderr.write(t),
         async gateway(venue, simUrl) {

@@ -115,6 +115,23 @@ export function liquidationPrice(side: 'long' | 'short', entry: number, leverage
   return side === 'long' ? (entry * (1 - 1 / leverage)) / (1 - mmr) : (entry * (1 + 1 / leverage)) / (1 + mmr);
 }
 
+/**
+ * The one-way position a fill of `amount` on `side` at `price` leads to from `held`: adding keeps a
+ * quantity-weighted entry, reducing keeps the entry, crossing zero (or opening) enters at `price`. What the
+ * liquidation rail prices an entry by (the engine's order path and `bosun backtest` alike).
+ */
+export function positionAfter(held: PerpPosition, side: 'buy' | 'sell', amount: number, price: number): PerpPosition {
+  const signed = side === 'buy' ? amount : -amount;
+  const qty = held.qty + signed;
+  const entryPrice =
+    Math.sign(held.qty) === Math.sign(qty) && held.qty !== 0
+      ? Math.sign(held.qty) === Math.sign(signed)
+        ? (Math.abs(held.qty) * held.entryPrice + amount * price) / Math.abs(qty)
+        : held.entryPrice
+      : price;
+  return { qty, entryPrice };
+}
+
 /** Distance from `price` to the liquidation price, in % of `price`. */
 export function liquidationDistancePct(side: 'long' | 'short', price: number, leverage: number, mmr: number): number {
   const liq = liquidationPrice(side, price, leverage, mmr);

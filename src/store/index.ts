@@ -24,6 +24,7 @@ export {
 } from './idempotency.store.js';
 export { isOrderEntry, type JournalEntry, type JournalInput, type JournalStore } from './journal.store.js';
 export type { KvStore } from './kv.store.js';
+export { createMemoryKv } from './memory-kv.store.js';
 export { type OrderRecord, type OrderStatus, orderRecordSchema } from './order-record.js';
 export { isOpenOrder, type OrderInput, type OrdersStore } from './orders.store.js';
 export { createReplayStore, type ReplayStore } from './replay.store.js';

@@ -42,3 +42,14 @@ export function perpIntentFor(
     reason: `${side} ${usd(quote)} toward target ${usd(targetUsdt)} from ${usd(currentUsdt)}${quote < Math.abs(delta) ? ' (clipped to max notional)' : ''}`,
   };
 }
+
+/**
+ * One-way mode nets every owner at the venue (a funding hedge short beside the strategies' long): an exit of the
+ * strategies' share may go reduce-only only if the venue's net position `netQty` can take its `amount` whole;
+ * otherwise a reduce-only order would be clamped to the net and leave the strategies' share wrong, so it passes
+ * the entry rails instead (fail closed). Shared by the engine's order entry and `bosun backtest`.
+ */
+export function exitReducesNet(side: 'buy' | 'sell', amount: number, netQty: number): boolean {
+  const shrinks = side === 'sell' ? netQty > 0 : netQty < 0;
+  return shrinks && amount <= Math.abs(netQty) * (1 + 1e-9);
+}

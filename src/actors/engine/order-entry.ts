@@ -2,6 +2,7 @@ import { AppError, errorMessage } from '../../domain/errors.js';
 import type { VenueId } from '../../domain/ids.js';
 import type { SignalEffect } from '../../machines/symbol.machine.js';
 import type { OrderRecord } from '../../store/index.js';
+import { exitReducesNet } from '../../strategies/perp-intent.js';
 import { sizeSignal } from '../../strategies/signal-sizing.js';
 import type {
   OperatorOrderRequest,
@@ -116,16 +117,11 @@ export function createOrderEntry(
       });
       if (!d) return;
       const slotSymbol = slotSymbolOf(e.symbol, perp ? 'linear' : 'spot');
-      // One-way mode nets every owner at the venue (a funding hedge short beside the strategies' long): an exit of
-      // the strategies' share is reduce-only only if the venue's net position can take it whole; otherwise a
-      // reduce-only order would be clamped to the net and leave the strategies' share wrong. It then passes the
-      // entry rails instead (fail closed).
-      let reduceOnly = d.reduceOnly;
-      if (perp && reduceOnly) {
-        const net = deps.perps?.venue(e.venue)?.positions[e.symbol]?.qty ?? 0;
-        const shrinks = d.side === 'sell' ? net > 0 : net < 0;
-        reduceOnly = shrinks && d.quoteUsdt / e.price <= Math.abs(net) * (1 + 1e-9);
-      }
+      // An exit is reduce-only only if the venue's one-way net position can take it whole (perp-intent.ts).
+      const reduceOnly =
+        perp && d.reduceOnly
+          ? exitReducesNet(d.side, d.quoteUsdt / e.price, deps.perps?.venue(e.venue)?.positions[e.symbol]?.qty ?? 0)
+          : d.reduceOnly;
       if (ctx.slots.holder(ctx.slots.slotOf(e.venue, slotSymbol, d.side, e.output.strategy)) !== undefined) return;
       void submit({
         ...(perp ? { market: 'linear' as const } : {}),

@@ -1,5 +1,5 @@
 import { errorMessage } from '../../domain/errors.js';
-import { liquidationPrice } from '../../domain/perp-ledger.js';
+import { liquidationPrice, positionAfter } from '../../domain/perp-ledger.js';
 import { limitPriceToTick, snapDown } from '../../domain/precision.js';
 import { checkRails, type RailContext, type RailReason } from '../../domain/rails.js';
 import type { OrderRecord } from '../../store/index.js';
@@ -137,16 +137,9 @@ export function createOrderSubmit(
     const p = deps.perp;
     if (!p) return { liquidationPrice: Number.NaN, minDistancePct: 100 };
     const held = deps.perps?.venue(intent.venue)?.positions[intent.symbol] ?? { qty: 0, entryPrice: 0 };
-    const signed = intent.side === 'buy' ? s.amount : -s.amount;
-    const qty = held.qty + signed;
-    const entry =
-      Math.sign(held.qty) === Math.sign(qty) && held.qty !== 0
-        ? Math.sign(held.qty) === Math.sign(signed)
-          ? (Math.abs(held.qty) * held.entryPrice + s.amount * s.refPrice) / Math.abs(qty)
-          : held.entryPrice
-        : s.refPrice;
+    const { qty, entryPrice } = positionAfter(held, intent.side, s.amount, s.refPrice);
     const side = qty >= 0 ? 'long' : 'short';
-    let liq = liquidationPrice(side, entry, p.leverage, p.maintMarginRate);
+    let liq = liquidationPrice(side, entryPrice, p.leverage, p.maintMarginRate);
     // Adding to a position the venue already reports a liquidation price for: the nearer of the two.
     const atVenue = life.perp.venueLiquidation(intent.venue, intent.symbol);
     if (atVenue !== undefined && atVenue.side === side && Math.sign(held.qty) === Math.sign(qty))

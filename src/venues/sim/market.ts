@@ -6,6 +6,7 @@
  */
 import { clean } from '../../domain/precision.js';
 import type { Venue } from './faults.js';
+import { seededFundingRate } from './funding-rate.js';
 import { type AssetDef, type Catalogue, fromKrakenAsset, type MarketDef, type MarketKind } from './instruments.js';
 import { type Book, BookConsumption, type BookShape, bookStream, syntheticBook } from './order-book.js';
 import { PricePath } from './price-path.js';
@@ -50,8 +51,6 @@ export interface Stats24h {
   closeTime: number;
   trades: number;
 }
-
-const REGIME_FUNDING: Record<string, number> = { bull: 0.0001, volatile: 0, bear: -0.00015, peg: 0 };
 
 export class Market {
   private readonly bookCache = new WeakMap<MarketDef, { k: number; mid: number; book: Book }>();
@@ -269,11 +268,7 @@ export class Market {
         return o.rate;
     }
     const p = this.path(m.base);
-    const regime = p.regimeAt(this.stepAt(Math.min(t, fundingTime)));
-    const base = 0.00005 + 0.0001 * unitFromHash(this.opts.seed, hash32(m.id));
-    const noise = (unitFromHash(this.opts.seed, hash32(m.id), Math.floor(fundingTime / 1000)) - 0.5) * 0.00006;
-    // Published (and settled) with 8 decimals, as Binance does.
-    return Number((base + (REGIME_FUNDING[regime] ?? 0) + noise).toFixed(8));
+    return seededFundingRate(this.opts.seed, m.id, p.regimeAt(this.stepAt(Math.min(t, fundingTime))), fundingTime);
   }
 
   private pegFactor(asset: string, t: number): number {
