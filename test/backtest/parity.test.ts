@@ -1,31 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnyActorRef } from 'xstate';
-import { buildSymbolsSupervisor, createCalibrator } from '../../src/actors/symbol.actors.js';
-import { createTickRouter } from '../../src/actors/tick-router.js';
-import { replay } from '../../src/backtest/replay.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PerpSettings } from '../../src/actors/engine/perp-settlement.js';
+import { type ReplayOptions, replay } from '../../src/backtest/replay.js';
 import { SIM_BOOK_SLIPPAGE } from '../../src/backtest/slippage-model.js';
-import { simPathTicks, simSpotRules } from '../../src/backtest/tick-sources.js';
-import { actorId } from '../../src/domain/ids.js';
-import { createLogger } from '../../src/logging/logger.js';
-import type { SymbolContext } from '../../src/machines/symbol.machine.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
-import { addTick, initialBars } from '../../src/strategies/bars.js';
+import { simPathTicks, simPerpRules, simSpotRules } from '../../src/backtest/tick-sources.js';
 import type { StrategyEnv } from '../../src/strategies/symbol-strategy.js';
-import { createRuntime, type Runtime } from '../../src/supervisor/runtime.js';
-import { createManualClock, type Simulator, startSimulator } from '../../src/venues/sim/index.js';
-import { boot, type EngineRig, engineRig, OPEN_LIMITS } from '../trading/engine-harness.js';
-import { until } from '../trading/support.js';
+import { OPEN_LIMITS } from '../trading/engine-harness.js';
+import { type LivePipeline, livePipeline } from './live-pipeline.js';
 
 /**
  * Parity (issue 16 item 7): the backtest on a seeded path makes the same trades as the runtime's pipeline fed the
- * same ticks. The live side is the runtime's own parts wired as `trading.actors.ts` wires them — the tick router,
- * the `symbols:binance` supervisor and its symbol actor, the calibrator, and the real engine (LMDB store, ledger,
- * rails) sending market orders through the real ccxt gateway to the simulator — driven tick by tick and left to
- * settle (bar delivered, fits done, order filled and settled) before the next tick. The backtest replays the same
- * ticks through `replay`. The trades compared: time, side, strategy and amount of every filled strategy order.
+ * same ticks (live-pipeline.ts: tick router, symbols supervisor, calibrator, real engine through ccxt to the
+ * simulator), each bar left to come to rest before the next. The backtest replays the same ticks through
+ * `replay`. Compared: time, side, strategy, amount and reduce-only of every filled strategy order — on spot, and on
+ * the USDⓈ-M perpetual with PERP_STRATEGIES_ENABLED (long and short, reduce-only exits, funding settled in the
+ * backtest at 08:00).
  */
 const SEED = Number(process.env.PARITY_SEED ?? 7);
-const BARS = 700;
 const VENUE = 'binance';
 const SYMBOL = 'BTCUSDT';
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
@@ -40,153 +30,136 @@ const env: StrategyEnv = {
   warmupBars: 150,
   trendWeight: 0.5,
 };
+const PERP: PerpSettings = {
+  strategies: true,
+  leverage: 2,
+  marginMode: 'cross',
+  minLiqDistancePct: 20,
+  maintMarginRate: 0.004,
+};
 
 interface TradeRow {
   at: number;
   side: string;
   strategy: string;
   amount: number;
+  reduceOnly: boolean;
 }
 
-let sim: Simulator;
-let rig: EngineRig;
-let runtime: Runtime;
-
-beforeAll(async () => {
-  // A frozen simulator moved to each tick's price: the live side fills where the backtest's book model fills (a
-  // simulator walking on its own clock fills elsewhere, and cash, equity and the next sizes drift by a step).
-  sim = await startSimulator({ host: '127.0.0.1', port: 0, seed: SEED, clock: createManualClock(Date.now()) });
+let live: LivePipeline | undefined;
+afterEach(async () => {
+  await live?.close();
+  live = undefined;
 });
 
-afterAll(async () => {
-  await runtime?.shutdown();
-  await rig?.close();
-  await sim?.close();
-});
+function liveTrades(p: LivePipeline, market: 'spot' | 'linear'): TradeRow[] {
+  return [...p.rig.store.orders.list()]
+    .filter(
+      (r) =>
+        r.status === 'filled' &&
+        (r.strategy === 'hmm' || r.strategy === 'trend') &&
+        (r.market === 'linear' ? 'linear' : 'spot') === market,
+    )
+    .map((r) => ({
+      at: Number(r.createdAt),
+      side: String(r.side),
+      strategy: String(r.strategy),
+      amount: Number(r.amount),
+      reduceOnly: market === 'linear' ? r.reduceOnly === true : r.side === 'sell',
+    }))
+    .sort((a, b) => a.at - b.at);
+}
+
+const base: Omit<ReplayOptions, 'rules'> = {
+  mode: 'blend',
+  venue: VENUE,
+  slippage: SIM_BOOK_SLIPPAGE,
+  capitalUsd: CAPITAL,
+  barMs: 60_000,
+  baseCooldownMs: COOLDOWN_MS,
+  env,
+  allocations: { reserve_pct: 0 },
+  symbols: SYMBOLS,
+  limits: LIMITS,
+  minTradeUsdt: 10,
+};
 
 describe('backtest parity with the live pipeline', () => {
-  it(`makes the same trades as the runtime fed the same ticks (seed ${SEED})`, async () => {
+  it(`makes the same spot trades as the runtime fed the same ticks (seed ${SEED})`, async () => {
     console.log(`parity seed ${SEED} (replay: PARITY_SEED=${SEED})`);
-    const series = simPathTicks({ asset: 'BTC', seed: SEED, bars: BARS, tickMs: 5_000 });
-    let clock = series.ticks[0]?.at ?? 0;
-    const log = createLogger({ level: 'silent', stdout: false }).log;
-    const metrics = createMetrics({ defaultMetrics: false });
-    let rootRef: AnyActorRef | undefined;
-    const lookup = (id: string) => rootRef?.system.get(id) as AnyActorRef | undefined;
-    rig = await engineRig(sim, {
-      spot: { USDT: CAPITAL },
-      limits: LIMITS,
-      symbols: SYMBOLS,
-      now: () => clock,
-      notify: (venue, symbol, e) => lookup(actorId.symbol(venue, symbol))?.send(e as never),
-    });
-    await boot(rig);
-    const calibrator = createCalibrator({ lookup, log, env: () => env });
-    runtime = createRuntime({
-      options: {
-        tradingEnabled: true,
-        heartbeatMs: 60_000,
-        maxLoopDelayMs: 60_000,
-        restartIntensity: 10,
-        restartPeriodMs: 60_000,
-        shutdownTimeoutMs: 2_000,
-      },
-      log,
-      metrics,
-      kv: rig.store.kv,
-      onFatal: () => {},
-      subtrees: (hooks) => [
-        buildSymbolsSupervisor({
-          venue: VENUE,
-          symbols: [SYMBOL],
-          barMs: 60_000,
-          baseCooldownMs: COOLDOWN_MS,
-          env: () => env,
-          trading: () => 'ACTIVE',
-          onSignal: (e) => rig.engine.onSignal(e),
-          calibrator,
-          metrics,
-          hooks,
-        }) as never,
-      ],
-    });
-    await runtime.start();
-    runtime.markReady();
-    rootRef = runtime.root();
-    const router = createTickRouter({
-      lookup,
-      metrics,
-      barMs: 60_000,
-      onPrice: (v, s, p) => rig.engine.notePrice(v, s, p),
-    });
-    const sid = actorId.symbol(VENUE, SYMBOL);
-    const bars = initialBars(60_000);
-    const atRest = () => {
-      const ctx = lookup(sid)?.getSnapshot().context as SymbolContext | undefined;
-      const c = calibrator.stats();
-      return (
-        router.stats().pending === 0 &&
-        c.queued === 0 &&
-        !c.running &&
-        rig.engine.inflightCount() === 0 &&
-        ctx !== undefined &&
-        ctx.inflight.buy === null &&
-        ctx.inflight.sell === null
-      );
-    };
-    for (const t of series.ticks) {
-      clock = t.at;
-      sim.setPrice({ venue: VENUE, market: 'spot', symbol: SYMBOL, price: t.price });
-      router.push({
-        venue: VENUE,
-        symbol: SYMBOL,
-        bid: null,
-        ask: null,
-        last: t.price,
-        receivedAt: t.at,
-        t0: performance.now(),
-      });
-      if (addTick(bars, t.price, t.at) !== null)
-        await until(
-          `the pipeline at rest after the bar closed at ${t.at}`,
-          () => (atRest() ? true : undefined),
-          20_000,
-        );
-    }
-    const live: TradeRow[] = [...rig.store.orders.list()]
-      .filter((r) => r.status === 'filled' && (r.strategy === 'hmm' || r.strategy === 'trend'))
-      .map((r) => ({
-        at: Number(r.createdAt),
-        side: String(r.side),
-        strategy: String(r.strategy),
-        amount: Number(r.amount),
-      }))
-      .sort((a, b) => a.at - b.at);
-
-    const bt = replay(series.ticks, {
-      mode: 'blend',
+    const series = simPathTicks({ asset: 'BTC', seed: SEED, bars: 700, tickMs: 5_000 });
+    live = await livePipeline({
+      seed: SEED,
       venue: VENUE,
-      rules: simSpotRules('BTC'),
-      slippage: SIM_BOOK_SLIPPAGE,
-      capitalUsd: CAPITAL,
-      barMs: 60_000,
-      baseCooldownMs: COOLDOWN_MS,
-      env,
-      allocations: { reserve_pct: 0 },
+      symbol: SYMBOL,
       symbols: SYMBOLS,
+      capitalUsd: CAPITAL,
       limits: LIMITS,
-      minTradeUsdt: 10,
+      cooldownMs: COOLDOWN_MS,
+      env,
+      startAt: series.ticks[0]?.at ?? 0,
+    });
+    await live.feed(series.ticks);
+    const bt = replay(series.ticks, { ...base, rules: simSpotRules('BTC') });
+    const backtest: TradeRow[] = bt.fills.map((f) => ({
+      at: f.at,
+      side: f.side,
+      strategy: f.strategy,
+      amount: f.amount,
+      reduceOnly: f.reduceOnly,
+    }));
+    const liveRows = liveTrades(live, 'spot');
+    console.log(`parity spot: ${liveRows.length} live trades, ${backtest.length} backtest trades`);
+    // Something to compare: both strategies, both sides, and the cooldown in play.
+    expect(backtest.length).toBeGreaterThan(10);
+    expect(new Set(backtest.map((t) => t.side)).size).toBe(2);
+    expect(backtest).toEqual(liveRows);
+  }, 600_000);
+
+  it(`makes the same perpetual trades, long and short, as the runtime with PERP_STRATEGIES_ENABLED (seed ${SEED})`, async () => {
+    // 560 bars: past the 08:00 funding settlement, which the backtest charges and which must not move the sizes
+    // (the engine sizes perpetuals from the spot ledger's equity).
+    const series = simPathTicks({ asset: 'BTC', seed: SEED, bars: 560, tickMs: 5_000 });
+    live = await livePipeline({
+      seed: SEED,
+      venue: VENUE,
+      symbol: SYMBOL,
+      symbols: SYMBOLS,
+      capitalUsd: CAPITAL,
+      limits: LIMITS,
+      cooldownMs: COOLDOWN_MS,
+      env,
+      perp: PERP,
+      startAt: series.ticks[0]?.at ?? 0,
+    });
+    await live.feed(series.ticks);
+    const bt = replay(series.ticks, {
+      ...base,
+      rules: simPerpRules('BTC'),
+      perp: PERP,
+      ...(series.funding ? { funding: series.funding } : {}),
     });
     const backtest: TradeRow[] = bt.fills.map((f) => ({
       at: f.at,
       side: f.side,
       strategy: f.strategy,
       amount: f.amount,
+      reduceOnly: f.reduceOnly,
     }));
-    console.log(`parity: ${live.length} live trades, ${backtest.length} backtest trades, ${bt.calibrations} fits`);
-    // Something to compare: both strategies, both sides, and the cooldown in play.
-    expect(backtest.length).toBeGreaterThan(10);
-    expect(new Set(backtest.map((t) => t.side)).size).toBe(2);
-    expect(backtest).toEqual(live);
+    const liveRows = liveTrades(live, 'linear');
+    console.log(
+      `parity perp: ${liveRows.length} live trades, ${backtest.length} backtest trades, funding ${bt.fundingUsd.toFixed(2)}`,
+    );
+    // Something to compare: longs and shorts opened, reduce-only exits, and a funding settlement charged.
+    const opened = bt.fills.filter((f) => !f.reduceOnly);
+    expect(opened.some((f) => f.positionAfter > 0)).toBe(true);
+    expect(opened.some((f) => f.positionAfter < 0)).toBe(true);
+    expect(bt.fills.some((f) => f.reduceOnly)).toBe(true);
+    expect(bt.perp?.settlements).toBeGreaterThan(0);
+    expect(liveRows.every((r) => r.amount > 0)).toBe(true);
+    expect(backtest).toEqual(liveRows);
+    // The live perp book ends where the backtest's does.
+    const net = live.rig.perps?.venue(VENUE)?.positions[SYMBOL]?.qty ?? 0;
+    expect(net).toBeCloseTo(bt.fills.at(-1)?.positionAfter ?? 0, 9);
   }, 600_000);
 });

@@ -11,6 +11,7 @@ import type { TradingState } from '../../src/domain/trading-state.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { type KvStore, openStore, type Store } from '../../src/store/index.js';
 import { createGateway } from '../../src/venues/index.js';
+import type { BudgetClock } from '../../src/venues/rate-budget.js';
 import { createManualClock, type Simulator, startSimulator } from '../../src/venues/sim/index.js';
 import type { VenueGateway } from '../../src/venues/venue-gateway.js';
 
@@ -78,6 +79,8 @@ export interface RigOptions {
   /** Where the engine tells symbol actors about their orders (default: nowhere). */
   notify?: Parameters<typeof createTradingEngine>[0]['notify'];
   symbols?: readonly string[];
+  /** The clock the gateway's request budget runs on (default wall time): the parity test runs it on the ticks. */
+  budgetClock?: BudgetClock;
 }
 
 export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<EngineRig> {
@@ -89,7 +92,12 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
     });
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'bosun-money-'));
   const store = await openStore({ dir });
-  const raw = createGateway('binance', { mode: 'paper', simBaseUrl: sim.baseUrl, ...keys });
+  const raw = createGateway('binance', {
+    mode: 'paper',
+    simBaseUrl: sim.baseUrl,
+    ...keys,
+    ...(o.budgetClock ? { budgetClock: o.budgetClock } : {}),
+  });
   await raw.loadMarkets();
   const gateway = o.wrap ? o.wrap(raw) : raw;
   const portfolio = o.wrapPortfolio ? o.wrapPortfolio(store.portfolio) : store.portfolio;
