@@ -5,8 +5,9 @@ import type { RegimeSpan } from './tick-sources.js';
 
 /**
  * `bosun backtest --html FILE`: one self-contained page (inline SVG and CSS, no script from anywhere, no CDN) with
- * the equity curve of every run, the drawdown, the position and the price over the true regimes (simulator paths),
- * and the JSON summary, also embedded as `<script type="application/json" id="summary">` for tools.
+ * the equity curve of every run, the drawdown, the position (signed: a perpetual short is below zero) and the price
+ * over the true regimes (simulator paths), on a perpetual the long/short and funding table, and the JSON summary,
+ * also embedded as `<script type="application/json" id="summary">` for tools.
  */
 export interface ReportRun {
   summary: RunSummary;
@@ -92,6 +93,19 @@ function panel(id: string, title: string, body: string): string {
   return `<section><h2>${esc(title)}</h2><svg id="${id}" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${esc(title)}">${body}</svg></section>`;
 }
 
+/** The perpetual runs' sides and funding (empty for spot). */
+function perpTable(runs: ReportRun[]): string {
+  const rows = runs
+    .filter((x) => x.summary.perp !== undefined)
+    .map(({ summary: s }) => {
+      const p = s.perp as NonNullable<RunSummary['perp']>;
+      return `<tr><td>${esc(s.mode)}</td><td>${p.longPct}</td><td>${p.shortPct}</td><td>${p.longEntries}</td><td>${p.shortEntries}</td><td>${p.reduceOnlyExits}</td><td>${p.fundingPaidUsd}</td><td>${p.fundingReceivedUsd}</td><td>${s.fundingUsd}</td><td>${p.settlements}</td><td>${p.liquidations}</td></tr>`;
+    })
+    .join('');
+  if (!rows) return '';
+  return `<h2>Perpetual: long and short, funding</h2><table id="perp"><tr><th>mode</th><th>bars long %</th><th>bars short %</th><th>long entries</th><th>short entries</th><th>reduce-only exits</th><th>funding paid $</th><th>funding received $</th><th>net funding $</th><th>settlements</th><th>liquidations</th></tr>${rows}</table>`;
+}
+
 export function renderReport(r: ReportInput): string {
   const all = r.runs.flatMap((x) => x.bars);
   const t0 = all.length ? Math.min(...r.runs.map((x) => x.bars[0]?.at ?? Number.POSITIVE_INFINITY)) : 0;
@@ -126,8 +140,8 @@ export function renderReport(r: ReportInput): string {
   });
   const ddLo = Math.min(-0.01, ...dds.flatMap((d) => d.pts.map((p) => p[1])));
   const ddF = frame(t0, t1, ddLo, 0);
-  const posHi = Math.max(1, ...r.runs.flatMap((x) => x.bars.map((b) => b.positionUsd)));
-  const posF = frame(t0, t1, 0, posHi);
+  const positions = r.runs.flatMap((x) => x.bars.map((b) => b.positionUsd));
+  const posF = frame(t0, t1, Math.min(0, ...positions), Math.max(1, ...positions));
   const price = r.runs[0]?.bars ?? [];
   const pF = frame(t0, t1, Math.min(...price.map((b) => b.close)), Math.max(...price.map((b) => b.close)));
   const legend = r.runs
@@ -142,9 +156,10 @@ export function renderReport(r: ReportInput): string {
   const aggRows = (r.aggregates ?? [])
     .map(
       (a) =>
-        `<tr><td>${esc(a.mode)}</td><td>${a.paths}</td><td>${a.mean.returnPct}</td><td>${a.mean.sharpe}</td><td>${a.median.sharpe}</td><td>${a.mean.maxDrawdownPct}</td><td>${a.mean.turnover}</td><td>${a.mean.feesUsd}</td><td>${a.mean.slippageUsd}</td></tr>`,
+        `<tr><td>${esc(a.mode)}</td><td>${a.paths}</td><td>${a.mean.returnPct}</td><td>${a.mean.sharpe}</td><td>${a.median.sharpe}</td><td>${a.mean.maxDrawdownPct}</td><td>${a.mean.turnover}</td><td>${a.mean.feesUsd}</td><td>${a.mean.slippageUsd}</td><td>${a.mean.fundingUsd}</td></tr>`,
     )
     .join('');
+  const perp = perpTable(r.runs);
   // `</` cannot end the JSON block early.
   const json = JSON.stringify(r.summary, null, 2).replace(/</g, '\\u003c');
   return `<!doctype html>
@@ -161,15 +176,17 @@ pre{padding:8px;overflow:auto;max-height:360px}
 <h1>${esc(r.title)}</h1>
 <p>Net of fees and slippage. Re-run: <code>${esc(r.command)}</code></p>
 <p>${legend}</p>
-${aggRows ? `<h2>Across paths</h2><table id="aggregates"><tr><th>mode</th><th>paths</th><th>mean return %</th><th>mean Sharpe</th><th>median Sharpe</th><th>mean max DD %</th><th>mean turnover</th><th>mean fees $</th><th>mean slippage $</th></tr>${aggRows}</table>` : ''}
+${aggRows ? `<h2>Across paths</h2><table id="aggregates"><tr><th>mode</th><th>paths</th><th>mean return %</th><th>mean Sharpe</th><th>median Sharpe</th><th>mean max DD %</th><th>mean turnover</th><th>mean fees $</th><th>mean slippage $</th><th>mean funding $</th></tr>${aggRows}</table>` : ''}
 <h2>This path</h2>
 <table id="runs"><tr><th>mode</th><th>return %</th><th>Sharpe</th><th>max DD %</th><th>turnover</th><th>hit %</th><th>trades</th><th>fees $</th><th>slippage $</th><th>slip bps</th></tr>${rows}</table>
+${perp}
 ${panel('equity', 'Equity (USD)', regimeBands(r.regimes, eqF, t1) + axes(eqF, usd) + equity)}
 ${panel('drawdown', 'Drawdown (%)', axes(ddF, (v) => v.toFixed(1)) + dds.map((d) => line(d.pts, ddF, COLORS[d.mode], `drawdown-${d.mode}`)).join(''))}
 ${panel(
   'position',
   'Position (USD)',
   axes(posF, usd) +
+    `<line x1="${PAD}" x2="${W - PAD}" y1="${posF.y(0).toFixed(1)}" y2="${posF.y(0).toFixed(1)}" class="base" id="position-zero"/>` +
     r.runs
       .filter((x) => x.summary.mode !== 'buy_and_hold')
       .map((x) =>

@@ -18,30 +18,55 @@ if (!available && process.env.CI === 'true')
 if (!available) console.warn(`backtest report browser test skipped: ${CHROMIUM} not found`);
 
 declare const document: {
-  querySelector(
-    s: string,
-  ): { getAttribute(n: string): string | null; getBoundingClientRect(): { width: number; height: number } } | null;
+  querySelector(s: string): {
+    getAttribute(n: string): string | null;
+    getBoundingClientRect(): { width: number; height: number };
+    textContent: string | null;
+  } | null;
   querySelectorAll(s: string): { length: number };
 };
 
 let browser: Browser | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'bosun-bt-report-'));
 const html = join(dir, 'report.html');
+const perpHtml = join(dir, 'report-perp.html');
+const io = {
+  stateDir: dir,
+  opsDir: resolve(import.meta.dirname, '../../ops'),
+  json: false,
+  out: () => {},
+  err: () => {},
+  gateway: () => Promise.reject(new Error('no venue in this test')),
+};
 
 beforeAll(async () => {
   if (!available) return;
-  const code = await backtest(
-    {
-      stateDir: dir,
-      opsDir: resolve(import.meta.dirname, '../../ops'),
-      json: false,
-      out: () => {},
-      err: () => {},
-      gateway: () => Promise.reject(new Error('no venue in this test')),
-    },
-    ['--paths', '2', '--bars', '500', '--warmup-bars', '120', '--max-notional', '1000', '--html', html],
-  );
+  const code = await backtest(io, [
+    '--paths',
+    '2',
+    '--bars',
+    '500',
+    '--warmup-bars',
+    '120',
+    '--max-notional',
+    '1000',
+    '--html',
+    html,
+  ]);
   expect(code).toBe(0);
+  // 600 bars: past the 08:00 funding settlement.
+  const perp = await backtest(io, [
+    '--perp',
+    '--bars',
+    '600',
+    '--warmup-bars',
+    '120',
+    '--max-notional',
+    '1000',
+    '--html',
+    perpHtml,
+  ]);
+  expect(perp).toBe(0);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -95,6 +120,36 @@ describe.skipIf(!available)('backtest HTML report in Chromium', () => {
       /<script type="application\/json" id="summary">([\s\S]*?)<\/script>/,
     )?.[1];
     expect(JSON.parse(raw ?? 'null').aggregates).toHaveLength(4);
+    await page.close();
+  }, 60_000);
+
+  it('shows the perpetual section: long and short, funding paid and received, a position below zero', async () => {
+    const page = await (browser as Browser).newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    await page.goto(pathToFileURL(perpHtml).href);
+    const seen = await page.evaluate(() => {
+      const cell = (row: number, col: number) =>
+        document.querySelector(`#perp tr:nth-child(${row}) td:nth-child(${col})`)?.textContent ?? '';
+      return {
+        rows: document.querySelectorAll('#perp tr').length,
+        header: document.querySelector('#perp tr')?.textContent ?? '',
+        // hmm's row (modes in order blend, hmm, trend, buy_and_hold): bars short %.
+        hmmShortPct: Number(cell(3, 3)),
+        holdSettlements: Number(cell(5, 10)),
+        zero: document.querySelector('#position-zero') !== null,
+      };
+    });
+    expect(problems).toEqual([]);
+    expect(seen.rows).toBe(5);
+    expect(seen.header).toContain('funding paid');
+    expect(seen.header).toContain('funding received');
+    expect(seen.hmmShortPct).toBeGreaterThan(0);
+    expect(seen.holdSettlements).toBe(1);
+    expect(seen.zero).toBe(true);
     await page.close();
   }, 60_000);
 });
