@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PerpSettings } from '../../src/actors/engine/perp-settlement.js';
+import type { BacktestFill } from '../../src/backtest/market-model.js';
 import { type ReplayOptions, replay } from '../../src/backtest/replay.js';
 import { SIM_BOOK_SLIPPAGE } from '../../src/backtest/slippage-model.js';
-import { simPathTicks, simPerpRules, simSpotRules } from '../../src/backtest/tick-sources.js';
+import { simPathTicks, simPerpRules, simSpotRules, type TickSeries } from '../../src/backtest/tick-sources.js';
 import type { StrategyEnv } from '../../src/strategies/symbol-strategy.js';
 import { OPEN_LIMITS } from '../trading/engine-harness.js';
 import { type LivePipeline, livePipeline } from './live-pipeline.js';
@@ -84,31 +85,35 @@ const base: Omit<ReplayOptions, 'rules'> = {
   minTradeUsdt: 10,
 };
 
+/** The live pipeline fed `series` (spot, or the perpetual with `perp`); left in `live` for afterEach to close. */
+async function runLive(series: TickSeries, perp?: PerpSettings): Promise<LivePipeline> {
+  live = await livePipeline({
+    seed: SEED,
+    venue: VENUE,
+    symbol: SYMBOL,
+    symbols: SYMBOLS,
+    capitalUsd: CAPITAL,
+    limits: LIMITS,
+    cooldownMs: COOLDOWN_MS,
+    env,
+    ...(perp ? { perp } : {}),
+    startAt: series.ticks[0]?.at ?? 0,
+  });
+  await live.feed(series.ticks);
+  return live;
+}
+
+const rowsOf = (fills: readonly BacktestFill[]): TradeRow[] =>
+  fills.map((f) => ({ at: f.at, side: f.side, strategy: f.strategy, amount: f.amount, reduceOnly: f.reduceOnly }));
+
 describe('backtest parity with the live pipeline', () => {
   it(`makes the same spot trades as the runtime fed the same ticks (seed ${SEED})`, async () => {
     console.log(`parity seed ${SEED} (replay: PARITY_SEED=${SEED})`);
     const series = simPathTicks({ asset: 'BTC', seed: SEED, bars: 700, tickMs: 5_000 });
-    live = await livePipeline({
-      seed: SEED,
-      venue: VENUE,
-      symbol: SYMBOL,
-      symbols: SYMBOLS,
-      capitalUsd: CAPITAL,
-      limits: LIMITS,
-      cooldownMs: COOLDOWN_MS,
-      env,
-      startAt: series.ticks[0]?.at ?? 0,
-    });
-    await live.feed(series.ticks);
+    const p = await runLive(series);
     const bt = replay(series.ticks, { ...base, rules: simSpotRules('BTC') });
-    const backtest: TradeRow[] = bt.fills.map((f) => ({
-      at: f.at,
-      side: f.side,
-      strategy: f.strategy,
-      amount: f.amount,
-      reduceOnly: f.reduceOnly,
-    }));
-    const liveRows = liveTrades(live, 'spot');
+    const backtest = rowsOf(bt.fills);
+    const liveRows = liveTrades(p, 'spot');
     console.log(`parity spot: ${liveRows.length} live trades, ${backtest.length} backtest trades`);
     // Something to compare: both strategies, both sides, and the cooldown in play.
     expect(backtest.length).toBeGreaterThan(10);
@@ -120,33 +125,15 @@ describe('backtest parity with the live pipeline', () => {
     // 560 bars: past the 08:00 funding settlement, which the backtest charges and which must not move the sizes
     // (the engine sizes perpetuals from the spot ledger's equity).
     const series = simPathTicks({ asset: 'BTC', seed: SEED, bars: 560, tickMs: 5_000 });
-    live = await livePipeline({
-      seed: SEED,
-      venue: VENUE,
-      symbol: SYMBOL,
-      symbols: SYMBOLS,
-      capitalUsd: CAPITAL,
-      limits: LIMITS,
-      cooldownMs: COOLDOWN_MS,
-      env,
-      perp: PERP,
-      startAt: series.ticks[0]?.at ?? 0,
-    });
-    await live.feed(series.ticks);
+    const p = await runLive(series, PERP);
     const bt = replay(series.ticks, {
       ...base,
       rules: simPerpRules('BTC'),
       perp: PERP,
       ...(series.funding ? { funding: series.funding } : {}),
     });
-    const backtest: TradeRow[] = bt.fills.map((f) => ({
-      at: f.at,
-      side: f.side,
-      strategy: f.strategy,
-      amount: f.amount,
-      reduceOnly: f.reduceOnly,
-    }));
-    const liveRows = liveTrades(live, 'linear');
+    const backtest = rowsOf(bt.fills);
+    const liveRows = liveTrades(p, 'linear');
     console.log(
       `parity perp: ${liveRows.length} live trades, ${backtest.length} backtest trades, funding ${bt.fundingUsd.toFixed(2)}`,
     );
@@ -159,7 +146,7 @@ describe('backtest parity with the live pipeline', () => {
     expect(liveRows.every((r) => r.amount > 0)).toBe(true);
     expect(backtest).toEqual(liveRows);
     // The live perp book ends where the backtest's does.
-    const net = live.rig.perps?.venue(VENUE)?.positions[SYMBOL]?.qty ?? 0;
+    const net = p.rig.perps?.venue(VENUE)?.positions[SYMBOL]?.qty ?? 0;
     expect(net).toBeCloseTo(bt.fills.at(-1)?.positionAfter ?? 0, 9);
   }, 600_000);
 });
