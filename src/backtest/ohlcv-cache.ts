@@ -39,7 +39,10 @@ const CacheSchema = z.object({
 export type OhlcvCache = z.infer<typeof CacheSchema>;
 
 /** What the history needs of a venue gateway. */
-export type HistoryGateway = Pick<VenueGateway, 'venue' | 'fetchOHLCV' | 'markets' | 'loadMarkets'>;
+export type HistoryGateway = Pick<
+  VenueGateway,
+  'venue' | 'fetchOHLCV' | 'markets' | 'loadMarkets' | 'fetchFundingRateHistory'
+>;
 
 export interface OhlcvRequest {
   venue: string;
@@ -49,11 +52,14 @@ export interface OhlcvRequest {
   /** Epoch ms the history ends at (the last bar closed by then). */
   until: number;
   cacheDir: string;
+  /** The market whose klines and rules are read (default spot; `linear`: the USDⓈ-M perpetual). */
+  market?: 'spot' | 'linear';
 }
 
 export function cachePath(r: OhlcvRequest): string {
   const safe = r.symbol.replace(/[^A-Za-z0-9_-]/g, '_');
-  return join(r.cacheDir, `${r.venue}_${safe}_${r.barMs}_${r.bars}_${r.until}.json`);
+  const kind = r.market === 'linear' ? '_perp' : '';
+  return join(r.cacheDir, `${r.venue}_${safe}${kind}_${r.barMs}_${r.bars}_${r.until}.json`);
 }
 
 /** The cached history, or the gateway's (then written to the cache). `source` says which. */
@@ -68,9 +74,10 @@ export async function loadOhlcv(
   }
   const gw = await gateway();
   await gw.loadMarkets();
-  const m: MarketInfo | undefined = gw.markets('spot')[r.symbol];
-  if (!m) throw new RangeError(`${r.venue} lists no spot market '${r.symbol}'`);
-  const h = await fetchHistory(gw, { symbol: r.symbol, barMs: r.barMs, bars: r.bars, now: r.until });
+  const kind = r.market ?? 'spot';
+  const m: MarketInfo | undefined = gw.markets(kind)[r.symbol];
+  if (!m) throw new RangeError(`${r.venue} lists no ${kind === 'spot' ? 'spot' : 'perpetual'} market '${r.symbol}'`);
+  const h = await fetchHistory(gw, { symbol: r.symbol, barMs: r.barMs, bars: r.bars, now: r.until, market: kind });
   if (h.bars.length < 2)
     throw new RangeError(`${r.venue} returned ${h.bars.length} bars for ${r.symbol} (${h.short ?? 'none'})`);
   const data: OhlcvCache = {
@@ -107,6 +114,8 @@ export function ohlcvTicks(c: OhlcvCache): TickSeries {
   return { label: `${c.venue} ${c.symbol} history`, ticks, regimes: [] };
 }
 
-export function ohlcvRules(c: OhlcvCache, takerFee: number): MarketRules {
-  return { kind: 'spot', ...c.rules, takerFee, feeIn: c.venue === 'kraken' ? 'quote' : 'received' };
+/** The market's rules from the cached history; a perpetual (`linear`) pays its fee in USDT. */
+export function ohlcvRules(c: OhlcvCache, takerFee: number, kind: 'spot' | 'linear' = 'spot'): MarketRules {
+  if (kind === 'linear') return { kind, ...c.rules, takerFee, feeIn: 'quote' };
+  return { kind, ...c.rules, takerFee, feeIn: c.venue === 'kraken' ? 'quote' : 'received' };
 }

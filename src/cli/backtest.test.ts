@@ -52,7 +52,7 @@ describe('bosun backtest command line', () => {
     [['--leverage', '3'], 'need --perp'],
     [['--perp', '--margin-mode', 'portfolio'], '--margin-mode'],
     [['--perp', '--leverage', '50'], '--leverage'],
-    [['--perp', '--venue', 'binance', '--symbol', 'BTCUSDT'], 'simulator paths only'],
+    [['--perp', '--venue', 'kraken', '--symbol', 'XBTUSD'], 'needs binance'],
   ])('refuses %j with an error naming %s', async (args, name) => {
     expect(await usage(args)).toContain(name);
   });

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fundingFromHistory, loadFundingHistory } from '../backtest/funding-history.js';
 import { type HistoryGateway, loadOhlcv, ohlcvRules, ohlcvTicks } from '../backtest/ohlcv-cache.js';
 import type { BacktestPerpSettings } from '../backtest/order-path.js';
 import { RUN_MODES, type RunMode } from '../backtest/replay.js';
@@ -154,22 +155,35 @@ export async function backtest(io: BacktestIo, args: string[]): Promise<number> 
     if (v.symbol === undefined) throw new UsageError('--venue needs --symbol (the venue id, e.g. BTCUSDT)');
     if (v.seed !== undefined || v.paths !== undefined)
       throw new UsageError('--seed/--paths are for simulator paths, not with --venue');
-    if (perp)
-      throw new UsageError(
-        'perpetual backtests run on simulator paths only (venue funding history is not fetched yet): use --spot with --venue',
-      );
+    if (perp && v.venue !== 'binance')
+      throw new UsageError(`--perp with --venue needs binance (${v.venue} lists no perpetuals here)`);
     const until = v.until === undefined ? Math.floor(Date.now() / barMs) * barMs : Date.parse(v.until);
     if (!Number.isFinite(until)) throw new UsageError(`--until expects an ISO date, got '${v.until}'`);
     const venue = v.venue;
-    const loaded = await loadOhlcv(
-      { venue, symbol: v.symbol, barMs, bars, until, cacheDir: join(io.stateDir, 'backtest', 'ohlcv') },
-      () => io.gateway(venue, v['sim-url']),
-    );
+    const cacheDir = join(io.stateDir, 'backtest', 'ohlcv');
+    const market = perp ? 'linear' : 'spot';
+    const gateway = () => io.gateway(venue, v['sim-url']);
+    const loaded = await loadOhlcv({ venue, symbol: v.symbol, barMs, bars, until, cacheDir, market }, gateway);
     io.err(`history: ${loaded.data.bars.length} bars from ${loaded.source} (${loaded.path})\n`);
-    const defaultFee = venue === 'kraken' ? 26 : 10;
-    rules = ohlcvRules(loaded.data, numOpt(v['fee-bps'], 'fee-bps', defaultFee, 0, 1_000) / 1e4);
-    series = [ohlcvTicks(loaded.data)];
-    source = { kind: 'venue', venue, symbol: v.symbol, until: new Date(until).toISOString(), cache: loaded.path };
+    const defaultFee = perp ? 5 : venue === 'kraken' ? 26 : 10;
+    rules = ohlcvRules(loaded.data, numOpt(v['fee-bps'], 'fee-bps', defaultFee, 0, 1_000) / 1e4, market);
+    const s0 = ohlcvTicks(loaded.data);
+    source = {
+      kind: 'venue',
+      venue,
+      symbol: v.symbol,
+      market,
+      until: new Date(until).toISOString(),
+      cache: loaded.path,
+    };
+    if (perp) {
+      const from = loaded.data.bars[0]?.openTime ?? until;
+      const f = await loadFundingHistory({ venue, symbol: v.symbol, from, until, cacheDir }, gateway);
+      io.err(`funding: ${f.data.rates.length} rates from ${f.source} (${f.path})\n`);
+      s0.funding = fundingFromHistory(f.data);
+      source.funding = { rates: f.data.rates.length, cache: f.path };
+    }
+    series = [s0];
   } else {
     if (v.symbol !== undefined || v['sim-url'] !== undefined || v.until !== undefined)
       throw new UsageError('--symbol/--until/--sim-url need --venue');

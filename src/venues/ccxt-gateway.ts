@@ -43,6 +43,7 @@ import type {
   CreateOrderResult,
   FundingPayment,
   FundingRate,
+  FundingRateRecord,
   MarketInfo,
   MarketKind,
   Ohlcv,
@@ -536,6 +537,21 @@ export class CcxtGateway implements VenueGateway {
         timestamp,
       };
     }).sort((a, b) => a.timestamp - b.timestamp);
+  }
+
+  async fetchFundingRateHistory(symbol: string, since: number, limit: number): Promise<FundingRateRecord[]> {
+    const s = await this.venueSymbol(symbol, 'linear');
+    const raw = await this.run('fetchFundingRateHistory', { market: 'linear' }, () =>
+      this.ex.fetchFundingRateHistory(s, since, limit),
+    );
+    return this.mapList(raw, 'fetchFundingRateHistory', (r) => {
+      const x = r as { fundingRate?: unknown; timestamp?: unknown };
+      const rate = Number(x.fundingRate);
+      const fundingTime = Number(x.timestamp);
+      if (!Number.isFinite(rate) || !Number.isFinite(fundingTime))
+        throw new TypeError('fetchFundingRateHistory: a rate without a number or a time');
+      return { symbol, fundingTime, rate };
+    }).sort((a, b) => a.fundingTime - b.fundingTime);
   }
 
   async configurePerp(symbol: string, o: { leverage: number; marginMode: 'cross' | 'isolated' }): Promise<void> {

@@ -14,6 +14,7 @@ import type {
   CreateOrderResult,
   FundingPayment,
   FundingRate,
+  FundingRateRecord,
   MarketInfo,
   MarketKind,
   Ohlcv,
@@ -234,6 +235,10 @@ export class CompositeGateway implements VenueGateway {
 
   async fetchFundingPayments(since: number): Promise<FundingPayment[]> {
     return this.byKind.has('linear') ? this.member('linear').fetchFundingPayments(since) : [];
+  }
+
+  async fetchFundingRateHistory(symbol: string, since: number, limit: number): Promise<FundingRateRecord[]> {
+    return this.member('linear').fetchFundingRateHistory(symbol, since, limit);
   }
 
   async configurePerp(symbol: string, o: { leverage: number; marginMode: 'cross' | 'isolated' }): Promise<void> {

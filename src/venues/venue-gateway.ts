@@ -153,6 +153,15 @@ export interface Position {
   timestamp: number | null;
 }
 
+/** One published funding rate of a perpetual (Binance `GET /fapi/v1/fundingRate`). */
+export interface FundingRateRecord {
+  symbol: string;
+  /** Epoch ms of the settlement. */
+  fundingTime: number;
+  /** A fraction per interval (0.0001 = 1 bp). */
+  rate: number;
+}
+
 /** One funding payment on a perpetual position, as the venue's income log reports it (signed: < 0 paid). */
 export interface FundingPayment {
   /** The venue's transaction id: a payment is applied to the ledger once by it. */
@@ -238,6 +247,8 @@ export interface VenueGateway {
   fetchPositions(symbols?: readonly string[]): Promise<Position[]>;
   /** Funding payments since `since` (epoch ms), oldest first; optional: venues without perpetuals lack it. */
   fetchFundingPayments?(since: number): Promise<FundingPayment[]>;
+  /** Published funding rates of `symbol`'s perpetual from `since`, oldest first (at most `limit`); optional. */
+  fetchFundingRateHistory?(symbol: string, since: number, limit: number): Promise<FundingRateRecord[]>;
   /**
    * Sets a perpetual's leverage and margin mode (ccxt setLeverage / setMarginMode). A margin mode already set is
    * not an error; a change the venue refuses (a position or open orders exist) throws VenueError.

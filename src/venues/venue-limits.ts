@@ -54,6 +54,7 @@ export type GatewayOp =
   | 'fetchFundingRates'
   | 'fetchPositions'
   | 'fetchFundingPayments'
+  | 'fetchFundingRateHistory'
   | 'configurePerp'
   | 'fetchOHLCV'
   | 'fetchTime';
@@ -109,6 +110,9 @@ export function binanceCost(op: GatewayOp, ctx: CostContext): BudgetCost {
       case 'fetchFundingPayments':
         // GET /fapi/v1/income weighs 30.
         return w(30);
+      case 'fetchFundingRateHistory':
+        // GET /fapi/v1/fundingRate has its own 500 / 5 min / IP limit beside the weight; counted as 1.
+        return w(1);
       case 'configurePerp':
         // POST /fapi/v1/leverage and /fapi/v1/marginType, 1 each.
         return w(2);
@@ -158,6 +162,7 @@ export function binanceCost(op: GatewayOp, ctx: CostContext): BudgetCost {
     case 'fetchFundingRates':
     case 'fetchPositions':
     case 'fetchFundingPayments':
+    case 'fetchFundingRateHistory':
     case 'configurePerp':
       return w(0);
   }
@@ -213,6 +218,7 @@ export function krakenCost(op: GatewayOp, ctx: CostContext): BudgetCost {
     case 'fetchFundingRates':
     case 'fetchPositions':
     case 'fetchFundingPayments':
+    case 'fetchFundingRateHistory':
     case 'configurePerp':
       return { units: {} };
     default:
