@@ -1,8 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { FundingSource } from './backtest-venue.js';
-import type { HistoryGateway } from './ohlcv-cache.js';
+import { cachedHistory, type HistoryGateway } from './ohlcv-cache.js';
 import { FUNDING_INTERVAL_MS } from './tick-sources.js';
 
 /**
@@ -37,33 +36,27 @@ export function fundingCachePath(r: FundingRequest): string {
   return join(r.cacheDir, `${r.venue}_${safe}_funding_${r.from}_${r.until}.json`);
 }
 
-export async function loadFundingHistory(
+export function loadFundingHistory(
   r: FundingRequest,
   gateway: () => Promise<HistoryGateway>,
 ): Promise<{ data: FundingCache; source: 'cache' | 'venue'; path: string }> {
-  const path = fundingCachePath(r);
-  if (existsSync(path)) {
-    const parsed = CacheSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-    if (parsed.success) return { data: parsed.data, source: 'cache', path };
-  }
-  const gw = await gateway();
-  await gw.loadMarkets();
-  if (gw.fetchFundingRateHistory === undefined) throw new RangeError(`${r.venue} publishes no funding history`);
-  const rates: FundingCache['rates'] = [];
-  let since = r.from;
-  for (let page = 0; page < MAX_PAGES && since <= r.until; page++) {
-    const got = await gw.fetchFundingRateHistory(r.symbol, since, PAGE);
-    const inSpan = got.filter((x) => x.fundingTime >= since && x.fundingTime <= r.until);
-    for (const x of inSpan) rates.push({ fundingTime: x.fundingTime, rate: x.rate });
-    const last = got.at(-1);
-    if (last === undefined || got.length < PAGE || last.fundingTime >= r.until) break;
-    since = last.fundingTime + 1;
-  }
-  const data: FundingCache = { venue: r.venue, symbol: r.symbol, from: r.from, until: r.until, rates };
-  mkdirSync(r.cacheDir, { recursive: true });
-  writeFileSync(`${path}.tmp`, JSON.stringify(data));
-  renameSync(`${path}.tmp`, path);
-  return { data, source: 'venue', path };
+  return cachedHistory(fundingCachePath(r), CacheSchema, async () => {
+    const gw = await gateway();
+    await gw.loadMarkets();
+    if (gw.fetchFundingRateHistory === undefined) throw new RangeError(`${r.venue} publishes no funding history`);
+    const rates: FundingCache['rates'] = [];
+    let since = r.from;
+    for (let page = 0; page < MAX_PAGES && since <= r.until; page++) {
+      const got = await gw.fetchFundingRateHistory(r.symbol, since, PAGE);
+      for (const x of got)
+        if (x.fundingTime >= since && x.fundingTime <= r.until)
+          rates.push({ fundingTime: x.fundingTime, rate: x.rate });
+      const last = got.at(-1);
+      if (last === undefined || got.length < PAGE || last.fundingTime >= r.until) break;
+      since = last.fundingTime + 1;
+    }
+    return { venue: r.venue, symbol: r.symbol, from: r.from, until: r.until, rates };
+  });
 }
 
 /**

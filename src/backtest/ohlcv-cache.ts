@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { fetchHistory } from '../venues/ohlcv-history.js';
 import type { MarketInfo, Ohlcv, VenueGateway } from '../venues/venue-gateway.js';
@@ -62,43 +62,56 @@ export function cachePath(r: OhlcvRequest): string {
   return join(r.cacheDir, `${r.venue}_${safe}${kind}_${r.barMs}_${r.bars}_${r.until}.json`);
 }
 
-/** The cached history, or the gateway's (then written to the cache). `source` says which. */
-export async function loadOhlcv(
-  r: OhlcvRequest,
-  gateway: () => Promise<HistoryGateway>,
-): Promise<{ data: OhlcvCache; source: 'cache' | 'venue'; path: string }> {
-  const path = cachePath(r);
+/**
+ * A history file read from the cache when it parses, or fetched (then written whole, by rename: never half a
+ * file). Shared by the OHLCV and the funding history.
+ */
+export async function cachedHistory<T>(
+  path: string,
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+  fetch: () => Promise<T>,
+): Promise<{ data: T; source: 'cache' | 'venue'; path: string }> {
   if (existsSync(path)) {
-    const parsed = CacheSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    const parsed = schema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
     if (parsed.success) return { data: parsed.data, source: 'cache', path };
   }
-  const gw = await gateway();
-  await gw.loadMarkets();
-  const kind = r.market ?? 'spot';
-  const m: MarketInfo | undefined = gw.markets(kind)[r.symbol];
-  if (!m) throw new RangeError(`${r.venue} lists no ${kind === 'spot' ? 'spot' : 'perpetual'} market '${r.symbol}'`);
-  const h = await fetchHistory(gw, { symbol: r.symbol, barMs: r.barMs, bars: r.bars, now: r.until, market: kind });
-  if (h.bars.length < 2)
-    throw new RangeError(`${r.venue} returned ${h.bars.length} bars for ${r.symbol} (${h.short ?? 'none'})`);
-  const data: OhlcvCache = {
-    venue: r.venue,
-    symbol: r.symbol,
-    barMs: r.barMs,
-    until: r.until,
-    rules: {
-      symbol: m.symbol,
-      base: m.base,
-      quote: m.quote,
-      stepSize: m.stepSize,
-      minQty: m.minQty,
-      minNotional: m.minNotional,
-    },
-    bars: h.bars,
-  };
-  mkdirSync(r.cacheDir, { recursive: true });
+  const data = await fetch();
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(`${path}.tmp`, JSON.stringify(data));
   renameSync(`${path}.tmp`, path);
   return { data, source: 'venue', path };
+}
+
+/** The cached history, or the gateway's (then written to the cache). `source` says which. */
+export function loadOhlcv(
+  r: OhlcvRequest,
+  gateway: () => Promise<HistoryGateway>,
+): Promise<{ data: OhlcvCache; source: 'cache' | 'venue'; path: string }> {
+  return cachedHistory(cachePath(r), CacheSchema, async () => {
+    const gw = await gateway();
+    await gw.loadMarkets();
+    const kind = r.market ?? 'spot';
+    const m: MarketInfo | undefined = gw.markets(kind)[r.symbol];
+    if (!m) throw new RangeError(`${r.venue} lists no ${kind === 'spot' ? 'spot' : 'perpetual'} market '${r.symbol}'`);
+    const h = await fetchHistory(gw, { symbol: r.symbol, barMs: r.barMs, bars: r.bars, now: r.until, market: kind });
+    if (h.bars.length < 2)
+      throw new RangeError(`${r.venue} returned ${h.bars.length} bars for ${r.symbol} (${h.short ?? 'none'})`);
+    return {
+      venue: r.venue,
+      symbol: r.symbol,
+      barMs: r.barMs,
+      until: r.until,
+      rules: {
+        symbol: m.symbol,
+        base: m.base,
+        quote: m.quote,
+        stepSize: m.stepSize,
+        minQty: m.minQty,
+        minNotional: m.minNotional,
+      },
+      bars: h.bars,
+    };
+  });
 }
 
 /**
