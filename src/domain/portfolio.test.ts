@@ -77,6 +77,58 @@ describe('applyFill', () => {
     expect(l.venues.binance).toMatchObject({ appliedTrades: 2, lastTradeAt: 5_000 });
   });
 
+  it('keeps a balance the venue decimal after selling most of a position (0.000697, not 0.000697000000000003)', () => {
+    const sol = { symbol: 'SOLUSDT', base: 'SOL', price: 148.1234 };
+    const l1 = applyFill(
+      emptyLedger(),
+      fill({ ...sol, amount: 0.303, cost: 44.8813902, fee: { cost: 0.000303, currency: 'SOL' } }),
+    );
+    const l2 = applyFill(l1, fill({ ...sol, tradeId: 't2', side: 'sell', amount: 0.302, cost: 44.7332668, fee: null }));
+    expect(l2.venues.binance?.balances.SOL).toBe(0.000697);
+  });
+
+  it('holds every balance at the exact decimal of its fills over 300 random fill sequences (no binary noise)', () => {
+    const rng = createRng(9);
+    const int = (n: number) => Math.floor(rng.next() * n);
+    // Exact reference in integer units of 1e-8 (the venues' balance precision): step 0.001, tick 0.0001, fee 0.1 %.
+    const units = (u: bigint) =>
+      Number(
+        `${u < 0n ? '-' : ''}${(u < 0n ? -u : u) / 100_000_000n}.${String((u < 0n ? -u : u) % 100_000_000n).padStart(8, '0')}`,
+      );
+    for (let run = 0; run < 300; run++) {
+      let ledger = withBaseline(emptyLedger(), 'binance', { USDT: 10_000 });
+      let base = 0n;
+      let quote = 1_000_000_000_000n;
+      for (let i = 0; i < 12; i++) {
+        const qty = BigInt(1 + int(400)); // thousandths
+        const px = BigInt(1_000_000 + int(1_000_000)); // ten-thousandths
+        const cost = qty * px; // 1e-7 units
+        const sell = base >= qty * 100_000n && rng.next() < 0.5;
+        const feeUnits = sell ? (cost * 10n + 500n) / 1000n : qty * 100n; // quote fee (rounded) or base fee
+        ledger = applyFill(
+          ledger,
+          fill({
+            tradeId: `t${i}`,
+            side: sell ? 'sell' : 'buy',
+            amount: units(qty * 100_000n),
+            price: units(px * 10_000n),
+            cost: units(cost * 10n),
+            fee: { cost: units(feeUnits), currency: sell ? 'USDT' : 'BTC' },
+          }),
+        );
+        if (sell) {
+          base -= qty * 100_000n;
+          quote += cost * 10n - feeUnits;
+        } else {
+          base += qty * 100_000n - feeUnits;
+          quote -= cost * 10n;
+        }
+        expect(ledger.venues.binance?.balances.BTC ?? 0).toBe(units(base));
+        expect(ledger.venues.binance?.balances.USDT).toBe(units(quote));
+      }
+    }
+  });
+
   it('refuses a fill with a non-finite amount, cost or fee instead of poisoning a balance', () => {
     expect(() => applyFill(emptyLedger(), fill({ amount: Number.NaN }))).toThrow(AppError);
     expect(() => applyFill(emptyLedger(), fill({ cost: Number.POSITIVE_INFINITY }))).toThrow(/cost/);

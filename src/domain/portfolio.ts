@@ -8,7 +8,7 @@
 
 import { z } from 'zod';
 import { AppError } from './errors.js';
-import { clean } from './precision.js';
+import { cleanAdd } from './precision.js';
 import { CASH_ASSETS } from './valuation.js';
 
 export interface Fill {
@@ -121,16 +121,19 @@ export function applyFill(l: Ledger, f: Fill): Ledger {
 export function applyFillTo(balances: Record<string, number>, f: Fill): string[] {
   checkFill(f);
   const sign = f.side === 'buy' ? 1 : -1;
-  balances[f.base] = (balances[f.base] ?? 0) + sign * f.amount;
-  balances[f.quote] = (balances[f.quote] ?? 0) - sign * f.cost;
+  // Doubles carry binary noise (a ledger showed 49974.932570000004): every sum is cleaned to 15 significant
+  // digits of its terms, far below any venue's precision, so a balance stays the venue's decimal to the last bit
+  // (also after selling most of a position: 0.302697 − 0.302 is 0.000697, not 0.000697000000000003).
+  const add = (asset: string, delta: number) => {
+    balances[asset] = cleanAdd(balances[asset] ?? 0, delta);
+  };
+  add(f.base, sign * f.amount);
+  add(f.quote, -sign * f.cost);
   const touched = [f.base, f.quote];
   if (f.fee !== null && f.fee.cost !== 0) {
-    balances[f.fee.currency] = (balances[f.fee.currency] ?? 0) - f.fee.cost;
+    add(f.fee.currency, -f.fee.cost);
     if (!touched.includes(f.fee.currency)) touched.push(f.fee.currency);
   }
-  // Doubles carry binary noise (a ledger showed 49974.932570000004): every balance a fill leaves is cleaned to 15
-  // significant digits, far below any venue's precision.
-  for (const a of touched) balances[a] = clean(balances[a] as number);
   return touched;
 }
 

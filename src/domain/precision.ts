@@ -46,6 +46,22 @@ export function clean(x: number): number {
   return Number.parseFloat(x.toPrecision(15));
 }
 
+/**
+ * a + b without binary noise: rounded to 15 significant digits of the larger of the terms, not of the sum. A
+ * difference of close values keeps its terms' noise at their magnitude, which 15 digits of the small result
+ * would keep too: `clean(0.302697 - 0.302)` is 0.000697000000000003 (a ledger's balance after selling most of a
+ * position), `cleanAdd` gives 0.000697. What it rounds away lies below 1e-14 of the terms, under any venue's
+ * precision for them.
+ */
+export function cleanAdd(a: number, b: number): number {
+  const x = a + b;
+  const scale = Math.max(Math.abs(a), Math.abs(b));
+  if (x === 0 || !Number.isFinite(x) || scale === 0) return clean(x);
+  const decimals = 14 - Math.floor(Math.log10(scale));
+  if (decimals <= 0 || decimals > 100) return clean(x);
+  return Number.parseFloat(x.toFixed(decimals)) || 0;
+}
+
 /** Fixed-decimals string, never `-0.00` nor exponent notation. */
 export function fmt(x: number, decimals = 8): string {
   const s = (Math.abs(x) < 0.5 * 10 ** -decimals ? 0 : x).toFixed(decimals);

@@ -1,5 +1,6 @@
 import type { EngineLimits } from '../../src/actors/trading-engine.js';
 import type { OrderEvent, Simulator } from '../../src/venues/sim/index.js';
+import { buildCatalogue, decimalsOf, type MarketDef } from '../../src/venues/sim/instruments.js';
 import type { CreateOrderRequest } from '../../src/venues/venue-gateway.js';
 import { perpPositionDrift } from './perp-steps.js';
 import type { GovernanceView, Incarnation } from './sut.js';
@@ -9,7 +10,7 @@ import type { GovernanceView, Incarnation } from './sut.js';
  * create it received (order-events.ts) and its accounts for the venue side, the store for Bosun's side, and the
  * harness's own record of what was acknowledged (kills, operator answers).
  */
-export type InvariantId = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7' | 'I8' | 'I9' | 'I10' | 'I11' | 'I12';
+export type InvariantId = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7' | 'I8' | 'I9' | 'I10' | 'I11' | 'I12' | 'I13';
 
 export const INVARIANTS: Record<InvariantId, string> = {
   I1: 'settled + reserved exposure never exceeds a cap',
@@ -25,6 +26,7 @@ export const INVARIANTS: Record<InvariantId, string> = {
   I10: "one book: /status's equity, cash and balances are the ledger's; the drift shown is venue − ledger",
   I11: "during a depeg the exit's symbols are REDUCING with no entry left resting, and a held asset's sell passes",
   I12: "every order Bosun keeps at the venue is listed by GET /orders with its kind ('stop' for protective stops)",
+  I13: "what is sent is on the market's grid and exactly what was journaled; the ledger is exact at the asset's precision",
 };
 
 export interface Violation {
@@ -50,6 +52,16 @@ const CASH = new Set(['USDT', 'USDC', 'USD']);
 /** Prices move between Bosun's last valuation and the venue's; a cap breach smaller than this is not judged. */
 const CAP_SLACK = 0.03;
 const UNRESOLVED = new Set(['intent', 'submitted', 'unknown']);
+/** Binance prints (and books) every spot balance and commission with 8 decimals: the assets' precision (I13). */
+const ASSET_DECIMALS = 8;
+/** The venue's trading rules, from the simulator's own catalogue (ticks and steps are powers of ten there). */
+const MARKETS = new Map<string, MarketDef>(
+  buildCatalogue()
+    .markets.filter((m) => m.venue === 'binance')
+    .map((m) => [`${m.kind}:${m.id}`, m]),
+);
+/** x is exactly the double nearest a decimal of `dp` decimals: no binary noise (0.30000000000000004). */
+const onDecimalGrid = (x: number, dp: number) => Number(x.toFixed(dp)) === x;
 
 export type Checker = ReturnType<typeof createChecker>;
 
@@ -69,6 +81,8 @@ export function createChecker(d: CheckerDeps) {
   /** Idempotency-Key → clientOrderIds sent for it. */
   const keyCids = new Map<string, Set<string>>();
   const acked: Array<{ cid: string; gen: number }> = [];
+  /** clientOrderId → the amount and limit price journaled for it when it was handed to the venue (I13). */
+  const journaled = new Map<string, { amount: number; price: number | null }>();
   let eventsSeen = 0;
 
   function baseOf(symbol: string): string {
@@ -109,6 +123,33 @@ export function createChecker(d: CheckerDeps) {
       fail('I1', step, `${what} took the venue to ${venueUsd.toFixed(2)} > venue cap ${l.maxVenueExposureUsdt}`);
   }
 
+  /** I13: a create the venue received from Bosun is on the market's grid and is exactly what was journaled. */
+  function checkSent(step: number, e: OrderEvent): void {
+    if (!bosunCid(e.clientOrderId)) return;
+    const cid = e.clientOrderId;
+    const m = MARKETS.get(`${e.market}:${e.symbol}`);
+    if (m !== undefined) {
+      if (e.qty !== undefined && !onDecimalGrid(e.qty, decimalsOf(m.stepSize)))
+        fail('I13', step, `${cid} (${e.symbol}) sent quantity ${e.qty}, off the step ${m.stepSize}`);
+      if (e.price !== undefined && !onDecimalGrid(e.price, decimalsOf(m.tickSize)))
+        fail('I13', step, `${cid} (${e.symbol}) sent price ${e.price}, off the tick ${m.tickSize}`);
+    }
+    const j = journaled.get(cid);
+    if (j === undefined) return;
+    if (e.qty !== undefined && e.qty !== j.amount)
+      fail('I13', step, `${cid} (${e.symbol}) reached the venue with quantity ${e.qty}, journaled ${j.amount}`);
+    if ((e.price ?? null) !== j.price)
+      fail('I13', step, `${cid} (${e.symbol}) reached the venue with price ${e.price}, journaled ${j.price}`);
+  }
+
+  /** I13: every balance the ledger holds is a value of the asset's precision (no binary noise). */
+  function checkLedgerGrid(step: number, inc: Incarnation): void {
+    const ledger = inc.book.ledger().venues[d.venue]?.balances ?? {};
+    for (const [asset, l] of Object.entries(ledger))
+      if (!onDecimalGrid(l, ASSET_DECIMALS))
+        fail('I13', step, `the ledger holds ${asset} ${l}, not a value of ${ASSET_DECIMALS} decimals`);
+  }
+
   return {
     fail,
     violations: () => [...out],
@@ -137,6 +178,14 @@ export function createChecker(d: CheckerDeps) {
       if (before !== undefined && before !== intent)
         fail('I8', step, `${cid} sent for two intents: ${before} and ${intent}`);
       sentFor.set(cid, intent);
+      // Journal exactly what is sent (I13): the intent as committed, and the request handed to the gateway.
+      if (!journaled.has(cid)) journaled.set(cid, { amount: rec.amount, price: rec.limitPrice ?? null });
+      if (req.amount !== rec.amount || (req.price ?? null) !== (rec.limitPrice ?? null))
+        fail(
+          'I13',
+          step,
+          `${cid} handed to the gateway as ${req.amount} @ ${req.price ?? 'market'}, journaled ${rec.amount} @ ${rec.limitPrice ?? 'market'}`,
+        );
       const key = /^operator:op-(k\d+)$/.exec(String(rec.reason ?? ''))?.[1];
       if (key !== undefined) keyCids.set(key, (keyCids.get(key) ?? new Set()).add(cid));
     },
@@ -148,13 +197,17 @@ export function createChecker(d: CheckerDeps) {
 
     noteStop(_cid: string): void {},
 
-    /** After every step: I1 (each new create at the venue), I4, I7. */
+    /** After every step: I1 and I13 (each new create at the venue), I4, I7, I13 (the ledger's values). */
     afterStep(step: number, inc: Incarnation, stops: StopBook): void {
       const events = d.sim.orderEvents.list(d.account);
       const prices = d.sim.prices('binance');
       const px = (asset: string) => (CASH.has(asset) ? 1 : Number(prices[`binance:spot:${asset}USDT`] ?? 0));
-      for (const e of events.slice(eventsSeen)) checkCaps(step, e, px);
+      for (const e of events.slice(eventsSeen)) {
+        checkCaps(step, e, px);
+        checkSent(step, e);
+      }
       eventsSeen = events.length;
+      checkLedgerGrid(step, inc);
       const booked = new Map<string, number>();
       for (const e of events)
         if (e.outcome === 'booked') booked.set(e.clientOrderId, (booked.get(e.clientOrderId) ?? 0) + 1);
@@ -171,10 +224,9 @@ export function createChecker(d: CheckerDeps) {
             fail('I7', step, `protective stop ${cid} on ${s.symbol} was cancelled (not by the validator)`);
         }
       }
-      void inc;
     },
 
-    /** At quiescence: I5 (journal, resolved), I6 (ledger = venue; every venue order known). */
+    /** At quiescence: I5 (journal, resolved), I6 (ledger = venue; every venue order known), I13 (exactly). */
     atQuiescence(step: number, inc: Incarnation, stops: StopBook, gen: number): void {
       const records = [...inc.store.orders.list()];
       for (const r of records)
@@ -191,7 +243,16 @@ export function createChecker(d: CheckerDeps) {
         const v = (venue[asset]?.free ?? 0) + (venue[asset]?.locked ?? 0);
         const l = ledger[asset] ?? 0;
         if (Math.abs(v - l) > 1e-6 * Math.max(1, Math.abs(v))) fail('I6', step, `${asset}: ledger ${l} venue ${v}`);
+        // Within I6's tolerance, exactly: the venue's total as it prints it (free + locked, 8 decimals) is the
+        // ledger's to the last bit (a drift I6 would let pass, or a ledger off the asset's precision).
+        else if (l !== Number(v.toFixed(ASSET_DECIMALS)))
+          fail(
+            'I13',
+            step,
+            `${asset}: ledger ${l}, venue ${v.toFixed(ASSET_DECIMALS)} (not equal at ${ASSET_DECIMALS} decimals)`,
+          );
       }
+      checkLedgerGrid(step, inc);
       for (const drift of perpPositionDrift(d.sim, d.apiKey, inc)) fail('I6', step, drift);
       const known = new Set<string>();
       for (const r of records) {

@@ -4,7 +4,7 @@
  * more can be created through the control API (each with its own keys, e.g. one per process for Kraken nonces).
  */
 import { randomBytes } from 'node:crypto';
-import { clean } from '../../domain/precision.js';
+import { clean, cleanAdd } from '../../domain/precision.js';
 import type { Venue } from './faults.js';
 
 export interface ApiKeyPair {
@@ -98,27 +98,27 @@ export class Account {
   /** Adds (or, negative, removes) free balance. */
   credit(asset: string, amount: number): void {
     const b = this.balance(asset);
-    b.free = clean(b.free + amount);
+    b.free = cleanAdd(b.free, amount);
   }
 
   /** Moves free → locked. */
   lock(asset: string, amount: number): void {
     const b = this.balance(asset);
-    b.free = clean(b.free - amount);
-    b.locked = clean(b.locked + amount);
+    b.free = cleanAdd(b.free, -amount);
+    b.locked = cleanAdd(b.locked, amount);
   }
 
   /** Moves locked → free. */
   unlock(asset: string, amount: number): void {
     const b = this.balance(asset);
-    b.locked = clean(Math.max(0, b.locked - amount));
-    b.free = clean(b.free + amount);
+    b.locked = Math.max(0, cleanAdd(b.locked, -amount));
+    b.free = cleanAdd(b.free, amount);
   }
 
   /** Spends from locked funds (a fill of a resting order). */
   spendLocked(asset: string, amount: number): void {
     const b = this.balance(asset);
-    b.locked = clean(Math.max(0, b.locked - amount));
+    b.locked = Math.max(0, cleanAdd(b.locked, -amount));
   }
 
   walletBalance(asset = 'USDT'): number {

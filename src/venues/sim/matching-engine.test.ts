@@ -73,6 +73,17 @@ describe('MatchingEngine: aggressive orders against the finite book', () => {
     expect(r.a.balance('BTC').free).toBeCloseTo(100 + 1 - 0.001, 9);
   });
 
+  it('books commissions with 8 decimals, as it prints them, so balances stay on the 8-decimal grid', () => {
+    const r = rig();
+    r.a.credit('SOL', 10);
+    for (const qty of [0.303, 0.777, 1.001]) r.place({ side: 'sell', kind: 'market', qty }, 'SOLUSDT');
+    for (const t of r.engine.store.trades) expect(t.fee).toBe(Number(t.fee.toFixed(8)));
+    for (const asset of ['SOL', 'USDT']) {
+      const free = r.a.balance(asset).free;
+      expect(free).toBe(Number(free.toFixed(8)));
+    }
+  });
+
   it('partially fills beyond the depth and expires the rest', () => {
     const r = rig();
     const o = r.place({ side: 'buy', kind: 'market', qty: 500 });

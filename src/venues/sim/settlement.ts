@@ -2,10 +2,16 @@
  * What a fill does to an account: spot balances (with the venue's fee convention and the order's held funds)
  * or the perpetual position and wallet. Also the funds an order must hold while it works.
  */
-import { clean } from '../../domain/precision.js';
+import { clean, cleanAdd, snapNearest } from '../../domain/precision.js';
 import { applyPerpFill, MARGIN_ASSET } from './futures-ledger.js';
 import type { MarketDef } from './instruments.js';
 import type { SimOrder } from './order-store.js';
+
+/**
+ * Commissions are booked (and printed) with 8 decimals, as the venues do: a fee of finer precision (0.1 % of a
+ * 7-decimal quote amount has 10) would leave the account's balances off the precision its API prints them at.
+ */
+const FEE_INCREMENT = 1e-8;
 
 /** Binance spot charges the fee in the asset received; Kraken in the quote currency; futures in USDT. */
 export function feeAssetFor(m: MarketDef, side: 'buy' | 'sell'): string {
@@ -53,7 +59,7 @@ export function settleFill(o: SimOrder, price: number, qty: number, maker: boole
   const a = o.account;
   const rate = maker ? m.makerFee : m.takerFee;
   const quote = clean(price * qty);
-  const fee = clean(quote * rate);
+  const fee = snapNearest(quote * rate, FEE_INCREMENT);
   if (m.kind === 'perp') {
     const realizedPnl = applyPerpFill(a, m.id, o.side, qty, price, time);
     a.creditWallet(MARGIN_ASSET, -fee);
@@ -62,7 +68,7 @@ export function settleFill(o: SimOrder, price: number, qty: number, maker: boole
   releaseHold(o, qty);
   const feeAsset = feeAssetFor(m, o.side);
   if (o.side === 'buy') {
-    const baseFee = feeAsset === m.base ? clean(qty * rate) : 0;
+    const baseFee = feeAsset === m.base ? snapNearest(qty * rate, FEE_INCREMENT) : 0;
     a.credit(m.quote, -(feeAsset === m.quote ? quote + fee : quote));
     a.credit(m.base, qty - baseFee);
     return { fee: baseFee > 0 ? baseFee : fee, feeAsset, realizedPnl: 0 };
@@ -78,7 +84,7 @@ export function releaseHold(o: SimOrder, qty: number): void {
   const rest = o.qty === undefined ? 0 : o.qty - o.executedQty;
   const share = rest <= 0 ? o.lockedAmount : Math.min(o.lockedAmount, clean((o.lockedAmount * qty) / rest));
   o.account.unlock(o.lockedAsset, share);
-  o.lockedAmount = clean(o.lockedAmount - share);
+  o.lockedAmount = cleanAdd(o.lockedAmount, -share);
 }
 
 /** Releases everything the order still holds (cancel, expiry, completion). */
