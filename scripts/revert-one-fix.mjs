@@ -16,7 +16,9 @@
  * Numbering follows issue 13's list of fixes ("What to build" 2): 2 reconciliation fails closed, 8 one book,
  * 9 REDUCING set by the system (and reduce-only passes during a depeg), 10 stop orders in `GET /orders`; their
  * campaign invariants are I9–I12 (test/simulation/views-checks.ts), beside the regression tests in
- * test/trading/money-path.test.ts, src/actors/account-book.test.ts and test/trading/guards.test.ts.
+ * test/trading/money-path.test.ts, src/actors/account-book.test.ts and test/trading/guards.test.ts. 11 is the one
+ * precision module ("What to build" 1, the "Why" list's 9: money in doubles), whose campaign invariant is I13
+ * (test/simulation/invariants.ts), beside src/domain/precision.test.ts and src/domain/portfolio.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,17 @@ const UNSETTLED_THROW = src(
   "    throw new AppError(\n      'VENUE_UNAVAILABLE',\n      `#{venue}: balances moved between the two reads three times in a row; not reconciled (retried later)`,\n    );\n",
 );
 const DEPEG_ENTER = src("          await d.reducing.enter('symbol', `#{v.id}:#{symbol}`, 'depeg_exit');\n");
+/** Fix 11's halves: the limit price journaled as asked (ccxt rounds what it sends); the ledger's raw double sums. */
+const LIMIT_TO_TICK = [
+  'src/actors/engine/order-submit.ts',
+  '        ? limitPriceToTick(intent.limitPrice, m.tickSize, intent.side)\n',
+  '        ? intent.limitPrice\n',
+];
+const LEDGER_CLEAN_SUM = [
+  'src/domain/portfolio.ts',
+  '    balances[asset] = cleanAdd(balances[asset] ?? 0, delta);\n',
+  '    balances[asset] = (balances[asset] ?? 0) + delta;\n',
+];
 const DEPEG_BEFORE_REDUCE = src(
   "  if (c.guards.depegActive && USDT_QUOTES.has(i.quote))\n    return no('depeg', `depeg guard active: no new #{i.quote} entries`);\n  if (i.reduceOnly) return OK;\n",
 );
@@ -163,6 +176,19 @@ const FIXES = {
       ],
     ],
   },
+  11: {
+    what: 'money in doubles: limit prices journaled unrounded (ccxt rounds what it sends), the ledger adds raw doubles',
+    patches: [LIMIT_TO_TICK, LEDGER_CLEAN_SUM],
+  },
+  /** Each half of fix 11 alone. */
+  '11a': {
+    what: 'the limit price is journaled as asked, not on the tick ccxt rounds it to when it sends it',
+    patches: [LIMIT_TO_TICK],
+  },
+  '11b': {
+    what: 'the ledger adds raw doubles (binary noise: 0.000697000000000003, 49974.932570000004)',
+    patches: [LEDGER_CLEAN_SUM],
+  },
 };
 
 function run(fix) {
@@ -188,7 +214,7 @@ function run(fix) {
   const out = stripAnsi(`${r.stdout}\n${r.stderr}`);
   const log = join(tmpdir(), `bosun-revert-${fix}.log`);
   writeFileSync(log, out);
-  const campaign = invariantsIn(out, /\b(I(?:1[0-2]|[1-9])) \(/g);
+  const campaign = invariantsIn(out, /\b(I(?:1[0-3]|[1-9])) \(/g);
   const witnesses = witnessFailures(out);
   const caught = [...new Set([...campaign, ...witnesses.flatMap((w) => w.caughtBy)])].sort();
   const replay = out.match(/(?:SIM_ONLY=\S+ )?SIM_SEED=\S+ SIM_PATH=\S+ npx vitest run \S+/)?.[0] ?? null;
