@@ -126,7 +126,20 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
   const store = await openStore({ dir, now: env.now, durability: 'committed' });
   // main.ts's paper gateway (createGateway) without its USDⓈ-M member: the engine trades spot here, and a second
   // ccxt instance per incarnation would double the cost of every restart.
-  const budget = new RateBudget({ limits: BINANCE_LIMITS });
+  // The budget's clock is the engine's (sim time, with the harness's skew) plus what its own waits slept: a 429's
+  // ban ends when the schedule's time moves past it (quiescence moves a minute), not after a minute of wall time
+  // the whole run never takes; a wait on the budget takes (almost) no wall time, like every other wait here.
+  let budgetWaited = 0;
+  const budget = new RateBudget({
+    limits: BINANCE_LIMITS,
+    clock: {
+      now: () => env.now() + budgetWaited,
+      sleep: (ms) => {
+        budgetWaited += ms;
+        return new Promise((r) => setTimeout(r, Math.min(ms, 2)));
+      },
+    },
+  });
   const member = (kind: 'spot' | 'linear') =>
     new CcxtGateway({
       mode: 'paper',
