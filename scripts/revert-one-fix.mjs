@@ -152,6 +152,17 @@ const FIXES = {
       ['src/domain/rails.ts', '  if (i.reduceOnly) return OK;\n', DEPEG_BEFORE_REDUCE],
     ],
   },
+  /** Fix 9 for the funding guard: its trim goes out, the symbol stays ACTIVE (I14; not part of `all`'s 9). */
+  '9c': {
+    what: 'a funding trim does not set REDUCING (the trimmed symbol stays ACTIVE while the spike lasts)',
+    patches: [
+      [
+        'src/actors/guard-orders.ts',
+        "      if (trimmed) await d.reducing.enter('symbol', `#{venue}:#{plan.symbol}`, 'funding_trim');\n",
+        '',
+      ].map(src),
+    ],
+  },
   /** Each half of fix 9 alone (the table reports 9; these show that each half is caught by itself). */
   '9a': {
     what: 'the depeg exit does not set REDUCING (its sells go out, the symbol stays ACTIVE)',
@@ -214,7 +225,7 @@ function run(fix) {
   const out = stripAnsi(`${r.stdout}\n${r.stderr}`);
   const log = join(tmpdir(), `bosun-revert-${fix}.log`);
   writeFileSync(log, out);
-  const campaign = invariantsIn(out, /\b(I(?:1[0-3]|[1-9])) \(/g);
+  const campaign = invariantsIn(out, /\b(I(?:1[0-4]|[1-9])) \(/g);
   const witnesses = witnessFailures(out);
   const caught = [...new Set([...campaign, ...witnesses.flatMap((w) => w.caughtBy)])].sort();
   const replay = out.match(/(?:SIM_ONLY=\S+ )?SIM_SEED=\S+ SIM_PATH=\S+ npx vitest run \S+/)?.[0] ?? null;

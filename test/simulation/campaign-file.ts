@@ -19,7 +19,7 @@ export function campaignFile(file: string, part: string, seed: number): void {
 
   describe(`money path, seeded simulation campaign (part ${part})`, () => {
     it(
-      'holds I1–I13 over every seeded schedule (known failures reported with their replay)',
+      'holds I1–I14 over every seeded schedule (known failures reported with their replay)',
       async () => {
         const report = await runCampaign(world, { file, seed, runs });
         console.info(printReport(file, Number(process.env.SIM_SEED || seed), report));

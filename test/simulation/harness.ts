@@ -11,6 +11,8 @@ import type { CreateOrderRequest } from '../../src/venues/venue-gateway.js';
 import { type Checker, createChecker, type Violation } from './invariants.js';
 import {
   fundingPaid,
+  fundingSpikePlan,
+  guardCoverage,
   notePerpCreate,
   PERP_SETTINGS,
   type PerpStop,
@@ -97,6 +99,8 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
   };
   /** The depeg guard is tripped (I11). */
   let depeg = false;
+  /** Perpetuals the funding guard sees spiking (I14). */
+  const spiking = new Set<string>();
 
   /** The venue's prices per base asset (what the account actor values its poll with). */
   const basePrices = () => Object.fromEntries(symbols.map((s) => [s.replace(/USDT$/, ''), fair(s)]));
@@ -223,9 +227,11 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
         reasons.set(key, cmd.reason);
         inc.onGovernance();
       },
-      stillNeeded: (reason) => (reason === 'depeg_exit' ? depeg : true),
+      stillNeeded: (reason, key) =>
+        reason === 'depeg_exit' ? depeg : reason === 'funding_trim' ? spiking.has(key.slice(VENUE.length + 1)) : true,
       stopValidator,
       depeg: () => depeg,
+      fundingSpike: (symbol) => spiking.has(symbol),
     },
     onAnswer: (_inc, name, args) => {
       if (viewChecks.churnRead(name, args)) viewChecks.churnMoved(churnMove());
@@ -476,6 +482,31 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
         if (cur.alive) viewChecks.afterDepegExit(stepNo, gov);
         return;
       }
+      case 'funding_spike': {
+        // The guard's trim runs now unless the schedule holds a create (it would wait on it).
+        if (!perps || !cur.alive || !cur.engine.accepting() || !cur.views || cur.gate.holding()) return;
+        const symbol = symOf(step.sym);
+        // A spike matters to a position: without one, a perpetual bar close on the symbol opens it first.
+        if (fundingSpikePlan(sim, keys.apiKey, symbol) === undefined) {
+          cur.signal(symbol, Number(sim.prices('binance')[`binance:perp:${symbol}`] ?? fair(symbol)), 1);
+          await idle(cur);
+        }
+        const plan = fundingSpikePlan(sim, keys.apiKey, symbol);
+        if (plan === undefined || !cur.alive) return;
+        spiking.add(symbol);
+        const r = await Promise.race([cur.views.fundingTrim(plan).catch(() => undefined), cur.dead]);
+        await idle(cur);
+        if (r?.trimmed !== true || !cur.alive) return;
+        guardCoverage.fundingTrims += 1;
+        viewChecks.afterFundingTrim(stepNo, gov, symbol);
+        return;
+      }
+      case 'funding_spike_end':
+        spiking.clear();
+        if (!cur.alive || !cur.views) return;
+        await cur.views.reviewReducing();
+        viewChecks.afterFundingSpikeEnd(stepNo, gov, reasons);
+        return;
       case 'depeg_end': {
         depeg = false;
         viewChecks.depegEnded();

@@ -10,7 +10,21 @@ import type { GovernanceView, Incarnation } from './sut.js';
  * create it received (order-events.ts) and its accounts for the venue side, the store for Bosun's side, and the
  * harness's own record of what was acknowledged (kills, operator answers).
  */
-export type InvariantId = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7' | 'I8' | 'I9' | 'I10' | 'I11' | 'I12' | 'I13';
+export type InvariantId =
+  | 'I1'
+  | 'I2'
+  | 'I3'
+  | 'I4'
+  | 'I5'
+  | 'I6'
+  | 'I7'
+  | 'I8'
+  | 'I9'
+  | 'I10'
+  | 'I11'
+  | 'I12'
+  | 'I13'
+  | 'I14';
 
 export const INVARIANTS: Record<InvariantId, string> = {
   I1: 'settled + reserved exposure never exceeds a cap',
@@ -27,6 +41,8 @@ export const INVARIANTS: Record<InvariantId, string> = {
   I11: "during a depeg the exit's symbols are REDUCING with no entry left resting, and a held asset's sell passes",
   I12: "every order Bosun keeps at the venue is listed by GET /orders with its kind ('stop' for protective stops)",
   I13: "what is sent is on the market's grid and exactly what was journaled; the ledger is exact at the asset's precision",
+  // Judged in views-checks.ts.
+  I14: "a funding trim leaves its symbol REDUCING while the spike lasts, and the system's REDUCING ends with it",
 };
 
 export interface Violation {

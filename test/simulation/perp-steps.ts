@@ -1,4 +1,5 @@
 import type { PerpSettings } from '../../src/actors/engine/perp-settlement.js';
+import { type FundingPlan, fundingPlans } from '../../src/machines/funding-guard.machine.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
 import type { Incarnation } from './sut.js';
 
@@ -45,6 +46,9 @@ export const perpCoverage = {
   fundingPayments: 0,
   killsWithPerpsOpen: 0,
 };
+
+/** Funding trims the harness saw sent (the `funding_spike` step): its witness checks that it reached one. */
+export const guardCoverage = { fundingTrims: 0 };
 
 export function perpCoverageLine(): string {
   const c = perpCoverage;
@@ -143,6 +147,22 @@ export function perpStopsReleased(sim: Simulator, apiKey: string, stops: Map<str
     const net = at.get(s.symbol) ?? 0;
     if (net === 0 || net > 0 !== (s.protects === 'long')) s.released = true;
   }
+}
+
+/**
+ * The funding guard's plan for a spike on `symbol`'s perpetual, as its poll would see it (the venue's position and
+ * mark, a rate past the threshold on the side that pays): trim half, no hedge. Undefined without a position.
+ */
+export function fundingSpikePlan(sim: Simulator, apiKey: string, symbol: string): FundingPlan | undefined {
+  const qty = venuePositions(sim, apiKey).get(symbol) ?? 0;
+  if (qty === 0) return undefined;
+  const side = qty > 0 ? 'long' : 'short';
+  const markPrice = Number(sim.prices('binance')[`binance:perp:${symbol}`] ?? 0) || null;
+  return fundingPlans(
+    { thresholdPct: 0.1, trimPct: 50, hedgeRatio: 0, hedgeSymbol: 'BTCUSDT', handled: {} },
+    { [symbol]: { ratePct: side === 'long' ? 0.5 : -0.5, nextFundingTime: null } },
+    [{ symbol, side, amount: Math.abs(qty), markPrice }],
+  )[0];
 }
 
 /** I6 for perpetuals: the perp book's net positions equal the venue's, symbol by symbol. */

@@ -9,6 +9,7 @@ import type { RiskLimits } from '../../src/config/risk-limits.js';
 import type { VenueId } from '../../src/domain/ids.js';
 import { valueHoldings } from '../../src/domain/valuation.js';
 import type { Logger } from '../../src/logging/logger.js';
+import type { FundingPlan } from '../../src/machines/funding-guard.machine.js';
 import type { GovernanceState } from '../../src/machines/governance.machine.js';
 import type { Metrics } from '../../src/metrics/metrics.js';
 import type { OrdersStore } from '../../src/store/index.js';
@@ -17,14 +18,14 @@ import type { TradingPort } from '../../src/supervisor/trading-port.js';
 import type { Balances, VenueGateway } from '../../src/venues/venue-gateway.js';
 
 /**
- * The parts of Bosun around the engine that the campaign's later invariants (I9–I12) read, composed the way
+ * The parts of Bosun around the engine that the campaign's later invariants (I9–I12, I14) read, composed the way
  * trading.actors.ts, trading-hooks.ts and build-bosun.ts compose them:
  *
  * - the account book (`/status` balances and the `ledger_venue_drift` gauge) over the ledger view trading-hooks.ts
  *   builds, fed by the account actor's venue poll (the harness plays the poll: balances and tickers → summary);
  * - the `TradingPort` behind `GET /orders` (trading-port.actors.ts), with the harness's stop validator book;
  * - REDUCING set and cleared by the system (reducing-scopes.ts) and the guards' orders (guard-orders.ts: the
- *   depeg exit), over the harness's governance model.
+ *   depeg exit, the funding trim), over the harness's governance model.
  *
  * Kept apart from sut.ts so the engine's composition stays in one place; re-point it when these modules change.
  */
@@ -42,8 +43,8 @@ export interface ViewsDeps {
   governance(): GovernanceState;
   /** Governance's `setTrading` (the harness applies it to its model and wakes the halt watch). */
   setTrading(cmd: TradingCommand): void;
-  /** Whether a system REDUCING's cause is still there (the depeg guard has not re-armed, …). */
-  stillNeeded(reason: SystemReducingReason): boolean;
+  /** Whether a system REDUCING's cause is still there (the depeg guard has not re-armed, the spike lasts, …). */
+  stillNeeded(reason: SystemReducingReason, key: string): boolean;
   /** The stop validator's book as the harness keeps it (it plays the validator). */
   stopValidator(): StopValidator;
 }
@@ -54,6 +55,8 @@ export interface SutViews {
   port: TradingPort;
   /** The depeg exit (DEPEG_EXIT_RISK), as guards.actors.ts calls it; resolves to the sells sent. */
   depegExit(reason: string): Promise<number>;
+  /** The funding guard's trim for one plan (guard-orders.ts `executeFunding`, as guards.actors.ts calls it). */
+  fundingTrim(plan: FundingPlan): Promise<{ trimmed: boolean; hedged: boolean }>;
   /** The trading loop's 1 s review of the system's REDUCING scopes. */
   reviewReducing(): Promise<number>;
   /** The account actor's poll (venue.actors.ts): the venue's balances valued at its tickers, into the book. */
@@ -83,7 +86,7 @@ export function createViews(d: ViewsDeps): SutViews {
   const reducing = createReducingScopes({
     governance: () => d.governance(),
     setTrading: async (cmd) => d.setTrading(cmd),
-    stillNeeded: (reason) => d.stillNeeded(reason),
+    stillNeeded: (reason, _scope, key) => d.stillNeeded(reason, key),
     log: d.log,
   });
   const guards = createGuardOrders({
@@ -99,6 +102,7 @@ export function createViews(d: ViewsDeps): SutViews {
     ledgerView,
     port,
     depegExit: (reason) => guards.reduceUsdtExposure(reason),
+    fundingTrim: (plan) => guards.executeFunding(d.venue, plan),
     reviewReducing: () => reducing.review(),
     poll(balances, prices, at) {
       const holdings = Object.entries(balances).map(([asset, e]) => ({ asset, ...e }));

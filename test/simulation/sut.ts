@@ -74,6 +74,8 @@ export interface SutEnv {
   views?: Pick<ViewsDeps, 'governance' | 'setTrading' | 'stillNeeded' | 'stopValidator'> & {
     /** The depeg guard is tripped (the engine's `guards` input). */
     depeg(): boolean;
+    /** The funding guard sees a spike on this symbol's perpetual (the engine's `guards` input, perpetuals). */
+    fundingSpike(symbol: string): boolean;
   };
   /** A venue call answered by incarnation `inc` (before the engine sees it). */
   onAnswer?(inc: Incarnation, name: string, args: readonly unknown[]): void;
@@ -240,7 +242,10 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
       allocations: () => ({ reserve_pct: 0 }),
       equityBreaker: () => ({ tripped: false, reason: '' }),
       venueBreaker: () => ({ tripped: false, reason: '' }),
-      guards: () => ({ depegActive: env.views?.depeg() ?? false, fundingSpike: false }),
+      guards: (_venue, symbol, market) => ({
+        depegActive: env.views?.depeg() ?? false,
+        fundingSpike: market === 'linear' && (env.views?.fundingSpike(symbol) ?? false),
+      }),
       haltVenue: async (venue, reason) => {
         env.haltVenue(venue, reason);
       },

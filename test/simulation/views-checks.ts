@@ -18,6 +18,9 @@ import type { GovernanceView, Incarnation } from './sut.js';
  *   operator's sell of a held asset is never refused `depeg`.
  * - **I12** (fix 10, stops in `GET /orders`): every protective stop resting at the venue is listed by the orders
  *   view with `kind: 'stop'`, and every order of Bosun's journal with `kind: 'order'`.
+ * - **I14** (fix 9 for funding trims): once the funding guard's trim of a perpetual was sent, its symbol is
+ *   REDUCING (or stricter) while the spike lasts (I2 then refuses every entry there that does not reduce), and the
+ *   system's `funding_trim` REDUCING is cleared once the spike ends.
  */
 export interface ViewChecksDeps {
   sim: Simulator;
@@ -137,6 +140,22 @@ export function createViewChecks(d: ViewChecksDeps) {
             `Bosun entry ${o.clientOrderId} still rests on ${o.symbol}, which the depeg exit unwinds`,
           );
     },
+    /** I14: the funding guard's trim of `symbol` was sent; the spike lasts. */
+    afterFundingTrim(step: number, gov: GovernanceView, symbol: string): void {
+      if (worst(gov, symbol) === 'ACTIVE')
+        d.fail(
+          'I14',
+          step,
+          `the funding guard trimmed ${symbol}'s perpetual but left the symbol ACTIVE (not REDUCING)`,
+        );
+    },
+    /** I14: the spike ended and the system reviewed its REDUCING scopes (`reasons`: why each scope is in its state). */
+    afterFundingSpikeEnd(step: number, gov: GovernanceView, reasons: ReadonlyMap<string, string>): void {
+      for (const [key, why] of reasons)
+        if (why === 'funding_trim' && gov.symbols[key] === 'REDUCING')
+          d.fail('I14', step, `${key} still REDUCING (funding_trim) after the funding spike ended`);
+    },
+
     /** I11: an operator's sell of a held asset during the depeg, and its answer. */
     depegSell(step: number, symbol: string, answer: { status: string; reason?: string }): void {
       if (answer.status === 'rejected' && answer.reason === 'depeg')

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { knownFailing, SYMBOLS, startWorld } from './campaign.js';
 import { runSchedule } from './harness.js';
 import { INVARIANTS } from './invariants.js';
+import { guardCoverage } from './perp-steps.js';
 import { describeSchedule, type Schedule, type SimConfig, type Step } from './schedule.js';
 
 /**
@@ -19,7 +20,8 @@ const CFG: SimConfig = {
   warm: false,
 };
 
-const WITNESSES: Array<{ title: string; steps: Step[] }> = [
+/** `reaches`: a counter the witness must move (its window was reached, not passed by vacuously). */
+const WITNESSES: Array<{ title: string; steps: Step[]; reaches?: () => number }> = [
   {
     title: 'I2: a kill acknowledged while a strategy sell awaits the stop release stops the sell',
     steps: [
@@ -81,6 +83,19 @@ const WITNESSES: Array<{ title: string; steps: Step[] }> = [
     title: 'I7: the fatal path leaves the protective stops resting',
     steps: [{ t: 'signals', syms: [0], signal: 1 }, { t: 'settle' }, { t: 'protect' }, { t: 'fatal' }],
   },
+  {
+    title: 'I14: a funding trim leaves its symbol REDUCING while the spike lasts, and the system clears it after',
+    steps: [
+      { t: 'perp_signals', syms: [0], signal: 1 },
+      { t: 'settle' },
+      { t: 'funding_spike', sym: 0 },
+      // An entry on the trimmed symbol while REDUCING (I2 judges it), then the spike ends (I14 judges the clear).
+      { t: 'perp_signals', syms: [0], signal: 1 },
+      { t: 'settle' },
+      { t: 'funding_spike_end' },
+    ],
+    reaches: () => guardCoverage.fundingTrims,
+  },
 ];
 
 let world: Awaited<ReturnType<typeof startWorld>>;
@@ -95,7 +110,9 @@ describe('money path, fixed schedules for the rarest windows', () => {
   for (const w of WITNESSES)
     it(w.title, async () => {
       const schedule: Schedule = { config: CFG, steps: w.steps };
+      const before = w.reaches?.() ?? 0;
       const violations = await runSchedule(world, schedule);
+      if (w.reaches) expect(w.reaches(), `${w.title}: window not reached`).toBeGreaterThan(before);
       const known = knownFailing();
       for (const v of violations.filter((x) => known.has(x.inv)))
         console.info(`KNOWN FAILING ${v.inv} (${INVARIANTS[v.inv]}) after step ${v.step}: ${v.detail}`);
