@@ -133,6 +133,7 @@ export function perpStopOptions(venue: string, perps: PerpBook, engine: TradingE
   return {
     position: (symbol: string) => owners.reduce((sum, o) => sum + perps.position(venue, symbol, o), 0),
     symbols: () => engine.perpSymbols(venue),
+    entry: (symbol: string) => perps.venue(venue)?.positions[symbol]?.entryPrice,
     onPositions: (positions: readonly Position[]) => engine.noteVenuePositions(venue, positions),
   };
 }

@@ -4,7 +4,9 @@ import type { Logger } from '../logging/logger.js';
 import type { StopPassResult } from '../machines/stop-validator.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { JournalStore } from '../store/index.js';
+import type { StopPositionView } from '../supervisor/trading-port.js';
 import type { MarketInfo, Order, Position, VenueGateway } from '../venues/venue-gateway.js';
+import { stopView } from './stop-views.js';
 
 /**
  * The stop validator's perpetual side (Binance USDⓈ-M, one-way mode): every perpetual position Bosun holds keeps one
@@ -43,6 +45,8 @@ export interface PerpStopOptions {
   position: (symbol: string) => number;
   /** Perpetuals to watch besides those with a recorded stop. */
   symbols: () => readonly string[];
+  /** Average entry of the venue's net position (the perp book's), for the view; absent: unknown. */
+  entry?: (symbol: string) => number | undefined;
   /** The venue's positions as this pass read them (the liquidation rail keeps the venue's liquidation price). */
   onPositions?: (positions: readonly Position[]) => void;
 }
@@ -340,8 +344,29 @@ export function createPerpStops(deps: PerpStopDeps) {
     }
   }
 
+  /** Bosun's perpetual positions and their recorded stops, for `GET /guards/stops`. */
+  function view(b: PerpStopBook): StopPositionView[] {
+    const stops = b.perpStops ?? {};
+    const out: StopPositionView[] = [];
+    for (const symbol of new Set([...deps.perp.symbols(), ...Object.keys(stops)])) {
+      const signed = deps.perp.position(symbol);
+      const r = stops[symbol];
+      if (signed === 0 && r === undefined) continue;
+      out.push({
+        market: 'perp',
+        symbol,
+        side: signed < 0 || (signed === 0 && r?.side === 'buy') ? 'short' : 'long',
+        qty: Math.abs(signed),
+        entryPrice: deps.perp.entry?.(symbol) ?? null,
+        stop: r ? stopView(r, r.side, true) : null,
+        unprotectedSince: b.perpFirstSeen?.[symbol] ?? null,
+      });
+    }
+    return out;
+  }
+
   /** `save` makes the book durable (the validator's write) before a stop's create is sent. */
-  return { pass };
+  return { pass, view };
 }
 
 export type PerpStops = ReturnType<typeof createPerpStops>;

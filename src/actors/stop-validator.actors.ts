@@ -9,11 +9,12 @@ import type { Metrics } from '../metrics/metrics.js';
 import { stopRepairAlert } from '../notify/alert-text.js';
 import type { JournalStore, KvStore } from '../store/index.js';
 import type { ChildSpec } from '../supervisor/policy.js';
-import type { StopsView } from '../supervisor/trading-port.js';
+import type { StopPositionView, StopsView } from '../supervisor/trading-port.js';
 import { nextPhaseDelay } from '../venues/poll-schedule.js';
 import type { MarketInfo, Order, VenueGateway } from '../venues/venue-gateway.js';
 import { createGuardStates } from './guard-state.js';
 import { createPerpStops, type PerpStopOptions, type PerpStopRecord } from './perp-stops.js';
+import { protectiveStops, stopView } from './stop-views.js';
 
 /**
  * The stop validator's effects (runbook "Missing server-side stop"). The stop book — one record per position, the
@@ -84,7 +85,7 @@ interface StopRecord {
 }
 
 /** A venue's positions and their stops, as `GET /guards/stops` shows them (the port owns the shape). */
-export type StopsVenueView = Pick<StopsView, 'venue' | 'positions'>;
+export type StopsVenueView = Pick<StopsView, 'venue' | 'positions' | 'stops'>;
 
 /** What the validator keeps in LMDB (`stopval:<venue>:book`). */
 export interface StopBook {
@@ -512,33 +513,25 @@ export function createStopValidator(deps: StopValidatorDeps) {
       lock = run.catch(() => undefined);
       return run;
     },
-    /** Positions and their recorded stops, for `GET /guards/stops` (the last pass says what the venue showed). */
+    /** Positions and their recorded stops, spot and perpetual, for `GET /guards/stops` (as the last pass left them). */
     view(): StopsVenueView {
       const b = load();
-      return {
-        venue,
-        positions: positions(b)
-          .filter((p) => p.qty > 0 || b.stops[p.symbol] !== undefined)
-          .map((p) => {
-            const r = b.stops[p.symbol];
-            return {
-              symbol: p.symbol,
-              qty: p.qty,
-              entryPrice: p.entry,
-              stop: r
-                ? {
-                    clientOrderId: r.clientOrderId,
-                    generation: r.generation,
-                    status: r.status,
-                    qty: r.qty,
-                    stopPrice: r.stopPrice,
-                    venueOrderId: r.venueOrderId,
-                  }
-                : null,
-              unprotectedSince: b.firstSeen[p.symbol] ?? null,
-            };
-          }),
-      };
+      const spot = positions(b)
+        .filter((p) => p.qty > 0 || b.stops[p.symbol] !== undefined)
+        .map((p): StopPositionView => {
+          const r = b.stops[p.symbol];
+          return {
+            market: 'spot',
+            symbol: p.symbol,
+            side: 'long',
+            qty: p.qty,
+            entryPrice: p.entry,
+            stop: r ? stopView(r, 'sell', false) : null,
+            unprotectedSince: b.firstSeen[p.symbol] ?? null,
+          };
+        });
+      const all = [...spot, ...(perpStops?.view(b) ?? [])];
+      return { venue, positions: all, stops: protectiveStops(all) };
     },
     book: load,
     /** One pass outside the actor (tests, the route): serialised with the actor's own. */
