@@ -37,6 +37,8 @@ export interface PerpStopBook {
   gen: number;
   perpStops?: Record<string, PerpStopRecord>;
   perpFirstSeen?: Record<string, number>;
+  /** clientOrderIds of perpetual stops seen triggered, newest last (each journaled `order.stop.triggered` once). */
+  perpTriggered?: string[];
   ownedIds: string[];
 }
 
@@ -70,6 +72,7 @@ export interface PerpStopDeps {
 
 const STOP_TYPES = new Set(['stop_loss', 'stop_loss_limit']);
 const MAX_OWNED = 500;
+const MAX_TRIGGERED = 100;
 const cidOf = (o: Order) => o.clientOrderId ?? o.venueClientOrderId;
 const signedOf = (p: Position | undefined) => (p === undefined ? 0 : p.side === 'short' ? -p.amount : p.amount);
 
@@ -176,16 +179,7 @@ export function createPerpStops(deps: PerpStopDeps) {
       if (lost && rec) {
         const r = await gw.resolveUnknown(rec.clientOrderId, { symbol, market: 'linear', sentAt: rec.sentAt });
         if (r.status === 'found' && r.order.filled > 0) {
-          delete stops[symbol];
-          delete firstSeen[symbol];
-          await journal.append({
-            type: 'order.stop.triggered',
-            venue,
-            market: 'linear',
-            symbol,
-            clientOrderId: rec.clientOrderId,
-            filled: r.order.filled,
-          });
+          await triggered(b, symbol, rec.clientOrderId, null, r.order.filled);
           deps.onTriggered?.(symbol);
           continue;
         }
@@ -344,6 +338,42 @@ export function createPerpStops(deps: PerpStopDeps) {
     }
   }
 
+  /**
+   * A stop of ours filled (its trade seen by the engine, or the pass found it gone and filled): its record goes, the
+   * position is re-protected by the next pass if anything is left, and `order.stop.triggered` is journaled once.
+   * `orderId` is the triggered order's venue id (Binance gives it an id of its own), kept so its other trades are
+   * known as the stop's without another lookup. True when the book changed.
+   */
+  async function triggered(
+    b: PerpStopBook,
+    symbol: string,
+    cid: string,
+    orderId: string | null,
+    filled: number,
+  ): Promise<boolean> {
+    const rec = b.perpStops?.[symbol];
+    const current = rec !== undefined && rec.clientOrderId === cid;
+    if (current) {
+      delete b.perpStops?.[symbol];
+      delete b.perpFirstSeen?.[symbol];
+    }
+    if (orderId !== null && !b.ownedIds.includes(orderId)) b.ownedIds = [...b.ownedIds, orderId].slice(-MAX_OWNED);
+    const seen = b.perpTriggered ?? [];
+    if (seen.includes(cid)) return current;
+    b.perpTriggered = [...seen, cid].slice(-MAX_TRIGGERED);
+    await journal.append({
+      type: 'order.stop.triggered',
+      venue,
+      market: 'linear',
+      symbol,
+      clientOrderId: cid,
+      venueOrderId: orderId,
+      filled,
+    });
+    log.warn({ symbol, clientOrderId: cid, venueOrderId: orderId, filled }, 'perpetual stop triggered');
+    return true;
+  }
+
   /** Bosun's perpetual positions and their recorded stops, for `GET /guards/stops`. */
   function view(b: PerpStopBook): StopPositionView[] {
     const stops = b.perpStops ?? {};
@@ -366,7 +396,7 @@ export function createPerpStops(deps: PerpStopDeps) {
   }
 
   /** `save` makes the book durable (the validator's write) before a stop's create is sent. */
-  return { pass, view };
+  return { pass, view, triggered };
 }
 
 export type PerpStops = ReturnType<typeof createPerpStops>;

@@ -144,12 +144,14 @@ export function createStopValidator(deps: StopValidatorDeps) {
   const load = (): StopBook => ({ ...EMPTY, ...(kv.get<StopBook>(stopBookKey(venue)) ?? {}) });
   const save = (b: StopBook) => kv.put(stopBookKey(venue), b);
 
-  const isOurs = (o: Order): boolean => {
-    const cid = o.clientOrderId ?? o.venueClientOrderId;
+  const isOursCid = (cid: string | null | undefined): boolean => {
     const p = cid ? parseClientOrderId(cid) : null;
     // Ids with an incarnation carry the node cut to 10 characters (client-order-id.ts).
     return p !== null && p.node === (p.incarnation ? node.slice(0, 10) : node) && p.strategyCode === 's';
   };
+  const isOurs = (o: Order): boolean => isOursCid(o.clientOrderId ?? o.venueClientOrderId);
+  /** Venue order id → the clientOrderId the venue holds for it (null: none), as looked up for a perpetual trade. */
+  const looked = new Map<string, string | null>();
   const cidOf = (o: Order) => o.clientOrderId ?? o.venueClientOrderId;
   const perpStops = deps.perp
     ? createPerpStops({
@@ -483,6 +485,38 @@ export function createStopValidator(deps: StopValidatorDeps) {
           (b.adopted[fill.symbol] ?? 0) + (fill.side === 'buy' ? fill.amount : -fill.amount),
         );
       await save(b);
+      return true;
+    },
+    /**
+     * A perpetual trade of no Bosun order: true when it is the fill of a perpetual stop this validator placed, which
+     * is then recorded as triggered. The stream names the order's clientOrderId; a REST trade names only the order's
+     * venue id, and Binance gives a triggered algo order a regular id of its own (`actualOrderId`), so an id not
+     * seen before is looked up at the venue once (that order keeps the stop's clientOrderId). A failed lookup
+     * throws: the trade is applied by a later run, never applied as no one's.
+     */
+    async perpStopFill(t: {
+      symbol: string;
+      orderId: string | null;
+      clientOrderId: string | null;
+      amount: number;
+    }): Promise<boolean> {
+      if (!perpStops) return false;
+      let cid = t.clientOrderId;
+      if (cid === null && t.orderId !== null) {
+        const id = t.orderId;
+        if (!looked.has(id)) {
+          const o = await deps.gateway().fetchOrder({ symbol: t.symbol, market: 'linear', id });
+          looked.set(id, cidOf(o) ?? null);
+        }
+        cid = looked.get(id) ?? null;
+      }
+      if (!isOursCid(cid)) return false;
+      const run = lock.then(async () => {
+        const b = load();
+        if (await perpStops.triggered(b, t.symbol, cid as string, t.orderId, t.amount)) await save(b);
+      });
+      lock = run.catch(() => undefined);
+      await run;
       return true;
     },
     /** True for a stop this validator placed (reconciliation does not adopt it; its fills are the strategies'). */

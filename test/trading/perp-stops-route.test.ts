@@ -3,7 +3,8 @@
  * against the simulator, LMDB, the engine listener over HTTP): a long perpetual opened by a strategy signal gets
  * its reduce-only sell stop from the stop validator, and the route lists it — market `perp`, side, trigger price,
  * amount, reduce-only and the position it protects — as the venue holds it; once the position is closed the stop
- * is gone from the venue and from the list.
+ * is gone from the venue and from the list. A stop that triggers: its fill (by the user-data stream) closes the
+ * strategies' share in the perp book, and the stop leaves the list as triggered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GuardsStopsResponse } from '../../src/http/openapi-responses.js';
@@ -29,6 +30,8 @@ beforeAll(async () => {
     // Hour-long bars: the strategies never warm up here, the test sends the signals.
     BAR_MS: '3600000',
     STOP_VALIDATOR_REPAIR: 'true',
+    // Fills by the USDⓈ-M user-data stream: a triggered stop's fill names the stop's clientOrderId there.
+    STREAMS_ENABLED: 'true',
     STOP_LOSS_PCT: String(STOP_PCT),
   });
 }, 60_000);
@@ -125,6 +128,38 @@ describe('GET /guards/stops lists perpetual stops', () => {
       const after = await binanceStops();
       return after.stops.some((s) => s.market === 'perp') ? undefined : after;
     });
+    expect(venueStops()).toHaveLength(0);
+  }, 90_000);
+
+  it("a triggered stop's fill closes the strategies' share by the stream, and the stop leaves the list", async () => {
+    await until(
+      'futures stream live',
+      () => (b.trading.engine.userDataLive('binance', 'linear') ? true : undefined),
+      20_000,
+    );
+    signal(1);
+    await until('a long perpetual at the venue', () => ((venuePosition()?.qty ?? 0) > 0 ? true : undefined), 20_000);
+    const stop = await until('the perpetual stop listed', async () =>
+      (await binanceStops()).stops.find((s) => s.market === 'perp' && s.status === 'live'),
+    );
+    const streamed = b.trading.engine.perpLedger('binance')?.owners.BTCUSDT?.strategies ?? 0;
+    expect(streamed).toBeGreaterThan(0);
+    sim.setPrice({ market: 'perp', symbol: 'BTCUSDT', price: stop.triggerPrice * 0.97 });
+    await until('the stop closed the position at the venue', () =>
+      (venuePosition()?.qty ?? 0) === 0 ? true : undefined,
+    );
+    await until("the strategies' share closed in the perp book", () => {
+      const l = b.trading.engine.perpLedger('binance');
+      return l?.positions.BTCUSDT === undefined && Object.keys(l?.owners.BTCUSDT ?? {}).length === 0 ? l : undefined;
+    });
+    const fills = [...b.store.journal.readFrom(0)].filter((e) => e.type === 'perp.fill' && e.side === 'sell');
+    expect(fills.at(-1)).toMatchObject({ owner: 'stop', strategy: 'stop', symbol: 'BTCUSDT' });
+    await until('the triggered stop gone from GET /guards/stops', async () => {
+      const v = await binanceStops();
+      return v.stops.some((s) => s.market === 'perp') ? undefined : v;
+    });
+    const triggered = [...b.store.journal.readFrom(0)].filter((e) => e.type === 'order.stop.triggered');
+    expect(triggered).toEqual([expect.objectContaining({ clientOrderId: stop.clientOrderId, market: 'linear' })]);
     expect(venueStops()).toHaveLength(0);
   }, 90_000);
 });
