@@ -8,10 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GuardsStopsResponse } from '../../src/http/openapi-responses.js';
-import type { SignalEffect } from '../../src/machines/symbol.machine.js';
 import type { ProtectiveStopView, StopsView } from '../../src/supervisor/trading-port.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
-import { type InProcessBosun, startInProcess } from './in-process.js';
+import { type InProcessBosun, perpSignal, startInProcess } from './in-process.js';
 import { getJson, startVenue, until } from './support.js';
 
 let sim: Simulator;
@@ -53,18 +52,7 @@ const venueStops = () =>
     .orders.filter((o) => o.market === 'perp' && o.symbol === 'BTCUSDT' && o.type === 'STOP_MARKET' && !o.triggered);
 const mark = () => Number(sim.prices('binance')['binance:perp:BTCUSDT']);
 
-function signal(value: number): void {
-  const e: SignalEffect = {
-    venue: 'binance',
-    symbol: 'BTCUSDT',
-    price: mark(),
-    at: Date.now(),
-    t0: performance.now(),
-    output: { strategy: 'hmm', signal: value, quoteMultiplier: 1 } as SignalEffect['output'],
-    trading: 'ACTIVE',
-  };
-  b.trading.engine.onSignal(e);
-}
+const signal = (value: number) => perpSignal(b, sim, value);
 
 async function binanceStops(): Promise<StopsView> {
   const body = await getJson(`${b.engine}/guards/stops`);

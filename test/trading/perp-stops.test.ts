@@ -5,7 +5,15 @@ import { perpStopOptions } from '../../src/actors/engine-wiring.js';
 import { createStopValidator, type StopValidator } from '../../src/actors/stop-validator.actors.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
 import { usdmClient } from '../venues/sim-ccxt.js';
-import { boot, type EngineRig, engineRig, frozenMarketRig, silent } from './engine-harness.js';
+import {
+  boot,
+  type EngineRig,
+  engineRig,
+  frozenMarketRig,
+  ISOLATED_PERP,
+  perpOrder,
+  silent,
+} from './engine-harness.js';
 import { startVenue, until } from './support.js';
 
 /**
@@ -18,13 +26,7 @@ import { startVenue, until } from './support.js';
  */
 let sim: Simulator;
 const rigs: EngineRig[] = [];
-const PERP: PerpSettings = {
-  strategies: true,
-  leverage: 2,
-  marginMode: 'isolated',
-  minLiqDistancePct: 20,
-  maintMarginRate: 0.004,
-};
+const PERP: PerpSettings = ISOLATED_PERP;
 const STOP_PCT = 5;
 
 beforeAll(async () => {
@@ -78,17 +80,7 @@ const venueStops = (r: EngineRig, symbol = 'BTCUSDT') =>
     .orders.filter((o) => o.market === 'perp' && o.symbol === symbol && o.type === 'STOP_MARKET' && !o.triggered);
 
 async function entry(r: EngineRig, side: 'buy' | 'sell', quote: number, reduceOnly = false, symbol = 'BTCUSDT') {
-  const res = await r.engine.submitGuard({
-    venue: 'binance',
-    symbol,
-    side,
-    quote,
-    strategy: 'hmm',
-    reason: 'test',
-    market: 'linear',
-    price: markOf(symbol, r.sim),
-    reduceOnly,
-  });
+  const res = await perpOrder(r, { side, quote, price: markOf(symbol, r.sim), reduceOnly, symbol });
   await until('every order settled', () => (r.engine.inflightCount() === 0 ? true : undefined), 15_000);
   return res;
 }
