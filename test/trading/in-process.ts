@@ -26,6 +26,8 @@ export interface InProcessBosun {
   store: Store;
   runtime: Runtime;
   trading: Trading;
+  /** The venues' gateways (real ccxt against `sim`), e.g. to read their local request budget. */
+  gateways: ReadonlyMap<string, BosunGateway>;
   stop(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function startInProcess(
     store,
     runtime: bosun.runtime,
     trading: bosun.trading,
+    gateways,
     async stop() {
       await bosun.stop();
       await Promise.all([...gateways.values()].map((g) => g.close()));
