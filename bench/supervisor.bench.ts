@@ -166,6 +166,7 @@ async function killPropagation(n = 1000, rounds = 20) {
     const t0 = performance.now();
     await runtime.setTrading({ scope: 'global', state: 'HALTED', reason: 'bench', actor: 'bench', command: 'kill' });
     commandToAck.push(performance.now() - t0);
+    await runtime.governanceDelivered();
     if (halted.size !== leafCount) throw new Error(`only ${halted.size}/${leafCount} leaves halted`);
     let last = 0;
     for (const t of halted.values()) {
@@ -174,6 +175,7 @@ async function killPropagation(n = 1000, rounds = 20) {
     }
     lastLeaf.push(last);
     await runtime.setTrading({ scope: 'global', state: 'ACTIVE', reason: 'bench', actor: 'bench', command: 'resume' });
+    await runtime.governanceDelivered();
   }
   const pauses = await gcs.stop();
   await runtime.shutdown();

@@ -216,9 +216,38 @@ describe('trading broadcast', () => {
     expect(runtime.root().system.get('sym:t:A')).not.toBe(dead);
 
     await runtime.setTrading(kill);
+    await runtime.governanceDelivered();
     expect(tradingOf(runtime, 'sym:t:A')).toBe('HALTED');
     expect(tradingOf(runtime, 'sym:t:B')).toBe('HALTED');
     expect(tradingOf(runtime, 'other:t')).toBe('ACTIVE');
+  });
+
+  it('closes the gate at once and tells 250 leaves over several turns; a newer state supersedes an older one', async () => {
+    const children = Array.from({ length: 250 }, (_, i) => ({ id: `sym:t:S${i}`, src: 'trader', shutdownMs: 0 }));
+    const symbols = createSupervisor({
+      strategy: 'one_for_one',
+      intensity: 5,
+      periodMs: 60_000,
+      logics: { trader },
+      children,
+    });
+    const { runtime } = await boot(mkdtempSync(join(tmpdir(), 'bosun-rt-')), true, undefined, () => [
+      { spec: { id: 'symbols:t', src: 'symbols', shutdownMs: 0 }, logics: { symbols } },
+    ]);
+    await runtime.governanceDelivered();
+    const states = () => children.map((c) => tradingOf(runtime, c.id));
+    const killed = runtime.setTrading(kill);
+    // What the engine gates orders on changed in this turn; no leaf has been told yet.
+    expect(runtime.effectiveTrading('t', 'S0')).toBe('HALTED');
+    expect(new Set(states())).toEqual(new Set(['ACTIVE']));
+    // A resume issued in the same turn: whichever chunks of the kill's broadcast ran, every leaf ends on the newest.
+    const resumed = runtime.setTrading({ ...kill, state: 'ACTIVE', command: 'resume' });
+    await Promise.all([killed, resumed]);
+    await runtime.governanceDelivered();
+    expect(new Set(states())).toEqual(new Set(['ACTIVE']));
+    await runtime.setTrading(kill);
+    await runtime.governanceDelivered();
+    expect(new Set(states())).toEqual(new Set(['HALTED']));
   });
 });
 

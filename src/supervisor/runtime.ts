@@ -108,11 +108,15 @@ export interface Runtime extends RuntimePort {
   root(): AnyActorRef;
   /** Whether XState inspection is attached and for how many listeners (tests, diagnostics). */
   inspection(): { attached: boolean; listeners: number };
+  /** Resolves when every trading actor has been told the latest governance state (tests, benchmarks). */
+  governanceDelivered(): Promise<void>;
 }
 
 const GOV_KEY = 'governance';
 /** Symbol and other trading actors listen for the effective trading state under this prefix. */
 const TRADING_PREFIXES = ['sym:'];
+/** Trading actors told of a governance change per event-loop turn (see `broadcastToLeaves`). */
+const BROADCAST_CHUNK = 100;
 
 /**
  * Builds the supervised tree from config and exposes it through the RuntimePort (DESIGN §3). Governance
@@ -194,9 +198,39 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     for (const [k, s] of Object.entries(g.symbols))
       metrics.tradingStateScope.set({ scope: `symbol:${k}` }, TRADING_RANK[s.state]);
     deps.onGovernance?.(g);
+    broadcastToLeaves(g);
+  }
+
+  /**
+   * The trading actors learn the new state in chunks of BROADCAST_CHUNK, one chunk per event-loop turn. The money
+   * guard does not wait for them: the engine gates every order on the governance actor's state, which changed
+   * synchronously before this runs, so a kill is in force (and its answer can be sent once durable) while the
+   * leaves, whose state is what the inspector shows and a first filter on signals, catch up within a few turns.
+   * One XState event per leaf costs 10-30 µs here, so delivering 1,000 in one turn held every reply, commit
+   * completion and tick behind ~20 ms of CPU. A newer broadcast supersedes an unfinished one: it carries the whole
+   * governance state, so it walks every actor again from the start.
+   */
+  let broadcastGen = 0;
+  let broadcastDone: Promise<void> = Promise.resolve();
+  function broadcastToLeaves(g: GovernanceState): void {
+    const gen = ++broadcastGen;
     const event = { type: 'gov.trading', governance: g };
     // A copy: an actor that crashes on the event and restarts at once re-registers, and must not get it again.
-    for (const ref of Array.from(tradingActors.values())) ref.send(event);
+    const refs = Array.from(tradingActors.values());
+    broadcastDone = new Promise<void>((resolve) => {
+      let i = 0;
+      const step = () => {
+        if (gen !== broadcastGen) return resolve();
+        const end = Math.min(refs.length, i + BROADCAST_CHUNK);
+        for (; i < end; i++) {
+          const ref = refs[i] as AnyActorRef;
+          if (ref.getSnapshot().status === 'active') ref.send(event);
+        }
+        if (i < refs.length) setImmediate(step);
+        else resolve();
+      };
+      setImmediate(step);
+    });
   }
 
   const governance = governanceMachine.provide({
@@ -467,5 +501,13 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     healthHistory: (id: string) => healthHistory.list(id),
     transitions: (id: string) => transitionHistory.list(id),
     inspection: () => ({ attached: hub.attached(), listeners: hub.listenerCount() }),
+    async governanceDelivered() {
+      // A broadcast started while this one was awaited supersedes it; wait for the newest.
+      let seen: Promise<void> | undefined;
+      while (seen !== broadcastDone) {
+        seen = broadcastDone;
+        await seen;
+      }
+    },
   };
 }

@@ -9,7 +9,7 @@ import { createPerpBook, type PerpBook } from '../../src/actors/perp-book.js';
 import { createTradingEngine, type TradingEngine } from '../../src/actors/trading-engine.js';
 import type { TradingState } from '../../src/domain/trading-state.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { type KvStore, openStore, type Store } from '../../src/store/index.js';
 import { createGateway } from '../../src/venues/index.js';
 import { createManualClock, type Simulator, startSimulator } from '../../src/venues/sim/index.js';
 import type { VenueGateway } from '../../src/venues/venue-gateway.js';
@@ -61,6 +61,8 @@ export interface RigOptions {
   limits?: Partial<EngineLimits>;
   /** Wraps the real gateway (hold or observe calls); the wrapper must forward to the real one. */
   wrap?: (gw: VenueGateway) => VenueGateway;
+  /** Wraps the portfolio store the books write to (hold or observe commits); it must forward to the real one. */
+  wrapPortfolio?: (kv: KvStore) => KvStore;
   stops?: Parameters<typeof createTradingEngine>[0]['stops'];
   random?: () => number;
   dir?: string;
@@ -90,8 +92,9 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
   const raw = createGateway('binance', { mode: 'paper', simBaseUrl: sim.baseUrl, ...keys });
   await raw.loadMarkets();
   const gateway = o.wrap ? o.wrap(raw) : raw;
-  const book = createLedgerBook(store.portfolio, ['binance']);
-  const perps = o.perp ? createPerpBook(store.portfolio, ['binance']) : undefined;
+  const portfolio = o.wrapPortfolio ? o.wrapPortfolio(store.portfolio) : store.portfolio;
+  const book = createLedgerBook(portfolio, ['binance']);
+  const perps = o.perp ? createPerpBook(portfolio, ['binance']) : undefined;
   const gov: Governance = o.gov ?? { global: 'ACTIVE', venue: 'ACTIVE', symbol: 'ACTIVE' };
   const limits: EngineLimits = { ...OPEN_LIMITS, ...o.limits };
   const halts: string[] = [];

@@ -5,10 +5,10 @@
  * The market is frozen (manual clock): a fall prints a seller hitting the bid, a rise a buyer lifting the ask.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGateway, createVenueStreams } from '../../src/venues/index.js';
+import { createVenueStreams } from '../../src/venues/index.js';
 import { createManualClock, type Simulator, startSimulator } from '../../src/venues/sim/index.js';
 import type { PublicTrade } from '../../src/venues/venue-gateway.js';
-import { until } from '../trading/support.js';
+import { simGateway, until } from '../trading/support.js';
 import { krakenClient } from './sim-ccxt.js';
 
 let sim: Simulator;
@@ -52,12 +52,7 @@ describe('Kraken public trades on the simulator', () => {
   });
 
   it('WebSocket v2 `trade`: the prints reach Bosun’s trade stream (ccxt.pro kraken) as they happen', async () => {
-    const gw = createGateway('kraken', {
-      mode: 'paper',
-      simBaseUrl: sim.baseUrl,
-      apiKey: sim.keys.kraken.apiKey,
-      secret: sim.keys.kraken.secret,
-    });
+    const gw = simGateway(sim, 'kraken');
     await gw.loadMarkets();
     const stream = createVenueStreams(gw).trades('spot');
     if (!stream) throw new Error('no Kraken trade stream');

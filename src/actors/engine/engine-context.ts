@@ -3,6 +3,7 @@ import type { MarketInfo, MarketKind } from '../../venues/venue-gateway.js';
 import { createExposureView, type ExposureView } from '../exposure-view.js';
 import { realSleep, type Sleep } from '../retry.js';
 import type { EngineVenue, TradingEngineDeps } from './engine-types.js';
+import { createFillCommits, type FillCommits } from './fill-commits.js';
 import { createOrderSlots, type OrderSlots } from './order-slots.js';
 import { createPriceBook, type PriceBook } from './price-book.js';
 
@@ -28,6 +29,8 @@ export interface EngineContext {
   handoffs: Map<string, Promise<unknown>>;
   /** Orders a kill asked to cancel while their create was on the wire: cancelled as soon as it is answered. */
   cancelOnAck: Set<string>;
+  /** Fills applied and not yet durable: a second copy waits for the first one's commit (fill-commits.ts). */
+  fillCommits: FillCommits;
   /** Settlement by the user-data stream (stream-settlement.ts), set once the engine is assembled. */
   stream?: {
     settled(rec: OrderRecord): Promise<OrderRecord | undefined>;
@@ -71,6 +74,7 @@ export function createEngineContext(deps: TradingEngineDeps): EngineContext {
     state: { accepting: false },
     handoffs: new Map(),
     cancelOnAck: new Set(),
+    fillCommits: createFillCommits(),
     onSettled: [],
     onSend: [],
   };

@@ -202,7 +202,12 @@ export function createOrderLifecycle(ctx: EngineContext) {
     const writes: Promise<unknown>[] = [];
     let n = 0;
     for (const t of [...trades].sort((a, b) => a.timestamp - b.timestamp || a.id.localeCompare(b.id))) {
-      if (book.hasTrade(venue, t.id)) continue;
+      if (book.hasTrade(venue, t.id)) {
+        // Held, perhaps only in memory: the caller counts it once the first copy's commit has landed.
+        const first = ctx.fillCommits.pending('spot', venue, t.id);
+        if (first) writes.push(first);
+        continue;
+      }
       const m = ctx.market(venue, t.symbol);
       if (!m) continue;
       const rec = t.orderId ? byVenueId.get(t.orderId) : undefined;
@@ -229,10 +234,8 @@ export function createOrderLifecycle(ctx: EngineContext) {
       n += 1;
       ctx.noteFill(fill);
       const strategy = rec?.strategy !== undefined ? rec.strategy : stopFill ? 'stop' : 'external';
-      writes.push(
-        w,
-        journal.append({ type: 'order.fill', ...fill, external: rec === undefined && !stopFill, strategy }),
-      );
+      const entry = journal.append({ type: 'order.fill', ...fill, external: rec === undefined && !stopFill, strategy });
+      writes.push(ctx.fillCommits.track('spot', venue, t.id, Promise.all([w, entry])));
       deps.onFill?.(fill, strategy);
       if (rec === undefined && !stopFill)
         log.warn({ venue, tradeId: t.id, symbol: t.symbol }, 'manual trade on the venue applied to the ledger');

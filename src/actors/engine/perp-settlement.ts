@@ -67,7 +67,13 @@ export function createPerpSettlement(ctx: EngineContext) {
     let n = 0;
     const baselineAt = Number(deps.kv.get(perpBaselineKey(venue)) ?? 0) || 0;
     for (const t of [...trades].sort((a, b) => a.timestamp - b.timestamp || a.id.localeCompare(b.id))) {
-      if (t.market !== 'linear' || perps.hasTrade(venue, t.id)) continue;
+      if (t.market !== 'linear') continue;
+      if (perps.hasTrade(venue, t.id)) {
+        // Held, perhaps only in memory: the caller counts it once the first copy's commit has landed.
+        const first = ctx.fillCommits.pending('linear', venue, t.id);
+        if (first) writes.push(first);
+        continue;
+      }
       const rec = t.orderId ? byId.get(t.orderId) : undefined;
       // A trade of no known order from before the first-boot baseline is already in the baseline's positions and
       // wallet (found by the campaign: a restart on an empty state dir counted the warm-start position twice).
@@ -81,7 +87,11 @@ export function createPerpSettlement(ctx: EngineContext) {
           amount: t.amount,
         })) === true;
       // Looked up at the venue meanwhile: another path (stream, settlement) may have applied it.
-      if (perps.hasTrade(venue, t.id)) continue;
+      if (perps.hasTrade(venue, t.id)) {
+        const first = ctx.fillCommits.pending('linear', venue, t.id);
+        if (first) writes.push(first);
+        continue;
+      }
       const owner = stopFill ? 'stop' : perpOwnerOf(rec?.strategy);
       const fee = walletFee(t);
       const w = perps.apply(
@@ -92,23 +102,21 @@ export function createPerpSettlement(ctx: EngineContext) {
       );
       if (!w) continue;
       n += 1;
-      writes.push(
-        w,
-        journal.append({
-          type: 'perp.fill',
-          venue,
-          tradeId: t.id,
-          clientOrderId: rec?.clientOrderId ?? null,
-          symbol: t.symbol,
-          side: t.side,
-          amount: t.amount,
-          price: t.price,
-          fee,
-          owner,
-          strategy: rec?.strategy ?? (stopFill ? 'stop' : 'external'),
-          at: t.timestamp,
-        }),
-      );
+      const entry = journal.append({
+        type: 'perp.fill',
+        venue,
+        tradeId: t.id,
+        clientOrderId: rec?.clientOrderId ?? null,
+        symbol: t.symbol,
+        side: t.side,
+        amount: t.amount,
+        price: t.price,
+        fee,
+        owner,
+        strategy: rec?.strategy ?? (stopFill ? 'stop' : 'external'),
+        at: t.timestamp,
+      });
+      writes.push(ctx.fillCommits.track('linear', venue, t.id, Promise.all([w, entry])));
       if (rec === undefined && !stopFill)
         log.warn({ venue, tradeId: t.id, symbol: t.symbol }, 'perpetual trade of no Bosun order');
     }

@@ -11,11 +11,20 @@ export type { CcxtErrorClass, FaultCase, NaturalFailure, Probe } from './fault-m
 export { FAULT_MATRIX } from './fault-matrix.js';
 export type { FaultInfo, FaultInput, FaultKind, FaultSpec, Venue } from './faults.js';
 export { faultSpecSchema } from './faults.js';
+export type { SimRequest } from './http-types.js';
 export type { OrderEvent, OrderEventOpenOrder } from './order-events.js';
 export type { RequestRecord, RequestStats } from './request-log.js';
 export type { ScenarioInfo, ScenarioInput, ScenarioSpec } from './scenario.schema.js';
 export { scenarioSpecSchema } from './scenario.schema.js';
 export { signBinance, signKraken } from './signatures.js';
-export type { AccountInput, ApiKeyPair, ManualOrderInput, SimKeys, Simulator, SimulatorOptions } from './simulator.js';
+export type {
+  AccountInput,
+  ApiKeyPair,
+  ManualOrderInput,
+  SimKeys,
+  SimProbe,
+  Simulator,
+  SimulatorOptions,
+} from './simulator.js';
 export { startSimulator } from './simulator.js';
 export type { AccountState, OrderState, PositionState, RegimeTruth, SimState } from './state-views.js';

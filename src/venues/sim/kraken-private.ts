@@ -259,13 +259,25 @@ export function krakenPrivateMethods(d: KrakenDeps): Record<string, KrakenMethod
         'validate',
         'deadline',
       ],
-      run: (c) => addOrder(d, c),
+      run: (c) => {
+        const limited = d.gate?.chargeTrade(
+          c.account?.keys.apiKey ?? '',
+          krakenPair(d, c.params.get('pair') ?? '').id,
+          'add',
+        );
+        if (limited) throw new KrakenError(limited);
+        return addOrder(d, c);
+      },
     },
     CancelOrder: {
       params: ['txid', 'cl_ord_id'],
       run: ({ account, params }) => {
         const open = selectOrders(d, account!, params).filter((o) => krakenOnly(o) && isOpen(o));
         if (open.length === 0) throw new KrakenError('EOrder:Unknown order');
+        for (const o of open) {
+          const limited = d.gate?.chargeTrade(account!.keys.apiKey, o.market.id, 'cancel', o.createdAt);
+          if (limited) throw new KrakenError(limited);
+        }
         for (const o of open) d.engine.cancel(o);
         return { count: open.length };
       },

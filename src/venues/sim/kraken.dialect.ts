@@ -13,6 +13,7 @@ import { candles } from './candles.js';
 import type { FaultInfo } from './faults.js';
 import { htmlPage, json, parseForm, type SimRequest, type SimResponse } from './http-types.js';
 import { decimalsOf, krakenAltname, krakenAssetId, type MarketDef } from './instruments.js';
+import type { KrakenGate } from './kraken-gate.js';
 import { krakenPrivateMethods } from './kraken-private.js';
 import type { Market } from './market.js';
 import type { MatchingEngine } from './matching-engine.js';
@@ -28,6 +29,8 @@ export interface KrakenDeps {
   market: Market;
   engine: MatchingEngine;
   now: () => number;
+  /** The documented REST and trading rate limits per API key (kraken-gate.ts); absent: not enforced. */
+  gate?: KrakenGate;
 }
 
 export interface KrakenCall {
@@ -246,7 +249,7 @@ export class KrakenDialect implements VenueDialect {
   private readonly privateApi: Record<string, KrakenMethod>;
 
   constructor(
-    deps: KrakenDeps,
+    private readonly deps: KrakenDeps,
     private readonly accounts: AccountBook,
     /** WebSockets tokens handed out by GetWebSocketsToken, checked by the v2 stream (ws/kraken-streams.ts). */
     tokens: Map<string, { apiKey: string; expiresAt: number }> = new Map(),
@@ -283,6 +286,8 @@ export class KrakenDialect implements VenueDialect {
       if (form === undefined) throw new KrakenError('EGeneral:Invalid arguments');
       const params = new Map(form);
       const account = isPrivate ? this.authenticate(req, params) : undefined;
+      const limited = account && this.deps.gate?.chargeCall(account.keys.apiKey, m[2] ?? '');
+      if (limited) throw new KrakenError(limited);
       const allowed = isPrivate ? ['nonce', 'otp', ...method.params] : method.params;
       if ([...params.keys()].some((k) => !allowed.includes(k))) throw new KrakenError('EGeneral:Invalid arguments');
       return json(200, { error: [], result: method.run({ params, account, ctx }) });

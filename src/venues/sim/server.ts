@@ -33,6 +33,8 @@ export interface ServerDeps {
   log: RequestLog;
   /** Runs before every venue request (brings the market up to the sim clock). */
   beforeVenue(): void;
+  /** A venue request arrived (benchmark probe, sim `probe.request`): called before faults and handling. */
+  onRequest?: ((venue: Venue, req: SimRequest) => void) | undefined;
   /**
    * Makes every change so far durable (a persistent simulator); awaited before any venue or control answer. A
    * failure answers 503: the client cannot know whether its request took effect, which is the truth.
@@ -114,6 +116,7 @@ export class SimServer {
     const { faults, log } = this.deps;
     const target: FaultTarget = { venue: d.venue, method: req.method, path: req.path };
     const rec = log.arrive(d.venue, req.method, req.path);
+    this.deps.onRequest?.(d.venue, req);
     const latency = faults.latencyMs(target);
     if (latency > 0) await this.sleep(latency);
     const f = faults.terminal(target);

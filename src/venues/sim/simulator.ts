@@ -13,8 +13,10 @@ import { spotSymbolInfo } from './binance-spot.views.js';
 import { realClock, type SimClock, SimTime } from './clock.js';
 import { handleControl } from './control.routes.js';
 import { FaultBook, type FaultInfo, type FaultInput, type Venue } from './faults.js';
+import type { SimRequest } from './http-types.js';
 import { buildCatalogue } from './instruments.js';
 import { KrakenDialect } from './kraken.dialect.js';
+import { KrakenGate, type KrakenSimTier } from './kraken-gate.js';
 import { Market } from './market.js';
 import { MatchingEngine, Rejection } from './matching-engine.js';
 import { type BookShape, DEFAULT_BOOK } from './order-book.js';
@@ -58,6 +60,13 @@ export interface SimulatorOptions {
   book?: Partial<BookShape>;
   /** Binance request-weight limits. */
   limits?: Partial<BinanceLimits>;
+  /**
+   * Kraken's verification tier, whose call and trading counters are enforced per API key (kraken-gate.ts).
+   * Default `off`: with `starter`, Bosun's crash campaigns (a boot every few seconds on one key) run into
+   * `EAPI:Rate limit exceeded`, because Bosun's budget starts each incarnation with an empty counter; until its
+   * budget learns the venue's counter, only tests about the limits turn it on.
+   */
+  krakenTier?: KrakenSimTier | 'off';
   /** Open orders allowed per account and market (Binance MAX_NUM_ORDERS; default 200). */
   maxOpenOrdersPerMarket?: number;
   /** Keep the venue's log of every create received (`orderEvents`, order-events.ts); default off. */
@@ -73,6 +82,16 @@ export interface SimulatorOptions {
   controlToken?: string;
   /** WebSocket streams: push period (default 1000 ms, the venues' update speed), heartbeats, server pings. */
   streams?: StreamHubOptions;
+  /** Benchmark instrumentation, called synchronously on the hot paths (keep it cheap); none by default. */
+  probe?: SimProbe;
+}
+
+/** What a benchmark may observe inside the simulator (bench/stream-tick-to-order.bench.ts). */
+export interface SimProbe {
+  /** A venue request arrived, before faults and handling. */
+  request?: (venue: Venue, req: SimRequest) => void;
+  /** A stream message was handed to its socket. */
+  sent?: (venue: Venue, msg: unknown) => void;
 }
 
 /** An order placed on an account from outside any API client (a person on the venue's web page). */
@@ -134,6 +153,8 @@ export interface Simulator {
   reset(): void;
   state(filter?: { venue?: Venue; account?: string; open?: boolean }): SimState;
   requests(): RequestStats;
+  /** Kraken calls refused by its rate limits since start or `reset` (`EAPI:` call counter, `EOrder:` trading). */
+  krakenRateLimited(): { calls: number; trading: number };
   resetRequests(): void;
   /** The true regime sequence behind a symbol's (or asset's) price path. */
   truth(symbol: string): RegimeTruth;
@@ -264,7 +285,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   );
   binance.limits = { ...DEFAULT_BINANCE_LIMITS, ...opts.limits };
   const tokens = new Map<string, { apiKey: string; expiresAt: number }>();
-  const kraken = new KrakenDialect(deps, accounts, tokens);
+  const krakenGate = new KrakenGate(now, opts.krakenTier ?? 'off');
+  const kraken = new KrakenDialect({ ...deps, gate: krakenGate }, accounts, tokens);
   const accountFor = (venue: Venue, apiKey?: string): Account => {
     const a = accounts.get(apiKey ?? keys[venue].apiKey);
     if (a === undefined || a.venue !== venue) throw new RangeError(`no ${venue} account with that apiKey`);
@@ -278,11 +300,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     faults,
     log,
     beforeVenue: () => engine.sync(),
+    onRequest: opts.probe?.request,
     ...(file === undefined ? {} : { persist: () => (file as SimStateFile).save() }),
   });
   const hub = new StreamHub(
     { market, engine, accounts, now, tokens, listenKeys, authNow: (v) => Date.now() + faults.skewMs(v) },
-    opts.streams,
+    { ...opts.streams, onSent: opts.probe?.sent },
   );
   hub.attach(server.http);
   const port = await server.listen(opts.port ?? 0, host);
@@ -313,6 +336,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     reset() {
       controlVersion++;
       engine.reset();
+      krakenGate.reset();
       accounts.clear();
       seedAccounts();
       faults.clear();
@@ -344,6 +368,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       };
     },
     requests: () => log.stats(),
+    krakenRateLimited: () => krakenGate.refusals(),
     resetRequests: () => log.reset(),
     truth(symbol) {
       engine.sync();

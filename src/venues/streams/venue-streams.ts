@@ -4,9 +4,9 @@
  */
 import type { CompositeGateway } from '../composite-gateway.js';
 import type { MarketKind } from '../venue-gateway.js';
-import { CcxtMarketStream, type MarketStream } from './market-stream.js';
+import { createMarketStream, type MarketStream } from './market-stream.js';
 import { STREAM_TIMING_DEFAULTS, type StreamTiming } from './stream-runner.js';
-import { CcxtTradeStream, type TradeStream } from './trade-stream.js';
+import { createTradeStream, type TradeStream } from './trade-stream.js';
 import { CcxtUserDataStream, type UserDataStream } from './user-data-stream.js';
 
 export interface VenueStreams {
@@ -37,11 +37,11 @@ export function createVenueStreams(gateway: CompositeGateway, opts: VenueStreams
   return {
     venue: gateway.venue,
     tickers: (market = 'spot') =>
-      new CcxtMarketStream(gateway.member(market), market, {
+      createMarketStream(gateway.member(market), market, {
         ...common,
         ...(opts.batch === undefined ? {} : { batch: opts.batch }),
       }),
-    trades: (market = 'spot') => new CcxtTradeStream(gateway.member(market), market, common),
+    trades: (market = 'spot') => createTradeStream(gateway.member(market), market, common),
     userData: (market = 'spot') =>
       new CcxtUserDataStream(gateway.member(market), market, {
         ...common,

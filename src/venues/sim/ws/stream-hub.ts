@@ -59,6 +59,8 @@ export interface StreamHubOptions {
   heartbeatMs?: number;
   /** Server ping frames (Binance: every 20 s; Kraken relies on heartbeats and client pings). */
   pingMs?: number;
+  /** Every message handed to a socket (benchmark probe, sim `probe.sent`): called right after the send. */
+  onSent?: ((venue: Venue, msg: unknown) => void) | undefined;
 }
 
 interface Conn {
@@ -79,10 +81,13 @@ export class StreamHub {
   /** Messages and pings swallowed by a silence fault (both directions). */
   private swallowed = 0;
 
+  private readonly onSent: StreamHubOptions['onSent'];
+
   constructor(
     private readonly deps: StreamDeps,
     opts: StreamHubOptions = {},
   ) {
+    this.onSent = opts.onSent;
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(fn, ms);
       t.unref();
@@ -193,7 +198,10 @@ export class StreamHub {
       venue,
       send: (msg) => {
         if (this.faults.active('silence', venue)) this.swallowed += 1;
-        else if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+        else if (ws.readyState === ws.OPEN) {
+          ws.send(JSON.stringify(msg));
+          this.onSent?.(venue, msg);
+        }
       },
       kill: (code, reason) => (code === undefined ? ws.terminate() : ws.close(code, reason)),
       rate: () => {
