@@ -52,6 +52,10 @@ export function wireEngine(w: {
   const stopsPort = {
     owns: (venue: string, o: { id: string | null; clientOrderId: string | null }) =>
       stopValidators.get(venue)?.owns(o) ?? false,
+    perpStopFill: async (
+      venue: string,
+      t: { symbol: string; orderId: string | null; clientOrderId: string | null; amount: number },
+    ) => (await stopValidators.get(venue)?.perpStopFill(t)) ?? false,
     release: async (venue: string, symbol: string) => {
       await stopValidators.get(venue)?.release(symbol);
     },
@@ -133,6 +137,7 @@ export function perpStopOptions(venue: string, perps: PerpBook, engine: TradingE
   return {
     position: (symbol: string) => owners.reduce((sum, o) => sum + perps.position(venue, symbol, o), 0),
     symbols: () => engine.perpSymbols(venue),
+    entry: (symbol: string) => perps.venue(venue)?.positions[symbol]?.entryPrice,
     onPositions: (positions: readonly Position[]) => engine.noteVenuePositions(venue, positions),
   };
 }

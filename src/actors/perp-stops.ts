@@ -4,7 +4,9 @@ import type { Logger } from '../logging/logger.js';
 import type { StopPassResult } from '../machines/stop-validator.machine.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { JournalStore } from '../store/index.js';
+import type { StopPositionView } from '../supervisor/trading-port.js';
 import type { MarketInfo, Order, Position, VenueGateway } from '../venues/venue-gateway.js';
+import { stopView } from './stop-views.js';
 
 /**
  * The stop validator's perpetual side (Binance USDⓈ-M, one-way mode): every perpetual position Bosun holds keeps one
@@ -35,6 +37,8 @@ export interface PerpStopBook {
   gen: number;
   perpStops?: Record<string, PerpStopRecord>;
   perpFirstSeen?: Record<string, number>;
+  /** clientOrderIds of perpetual stops seen triggered, newest last (each journaled `order.stop.triggered` once). */
+  perpTriggered?: string[];
   ownedIds: string[];
 }
 
@@ -43,6 +47,8 @@ export interface PerpStopOptions {
   position: (symbol: string) => number;
   /** Perpetuals to watch besides those with a recorded stop. */
   symbols: () => readonly string[];
+  /** Average entry of the venue's net position (the perp book's), for the view; absent: unknown. */
+  entry?: (symbol: string) => number | undefined;
   /** The venue's positions as this pass read them (the liquidation rail keeps the venue's liquidation price). */
   onPositions?: (positions: readonly Position[]) => void;
 }
@@ -66,6 +72,7 @@ export interface PerpStopDeps {
 
 const STOP_TYPES = new Set(['stop_loss', 'stop_loss_limit']);
 const MAX_OWNED = 500;
+const MAX_TRIGGERED = 100;
 const cidOf = (o: Order) => o.clientOrderId ?? o.venueClientOrderId;
 const signedOf = (p: Position | undefined) => (p === undefined ? 0 : p.side === 'short' ? -p.amount : p.amount);
 
@@ -172,16 +179,7 @@ export function createPerpStops(deps: PerpStopDeps) {
       if (lost && rec) {
         const r = await gw.resolveUnknown(rec.clientOrderId, { symbol, market: 'linear', sentAt: rec.sentAt });
         if (r.status === 'found' && r.order.filled > 0) {
-          delete stops[symbol];
-          delete firstSeen[symbol];
-          await journal.append({
-            type: 'order.stop.triggered',
-            venue,
-            market: 'linear',
-            symbol,
-            clientOrderId: rec.clientOrderId,
-            filled: r.order.filled,
-          });
+          await triggered(b, symbol, rec.clientOrderId, null, r.order.filled);
           deps.onTriggered?.(symbol);
           continue;
         }
@@ -340,8 +338,65 @@ export function createPerpStops(deps: PerpStopDeps) {
     }
   }
 
+  /**
+   * A stop of ours filled (its trade seen by the engine, or the pass found it gone and filled): its record goes, the
+   * position is re-protected by the next pass if anything is left, and `order.stop.triggered` is journaled once.
+   * `orderId` is the triggered order's venue id (Binance gives it an id of its own), kept so its other trades are
+   * known as the stop's without another lookup. True when the book changed.
+   */
+  async function triggered(
+    b: PerpStopBook,
+    symbol: string,
+    cid: string,
+    orderId: string | null,
+    filled: number,
+  ): Promise<boolean> {
+    const rec = b.perpStops?.[symbol];
+    const current = rec !== undefined && rec.clientOrderId === cid;
+    if (current) {
+      delete b.perpStops?.[symbol];
+      delete b.perpFirstSeen?.[symbol];
+    }
+    if (orderId !== null && !b.ownedIds.includes(orderId)) b.ownedIds = [...b.ownedIds, orderId].slice(-MAX_OWNED);
+    const seen = b.perpTriggered ?? [];
+    if (seen.includes(cid)) return current;
+    b.perpTriggered = [...seen, cid].slice(-MAX_TRIGGERED);
+    await journal.append({
+      type: 'order.stop.triggered',
+      venue,
+      market: 'linear',
+      symbol,
+      clientOrderId: cid,
+      venueOrderId: orderId,
+      filled,
+    });
+    log.warn({ symbol, clientOrderId: cid, venueOrderId: orderId, filled }, 'perpetual stop triggered');
+    return true;
+  }
+
+  /** Bosun's perpetual positions and their recorded stops, for `GET /guards/stops`. */
+  function view(b: PerpStopBook): StopPositionView[] {
+    const stops = b.perpStops ?? {};
+    const out: StopPositionView[] = [];
+    for (const symbol of new Set([...deps.perp.symbols(), ...Object.keys(stops)])) {
+      const signed = deps.perp.position(symbol);
+      const r = stops[symbol];
+      if (signed === 0 && r === undefined) continue;
+      out.push({
+        market: 'perp',
+        symbol,
+        side: signed < 0 || (signed === 0 && r?.side === 'buy') ? 'short' : 'long',
+        qty: Math.abs(signed),
+        entryPrice: deps.perp.entry?.(symbol) ?? null,
+        stop: r ? stopView(r, r.side, true) : null,
+        unprotectedSince: b.perpFirstSeen?.[symbol] ?? null,
+      });
+    }
+    return out;
+  }
+
   /** `save` makes the book durable (the validator's write) before a stop's create is sent. */
-  return { pass };
+  return { pass, view, triggered };
 }
 
 export type PerpStops = ReturnType<typeof createPerpStops>;

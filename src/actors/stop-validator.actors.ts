@@ -9,11 +9,12 @@ import type { Metrics } from '../metrics/metrics.js';
 import { stopRepairAlert } from '../notify/alert-text.js';
 import type { JournalStore, KvStore } from '../store/index.js';
 import type { ChildSpec } from '../supervisor/policy.js';
-import type { StopsView } from '../supervisor/trading-port.js';
+import type { StopPositionView, StopsView } from '../supervisor/trading-port.js';
 import { nextPhaseDelay } from '../venues/poll-schedule.js';
 import type { MarketInfo, Order, VenueGateway } from '../venues/venue-gateway.js';
 import { createGuardStates } from './guard-state.js';
 import { createPerpStops, type PerpStopOptions, type PerpStopRecord } from './perp-stops.js';
+import { protectiveStops, stopView } from './stop-views.js';
 
 /**
  * The stop validator's effects (runbook "Missing server-side stop"). The stop book — one record per position, the
@@ -84,7 +85,7 @@ interface StopRecord {
 }
 
 /** A venue's positions and their stops, as `GET /guards/stops` shows them (the port owns the shape). */
-export type StopsVenueView = Pick<StopsView, 'venue' | 'positions'>;
+export type StopsVenueView = Pick<StopsView, 'venue' | 'positions' | 'stops'>;
 
 /** What the validator keeps in LMDB (`stopval:<venue>:book`). */
 export interface StopBook {
@@ -143,12 +144,14 @@ export function createStopValidator(deps: StopValidatorDeps) {
   const load = (): StopBook => ({ ...EMPTY, ...(kv.get<StopBook>(stopBookKey(venue)) ?? {}) });
   const save = (b: StopBook) => kv.put(stopBookKey(venue), b);
 
-  const isOurs = (o: Order): boolean => {
-    const cid = o.clientOrderId ?? o.venueClientOrderId;
+  const isOursCid = (cid: string | null | undefined): boolean => {
     const p = cid ? parseClientOrderId(cid) : null;
     // Ids with an incarnation carry the node cut to 10 characters (client-order-id.ts).
     return p !== null && p.node === (p.incarnation ? node.slice(0, 10) : node) && p.strategyCode === 's';
   };
+  const isOurs = (o: Order): boolean => isOursCid(o.clientOrderId ?? o.venueClientOrderId);
+  /** Venue order id → the clientOrderId the venue holds for it (null: none), as looked up for a perpetual trade. */
+  const looked = new Map<string, string | null>();
   const cidOf = (o: Order) => o.clientOrderId ?? o.venueClientOrderId;
   const perpStops = deps.perp
     ? createPerpStops({
@@ -484,6 +487,38 @@ export function createStopValidator(deps: StopValidatorDeps) {
       await save(b);
       return true;
     },
+    /**
+     * A perpetual trade of no Bosun order: true when it is the fill of a perpetual stop this validator placed, which
+     * is then recorded as triggered. The stream names the order's clientOrderId; a REST trade names only the order's
+     * venue id, and Binance gives a triggered algo order a regular id of its own (`actualOrderId`), so an id not
+     * seen before is looked up at the venue once (that order keeps the stop's clientOrderId). A failed lookup
+     * throws: the trade is applied by a later run, never applied as no one's.
+     */
+    async perpStopFill(t: {
+      symbol: string;
+      orderId: string | null;
+      clientOrderId: string | null;
+      amount: number;
+    }): Promise<boolean> {
+      if (!perpStops) return false;
+      let cid = t.clientOrderId;
+      if (cid === null && t.orderId !== null) {
+        const id = t.orderId;
+        if (!looked.has(id)) {
+          const o = await deps.gateway().fetchOrder({ symbol: t.symbol, market: 'linear', id });
+          looked.set(id, cidOf(o) ?? null);
+        }
+        cid = looked.get(id) ?? null;
+      }
+      if (!isOursCid(cid)) return false;
+      const run = lock.then(async () => {
+        const b = load();
+        if (await perpStops.triggered(b, t.symbol, cid as string, t.orderId, t.amount)) await save(b);
+      });
+      lock = run.catch(() => undefined);
+      await run;
+      return true;
+    },
     /** True for a stop this validator placed (reconciliation does not adopt it; its fills are the strategies'). */
     owns(o: { id?: string | null; clientOrderId?: string | null }): boolean {
       const p = o.clientOrderId ? parseClientOrderId(o.clientOrderId) : null;
@@ -512,33 +547,25 @@ export function createStopValidator(deps: StopValidatorDeps) {
       lock = run.catch(() => undefined);
       return run;
     },
-    /** Positions and their recorded stops, for `GET /guards/stops` (the last pass says what the venue showed). */
+    /** Positions and their recorded stops, spot and perpetual, for `GET /guards/stops` (as the last pass left them). */
     view(): StopsVenueView {
       const b = load();
-      return {
-        venue,
-        positions: positions(b)
-          .filter((p) => p.qty > 0 || b.stops[p.symbol] !== undefined)
-          .map((p) => {
-            const r = b.stops[p.symbol];
-            return {
-              symbol: p.symbol,
-              qty: p.qty,
-              entryPrice: p.entry,
-              stop: r
-                ? {
-                    clientOrderId: r.clientOrderId,
-                    generation: r.generation,
-                    status: r.status,
-                    qty: r.qty,
-                    stopPrice: r.stopPrice,
-                    venueOrderId: r.venueOrderId,
-                  }
-                : null,
-              unprotectedSince: b.firstSeen[p.symbol] ?? null,
-            };
-          }),
-      };
+      const spot = positions(b)
+        .filter((p) => p.qty > 0 || b.stops[p.symbol] !== undefined)
+        .map((p): StopPositionView => {
+          const r = b.stops[p.symbol];
+          return {
+            market: 'spot',
+            symbol: p.symbol,
+            side: 'long',
+            qty: p.qty,
+            entryPrice: p.entry,
+            stop: r ? stopView(r, 'sell', false) : null,
+            unprotectedSince: b.firstSeen[p.symbol] ?? null,
+          };
+        });
+      const all = [...spot, ...(perpStops?.view(b) ?? [])];
+      return { venue, positions: all, stops: protectiveStops(all) };
     },
     book: load,
     /** One pass outside the actor (tests, the route): serialised with the actor's own. */

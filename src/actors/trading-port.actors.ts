@@ -34,19 +34,17 @@ const TERMINAL_VIEWS = new Set(['filled', 'cancelled', 'rejected']);
 function stopViews(validators: ReadonlyMap<string, StopValidator>): OrderView[] {
   const out: OrderView[] = [];
   for (const sv of validators.values()) {
-    const book = sv.book();
     const view = sv.view();
     for (const p of view.positions) {
       const s = p.stop;
       if (!s) continue;
-      const sentAt = book.stops[p.symbol]?.sentAt ?? 0;
       out.push({
         kind: 'stop',
         stopPrice: s.stopPrice,
         clientOrderId: s.clientOrderId,
         venue: view.venue,
         symbol: p.symbol,
-        side: 'sell',
+        side: s.side,
         strategy: 'stop',
         status: s.status,
         amount: s.qty,
@@ -55,8 +53,8 @@ function stopViews(validators: ReadonlyMap<string, StopValidator>): OrderView[] 
         quote: s.qty * s.stopPrice,
         venueOrderId: s.venueOrderId,
         reason: 'protective stop',
-        createdAt: sentAt,
-        updatedAt: sentAt,
+        createdAt: s.sentAt,
+        updatedAt: s.sentAt,
       });
     }
   }

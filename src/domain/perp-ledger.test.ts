@@ -31,6 +31,28 @@ describe('perp ledger', () => {
     expect(v.owners.BTCUSDT).toEqual({ strategies: 0.02, hedge: -0.005 });
   });
 
+  it("a triggered stop closes Bosun's whole share (strategies then hedge); a guard trim only the strategies'", () => {
+    const fill = (side: 'buy' | 'sell', amount: number) => ({ symbol: 'BTCUSDT', side, amount, price: 100, fee: 0 });
+    const v = emptyPerpVenue(0);
+    applyPerpFillTo(v, fill('sell', 0.02), 'strategies');
+    applyPerpFillTo(v, fill('sell', 0.01), 'hedge');
+    // The validator's buy stop for the 0.03 short triggers.
+    applyPerpFillTo(v, fill('buy', 0.03), 'stop');
+    expect(v.positions.BTCUSDT).toBeUndefined();
+    expect(v.owners.BTCUSDT).toEqual({});
+    // A guard trim of the same shares leaves the hedge alone.
+    applyPerpFillTo(v, fill('sell', 0.02), 'strategies');
+    applyPerpFillTo(v, fill('sell', 0.01), 'hedge');
+    applyPerpFillTo(v, fill('buy', 0.03), 'guard');
+    expect(v.owners.BTCUSDT).toEqual({ hedge: -0.01 });
+    // A stop never moves a share on its own side, nor past zero.
+    const w = emptyPerpVenue(0);
+    applyPerpFillTo(w, fill('buy', 0.02), 'strategies');
+    applyPerpFillTo(w, fill('sell', 0.005), 'hedge');
+    applyPerpFillTo(w, fill('sell', 0.015), 'stop');
+    expect(w.owners.BTCUSDT).toEqual({ strategies: 0.005, hedge: -0.005 });
+  });
+
   it('funding moves the wallet by the venue figure and is totalled apart', () => {
     const v = emptyPerpVenue(100);
     applyFundingTo(v, -0.6);

@@ -11,9 +11,17 @@ import { clean } from './precision.js';
 
 /**
  * Who a perpetual fill belongs to: the strategies, the funding guard's hedge (its own position, which no strategy
- * signal sizes against or closes), or a guard order that reduces the strategies' share (`guard`); null: not Bosun's.
+ * signal sizes against or closes), a guard order that reduces the strategies' share (`guard`), or a triggered
+ * protective stop (`stop`), which closes Bosun's whole share (the validator sizes it on strategies + hedge);
+ * null: not Bosun's.
  */
-export type PerpOwner = 'strategies' | 'hedge' | 'guard';
+export type PerpOwner = 'strategies' | 'hedge' | 'guard' | 'stop';
+
+/** Who a closing fill of each kind reduces, in this order, each never past zero. */
+const CLOSES: Partial<Record<PerpOwner, ReadonlyArray<'strategies' | 'hedge'>>> = {
+  guard: ['strategies'],
+  stop: ['strategies', 'hedge'],
+};
 
 export interface PerpPosition {
   /** Signed base quantity: > 0 long, < 0 short. */
@@ -75,14 +83,19 @@ export function applyPerpFillTo(v: PerpVenue, f: PerpFill, owner: PerpOwner | nu
   v.wallet = clean(v.wallet + realized - f.fee);
   v.realizedPnl = clean(v.realizedPnl + realized);
   v.fees = clean(v.fees + f.fee);
-  if (owner === 'guard') {
-    // A guard's order (a funding trim, a stop) reduces the strategies' share first, never past zero; what is left
-    // of it reduced someone else's position (the operator's): nobody's share.
+  const closes = owner === null ? undefined : CLOSES[owner];
+  if (closes) {
+    // A guard's order (a funding trim) reduces the strategies' share, a triggered stop the strategies' then the
+    // hedge's, never past zero; what is left of it reduced someone else's position (the operator's): nobody's share.
     const o = v.owners[f.symbol];
-    const s = o?.strategies ?? 0;
-    if (o !== undefined && s !== 0 && Math.sign(s) !== Math.sign(signed)) {
-      o.strategies = clean(s + Math.sign(signed) * Math.min(Math.abs(signed), Math.abs(s)));
-      if (o.strategies === 0) delete o.strategies;
+    let left = f.amount;
+    for (const who of closes) {
+      const s = o?.[who] ?? 0;
+      if (o === undefined || s === 0 || Math.sign(s) === Math.sign(signed) || left <= 0) continue;
+      const cut = Math.min(left, Math.abs(s));
+      o[who] = clean(s + Math.sign(signed) * cut);
+      left = clean(left - cut);
+      if (o[who] === 0) delete o[who];
     }
   } else if (owner !== null) {
     const o = v.owners[f.symbol] ?? {};

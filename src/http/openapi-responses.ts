@@ -28,6 +28,66 @@ const Governance = z.looseObject({
 });
 const AuditRef = z.looseObject({ seq: z.number().int().describe('the audit record written before the answer') });
 
+const StopMarket = z.enum(['spot', 'perp']).describe('spot, or the USDⓈ-M perpetual (one-way mode)');
+const PositionSide = z.enum(['long', 'short']);
+const StopStatus = z
+  .enum(['pending', 'live', 'unknown'])
+  .describe('live: seen at the venue; pending: journaled, not yet acknowledged; unknown: being looked up by its id');
+const RecordedStop = z.looseObject({
+  clientOrderId: z.string(),
+  generation: z.number().int(),
+  status: StopStatus,
+  side: z.enum(['buy', 'sell']).describe('the closing side: sell below a long, buy above a short'),
+  qty: z.number(),
+  stopPrice: z.number(),
+  reduceOnly: z.boolean().describe('true for a perpetual stop (it can only shrink the position)'),
+  venueOrderId: z.string().nullable(),
+  sentAt: z.number().describe('epoch ms'),
+});
+/** `GET /guards/stops` (exported so the route's tests hold the answer to it). */
+export const GuardsStopsResponse = z
+  .looseObject({
+    venues: z.array(
+      z.looseObject({
+        venue: z.string(),
+        health: z.looseObject({ value: Health, reason: z.string() }),
+        passes: z.number().int(),
+        lastPassAt: z.number().nullable(),
+        missingTotal: z.number().int(),
+        placedTotal: z.number().int(),
+        positions: z.array(
+          z.looseObject({
+            market: StopMarket,
+            symbol: z.string(),
+            side: PositionSide,
+            qty: z.number().describe("base quantity of Bosun's position (absolute)"),
+            entryPrice: z.number().nullable(),
+            stop: RecordedStop.nullable().describe('null: no stop on record (see unprotectedSince)'),
+            unprotectedSince: z.number().nullable(),
+          }),
+        ),
+        stops: z
+          .array(
+            z.looseObject({
+              market: StopMarket,
+              symbol: z.string(),
+              side: z.enum(['buy', 'sell']),
+              triggerPrice: z.number(),
+              amount: z.number(),
+              reduceOnly: z.boolean(),
+              status: StopStatus,
+              clientOrderId: z.string(),
+              generation: z.number().int(),
+              venueOrderId: z.string().nullable(),
+              protects: z.looseObject({ side: PositionSide, qty: z.number(), entryPrice: z.number().nullable() }),
+            }),
+          )
+          .describe('every protective stop on record, spot and perpetual, with the position it protects'),
+      }),
+    ),
+  })
+  .describe('each position and its server-side stop, per venue (spot and perpetual)');
+
 interface ActorNodeShape {
   id: string;
   kind: string;
@@ -332,11 +392,7 @@ export const ROUTE_RESPONSES: Record<string, Responses> = {
       })
       .describe('maker mode: modes, shadow KPIs per venue and market, live maker outcomes (since boot)'),
   },
-  'GET /guards/stops': {
-    200: z
-      .looseObject({ venues: z.array(z.looseObject({ venue: z.string(), positions: z.array(z.unknown()) })) })
-      .describe('each position and its server-side stop, per venue'),
-  },
+  'GET /guards/stops': { 200: GuardsStopsResponse },
   'POST /strategy/auto-tune/reset': { 200: z.looseObject({ reset: z.boolean() }).describe('auto-tune state cleared') },
   'GET /golive': { 200: GoLiveResponse },
   'GET /guards': { 200: z.looseObject({ guards: z.array(Guard) }).describe('every money guard with its state') },

@@ -163,18 +163,47 @@ export interface StopsView {
   lastPassAt: number | null;
   missingTotal: number;
   placedTotal: number;
-  positions: Array<{
-    symbol: string;
+  /** Every position the validator protects, spot and perpetual, with its stop (null: unprotected). */
+  positions: StopPositionView[];
+  /** Every protective stop on record, spot and perpetual, each with the position it protects. */
+  stops: ProtectiveStopView[];
+}
+
+/** Spot: base held (always long). Perp: Bosun's share of the USDⓈ-M position (one-way mode, long or short). */
+export type StopMarket = 'spot' | 'perp';
+
+export interface StopPositionView {
+  market: StopMarket;
+  symbol: string;
+  side: 'long' | 'short';
+  /** Base quantity (absolute). */
+  qty: number;
+  entryPrice: number | null;
+  stop: {
+    clientOrderId: string;
+    generation: number;
+    status: string;
+    /** The closing side: sell below a long, buy above a short. */
+    side: 'buy' | 'sell';
     qty: number;
-    entryPrice: number | null;
-    stop: {
-      clientOrderId: string;
-      generation: number;
-      status: string;
-      qty: number;
-      stopPrice: number;
-      venueOrderId: string | null;
-    } | null;
-    unprotectedSince: number | null;
-  }>;
+    stopPrice: number;
+    reduceOnly: boolean;
+    venueOrderId: string | null;
+    sentAt: number;
+  } | null;
+  unprotectedSince: number | null;
+}
+
+export interface ProtectiveStopView {
+  market: StopMarket;
+  symbol: string;
+  side: 'buy' | 'sell';
+  triggerPrice: number;
+  amount: number;
+  reduceOnly: boolean;
+  status: string;
+  clientOrderId: string;
+  generation: number;
+  venueOrderId: string | null;
+  protects: { side: 'long' | 'short'; qty: number; entryPrice: number | null };
 }

@@ -159,6 +159,33 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
   };
 }
 
+/** PERP_* for the perpetual rigs: isolated margin at leverage 2, entries refused within 20% of liquidation. */
+export const ISOLATED_PERP: PerpSettings = {
+  strategies: true,
+  leverage: 2,
+  marginMode: 'isolated',
+  minLiqDistancePct: 20,
+  maintMarginRate: 0.004,
+};
+
+/** A strategy's perpetual order of `quote` USDT at `price` (the mark), straight to the engine (past the signal). */
+export function perpOrder(
+  r: EngineRig,
+  o: { side: 'buy' | 'sell'; quote: number; price: number; reduceOnly?: boolean; symbol?: string },
+) {
+  return r.engine.submitGuard({
+    venue: 'binance',
+    symbol: o.symbol ?? 'BTCUSDT',
+    side: o.side,
+    quote: o.quote,
+    strategy: 'hmm',
+    reason: 'test',
+    market: 'linear',
+    price: o.price,
+    reduceOnly: o.reduceOnly ?? false,
+  });
+}
+
 /** The first boot's baseline from the venue, then reconciliation, then accepting (what boot recovery does). */
 export async function boot(r: EngineRig): Promise<void> {
   if (!r.book.hasVenue('binance')) {

@@ -5,6 +5,7 @@ import type { Trading } from '../../src/actors/trading.actors.js';
 import { buildBosun } from '../../src/build-bosun.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logging/logger.js';
+import type { SignalEffect } from '../../src/machines/symbol.machine.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { Runtime } from '../../src/supervisor/runtime.js';
@@ -25,6 +26,8 @@ export interface InProcessBosun {
   store: Store;
   runtime: Runtime;
   trading: Trading;
+  /** The venues' gateways (real ccxt against `sim`), e.g. to read their local request budget. */
+  gateways: ReadonlyMap<string, BosunGateway>;
   stop(): Promise<void>;
 }
 
@@ -32,6 +35,20 @@ export interface InProcessBosun {
 export interface InProcessOptions {
   /** The executor's first retry back-off (main.ts uses EXECUTOR_BACKOFF_MS, 2 s). */
   executorBackoffMs?: number;
+}
+
+/** A strategy signal on a symbol's perpetual at its mark, straight into the engine (PERP_STRATEGIES_ENABLED). */
+export function perpSignal(b: InProcessBosun, sim: Simulator, value: number, symbol = 'BTCUSDT'): void {
+  const e: SignalEffect = {
+    venue: 'binance',
+    symbol,
+    price: Number(sim.prices('binance')[`binance:perp:${symbol}`]),
+    at: Date.now(),
+    t0: performance.now(),
+    output: { strategy: 'hmm', signal: value, quoteMultiplier: 1 } as SignalEffect['output'],
+    trading: 'ACTIVE',
+  };
+  b.trading.engine.onSignal(e);
 }
 
 export async function startInProcess(
@@ -72,6 +89,7 @@ export async function startInProcess(
     store,
     runtime: bosun.runtime,
     trading: bosun.trading,
+    gateways,
     async stop() {
       await bosun.stop();
       await Promise.all([...gateways.values()].map((g) => g.close()));

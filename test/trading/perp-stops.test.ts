@@ -5,7 +5,15 @@ import { perpStopOptions } from '../../src/actors/engine-wiring.js';
 import { createStopValidator, type StopValidator } from '../../src/actors/stop-validator.actors.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
 import { usdmClient } from '../venues/sim-ccxt.js';
-import { boot, type EngineRig, engineRig, silent } from './engine-harness.js';
+import {
+  boot,
+  type EngineRig,
+  engineRig,
+  frozenMarketRig,
+  ISOLATED_PERP,
+  perpOrder,
+  silent,
+} from './engine-harness.js';
 import { startVenue, until } from './support.js';
 
 /**
@@ -18,13 +26,7 @@ import { startVenue, until } from './support.js';
  */
 let sim: Simulator;
 const rigs: EngineRig[] = [];
-const PERP: PerpSettings = {
-  strategies: true,
-  leverage: 2,
-  marginMode: 'isolated',
-  minLiqDistancePct: 20,
-  maintMarginRate: 0.004,
-};
+const PERP: PerpSettings = ISOLATED_PERP;
 const STOP_PCT = 5;
 
 beforeAll(async () => {
@@ -64,31 +66,21 @@ function validator(r: EngineRig): StopValidator {
   });
 }
 
-const markOf = (symbol: string) => Number(sim.prices('binance')[`binance:perp:${symbol}`]);
+const markOf = (symbol: string, s: Simulator = sim) => Number(s.prices('binance')[`binance:perp:${symbol}`]);
 const futuresOf = (r: EngineRig) => {
-  const a = sim.state({ venue: 'binance', account: r.keys.apiKey }).accounts[0];
+  const a = r.sim.state({ venue: 'binance', account: r.keys.apiKey }).accounts[0];
   if (!a) throw new Error('no sim account');
   return a.futures;
 };
 const positionAt = (r: EngineRig, symbol = 'BTCUSDT') => futuresOf(r).positions.find((p) => p.symbol === symbol);
 /** The account's open perpetual stops at the venue (algo orders not triggered). */
 const venueStops = (r: EngineRig, symbol = 'BTCUSDT') =>
-  sim
+  r.sim
     .state({ venue: 'binance', account: r.keys.apiKey, open: true })
     .orders.filter((o) => o.market === 'perp' && o.symbol === symbol && o.type === 'STOP_MARKET' && !o.triggered);
 
 async function entry(r: EngineRig, side: 'buy' | 'sell', quote: number, reduceOnly = false, symbol = 'BTCUSDT') {
-  const res = await r.engine.submitGuard({
-    venue: 'binance',
-    symbol,
-    side,
-    quote,
-    strategy: 'hmm',
-    reason: 'test',
-    market: 'linear',
-    price: markOf(symbol),
-    reduceOnly,
-  });
+  const res = await perpOrder(r, { side, quote, price: markOf(symbol, r.sim), reduceOnly, symbol });
   await until('every order settled', () => (r.engine.inflightCount() === 0 ? true : undefined), 15_000);
   return res;
 }
@@ -268,5 +260,66 @@ describe('reduce-only and MIN_NOTIONAL on USDⓈ-M (-4164 "… unless you choose
     });
     expect(direct.status).toBe('rejected');
     if (direct.status === 'rejected') expect(direct.error.reason).toMatch(/notional/i);
+  }, 60_000);
+});
+
+describe('a triggered perpetual stop', () => {
+  it("its fill is the protected position's (owner stop), found by the triggered order's own id, and the stop is recorded triggered", async () => {
+    // The engine asks the validator about trades of no Bosun order (as engine-wiring.ts wires it).
+    const late: { sv?: StopValidator } = {};
+    const r = await frozenMarketRig(181, {
+      futures: { USDT: 20_000 },
+      perp: PERP,
+      limits: { maxNotionalUsdt: 300 },
+      symbols: ['BTCUSDT'],
+      stops: {
+        owns: (_v, o) => late.sv?.owns(o) ?? false,
+        release: async () => undefined,
+        perpStopFill: async (_v, t) => (await late.sv?.perpStopFill(t)) ?? false,
+      },
+    });
+    rigs.push(r);
+    const sv = validator(r);
+    late.sv = sv;
+    expect((await entry(r, 'buy', 200)).status).toBe('accepted');
+    const held = bookQty(r);
+    expect(held).toBeGreaterThan(0);
+    expect((await sv.pass()).placed).toEqual(['BTCUSDT']);
+    const [stop] = venueStops(r);
+    if (!stop) throw new Error('no stop at the venue');
+
+    // The market falls through the stop: the venue closes the position by the triggered order.
+    // (The frozen clock is moved past the engine's: a trade of no order before its first-boot baseline is in it.)
+    r.sim.setPrice({ market: 'perp', symbol: 'BTCUSDT', price: (stop.stopPrice as number) * 0.97 });
+    r.sim.advance(Math.max(0, Date.now() - r.sim.now()) + 1_000);
+    expect(positionAt(r)?.qty ?? 0).toBe(0);
+    const trade = await until('the stop fill at the venue', async () =>
+      (await r.gateway.fetchMyTrades({ symbol: 'BTCUSDT', market: 'linear', since: r.sim.now() - 60_000 })).find(
+        (t) => t.side === 'sell',
+      ),
+    );
+    // Binance's trade names the triggered order, not the algo order the validator placed.
+    expect(trade.orderId).not.toBe(sv.book().perpStops?.BTCUSDT?.venueOrderId);
+
+    const res = await r.engine.reconcileAll();
+    expect(r.halts).toEqual([]);
+    expect(res.fillsApplied).toBeGreaterThanOrEqual(1);
+    // The strategies' share is closed with the venue's position; nothing is left as no one's.
+    expect(bookQty(r)).toBe(0);
+    expect(r.perps?.venue('binance')?.owners.BTCUSDT ?? {}).toEqual({});
+    expect(r.perps?.venue('binance')?.positions.BTCUSDT).toBeUndefined();
+    const journal = [...r.store.journal.readFrom(0)];
+    expect(journal.filter((e) => e.type === 'perp.fill' && e.tradeId === trade.id)).toEqual([
+      expect.objectContaining({ owner: 'stop', strategy: 'stop' }),
+    ]);
+    // The stop is recorded triggered, once; the next pass has nothing to protect and places nothing.
+    expect(sv.book().perpStops?.BTCUSDT).toBeUndefined();
+    expect(journal.filter((e) => e.type === 'order.stop.triggered')).toEqual([
+      expect.objectContaining({ market: 'linear', symbol: 'BTCUSDT', clientOrderId: stop.clientOrderId }),
+    ]);
+    const next = await sv.pass();
+    expect(next).toMatchObject({ placed: [], missing: [] });
+    expect(venueStops(r)).toHaveLength(0);
+    expect([...r.store.journal.readFrom(0)].filter((e) => e.type === 'order.stop.triggered')).toHaveLength(1);
   }, 60_000);
 });

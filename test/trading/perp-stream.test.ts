@@ -6,9 +6,8 @@
  * (the stream counter does not move), the stream comes back on its own, and the perp book equals the venue.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SignalEffect } from '../../src/machines/symbol.machine.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
-import { type InProcessBosun, startInProcess } from './in-process.js';
+import { type InProcessBosun, perpSignal, startInProcess } from './in-process.js';
 import { getJson, startVenue, until } from './support.js';
 
 let sim: Simulator;
@@ -48,19 +47,7 @@ async function streamFills(): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
-function signal(value: number): void {
-  const price = Number(sim.prices('binance')['binance:perp:BTCUSDT']);
-  const e: SignalEffect = {
-    venue: 'binance',
-    symbol: 'BTCUSDT',
-    price,
-    at: Date.now(),
-    t0: performance.now(),
-    output: { strategy: 'hmm', signal: value, quoteMultiplier: 1 } as SignalEffect['output'],
-    trading: 'ACTIVE',
-  };
-  b.trading.engine.onSignal(e);
-}
+const signal = (value: number) => perpSignal(b, sim, value);
 
 const account = () => getJson<{ health: string; reason: string }>(`${b.engine}/actors/account:binance`);
 const settledAll = () =>

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PerpSettings } from '../../src/actors/engine/perp-settlement.js';
 import type { SignalEffect } from '../../src/machines/symbol.machine.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
-import { boot, type EngineRig, engineRig } from './engine-harness.js';
+import { boot, type EngineRig, engineRig, ISOLATED_PERP, perpOrder } from './engine-harness.js';
 import { startVenue, until } from './support.js';
 
 /**
@@ -13,13 +13,7 @@ import { startVenue, until } from './support.js';
  */
 let sim: Simulator;
 const rigs: EngineRig[] = [];
-const PERP: PerpSettings = {
-  strategies: true,
-  leverage: 2,
-  marginMode: 'isolated',
-  minLiqDistancePct: 20,
-  maintMarginRate: 0.004,
-};
+const PERP: PerpSettings = ISOLATED_PERP;
 
 beforeAll(async () => {
   sim = await startVenue(161);
@@ -48,17 +42,7 @@ const bookQty = (r: EngineRig, symbol = 'BTCUSDT') => r.perps?.position('binance
 
 /** A strategy's 200 USDT long on the BTC perpetual at its mark, straight to the engine (past the signal). */
 function longEntry(r: EngineRig) {
-  return r.engine.submitGuard({
-    venue: 'binance',
-    symbol: 'BTCUSDT',
-    side: 'buy',
-    quote: 200,
-    strategy: 'hmm',
-    reason: 'test',
-    market: 'linear',
-    price: markOf('BTCUSDT'),
-    reduceOnly: false,
-  });
+  return perpOrder(r, { side: 'buy', quote: 200, price: markOf('BTCUSDT') });
 }
 
 function signal(r: EngineRig, value: number, strategy = 'hmm', symbol = 'BTCUSDT'): void {

@@ -129,8 +129,18 @@ describe('ccxt.binanceusdm against the simulator', () => {
     expect(open.map((o) => o.id)).toEqual([sl.id]);
     sim.setPrice({ market: 'perp', symbol: 'BTCUSDT', price: Math.round(mark * 0.89) });
     sim.advance(1000);
-    expect((await ex.fetchOrder(sl.id!, SYM, { trigger: true })).status).toBe('closed');
+    const algo = await ex.fetchOrder(sl.id!, SYM, { trigger: true });
+    expect(algo.status).toBe('closed');
     expect(positionQty()).toBe(0);
+    // As at Binance, the triggered order is a regular order under an id of its own (`actualOrderId`, a separate
+    // sequence from algo ids) that keeps the clientAlgoId; its trade carries that id, not the algo id.
+    const actual = String((algo.info as { actualOrderId?: string }).actualOrderId);
+    expect(actual).not.toBe('');
+    expect(actual).not.toBe(sl.id);
+    const [trade] = (await ex.fetchMyTrades(SYM)).filter((t) => t.side === 'sell');
+    expect(trade?.order).toBe(actual);
+    expect(await ex.fetchOrder(actual, SYM)).toMatchObject({ id: actual, clientOrderId: 'sl-1', status: 'closed' });
+    await expect(ex.fetchOrder(sl.id!, SYM)).rejects.toThrow(/-2013/);
   });
 
   it('serves open, closed and canceled orders, trades and funding rates', async () => {

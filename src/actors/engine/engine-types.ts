@@ -136,6 +136,14 @@ export interface TradingEngineDeps {
    */
   stops?: {
     owns(venue: string, order: { id: string | null; clientOrderId: string | null }): boolean;
+    /**
+     * A perpetual trade of no Bosun order: true when it is a triggered perpetual stop's fill (the stop's position's,
+     * owner `stop`); the validator records the stop as triggered. Throws when the venue could not say.
+     */
+    perpStopFill?(
+      venue: string,
+      t: { symbol: string; orderId: string | null; clientOrderId: string | null; amount: number },
+    ): Promise<boolean>;
     release(venue: string, symbol: string): Promise<void>;
   };
 }

@@ -45,8 +45,17 @@ export function createPerpSettlement(ctx: EngineContext) {
   const { deps } = ctx;
   const { orders, journal, log } = deps;
 
-  /** Applies perpetual trades once each; unknown orders' trades are not Bosun's (owner null). */
-  async function applyTrades(venue: string, trades: readonly Trade[], known?: ReadonlyMap<string, OrderRecord>) {
+  /**
+   * Applies perpetual trades once each. A trade of no Bosun order is a triggered protective stop's (owner `stop`:
+   * the position it protected) when the stop validator recognises it, else not Bosun's (owner null). `named`: the
+   * clientOrderId the user-data stream gave for these trades (REST trades name only the order's venue id).
+   */
+  async function applyTrades(
+    venue: string,
+    trades: readonly Trade[],
+    known?: ReadonlyMap<string, OrderRecord>,
+    named: string | null = null,
+  ) {
     const perps = deps.perps;
     if (!perps) return 0;
     const byId = new Map<string, OrderRecord>(known ?? []);
@@ -69,7 +78,21 @@ export function createPerpSettlement(ctx: EngineContext) {
       // A trade of no known order from before the first-boot baseline is already in the baseline's positions and
       // wallet (found by the campaign: a restart on an empty state dir counted the warm-start position twice).
       if (rec === undefined && t.timestamp <= baselineAt) continue;
-      const owner = perpOwnerOf(rec?.strategy);
+      const stopFill =
+        rec === undefined &&
+        (await deps.stops?.perpStopFill?.(venue, {
+          symbol: t.symbol,
+          orderId: t.orderId,
+          clientOrderId: named,
+          amount: t.amount,
+        })) === true;
+      // Looked up at the venue meanwhile: another path (stream, settlement) may have applied it.
+      if (perps.hasTrade(venue, t.id)) {
+        const first = ctx.fillCommits.pending('linear', venue, t.id);
+        if (first) writes.push(first);
+        continue;
+      }
+      const owner = stopFill ? 'stop' : perpOwnerOf(rec?.strategy);
       const fee = walletFee(t);
       const w = perps.apply(
         venue,
@@ -90,11 +113,12 @@ export function createPerpSettlement(ctx: EngineContext) {
         price: t.price,
         fee,
         owner,
-        strategy: rec?.strategy ?? 'external',
+        strategy: rec?.strategy ?? (stopFill ? 'stop' : 'external'),
         at: t.timestamp,
       });
       writes.push(ctx.fillCommits.track('linear', venue, t.id, Promise.all([w, entry])));
-      if (rec === undefined) log.warn({ venue, tradeId: t.id, symbol: t.symbol }, 'perpetual trade of no Bosun order');
+      if (rec === undefined && !stopFill)
+        log.warn({ venue, tradeId: t.id, symbol: t.symbol }, 'perpetual trade of no Bosun order');
     }
     await Promise.all(writes);
     // A position changed: the stop validator re-protects it now rather than at its next interval.

@@ -64,7 +64,7 @@ export function createStreamSettlement(ctx: EngineContext, life: OrderLifecycle)
     // Without a record it is a manual trade or a stop's fill: applyTrades knows (every order of the venue).
     const n =
       f.trade.market === 'linear'
-        ? await life.perp.applyTrades(venue, [f.trade], known)
+        ? await life.perp.applyTrades(venue, [f.trade], known, f.clientOrderId)
         : await life.applyTrades(venue, [f.trade], known);
     if (n > 0) metrics.streamFills.inc({ venue, market: f.trade.market });
     if (!rec || !held(venue, f.trade)) return;

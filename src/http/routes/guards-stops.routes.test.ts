@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fakeDeps } from '../../../test/http/support/fakes.js';
 import type { StopsView, TradingPort } from '../../supervisor/trading-port.js';
 import { buildServer } from '../build-server.js';
+import { GuardsStopsResponse } from '../openapi-responses.js';
 
 /** `GET /guards/stops` (engine): the stop validator's view through the trading port. */
 const apps: Array<{ close(): Promise<unknown> }> = [];
@@ -18,20 +19,40 @@ const VIEW: StopsView = {
   placedTotal: 1,
   positions: [
     {
+      market: 'spot',
       symbol: 'BTCUSDT',
+      side: 'long',
       qty: 0.01,
       entryPrice: 60_000,
       stop: {
         clientOrderId: 'bosun-s-bBTCUSDT-1',
         generation: 1,
         status: 'live',
+        side: 'sell',
         qty: 0.01,
         stopPrice: 58_200,
+        reduceOnly: false,
         venueOrderId: '7',
+        sentAt: 3,
       },
       unprotectedSince: null,
     },
-    { symbol: 'ETHUSDT', qty: 0.2, entryPrice: null, stop: null, unprotectedSince: 5 },
+    { market: 'spot', symbol: 'ETHUSDT', side: 'long', qty: 0.2, entryPrice: null, stop: null, unprotectedSince: 5 },
+  ],
+  stops: [
+    {
+      market: 'spot',
+      symbol: 'BTCUSDT',
+      side: 'sell',
+      triggerPrice: 58_200,
+      amount: 0.01,
+      reduceOnly: false,
+      status: 'live',
+      clientOrderId: 'bosun-s-bBTCUSDT-1',
+      generation: 1,
+      venueOrderId: '7',
+      protects: { side: 'long', qty: 0.01, entryPrice: 60_000 },
+    },
   ],
 };
 
@@ -49,6 +70,7 @@ describe('GET /guards/stops', () => {
     const res = await app.inject({ method: 'GET', url: '/guards/stops' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ venues: [VIEW] });
+    expect(GuardsStopsResponse.safeParse(res.json()).success).toBe(true);
   });
 
   it('answers 503 NOT_READY with a JSON error when no validator is wired', async () => {

@@ -2,13 +2,13 @@
  * Binance USDⓈ-M orders: plain orders on `/fapi/v1/order` (LIMIT, MARKET; GTX = post-only; reduce-only) and
  * conditional ones on the Algo Order API `/fapi/v1/algoOrder` (STOP_MARKET, TAKE_PROFIT_MARKET, STOP,
  * TAKE_PROFIT), which is where ccxt 4.5 sends linear stops. A triggered algo order then shows as a regular
- * order under the same id. A reduce-only order can only shrink the position: rejected when it would not,
+ * order under an id of its own (the algo order's `actualOrderId`) and the same client id. A reduce-only order can only shrink the position: rejected when it would not,
  * clamped to the position at every fill, and expired once the position is gone.
  */
 import type { Account } from './accounts.js';
 import { BinanceError, binanceErrors, futuresRejection } from './binance-errors.js';
 import { perp } from './binance-futures.dialect.js';
-import { algoOrderView, futuresOrderView, futuresTradeView } from './binance-futures.views.js';
+import { algoOrderView, futuresOrderView, futuresTradeView, regularOrderId } from './binance-futures.views.js';
 import { autoClientId, type BinanceCall, type BinanceEndpoint, type DialectDeps, type Params } from './binance-gate.js';
 import { positionOf } from './futures-ledger.js';
 import type { MarketDef } from './instruments.js';
@@ -101,6 +101,8 @@ function find(d: DialectDeps, a: Account, m: MarketDef, p: Params, algo: boolean
     id !== undefined ? d.engine.store.byVenueOrderId(a, String(id)) : d.engine.store.byClientId(a, cid ?? '', m);
   if (o === undefined || o.market !== m || (algo ? !isAlgo(o) : !visibleAsRegular(o)))
     throw binanceErrors.noSuchOrder();
+  // Algo ids and order ids are separate sequences: each endpoint knows its own id only.
+  if (id !== undefined && id !== (algo ? o.seq : regularOrderId(o))) throw binanceErrors.noSuchOrder();
   return o;
 }
 
@@ -219,7 +221,7 @@ export function futuresOrderEndpoints(d: DialectDeps): BinanceEndpoint[] {
           id !== undefined
             ? d.engine.store.byVenueOrderId(c.account!, String(id))
             : d.engine.store.byClientId(c.account!, cid ?? '', m);
-        if (o === undefined || !isAlgo(o)) throw binanceErrors.noSuchOrder();
+        if (o === undefined || !isAlgo(o) || (id !== undefined && id !== o.seq)) throw binanceErrors.noSuchOrder();
         return algoOrderView(o);
       },
     },
@@ -308,7 +310,11 @@ export function futuresOrderEndpoints(d: DialectDeps): BinanceEndpoint[] {
         const limit = Math.min(params.int('limit') ?? 500, 1000);
         return d.engine.store
           .tradesOf(account!, m)
-          .filter((t) => (orderId === undefined || t.order.seq === orderId) && (fromId === undefined || t.id >= fromId))
+          .filter(
+            (t) =>
+              (orderId === undefined || regularOrderId(t.order) === orderId) &&
+              (fromId === undefined || t.id >= fromId),
+          )
           .filter((t) => (start === undefined || t.time >= start) && (end === undefined || t.time <= end))
           .slice(-limit)
           .map(futuresTradeView);

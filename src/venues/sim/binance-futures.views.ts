@@ -151,10 +151,13 @@ const STATUS: Record<SimOrder['status'], string> = {
 const px = (m: MarketDef, x: number | undefined) => fmt(x ?? 0, Math.max(0, Math.round(-Math.log10(m.tickSize))));
 const qx = (m: MarketDef, x: number | undefined) => fmt(x ?? 0, Math.max(0, Math.round(-Math.log10(m.stepSize))));
 
+/** The regular order id: a triggered algo order's `actualOrderId`, else the order's own. */
+export const regularOrderId = (o: SimOrder) => o.actualSeq ?? o.seq;
+
 export function futuresOrderView(o: SimOrder) {
   const m = o.market;
   return {
-    orderId: o.seq,
+    orderId: regularOrderId(o),
     symbol: m.id,
     status: STATUS[o.status],
     clientOrderId: o.clientOrderId,
@@ -205,7 +208,7 @@ export function algoOrderView(o: SimOrder) {
     timeInForce: o.postOnly ? 'GTX' : o.tif,
     quantity: qx(m, o.qty),
     algoStatus: status,
-    actualOrderId: o.triggered ? String(o.seq) : '',
+    actualOrderId: o.triggered ? String(regularOrderId(o)) : '',
     actualPrice: px(m, o.executedQty > 0 ? o.cumQuote / o.executedQty : 0),
     triggerPrice: px(m, o.stopPrice),
     price: px(m, o.price),
@@ -233,7 +236,7 @@ export function futuresTradeView(t: SimTrade) {
     commissionAsset: t.feeAsset,
     id: t.id,
     maker: t.maker,
-    orderId: t.order.seq,
+    orderId: regularOrderId(t.order),
     price: px(m, t.price),
     qty: qx(m, t.qty),
     quoteQty: fmt(t.quoteQty, 8),

@@ -169,6 +169,41 @@ function publicMethods(d: KrakenDeps): Record<string, KrakenMethod> {
         return { [m.id]: { asks: b.asks.slice(0, count).map(lvl), bids: b.bids.slice(0, count).map(lvl) } };
       },
     },
+    Trades: {
+      params: ['pair', 'since', 'count', 'asset_class'],
+      // The simulator's public tape (tape.ts): `[price, volume, time (s), side b|s (the aggressor), ord_type, misc,
+      // trade_id]`, oldest first; without `since` the most recent `count` (default and most 1,000), with it the
+      // first `count` after it (seconds, or the nanosecond `last` a previous answer gave, as Kraken takes both).
+      run: ({ params }) => {
+        const m = krakenPair(d, params.get('pair') ?? '');
+        const count = Number(params.get('count') ?? 1000);
+        if (!Number.isInteger(count) || count < 1) throw new KrakenError('EGeneral:Invalid arguments:count');
+        const raw = params.get('since');
+        const since = raw === undefined ? undefined : Number(raw);
+        if (since !== undefined && !Number.isFinite(since)) throw new KrakenError('EGeneral:Invalid arguments:since');
+        const sinceMs = since === undefined ? undefined : since > 1e14 ? since / 1e6 : since * 1000;
+        const limit = Math.min(count, 1000);
+        const prints =
+          sinceMs === undefined
+            ? d.engine.tape.recent(m, { limit })
+            : d.engine.tape
+                .recent(m, { limit: 1000 })
+                .filter((p) => p.time > sinceMs)
+                .slice(0, limit);
+        const px = (x: number) => fmt(x, pairDecimals(m));
+        const rows = prints.map((p) => [
+          px(p.price),
+          fmt(p.qty, 8),
+          p.time / 1000,
+          p.buyerMaker ? 's' : 'b',
+          'm',
+          '',
+          p.id,
+        ]);
+        const lastMs = prints.at(-1)?.time ?? sinceMs ?? d.now();
+        return { [m.id]: rows, last: (BigInt(Math.floor(lastMs)) * 1_000_000n).toString() };
+      },
+    },
     OHLC: {
       params: ['pair', 'interval', 'since', 'asset_class'],
       // Kraken keeps only the 720 most recent entries of any interval, whatever `since` says; the last one is

@@ -412,6 +412,11 @@ export class MatchingEngine {
   private fire(o: SimOrder): void {
     this.version++;
     o.triggered = true;
+    // Binance USDⓈ-M: the algo order places a regular order under an id of its own (`actualOrderId`).
+    if (o.market.kind === 'perp') {
+      o.actualSeq = ++this.seq;
+      this.store.indexActual(o);
+    }
     o.updatedAt = this.now();
     if (o.kind === 'stop_market' || o.kind === 'tp_market') {
       if (o.market.kind === 'spot' && o.side === 'buy') {

@@ -34,6 +34,12 @@ export interface SimOrder {
   status: OrderStatus;
   /** Stops: whether the trigger fired (then the order works as market/limit). */
   triggered: boolean;
+  /**
+   * Binance USDⓈ-M: the id of the regular order a triggered algo order became (`actualOrderId`). Algo ids and order
+   * ids are separate sequences at Binance, so the triggered order, its trades and its stream events carry this id,
+   * not the algo id; its clientOrderId stays the `clientAlgoId`.
+   */
+  actualSeq?: number;
   executedQty: number;
   cumQuote: number;
   fee: number;
@@ -103,7 +109,15 @@ export class OrderStore {
   add(o: SimOrder): void {
     this.bySeq.set(o.seq, o);
     this.byVenueId.set(`${o.market.venue}|${o.venueOrderId}`, o);
+    if (o.actualSeq !== undefined) this.indexActual(o);
     if (isOpen(o)) this.open.add(o);
+  }
+
+  /** A triggered algo order is found by its regular order id too (`actualSeq`). */
+  indexActual(o: SimOrder): void {
+    if (o.actualSeq === undefined) return;
+    this.bySeq.set(o.actualSeq, o);
+    this.byVenueId.set(`${o.market.venue}|${o.actualSeq}`, o);
   }
 
   /** Keeps the open set right after a status change. */

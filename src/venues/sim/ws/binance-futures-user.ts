@@ -9,6 +9,7 @@
  */
 import { fmt } from '../../../domain/precision.js';
 import type { Account } from '../accounts.js';
+import { regularOrderId } from '../binance-futures.views.js';
 import { MARGIN_ASSET, positionOf, unrealizedPnl } from '../futures-ledger.js';
 import type { MarketDef } from '../instruments.js';
 import type { SimOrder, SimTrade } from '../order-store.js';
@@ -47,7 +48,7 @@ function orderTradeUpdate(now: number, o: SimOrder, x: string, tr: SimTrade | un
       sp: px(m, o.stopPrice),
       x,
       X: STATUS[o.status],
-      i: o.seq,
+      i: regularOrderId(o),
       l: qx(m, tr?.qty ?? 0),
       z: qx(m, o.executedQty),
       L: px(m, tr?.price ?? 0),

@@ -5,6 +5,9 @@
  * - `subscribe`/`unsubscribe` acked per symbol (`success`, `result`, `time_in`, `time_out`, `req_id`); an unknown
  *   pair is refused `Currency pair not supported`;
  * - `ticker`: a snapshot on subscribe, then an update every push;
+ * - `trade`: the simulator's public tape (tape.ts): a snapshot of the last 50 prints on subscribe (unless
+ *   `snapshot: false`), then every new print (fills at once, the synthetic flow with each push), `side` the
+ *   aggressor's;
  * - `executions` and `balances` need a token from GetWebSocketsToken (15 min to use it; `ESession:Invalid session`
  *   otherwise): a snapshot of open orders (and trades with `snap_trades`), then one message per execution —
  *   `new`, `trade` (exec_id = the REST trade id), `filled`, `canceled`, `expired` — and balance updates.
@@ -12,6 +15,7 @@
 import type { Account } from '../accounts.js';
 import type { MarketDef } from '../instruments.js';
 import { isOpen, type SimOrder, type SimTrade } from '../order-store.js';
+import type { Print } from '../tape.js';
 import type { Session, SessionLink, StreamDeps } from './stream-hub.js';
 
 let connectionIds = 0;
@@ -81,8 +85,31 @@ function balanceRow(a: Account, asset: string): Record<string, unknown> {
   return { asset, asset_class: 'currency', balance: total, wallets: [{ type: 'spot', id: 'main', balance: total }] };
 }
 
+/** A print as Kraken's WS v2 `trade` channel sends it. */
+function tradeData(m: MarketDef, p: Print): unknown {
+  return {
+    symbol: wsSymbol(m),
+    side: p.buyerMaker ? 'sell' : 'buy',
+    price: num(p.price),
+    qty: num(p.qty),
+    ord_type: 'market',
+    trade_id: p.id,
+    timestamp: iso(p.time),
+  };
+}
+
 export function krakenSession(d: StreamDeps, link: SessionLink): Session {
   const tickers = new Set<MarketDef>();
+  /** `trade` subscriptions: the last print sent per market (a subscription starts at the tape's end). */
+  const trades = new Map<MarketDef, number>();
+  const pushTrades = () => {
+    for (const [m, last] of trades) {
+      const prints = d.engine.tape.after(m, last);
+      if (prints.length === 0) continue;
+      link.send({ channel: 'trade', type: 'update', data: prints.map((p) => tradeData(m, p)) });
+      trades.set(m, prints.at(-1)?.id ?? last);
+    }
+  };
   let executions: Account | undefined;
   let balances: Account | undefined;
   const times = () => ({ time_in: iso(Date.now()), time_out: iso(Date.now()) });
@@ -97,10 +124,19 @@ export function krakenSession(d: StreamDeps, link: SessionLink): Session {
     return a?.venue === 'kraken' ? a : undefined;
   };
 
+  const subscribeTrades = (m: MarketDef, on: boolean) => {
+    if (!on) {
+      trades.delete(m);
+      return;
+    }
+    if (trades.has(m)) return;
+    d.engine.tape.watch(m);
+    trades.set(m, d.engine.tape.lastId(m));
+  };
   const subscribe = (method: string, reqId: unknown, p: Record<string, unknown>) => {
     const on = method === 'subscribe';
     const channel = p.channel;
-    if (channel === 'ticker') {
+    if (channel === 'ticker' || channel === 'trade') {
       const symbols = Array.isArray(p.symbol) ? (p.symbol as unknown[]) : [];
       if (symbols.length === 0) return refuse(method, reqId, 'Missing field: symbol');
       for (const s of symbols) {
@@ -109,6 +145,15 @@ export function krakenSession(d: StreamDeps, link: SessionLink): Session {
           .find((x) => typeof s === 'string' && wsSymbol(x) === s.toUpperCase());
         if (m === undefined) {
           refuse(method, reqId, 'Currency pair not supported', { symbol: s });
+          continue;
+        }
+        if (channel === 'trade') {
+          const snapshot = on && p.snapshot !== false;
+          // The snapshot is read first (it samples the tape): updates start after its last print.
+          const snap = snapshot ? d.engine.tape.recent(m, { limit: 50 }) : [];
+          subscribeTrades(m, on);
+          ack(method, reqId, { channel, symbol: wsSymbol(m), ...(on ? { snapshot } : {}) });
+          if (snapshot) link.send({ channel, type: 'snapshot', data: snap.map((x) => tradeData(m, x)) });
           continue;
         }
         if (on) tickers.add(m);
@@ -170,13 +215,17 @@ export function krakenSession(d: StreamDeps, link: SessionLink): Session {
     },
     onStep() {
       for (const m of tickers) link.send({ channel: 'ticker', type: 'update', data: [tickerData(d, m)] });
+      pushTrades();
     },
     onHeartbeat() {
-      if (tickers.size > 0 || executions !== undefined || balances !== undefined) link.send({ channel: 'heartbeat' });
+      if (tickers.size > 0 || trades.size > 0 || executions !== undefined || balances !== undefined)
+        link.send({ channel: 'heartbeat' });
     },
     onEngine(e) {
       const o = e.order;
       if (o.market.venue !== 'kraken') return;
+      // A fill prints at once on the trade channel, as on the venue (the synthetic flow goes out with each step).
+      if (e.kind === 'trade' && trades.has(o.market)) pushTrades();
       if (executions === o.account) {
         const type = e.kind === 'new' ? 'new' : e.kind === 'trade' ? 'trade' : o.status;
         link.send({
