@@ -66,12 +66,24 @@ describe("1,000 symbols on Kraken's starter tier (full Bosun)", () => {
         expect(running.length, `${venue} symbol actors running`).toBe(SYMBOLS);
       }
       const readyAt = Date.now();
-      await until(
-        'the run',
-        async () => (Date.now() - readyAt >= RUN_SEC * 1000 ? true : undefined),
-        RUN_SEC * 1000 + 5_000,
-      );
-
+      const proc = p;
+      const died = proc.exited.then((e) => {
+        throw new Error(
+          `bosun exited during the run (${JSON.stringify(e)}):\n${proc.lines
+            .slice(-15)
+            .map((l) => JSON.stringify(l))
+            .join('\n')}`,
+        );
+      });
+      await Promise.race([
+        died,
+        until(
+          'the run',
+          async () => (Date.now() - readyAt >= RUN_SEC * 1000 ? true : undefined),
+          RUN_SEC * 1000 + 5_000,
+        ),
+      ]);
+      died.catch(() => {});
       const metrics = await (await fetch(`${engine}/metrics`)).text();
       const sample = (name: string, labels: string) => {
         const m = new RegExp(`^${name}${labels === '' ? '' : `\\{${labels}\\}`} (\\S+)$`, 'm').exec(metrics);
