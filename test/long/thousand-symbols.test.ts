@@ -6,6 +6,10 @@
  * order or settlement class may be refused locally, every periodic reconciliation must succeed, every venue actor
  * must stay OK and every symbol actor must be running and fed. (test/venues/feed-rate-limits.test.ts checks the
  * feed's polling budget alone; this is the full stack with its streams, account refreshes and reconciliations.)
+ *
+ * 2026-12-07, 120 s beside a crash campaign (load 3-5): 1,000 symbol actors running and fed, no 429, no Kraken
+ * rate-limit refusal, no local refusal; it failed on two reconciliations (BalanceEx "other side closed", OpenOrders
+ * timed out after 5 s) while the simulator, in this test's process, pushed 1,000 tickers a second.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/venues/sim/index.js';
 import { startSimulator } from '../../src/venues/sim/index.js';
 import { type BosunProcess, startBosun } from '../support/bosun-process.js';
+import { expectCleanRun } from '../support/clean-run.js';
 import { getJson, TOKEN, until } from '../trading/support.js';
 
 interface ActorNode {
@@ -84,33 +89,12 @@ describe("1,000 symbols on Kraken's starter tier (full Bosun)", () => {
         ),
       ]);
       died.catch(() => {});
-      const metrics = await (await fetch(`${engine}/metrics`)).text();
-      const sample = (name: string, labels: string) => {
-        const m = new RegExp(`^${name}${labels === '' ? '' : `\\{${labels}\\}`} (\\S+)$`, 'm').exec(metrics);
-        if (!m) throw new Error(`no sample ${name}{${labels}}`);
-        return Number(m[1]);
-      };
-      const byStatus = sim.requests().byStatus;
       const refused = p.lines.filter((l) => /configured symbol refused/.test(String(l.msg)));
       expect(refused.map((l) => String(l.msg))).toEqual([]);
-      for (const venue of ['kraken']) {
-        expect(byStatus[`${venue} 429`] ?? 0, `${venue} answered 429`).toBe(0);
-        expect(byStatus[`${venue} 418`] ?? 0, `${venue} answered 418`).toBe(0);
-        expect(sim.krakenRateLimited(), 'Kraken rate-limit refusals').toEqual({ calls: 0, trading: 0 });
-        expect(sample('engine_venue_errors_total', `venue="${venue}",kind="rate_limit"`), `${venue} 429s seen`).toBe(0);
-        for (const priority of ['order', 'settlement'])
-          expect(
-            sample('engine_venue_local_refusals_total', `venue="${venue}",priority="${priority}"`),
-            `${venue} ${priority} refused locally`,
-          ).toBe(0);
-        for (const id of [`venue:${venue}`, `conn:${venue}`, `feed:${venue}`, `account:${venue}`]) {
-          const a = await getJson<{ health: string; reason: string }>(`${engine}/actors/${id}`);
-          expect(`${id} ${a.health} ${a.reason}`).toBe(`${id} OK ${a.reason}`);
-        }
-      }
-      const failed = p.lines.filter((l) => /reconciliation failed|settlement failed/.test(String(l.msg)));
-      expect(failed.map((l) => JSON.stringify(l))).toEqual([]);
-      expect(sample('reconcile_lag_seconds', '')).toBeLessThan(60 + 15);
+      const byStatus = sim.requests().byStatus;
+      expect(byStatus['kraken 429'] ?? 0, 'kraken answered 429').toBe(0);
+      expect(sim.krakenRateLimited(), 'Kraken rate-limit refusals').toEqual({ calls: 0, trading: 0 });
+      const metrics = await expectCleanRun(p, ['kraken']);
       // Every symbol actor was fed: 1,000 streamed symbols, not a handful.
       for (const venue of ['kraken']) {
         const fed = [

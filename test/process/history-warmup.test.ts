@@ -6,6 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { type BosunProcess, startBosun } from '../support/bosun-process.js';
+import { expectCleanRun } from '../support/clean-run.js';
 import { until } from '../trading/support.js';
 
 /**
@@ -76,34 +77,12 @@ describe('history warm-up (default paper run)', () => {
       // The rest of the default run (issue 14, "what must be shown"): streams, the default reconcile interval
       // (60 s) and Kraken's starter tier; no venue 429, no local refusal of settlement or reconciliation, every
       // periodic reconciliation succeeding, every venue actor OK.
-      const engine = p.engine;
       await until(
         `${RUN_SEC} s of the default run`,
         async () => (Date.now() - readyAt >= RUN_SEC * 1000 ? true : undefined),
         RUN_SEC * 1000 + 5_000,
       );
-      const metrics = await (await fetch(`${engine}/metrics`)).text();
-      const sample = (name: string, labels: string) => {
-        const m = new RegExp(`^${name}${labels === '' ? '' : `\\{${labels}\\}`} (\\S+)$`, 'm').exec(metrics);
-        if (!m) throw new Error(`no sample ${name}{${labels}}`);
-        return Number(m[1]);
-      };
-      for (const venue of ['binance', 'kraken']) {
-        expect(sample('engine_venue_errors_total', `venue="${venue}",kind="rate_limit"`), `${venue} 429s`).toBe(0);
-        for (const priority of ['order', 'settlement'])
-          expect(
-            sample('engine_venue_local_refusals_total', `venue="${venue}",priority="${priority}"`),
-            `${venue} ${priority} refused locally`,
-          ).toBe(0);
-        for (const id of [`venue:${venue}`, `conn:${venue}`, `feed:${venue}`, `account:${venue}`]) {
-          const a = (await (await fetch(`${engine}/actors/${id}`)).json()) as { health: string; reason: string };
-          expect(`${id} ${a.health} ${a.reason}`).toBe(`${id} OK ${a.reason}`);
-        }
-      }
-      const failed = p.lines.filter((l) => /reconciliation failed|settlement failed/.test(String(l.msg)));
-      expect(failed.map((l) => JSON.stringify(l))).toEqual([]);
-      // At least one periodic reconciliation (60 s) has run since boot recovery, and succeeded on every venue.
-      expect(sample('reconcile_lag_seconds', '')).toBeLessThan(60 + 15);
+      await expectCleanRun(p as BosunProcess, ['binance', 'kraken']);
     },
     RUN_SEC * 1000 + 60_000,
   );
