@@ -19,7 +19,7 @@ import type { Simulator } from '../../src/venues/sim/index.js';
 import { startSimulator } from '../../src/venues/sim/index.js';
 import { type BosunProcess, startBosun } from '../support/bosun-process.js';
 import { expectCleanRun } from '../support/clean-run.js';
-import { getJson, TOKEN, until } from '../trading/support.js';
+import { getJson, until, venueEnv } from '../trading/support.js';
 
 interface ActorNode {
   id: string;
@@ -51,13 +51,7 @@ describe("1,000 symbols on Kraken's starter tier (full Bosun)", () => {
       const symbols = ['BTCUSDT', 'ETHUSDT', ...Array.from({ length: SYMBOLS - 2 }, (_, i) => `ALT${i + 1}USD`)];
       p = await startBosun(
         {
-          BINANCE_BASE_URL: sim.baseUrl,
-          KRAKEN_BASE_URL: sim.baseUrl,
-          BINANCE_API_KEY: sim.keys.binance.apiKey,
-          BINANCE_API_SECRET: sim.keys.binance.secret,
-          KRAKEN_API_KEY: sim.keys.kraken.apiKey,
-          KRAKEN_API_SECRET: sim.keys.kraken.secret,
-          OPS_API_TOKEN: TOKEN,
+          ...venueEnv(sim),
           VENUES: 'kraken',
           KRAKEN_TIER: 'starter',
           TRADE_SYMBOLS: symbols.join(','),

@@ -27,8 +27,8 @@ export function opsCopy(): string {
   return dir;
 }
 
-/** Env pointing Bosun's paper gateways at `sim`, with fast bars so strategies trade within seconds. */
-export function tradingEnv(sim: Simulator, extra: Record<string, string> = {}): Record<string, string> {
+/** Env pointing Bosun's paper gateways at `sim` (its base URL and default accounts' keys), with the test token. */
+export function venueEnv(sim: Simulator): Record<string, string> {
   return {
     BINANCE_BASE_URL: sim.baseUrl,
     KRAKEN_BASE_URL: sim.baseUrl,
@@ -37,6 +37,13 @@ export function tradingEnv(sim: Simulator, extra: Record<string, string> = {}): 
     KRAKEN_API_KEY: sim.keys.kraken.apiKey,
     KRAKEN_API_SECRET: sim.keys.kraken.secret,
     OPS_API_TOKEN: TOKEN,
+  };
+}
+
+/** Env pointing Bosun's paper gateways at `sim`, with fast bars so strategies trade within seconds. */
+export function tradingEnv(sim: Simulator, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...venueEnv(sim),
     FEED_POLL_MS: '200',
     BAR_MS: '400',
     TREND_FAST_BARS: '3',
