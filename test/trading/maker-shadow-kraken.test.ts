@@ -52,9 +52,13 @@ describe('maker shadow on Kraken in paper mode', () => {
     expect(judged.shadow.summary).toEqual([expect.objectContaining({ venue: 'kraken', market: 'spot', orders: 1 })]);
     const tapes = (judged.shadow as { tapes?: unknown }).tapes;
     expect(tapes).toEqual([{ venue: 'kraken', market: 'spot', symbols: ['BTCUSD'], stream: 'live' }]);
-    const journaled = [...b.store.journal.readFrom(0)].filter(
-      (e) => e.type === 'order.maker_shadow' && e.clientOrderId === cid,
-    );
+    // The report is in memory at once; its journal entry is visible once its commit is: wait for it.
+    const journaled = await until('the shadow in the journal', () => {
+      const j = [...b.store.journal.readFrom(0)].filter(
+        (e) => e.type === 'order.maker_shadow' && e.clientOrderId === cid,
+      );
+      return j.length > 0 ? j : undefined;
+    });
     expect(journaled).toEqual([expect.objectContaining({ venue: 'kraken', market: 'spot' })]);
   }, 60_000);
 });
