@@ -23,6 +23,18 @@ describe('perp ledger', () => {
     expect(v.owners.BTCUSDT).toEqual({ strategies: -0.02 });
   });
 
+  it('an exit filled in parts leaves the share and the position exactly flat (no binary residue)', () => {
+    const v = emptyPerpVenue(0);
+    const fill = (side: 'buy' | 'sell', amount: number) => ({ symbol: 'BTCUSDT', side, amount, price: 100, fee: 0 });
+    applyPerpFillTo(v, fill('buy', 0.302697), 'strategies');
+    // 0.302697 − 0.302 rounded to 15 digits of the result kept 3e-18 of noise, and the last part left it behind.
+    applyPerpFillTo(v, fill('sell', 0.302), 'strategies');
+    expect(v.owners.BTCUSDT?.strategies).toBe(0.000697);
+    applyPerpFillTo(v, fill('sell', 0.000697), 'strategies');
+    expect(v.owners.BTCUSDT?.strategies).toBeUndefined();
+    expect(v.positions.BTCUSDT).toBeUndefined();
+  });
+
   it('keeps owners apart: a hedge and the strategies share the venue position but not their shares', () => {
     const v = emptyPerpVenue(0);
     applyPerpFillTo(v, { symbol: 'BTCUSDT', side: 'buy', amount: 0.02, price: 100, fee: 0 }, 'strategies');

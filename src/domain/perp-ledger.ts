@@ -7,7 +7,7 @@
  * strategies size and exit only what they opened and a hedge is never sold by a strategy signal.
  */
 
-import { clean } from './precision.js';
+import { clean, cleanAdd } from './precision.js';
 
 /**
  * Who a perpetual fill belongs to: the strategies, the funding guard's hedge (its own position, which no strategy
@@ -65,24 +65,24 @@ export function applyPerpFillTo(v: PerpVenue, f: PerpFill, owner: PerpOwner | nu
   if (p.qty === 0 || Math.sign(p.qty) === Math.sign(signed)) {
     const size = Math.abs(p.qty) + f.amount;
     next = {
-      qty: clean(p.qty + signed),
+      qty: cleanAdd(p.qty, signed),
       entryPrice: clean((Math.abs(p.qty) * p.entryPrice + f.amount * f.price) / size),
     };
   } else {
     const closing = Math.min(f.amount, Math.abs(p.qty));
     realized = clean(closing * (f.price - p.entryPrice) * Math.sign(p.qty));
-    const left = clean(f.amount - closing);
+    const left = cleanAdd(f.amount, -closing);
     if (left > 0) next = { qty: clean(Math.sign(signed) * left), entryPrice: f.price };
     else {
-      const q = clean(p.qty + signed);
+      const q = cleanAdd(p.qty, signed);
       next = { qty: q, entryPrice: q === 0 ? 0 : p.entryPrice };
     }
   }
   if (next.qty === 0) delete v.positions[f.symbol];
   else v.positions[f.symbol] = next;
-  v.wallet = clean(v.wallet + realized - f.fee);
-  v.realizedPnl = clean(v.realizedPnl + realized);
-  v.fees = clean(v.fees + f.fee);
+  v.wallet = cleanAdd(cleanAdd(v.wallet, realized), -f.fee);
+  v.realizedPnl = cleanAdd(v.realizedPnl, realized);
+  v.fees = cleanAdd(v.fees, f.fee);
   const closes = owner === null ? undefined : CLOSES[owner];
   if (closes) {
     // A guard's order (a funding trim) reduces the strategies' share, a triggered stop the strategies' then the
@@ -93,14 +93,14 @@ export function applyPerpFillTo(v: PerpVenue, f: PerpFill, owner: PerpOwner | nu
       const s = o?.[who] ?? 0;
       if (o === undefined || s === 0 || Math.sign(s) === Math.sign(signed) || left <= 0) continue;
       const cut = Math.min(left, Math.abs(s));
-      o[who] = clean(s + Math.sign(signed) * cut);
-      left = clean(left - cut);
+      o[who] = cleanAdd(s, Math.sign(signed) * cut);
+      left = cleanAdd(left, -cut);
       if (o[who] === 0) delete o[who];
     }
   } else if (owner !== null) {
     const o = v.owners[f.symbol] ?? {};
     v.owners[f.symbol] = o;
-    o[owner] = clean((o[owner] ?? 0) + signed);
+    o[owner] = cleanAdd(o[owner] ?? 0, signed);
     if (o[owner] === 0) delete o[owner];
   }
   return realized;
@@ -109,8 +109,8 @@ export function applyPerpFillTo(v: PerpVenue, f: PerpFill, owner: PerpOwner | nu
 /** A funding payment as the venue reports it (signed: negative is paid). */
 export function applyFundingTo(v: PerpVenue, amount: number): void {
   if (!Number.isFinite(amount)) throw new RangeError('funding payment must be a finite number');
-  v.wallet = clean(v.wallet + amount);
-  v.funding = clean(v.funding + amount);
+  v.wallet = cleanAdd(v.wallet, amount);
+  v.funding = cleanAdd(v.funding, amount);
 }
 
 /**
