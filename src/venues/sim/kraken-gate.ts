@@ -53,12 +53,8 @@ export class KrakenGate {
 
   constructor(
     private readonly now: () => number,
-    private tier: KrakenSimTier | 'off' = 'starter',
+    private readonly tier: KrakenSimTier | 'off' = 'starter',
   ) {}
-
-  setTier(tier: KrakenSimTier | 'off'): void {
-    this.tier = tier;
-  }
 
   reset(): void {
     this.calls.clear();
@@ -98,13 +94,6 @@ export class KrakenGate {
     );
     if (error) this.refused.trading += 1;
     return error;
-  }
-
-  /** The call counter of a key as the venue reads it now (tests). */
-  callCounter(apiKey: string): number {
-    const c = this.calls.get(apiKey);
-    if (c === undefined || this.tier === 'off') return 0;
-    return Math.max(0, c.value - ((this.now() - c.at) / 1000) * TIERS[this.tier].callDecay);
   }
 }
 
