@@ -155,16 +155,7 @@ describe('stream settlement', () => {
     held.hold();
     for (const t of trades) r.engine.onUserData('binance', { type: 'fill', trade: t, clientOrderId: cid });
     for (const t of trades) r.engine.onUserData('binance', { type: 'fill', trade: t, clientOrderId: cid });
-    await quiet(r);
-    // The ledger in memory holds the fills, LMDB has not acknowledged them: nothing may act on them yet.
-    for (const t of trades) expect(r.book.hasTrade('binance', t.id)).toBe(true);
-    expect(settled).toEqual([]);
-    expect(r.engine.inflightCount()).toBe(1);
-
-    held.release();
-    await until('settled once the commit landed', () => (settled.includes(cid) ? true : undefined), 10_000);
-    expect(r.engine.inflightCount()).toBe(0);
-    for (const t of trades) expect(journalFills(r, t.id)).toBe(1);
+    await settlesOnlyAfterCommit(r, held, trades, settled, cid);
   }, 30_000);
 
   it('a REST read of a fill the stream applied waits for that commit before the order settles', async () => {
@@ -212,15 +203,7 @@ describe('stream settlement', () => {
     for (const t of trades) r.engine.onUserData('binance', { type: 'fill', trade: t, clientOrderId: cid });
     restGate = undefined;
     restOpen();
-    await quiet(r);
-    for (const t of trades) expect(r.book.hasTrade('binance', t.id)).toBe(true);
-    expect(settled).toEqual([]);
-    expect(r.engine.inflightCount()).toBe(1);
-
-    held.release();
-    await until('settled once the commit landed', () => (settled.includes(cid) ? true : undefined), 10_000);
-    expect(r.engine.inflightCount()).toBe(0);
-    for (const t of trades) expect(journalFills(r, t.id)).toBe(1);
+    await settlesOnlyAfterCommit(r, held, trades, settled, cid);
   }, 30_000);
 });
 
@@ -268,4 +251,25 @@ async function quiet(r: EngineRig): Promise<void> {
 /** Binance spot takes a buy's fee in the base asset: the ledger holds the amount less it. */
 function feesInBase(trades: readonly Trade[]): number {
   return trades.reduce((s, t) => s + (t.fee?.currency === 'BTC' ? t.fee.cost : 0), 0);
+}
+
+/**
+ * The fills are in the ledger in memory but their commit is held: nothing may act on them (no `order.settled`, the
+ * order still in flight). Once the commit lands, the order settles and each fill is journaled once.
+ */
+async function settlesOnlyAfterCommit(
+  r: Awaited<ReturnType<typeof rig>>,
+  held: ReturnType<typeof commitHold>,
+  trades: readonly Trade[],
+  settled: readonly string[],
+  cid: string,
+): Promise<void> {
+  await quiet(r);
+  for (const t of trades) expect(r.book.hasTrade('binance', t.id)).toBe(true);
+  expect(settled).toEqual([]);
+  expect(r.engine.inflightCount()).toBe(1);
+  held.release();
+  await until('settled once the commit landed', () => (settled.includes(cid) ? true : undefined), 10_000);
+  expect(r.engine.inflightCount()).toBe(0);
+  for (const t of trades) expect(journalFills(r, t.id)).toBe(1);
 }
