@@ -66,14 +66,16 @@ export function createPerpSettlement(ctx: EngineContext) {
     const writes: Promise<unknown>[] = [];
     let n = 0;
     const baselineAt = Number(deps.kv.get(perpBaselineKey(venue)) ?? 0) || 0;
+    // Applied already, perhaps only in memory: the caller counts it once the first copy's commit has landed.
+    const alreadyApplied = (tradeId: string): boolean => {
+      if (!perps.hasTrade(venue, tradeId)) return false;
+      const first = ctx.fillCommits.pending('linear', venue, tradeId);
+      if (first) writes.push(first);
+      return true;
+    };
     for (const t of [...trades].sort((a, b) => a.timestamp - b.timestamp || a.id.localeCompare(b.id))) {
       if (t.market !== 'linear') continue;
-      if (perps.hasTrade(venue, t.id)) {
-        // Held, perhaps only in memory: the caller counts it once the first copy's commit has landed.
-        const first = ctx.fillCommits.pending('linear', venue, t.id);
-        if (first) writes.push(first);
-        continue;
-      }
+      if (alreadyApplied(t.id)) continue;
       const rec = t.orderId ? byId.get(t.orderId) : undefined;
       // A trade of no known order from before the first-boot baseline is already in the baseline's positions and
       // wallet (found by the campaign: a restart on an empty state dir counted the warm-start position twice).
@@ -87,11 +89,7 @@ export function createPerpSettlement(ctx: EngineContext) {
           amount: t.amount,
         })) === true;
       // Looked up at the venue meanwhile: another path (stream, settlement) may have applied it.
-      if (perps.hasTrade(venue, t.id)) {
-        const first = ctx.fillCommits.pending('linear', venue, t.id);
-        if (first) writes.push(first);
-        continue;
-      }
+      if (alreadyApplied(t.id)) continue;
       const owner = stopFill ? 'stop' : perpOwnerOf(rec?.strategy);
       const fee = walletFee(t);
       const w = perps.apply(
