@@ -109,8 +109,15 @@ describe('GET /guards/stops lists perpetual stops', () => {
     signal(-1);
     await until(
       'the position closed at the venue',
-      () => ((venuePosition()?.qty ?? 0) === 0 ? true : undefined),
-      // 45 s: under the full suite's load (a clean-clone CI run) the exit took longer than 20 s; alone, about 1 s.
+      async () => {
+        if ((venuePosition()?.qty ?? 0) === 0) return true;
+        // Not yet: what a timeout reports (two clean-clone CI runs timed out here under load; alone, about 1 s).
+        const { orders } = await getJson<{ orders: unknown[] }>(`${b.engine}/orders?limit=4`);
+        const share = b.trading.engine.perpLedger('binance')?.owners.BTCUSDT;
+        throw new Error(
+          `venue ${JSON.stringify(venuePosition())}; perp book ${JSON.stringify(share)}; orders ${JSON.stringify(orders)}`,
+        );
+      },
       45_000,
     );
     await until('the stop gone from GET /guards/stops', async () => {
