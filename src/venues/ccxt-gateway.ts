@@ -71,6 +71,9 @@ export interface CcxtGatewayOptions extends GatewayConfigInput {
   now?: () => number;
 }
 
+/** How many times a settlement read refused by the venue for rate is asked again (see `run`). */
+const RATE_RETRIES = 2;
+
 export class CcxtGateway implements VenueGateway {
   readonly venue: VenueId;
   readonly marketKinds: readonly MarketKind[];
@@ -271,15 +274,31 @@ export class CcxtGateway implements VenueGateway {
     }
   }
 
-  /** Spends budget, runs one venue call, and turns any failure into a VenueError. */
+  /**
+   * Spends budget, runs one venue call, and turns any failure into a VenueError. A settlement or reconciliation
+   * read the venue refused for rate is asked again (at most RATE_RETRIES times) once the budget lets it: the
+   * refusal paused or filled the limiters it charges, so the retry waits out the venue's Retry-After or its
+   * counter's drain (Kraken: 3.8 s a call on the starter tier) within the settlement wait. Without it, a boot
+   * after a restart, whose budget starts empty while the venue's counter still holds the last process's calls,
+   * failed its reconciliation on the first refusal and refused every order `not_reconciled` until the next pass.
+   */
   async run<T>(opName: GatewayOp, ctx: CostContext, fn: () => Promise<T>): Promise<T> {
-    try {
-      await this.budget.acquire(this.quirks.cost(opName, ctx), this.budgetWaitFor(opName), this.priorityFor(opName));
-      return await fn();
-    } catch (e) {
-      throw e instanceof VenueError ? e : new VenueError(this.venue, this.classify(e, 'read', opName), e);
-    } finally {
-      this.observeUsage();
+    const priority = this.priorityFor(opName);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.budget.acquire(this.quirks.cost(opName, ctx), this.budgetWaitFor(opName), priority);
+        return await fn();
+      } catch (e) {
+        const err = e instanceof VenueError ? e : new VenueError(this.venue, this.classify(e, 'read', opName), e);
+        const again =
+          priority === 'settlement' &&
+          attempt < RATE_RETRIES &&
+          err.info.tag === 'rate_limit' &&
+          err.info.code !== 'BudgetExhausted';
+        if (!again) throw err;
+      } finally {
+        this.observeUsage();
+      }
     }
   }
 

@@ -47,25 +47,38 @@ async function sim(): Promise<Simulator> {
   return s;
 }
 
-/**
- * A Kraken gateway on a stepped budget clock whose balance read met Kraken's "EAPI:Rate limit exceeded" (no
- * Retry-After): the private counter is full from here on.
- */
-async function krakenRateLimited(extra: { settlementBudgetWaitMs?: number } = {}) {
+const BALANCE = 'POST /0/private/BalanceEx';
+
+/** A Kraken gateway on a stepped budget clock, its markets loaded. */
+async function krakenGateway(extra: { settlementBudgetWaitMs?: number } = {}) {
   const s = await sim();
   const clock = steppedClock();
   const gw = paperGateway(s, 'kraken', { budgetClock: clock, maxBudgetWaitMs: 1_000, ...extra });
   cleanup.push(() => gw.close());
   await gw.loadMarkets();
+  return { s, clock, gw };
+}
+
+/** The next `count` balance reads meet Kraken's "EAPI:Rate limit exceeded" (no Retry-After). */
+function refuseBalances(s: Simulator, count: number): void {
   s.faults.add({
     kind: 'venue_error',
     venue: 'kraken',
     path: '/0/private/BalanceEx',
     error: 'EAPI:Rate limit exceeded',
-    count: 1,
+    count,
   });
-  await expect(gw.fetchBalances()).rejects.toMatchObject({ info: { tag: 'rate_limit' } });
-  return { s, clock, gw };
+}
+
+/**
+ * A Kraken gateway whose balance read met "EAPI:Rate limit exceeded" on its first ask and both retries: the
+ * private counter is full from here on.
+ */
+async function krakenRateLimited(extra: { settlementBudgetWaitMs?: number } = {}) {
+  const k = await krakenGateway(extra);
+  refuseBalances(k.s, 3);
+  await expect(k.gw.fetchBalances()).rejects.toMatchObject({ info: { tag: 'rate_limit' } });
+  return k;
 }
 
 describe('Retry-After from the venue', () => {
@@ -114,6 +127,32 @@ describe('Retry-After from the venue', () => {
     // Settlement may fill 95% of the 80% counter (11.4 of 12): 1.6 units drain in 6.1 s at 0.264/s.
     clock.advance(6_200);
     await expect(gw.fetchOpenOrders()).resolves.toBeInstanceOf(Array);
+  });
+
+  it('a settlement read refused for rate is asked again once the counter drained, at most twice', async () => {
+    // A boot after a restart: our budget is empty, the venue's counter still holds the last process's calls.
+    const { s, clock, gw } = await krakenGateway();
+    const before = s.requests().byPath[BALANCE] ?? 0;
+    const t0 = clock.now();
+    refuseBalances(s, 2);
+    await expect(gw.fetchBalances()).resolves.toBeDefined();
+    expect((s.requests().byPath[BALANCE] ?? 0) - before).toBe(3);
+    // Each retry waited for the filled counter to drain to settlement's share: 1.6 units at 0.264/s, 6.1 s.
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(2 * 6_000);
+
+    // A third refusal in a row is the caller's: the read fails after three asks.
+    const again = s.requests().byPath[BALANCE] ?? 0;
+    refuseBalances(s, 3);
+    await expect(gw.fetchBalances()).rejects.toMatchObject({ info: { tag: 'rate_limit' } });
+    expect((s.requests().byPath[BALANCE] ?? 0) - again).toBe(3);
+  });
+
+  it('an account refresh read (below settlement) refused for rate is not asked again: its next run is', async () => {
+    const { s, gw } = await krakenGateway();
+    const before = s.requests().byPath[BALANCE] ?? 0;
+    refuseBalances(s, 1);
+    await expect(gw.atPriority('account').fetchBalances()).rejects.toMatchObject({ info: { tag: 'rate_limit' } });
+    expect((s.requests().byPath[BALANCE] ?? 0) - before).toBe(1);
   });
 
   it('by default a settlement call waits for the Kraken counter to drain instead of failing (nothing sent early)', async () => {
