@@ -69,7 +69,7 @@ export async function startInProcess(
   const metrics = createMetrics({ defaultMetrics: false });
   const store = await openStore({ dir: config.DB_DIR, logsDir: config.LOG_DIR, metrics });
   const gateways = new Map<string, BosunGateway>();
-  for (const venue of config.VENUES) gateways.set(venue, simGateway(sim, venue));
+  for (const venue of config.VENUES) gateways.set(venue, simGateway(sim, venue, config.KRAKEN_TIER));
   const bosun = buildBosun(config, {
     store,
     gateways,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type BosunGateway, createGateway } from '../../src/venues/index.js';
+import { type BosunGateway, createGateway, type KrakenTier } from '../../src/venues/index.js';
 import { type Simulator, startSimulator } from '../../src/venues/sim/index.js';
 
 /**
@@ -141,11 +141,12 @@ export function relDiff(a: number, b: number): number {
 }
 
 /** A paper gateway through the real ccxt classes on `sim`, with the venue's default account, as main.ts builds it. */
-export function simGateway(sim: Simulator, venue: 'binance' | 'kraken'): BosunGateway {
+export function simGateway(sim: Simulator, venue: 'binance' | 'kraken', krakenTier?: KrakenTier): BosunGateway {
   return createGateway(venue, {
     mode: 'paper',
     simBaseUrl: sim.baseUrl,
     apiKey: sim.keys[venue].apiKey,
     secret: sim.keys[venue].secret,
+    ...(krakenTier === undefined ? {} : { krakenTier }),
   });
 }
