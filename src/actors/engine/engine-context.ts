@@ -44,7 +44,7 @@ export interface EngineContext {
 
 export function createEngineContext(deps: TradingEngineDeps): EngineContext {
   const venues = new Map(deps.venues.map((v) => [v.id as string, v]));
-  const prices = createPriceBook(venues);
+  const prices = createPriceBook(venues, deps.now);
   /**
    * A full valuation at the latest prices at most every 250 ms, moved by every fill in between (exposure-view.ts):
    * exact quantities without an O(assets) revaluation per order.

@@ -13,16 +13,33 @@ export interface PriceBook {
   assetPrices(): Record<string, number>;
   /** The latest price seen for a symbol, else the venue's ticker (remembered). */
   current(venue: string, symbol: string): Promise<number>;
-  /** The latest touch (best bid and ask) seen for a spot symbol: a maker order's price (maker mode). */
-  touch(venue: string, symbol: string): { bid: number; ask: number } | undefined;
+  /**
+   * The latest touch (best bid and ask) seen for a spot symbol and when (engine clock): a maker order's price and
+   * the maker shadow's mids (maker mode). Updated in place on every tick: copy it to keep it.
+   */
+  touch(venue: string, symbol: string): Readonly<Touch> | undefined;
   noteTouch(venue: string, symbol: string, bid: number | null, ask: number | null): void;
 }
 
-export function createPriceBook(venues: ReadonlyMap<string, EngineVenue>): PriceBook {
+export interface Touch {
+  bid: number;
+  ask: number;
+  at: number;
+}
+
+export function createPriceBook(venues: ReadonlyMap<string, EngineVenue>, now: () => number = Date.now): PriceBook {
   const prices = new Map<string, Map<string, number>>();
-  const touches = new Map<string, { bid: number; ask: number }>();
+  const touches = new Map<string, Touch>();
   const noteTouch = (venue: string, symbol: string, bid: number | null, ask: number | null) => {
-    if (bid !== null && ask !== null && bid > 0 && ask >= bid) touches.set(`${venue}|${symbol}`, { bid, ask });
+    if (bid === null || ask === null || !(bid > 0) || !(ask >= bid)) return;
+    const k = `${venue}|${symbol}`;
+    const t = touches.get(k);
+    if (t === undefined) touches.set(k, { bid, ask, at: now() });
+    else {
+      t.bid = bid;
+      t.ask = ask;
+      t.at = now();
+    }
   };
   const price = (venue: string, symbol: string): number | undefined => prices.get(venue)?.get(symbol);
   function note(venue: string, symbol: string, p: number): void {

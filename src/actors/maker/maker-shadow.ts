@@ -1,6 +1,7 @@
 import { errorMessage } from '../../domain/errors.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import { isVenueError } from '../../venues/error-classifier.js';
 import type { PublicTrade } from '../../venues/venue-gateway.js';
 import type { Sleep } from '../retry.js';
 import type { TradePrints } from './trade-prints.js';
@@ -14,6 +15,10 @@ import type { TradePrints } from './trade-prints.js';
  * (`fetchTrades`) every `pollMs`. Only prints after the shadow opened count: their ids above the tape's last id
  * when it opened (read by REST at the open). Queue position is not modelled: a print at the post price counts as
  * a fill, so the fill rate is an upper bound at the touch (a print through the price is a sure fill).
+ * A read Bosun's own budget holds back (nothing sent: the venue's public budget is spent, as Kraken's is right
+ * after a boot) is waited for rather than dropping the shadow: the opening tape read until the window ends (a
+ * late read only moves the tape's start later, so fewer prints count), a REST poll inside the window is skipped
+ * (the next one reads the same recent trades), the closing quote for at most one more window.
  *
  * KPIs once the window ends and the taker order's average fill is known, all in bps with positive = good for
  * improvement, positive = cost for the others:
@@ -170,25 +175,48 @@ export function createMakerShadow(deps: MakerShadowDeps) {
       .catch(() => settle(hit.price));
   }
 
+  /** How long Bosun's own budget asks to wait before `e`'s read can go (undefined: not a local refusal). */
+  const budgetWait = (e: unknown): number | undefined =>
+    isVenueError(e) && e.info.code === 'BudgetExhausted' ? Math.max(1, e.info.retryAfterMs ?? pollMs) : undefined;
+
+  /** `read`, waiting out local budget refusals until `until` (engine clock); any other failure throws. */
+  async function patiently<T>(read: () => Promise<T>, until: number): Promise<T> {
+    for (;;) {
+      try {
+        return await read();
+      } catch (e) {
+        const wait = budgetWait(e);
+        if (wait === undefined || deps.now() + wait > until) throw e;
+        await deps.sleep(wait);
+      }
+    }
+  }
+
   async function watch(o: Open): Promise<void> {
     try {
       deps.prints.follow(o.venue, o.symbol, o.market);
       if (o.postPrice === null) {
         // No touch seen before the send: the venue's touch now (the taker's own fill may have moved it).
-        const q = await deps.quote(o.venue, o.symbol, o.market);
+        const q = await patiently(() => deps.quote(o.venue, o.symbol, o.market), o.deadline);
         o.postPrice = o.side === 'buy' ? q.bid : q.ask;
       }
       // Where the tape stood at the open: prints up to here happened before the post could rest.
-      const tape = await deps.prints.poll(o.venue, o.symbol, o.market);
+      const tape = await patiently(() => deps.prints.poll(o.venue, o.symbol, o.market), o.deadline);
       o.afterId = tape.reduce((m, t) => (Number.isFinite(idOf(t)) ? Math.max(m, idOf(t)) : m), 0);
       observe(o, o.early.splice(0));
       while (deps.now() < o.deadline && !o.dropped) {
         await deps.sleep(Math.max(1, Math.min(pollMs, o.deadline - deps.now())));
-        if (!deps.prints.streaming(o.venue, o.market) && o.fillRead === null && deps.now() <= o.deadline)
-          observe(o, await deps.prints.poll(o.venue, o.symbol, o.market));
+        if (!deps.prints.streaming(o.venue, o.market) && o.fillRead === null && deps.now() <= o.deadline) {
+          const prints = await deps.prints.poll(o.venue, o.symbol, o.market).catch((e: unknown) => {
+            if (budgetWait(e) === undefined) throw e;
+            return [];
+          });
+          observe(o, prints);
+        }
       }
       await o.fillRead;
-      o.endMid = mid(await deps.quote(o.venue, o.symbol, o.market));
+      // The window's end: a read held back by the budget waits at most one more window.
+      o.endMid = mid(await patiently(() => deps.quote(o.venue, o.symbol, o.market), o.deadline + deps.timeoutMs));
     } catch (e) {
       deps.log.warn(
         { clientOrderId: o.clientOrderId, err: errorMessage(e) },

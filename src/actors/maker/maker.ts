@@ -1,4 +1,5 @@
 import type { MakerModes } from '../../config/maker-mode.js';
+import { isVenueError } from '../../venues/error-classifier.js';
 import type { TradeStream } from '../../venues/streams/trade-stream.js';
 import type { MarketKind } from '../../venues/venue-gateway.js';
 import type { EngineContext } from '../engine/engine-context.js';
@@ -48,7 +49,15 @@ export interface MakerConfig {
   clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
   /** A venue's public trade stream (STREAMS_ENABLED); absent: the shadow reads the tape by REST. */
   tradeStream?: (venue: string, market: MarketKind) => TradeStream | undefined;
+  /** How old the feed's touch may be to stand for a held-back spot quote (default TOUCH_FRESH_MS). */
+  touchFreshMs?: number;
 }
+
+/**
+ * A feed touch at most this old stands for the venue's touch when the budget holds a ticker read back (Kraken's
+ * default ticker poll is 2 s).
+ */
+export const TOUCH_FRESH_MS = 2_500;
 
 const marketOf = (kind: 'spot' | 'linear'): MakerMarket => (kind === 'linear' ? 'perp' : 'spot');
 
@@ -59,12 +68,22 @@ export function createMaker(
   cfg: MakerConfig,
 ) {
   const { deps } = ctx;
+  const touchFreshMs = cfg.touchFreshMs ?? TOUCH_FRESH_MS;
   async function quote(venue: string, symbol: string, market: MakerMarket): Promise<Quote> {
     const gw = ctx.venues.get(venue);
     if (!gw) throw new Error(`no venue '${venue}'`);
     if (market === 'spot') {
-      const t = (await gw.gateway.fetchTickers([symbol], 'spot'))[symbol];
-      return { bid: t?.bid ?? null, ask: t?.ask ?? null, last: t?.last ?? null };
+      try {
+        const t = (await gw.gateway.fetchTickers([symbol], 'spot'))[symbol];
+        return { bid: t?.bid ?? null, ask: t?.ask ?? null, last: t?.last ?? null };
+      } catch (e) {
+        // Bosun's own budget held the read back (Kraken's public 10 calls / 10 s are gone right after a boot, and
+        // the shadow was dropped): the feed's touch stands for the venue's when it is fresh.
+        const seen = ctx.prices.touch(venue, symbol);
+        if (!isVenueError(e) || e.info.code !== 'BudgetExhausted' || seen === undefined) throw e;
+        if (deps.now() - seen.at > touchFreshMs) throw e;
+        return { bid: seen.bid, ask: seen.ask, last: ctx.prices.price(venue, symbol) ?? null };
+      }
     }
     // USDⓈ-M's 24 h ticker carries no bid/ask (Binance serves the touch on bookTicker/depth): the book's top.
     const [book, tickers] = await Promise.all([
