@@ -105,7 +105,10 @@ describe('GET /guards/stops lists perpetual stops', () => {
       side: 'sell',
     });
 
-    // Flat: the validator cancels the stop; the route no longer lists it.
+    // Flat: the validator cancels the stop; the route no longer lists it. The exit signal goes once the entry is
+    // settled: a signal while the strategies' order on the other side is in flight is skipped (its size would come
+    // from a position about to change).
+    await until('the entry settled', () => (b.trading.engine.inflightCount() === 0 ? true : undefined), 30_000);
     signal(-1);
     await until(
       'the position closed at the venue',
@@ -133,6 +136,7 @@ describe('GET /guards/stops lists perpetual stops', () => {
       () => (b.trading.engine.userDataLive('binance', 'linear') ? true : undefined),
       20_000,
     );
+    await until('the last exit settled', () => (b.trading.engine.inflightCount() === 0 ? true : undefined), 30_000);
     signal(1);
     await until('a long perpetual at the venue', () => ((venuePosition()?.qty ?? 0) > 0 ? true : undefined), 20_000);
     const stop = await until('the perpetual stop listed', async () =>

@@ -127,6 +127,24 @@ describe('strategies on USDⓈ-M perpetuals', () => {
     expect(r.halts).toEqual([]);
   }, 120_000);
 
+  it('skips a signal while the strategies order the other side: sized before the entry settled, an exit would open a short', async () => {
+    const r = await perpRig();
+    signal(r, 1);
+    // The entry is in flight (its fills not in the book): the exit signal of the same turn is skipped.
+    signal(r, -1);
+    await settled(r);
+    const linear = () => [...r.store.orders.list()].filter((o) => o.market === 'linear' && o.type === 'market');
+    expect(linear().map((o) => o.side)).toEqual(['buy']);
+    expect(bookQty(r)).toBeGreaterThan(0);
+    expect(venueQty(r)).toBeCloseTo(bookQty(r), 12);
+    // Once settled, the next exit signal sizes from the book: a reduce-only close, flat at the venue.
+    signal(r, -1);
+    await waitFor('bookQty(r) === 0', () => bookQty(r) === 0);
+    await settled(r);
+    expect(venueQty(r)).toBe(0);
+    expect(linear().at(-1)).toMatchObject({ side: 'sell', reduceOnly: true });
+  });
+
   it('the venue refuses a reduce-only order that would increase or flip the position (-2022), and so does the simulator', async () => {
     const r = await perpRig();
     const res = await r.gateway.createOrder({

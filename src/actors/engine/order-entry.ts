@@ -123,6 +123,12 @@ export function createOrderEntry(
           ? exitReducesNet(d.side, d.quoteUsdt / e.price, deps.perps?.venue(e.venue)?.positions[e.symbol]?.qty ?? 0)
           : d.reduceOnly;
       if (ctx.slots.holder(ctx.slots.slotOf(e.venue, slotSymbol, d.side, e.output.strategy)) !== undefined) return;
+      // Nor while the strategies' order on the other side is in flight: its fills are not in the book yet, so this
+      // signal was sized from a position that is about to change. An exit sized from 0 while the entry settled
+      // sold a whole new short (the perp exit test under load ended short, never flat). The next signal sizes
+      // from the settled position.
+      const other = d.side === 'buy' ? 'sell' : 'buy';
+      if (ctx.slots.holder(ctx.slots.slotOf(e.venue, slotSymbol, other, e.output.strategy)) !== undefined) return;
       void submit({
         ...(perp ? { market: 'linear' as const } : {}),
         venue: e.venue as VenueId,
