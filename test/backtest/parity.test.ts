@@ -5,6 +5,7 @@ import { type ReplayOptions, replay } from '../../src/backtest/replay.js';
 import { SIM_BOOK_SLIPPAGE } from '../../src/backtest/slippage-model.js';
 import { simPathTicks, simPerpRules, simSpotRules, type TickSeries } from '../../src/backtest/tick-sources.js';
 import type { StrategyEnv } from '../../src/strategies/symbol-strategy.js';
+import { CROSS_PERP } from '../support/perp-settings.js';
 import { OPEN_LIMITS } from '../trading/engine-harness.js';
 import { type LivePipeline, livePipeline } from './live-pipeline.js';
 
@@ -31,13 +32,7 @@ const env: StrategyEnv = {
   warmupBars: 150,
   trendWeight: 0.5,
 };
-const PERP: PerpSettings = {
-  strategies: true,
-  leverage: 2,
-  marginMode: 'cross',
-  minLiqDistancePct: 20,
-  maintMarginRate: 0.004,
-};
+const PERP: PerpSettings = CROSS_PERP;
 
 interface TradeRow {
   at: number;

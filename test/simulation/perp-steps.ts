@@ -1,6 +1,7 @@
 import type { PerpSettings } from '../../src/actors/engine/perp-settlement.js';
 import { type FundingPlan, fundingPlans } from '../../src/machines/funding-guard.machine.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
+import { ISOLATED_PERP } from '../support/perp-settings.js';
 import type { Incarnation } from './sut.js';
 
 /**
@@ -9,13 +10,7 @@ import type { Incarnation } from './sut.js';
  * every position the strategies hold, placed outside Bosun's orders as the validator's own book is), and the
  * funding step's clock. Kept apart from harness.ts so the spot campaign reads as before.
  */
-export const PERP_SETTINGS: PerpSettings = {
-  strategies: true,
-  leverage: 2,
-  marginMode: 'isolated',
-  minLiqDistancePct: 20,
-  maintMarginRate: 0.004,
-};
+export const PERP_SETTINGS: PerpSettings = ISOLATED_PERP;
 
 /** A protective stop the harness placed (spot or perpetual), as the invariants read it. */
 export interface PerpStop {

@@ -160,13 +160,7 @@ export async function engineRig(sim: Simulator, o: RigOptions = {}): Promise<Eng
 }
 
 /** PERP_* for the perpetual rigs: isolated margin at leverage 2, entries refused within 20% of liquidation. */
-export const ISOLATED_PERP: PerpSettings = {
-  strategies: true,
-  leverage: 2,
-  marginMode: 'isolated',
-  minLiqDistancePct: 20,
-  maintMarginRate: 0.004,
-};
+export { ISOLATED_PERP } from '../support/perp-settings.js';
 
 /** A strategy's perpetual order of `quote` USDT at `price` (the mark), straight to the engine (past the signal). */
 export function perpOrder(

@@ -5,6 +5,7 @@ import type { FundingPlan } from '../../src/machines/funding-guard.machine.js';
 import type { SignalEffect } from '../../src/machines/symbol.machine.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
+import { CROSS_PERP } from '../support/perp-settings.js';
 import { boot, type EngineRig, engineRig, silent } from './engine-harness.js';
 import { startVenue, until } from './support.js';
 
@@ -16,13 +17,7 @@ import { startVenue, until } from './support.js';
  */
 let sim: Simulator;
 const rigs: EngineRig[] = [];
-const PERP: PerpSettings = {
-  strategies: true,
-  leverage: 2,
-  marginMode: 'cross',
-  minLiqDistancePct: 20,
-  maintMarginRate: 0.004,
-};
+const PERP: PerpSettings = CROSS_PERP;
 
 beforeAll(async () => {
   sim = await startVenue(162);
