@@ -144,6 +144,8 @@ describe('GET /guards/stops lists perpetual stops', () => {
     );
     const streamed = b.trading.engine.perpLedger('binance')?.owners.BTCUSDT?.strategies ?? 0;
     expect(streamed).toBeGreaterThan(0);
+    const sells = () => [...b.store.journal.readFrom(0)].filter((e) => e.type === 'perp.fill' && e.side === 'sell');
+    const sellsBefore = sells().length;
     sim.setPrice({ market: 'perp', symbol: 'BTCUSDT', price: stop.triggerPrice * 0.97 });
     await until('the stop closed the position at the venue', () =>
       (venuePosition()?.qty ?? 0) === 0 ? true : undefined,
@@ -152,13 +154,23 @@ describe('GET /guards/stops lists perpetual stops', () => {
       const l = b.trading.engine.perpLedger('binance');
       return l?.positions.BTCUSDT === undefined && Object.keys(l?.owners.BTCUSDT ?? {}).length === 0 ? l : undefined;
     });
-    const fills = [...b.store.journal.readFrom(0)].filter((e) => e.type === 'perp.fill' && e.side === 'sell');
-    expect(fills.at(-1)).toMatchObject({ owner: 'stop', strategy: 'stop', symbol: 'BTCUSDT' });
+    // The book is in memory at once; a journal entry is visible once its commit is (a clean-clone CI run read the
+    // journal in between and found the first test's exit as the last sell): wait for the stop's entry.
+    const fills = await until('the stop fill in the journal', () => {
+      const f = sells();
+      return f.length > sellsBefore ? f : undefined;
+    });
+    expect(fills.slice(sellsBefore)).toEqual([
+      expect.objectContaining({ owner: 'stop', strategy: 'stop', symbol: 'BTCUSDT' }),
+    ]);
     await until('the triggered stop gone from GET /guards/stops', async () => {
       const v = await binanceStops();
       return v.stops.some((s) => s.market === 'perp') ? undefined : v;
     });
-    const triggered = [...b.store.journal.readFrom(0)].filter((e) => e.type === 'order.stop.triggered');
+    const triggered = await until('the trigger in the journal', () => {
+      const t = [...b.store.journal.readFrom(0)].filter((e) => e.type === 'order.stop.triggered');
+      return t.length > 0 ? t : undefined;
+    });
     expect(triggered).toEqual([expect.objectContaining({ clientOrderId: stop.clientOrderId, market: 'linear' })]);
     expect(venueStops()).toHaveLength(0);
   }, 90_000);
