@@ -1,5 +1,11 @@
 import type { ConnErrorKind } from '../machines/conn.machine.js';
-import { classifyVenueError, localError, VenueError, type VenueErrorInfo } from '../venues/error-classifier.js';
+import {
+  classifyVenueError,
+  isLocalRefusal,
+  localError,
+  VenueError,
+  type VenueErrorInfo,
+} from '../venues/error-classifier.js';
 import type { CallPriority } from '../venues/rate-budget.js';
 import type { VenueGateway } from '../venues/venue-gateway.js';
 
@@ -19,11 +25,6 @@ export interface LinkOutcome {
    * (`engine_venue_local_refusals_total`), never as a venue error, a 429, or an outcome for the breaker.
    */
   local?: true;
-}
-
-/** A refusal by our own request budget (BudgetExhausted): nothing was sent. */
-export function isLocalRefusal(info: VenueErrorInfo): boolean {
-  return info.code === 'BudgetExhausted';
 }
 
 export function connKindOf(info: VenueErrorInfo): ConnErrorKind {

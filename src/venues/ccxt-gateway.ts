@@ -21,6 +21,7 @@ import { CcxtOrders } from './ccxt-orders.js';
 import {
   BadVenueResponse,
   classifyVenueError,
+  isLocalRefusal,
   localError,
   VenueError,
   type VenueErrorInfo,
@@ -264,7 +265,7 @@ export class CcxtGateway implements VenueGateway {
    * fill them when it gave none. Our own refusals (BudgetExhausted) change nothing.
    */
   private holdOff(info: VenueErrorInfo, opName: GatewayOp): void {
-    if (info.code === 'BudgetExhausted') return;
+    if (isLocalRefusal(info)) return;
     const targets = pauseTargets(this.quirks.cost(opName, { market: this.kind(), pair: '*' }), info.reason);
     if (targets.length === 0) return;
     if (info.retryAfterMs !== undefined && info.retryAfterMs > 0) {
@@ -294,7 +295,7 @@ export class CcxtGateway implements VenueGateway {
           priority === 'settlement' &&
           attempt < RATE_RETRIES &&
           err.info.tag === 'rate_limit' &&
-          err.info.code !== 'BudgetExhausted';
+          !isLocalRefusal(err.info);
         if (!again) throw err;
       } finally {
         this.observeUsage();

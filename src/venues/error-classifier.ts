@@ -248,6 +248,11 @@ export class VenueError extends AppError {
 }
 
 /** True for a VenueError (or anything carrying `info.kind`). */
+/** A refusal by our own request budget (BudgetExhausted): nothing was sent. */
+export function isLocalRefusal(info: VenueErrorInfo): boolean {
+  return info.code === 'BudgetExhausted';
+}
+
 export function isVenueError(e: unknown): e is VenueError {
   return e instanceof VenueError;
 }

@@ -1,7 +1,7 @@
 import { errorMessage } from '../../domain/errors.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Metrics } from '../../metrics/metrics.js';
-import { isVenueError } from '../../venues/error-classifier.js';
+import { isLocalRefusal, isVenueError } from '../../venues/error-classifier.js';
 import type { PublicTrade } from '../../venues/venue-gateway.js';
 import type { Sleep } from '../retry.js';
 import type { TradePrints } from './trade-prints.js';
@@ -177,7 +177,7 @@ export function createMakerShadow(deps: MakerShadowDeps) {
 
   /** How long Bosun's own budget asks to wait before `e`'s read can go (undefined: not a local refusal). */
   const budgetWait = (e: unknown): number | undefined =>
-    isVenueError(e) && e.info.code === 'BudgetExhausted' ? Math.max(1, e.info.retryAfterMs ?? pollMs) : undefined;
+    isVenueError(e) && isLocalRefusal(e.info) ? Math.max(1, e.info.retryAfterMs ?? pollMs) : undefined;
 
   /** `read`, waiting out local budget refusals until `until` (engine clock); any other failure throws. */
   async function patiently<T>(read: () => Promise<T>, until: number): Promise<T> {

@@ -1,5 +1,5 @@
 import type { MakerModes } from '../../config/maker-mode.js';
-import { isVenueError } from '../../venues/error-classifier.js';
+import { isLocalRefusal, isVenueError } from '../../venues/error-classifier.js';
 import type { TradeStream } from '../../venues/streams/trade-stream.js';
 import type { MarketKind } from '../../venues/venue-gateway.js';
 import type { EngineContext } from '../engine/engine-context.js';
@@ -80,7 +80,7 @@ export function createMaker(
         // Bosun's own budget held the read back (Kraken's public 10 calls / 10 s are gone right after a boot, and
         // the shadow was dropped): the feed's touch stands for the venue's when it is fresh.
         const seen = ctx.prices.touch(venue, symbol);
-        if (!isVenueError(e) || e.info.code !== 'BudgetExhausted' || seen === undefined) throw e;
+        if (!isVenueError(e) || !isLocalRefusal(e.info) || seen === undefined) throw e;
         if (deps.now() - seen.at > touchFreshMs) throw e;
         return { bid: seen.bid, ask: seen.ask, last: ctx.prices.price(venue, symbol) ?? null };
       }
