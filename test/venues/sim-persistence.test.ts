@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ccxt, { type Exchange } from 'ccxt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BosunGateway } from '../../src/venues/index.js';
 import {
@@ -17,6 +18,7 @@ import {
 } from '../../src/venues/sim/index.js';
 import { STATE_FILE } from '../../src/venues/sim/state-file.js';
 import type { CreateOrderRequest, Order } from '../../src/venues/venue-gateway.js';
+import { pointExchangeAt } from '../../src/venues/venue-urls.js';
 import { cid, paperGateway, restingBuyPrice } from './gateway-harness.js';
 
 const dirs: string[] = [];
@@ -167,6 +169,35 @@ describe('a persistent simulator', () => {
     };
     expect(onDisk.orders.find((x) => x.clientOrderId === id)).toMatchObject({ venueOrderId: o.id, status: 'filled' });
     expect(onDisk.trades.length).toBeGreaterThan(0);
+  });
+
+  it('publishes a fill on the user-data stream only once it is on disk', async () => {
+    const dir = stateDir();
+    const sim = await start(dir, createManualClock());
+    const ex = new ccxt.pro.binance({
+      ...sim.keys.binance,
+      options: { fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, fetchMargins: false },
+    }) as unknown as Exchange;
+    pointExchangeAt(ex, sim.baseUrl);
+    open.push({ close: () => ex.close() });
+    await ex.loadHttpProxyAgent();
+    await ex.loadMarkets();
+    // authenticate() resolves on the subscribe acknowledgement; only then is an order certain to be streamed.
+    await (ex as unknown as { authenticate(p: object): Promise<unknown> }).authenticate({ type: 'spot' });
+    for (let i = 0; i < 5; i++) {
+      const trades = ex.watchMyTrades('ETH/USDT');
+      // Not awaited: the REST answer waits for the save anyway; the question is whether the stream does.
+      const placed = ex.createOrder('ETH/USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: cid(`ws${i}`) });
+      const [t] = await trades;
+      // Read the file as a process restarted after a kill -9 at the instant the fill was seen would.
+      const onDisk = JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8')) as {
+        orders: Array<{ venueOrderId: string; status: string }>;
+        trades: unknown[];
+      };
+      expect(onDisk.orders.find((x) => x.venueOrderId === t?.order)?.status).toBe('filled');
+      expect(onDisk.trades).toHaveLength(i + 1);
+      await placed;
+    }
   });
 
   it('a fresh state directory gets fresh keys; a corrupt state file stops the start (fail closed)', async () => {

@@ -30,7 +30,7 @@ import { SimStateFile } from './state-file.js';
 import { accountState, fairPrices, orderState, type RegimeTruth, regimeTruth, type SimState } from './state-views.js';
 import { ListenKeys, listenKeyEndpoints } from './ws/binance-listen-keys.js';
 import type { StreamFaultInput } from './ws/stream-faults.js';
-import { StreamHub, type StreamHubOptions } from './ws/stream-hub.js';
+import { type Durability, StreamHub, type StreamHubOptions } from './ws/stream-hub.js';
 
 export type { ApiKeyPair };
 
@@ -305,7 +305,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   });
   const hub = new StreamHub(
     { market, engine, accounts, now, tokens, listenKeys, authNow: (v) => Date.now() + faults.skewMs(v) },
-    { ...opts.streams, onSent: opts.probe?.sent },
+    {
+      ...opts.streams,
+      onSent: opts.probe?.sent,
+      durable: file === undefined ? undefined : durability(file, () => version()),
+    },
   );
   hub.attach(server.http);
   const port = await server.listen(opts.port ?? 0, host);
@@ -506,4 +510,9 @@ function defaultKeys(
   const existing = wanted?.apiKey === undefined ? undefined : accounts.get(wanted.apiKey);
   if (existing !== undefined && existing.venue === venue) return { ...existing.keys };
   return { ...accounts.create(venue, wanted).keys };
+}
+
+/** A state file as the stream hub sees it: messages wait for the version they were sent at to be on disk. */
+function durability(file: SimStateFile, version: () => number): Durability {
+  return { version, saved: () => file.savedVersion, save: () => file.save() };
 }

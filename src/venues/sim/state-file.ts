@@ -19,7 +19,7 @@ export class SimStateFile {
   private readonly tmp: string;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
-  private savedVersion = -1;
+  private saved = -1;
   writes = 0;
 
   constructor(
@@ -44,9 +44,14 @@ export class SimStateFile {
     return JSON.parse(text) as SimSnapshot;
   }
 
+  /** The version last made durable (-1 before the first save or load). */
+  get savedVersion(): number {
+    return this.saved;
+  }
+
   /** Marks the state as already on disk at `version` (just loaded). */
   markSaved(version: number): void {
-    this.savedVersion = version;
+    this.saved = version;
   }
 
   /** Resolves once a state at least as new as the one in memory now is durable on disk. */
@@ -71,7 +76,7 @@ export class SimStateFile {
 
   private async write(): Promise<void> {
     const { version, snapshot } = this.source();
-    if (version === this.savedVersion) return;
+    if (version === this.saved) return;
     const text = JSON.stringify(snapshot());
     const fh = await open(this.tmp, 'w', 0o600);
     try {
@@ -88,7 +93,7 @@ export class SimStateFile {
     } finally {
       closeSync(d);
     }
-    this.savedVersion = version;
+    this.saved = version;
     this.writes += 1;
   }
 }

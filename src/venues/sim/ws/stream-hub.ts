@@ -7,6 +7,10 @@
  * - Kraken v2 `/v2`, public channels and, with a GetWebSocketsToken token, `executions` and `balances`.
  * Market data is pushed every `pushMs` (the venues' 1 s update speed by default) and after `sim.advance`; order
  * events come straight from the matching engine. Stream faults (stream-faults.ts) act on live connections.
+ *
+ * A persistent simulator publishes only what it has committed, as a venue's matching engine does: a message sent
+ * while the state in memory is newer than the state file waits, in its connection's order, until a save covering
+ * it is on disk. Without that a `kill -9` could leave a client holding a fill the restarted venue never made.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -61,6 +65,26 @@ export interface StreamHubOptions {
   pingMs?: number;
   /** Every message handed to a socket (benchmark probe, sim `probe.sent`): called right after the send. */
   onSent?: ((venue: Venue, msg: unknown) => void) | undefined;
+  /** A persistent simulator's state file: messages wait until the state they were sent at is durable. */
+  durable?: Durability | undefined;
+}
+
+export interface Durability {
+  /** The version of the state in memory now. */
+  version(): number;
+  /** The version last made durable. */
+  saved(): number;
+  /** Resolves once the state in memory at the call is durable. */
+  save(): Promise<void>;
+}
+
+/** One connection's outgoing side. */
+interface Outbox {
+  ws: WebSocket;
+  venue: Venue;
+  /** Messages waiting for the state they were sent at to be durable, in send order. */
+  held: { msg: unknown; version: number }[];
+  waiting: boolean;
 }
 
 interface Conn {
@@ -82,12 +106,14 @@ export class StreamHub {
   private swallowed = 0;
 
   private readonly onSent: StreamHubOptions['onSent'];
+  private readonly durable: Durability | undefined;
 
   constructor(
     private readonly deps: StreamDeps,
     opts: StreamHubOptions = {},
   ) {
     this.onSent = opts.onSent;
+    this.durable = opts.durable;
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(fn, ms);
       t.unref();
@@ -149,6 +175,46 @@ export class StreamHub {
     }
   }
 
+  private uncommitted(): boolean {
+    return this.durable !== undefined && this.durable.version() !== this.durable.saved();
+  }
+
+  private write(c: Outbox, msg: unknown): void {
+    if (c.ws.readyState !== c.ws.OPEN) return;
+    c.ws.send(JSON.stringify(msg));
+    this.onSent?.(c.venue, msg);
+  }
+
+  /** Queues a message until a save covering the state it was sent at is on disk; a failed save cuts the connection (the client resubscribes and fills the gap by REST, from the state that is durable). */
+  private hold(c: Outbox, msg: unknown): void {
+    const d = this.durable;
+    if (d === undefined) {
+      this.write(c, msg);
+      return;
+    }
+    c.held.push({ msg, version: d.version() });
+    if (c.waiting) return;
+    c.waiting = true;
+    const release = (): void => {
+      const saved = d.saved();
+      while (c.held.length > 0 && (c.held[0]?.version ?? Number.POSITIVE_INFINITY) <= saved) {
+        const next = c.held.shift();
+        if (next !== undefined) this.write(c, next.msg);
+      }
+      if (c.held.length === 0) {
+        c.waiting = false;
+        return;
+      }
+      d.save().then(release, fail);
+    };
+    const fail = (): void => {
+      c.held.length = 0;
+      c.waiting = false;
+      c.ws.terminate();
+    };
+    d.save().then(release, fail);
+  }
+
   private onEngine(e: EngineEvent): void {
     if (e.kind !== 'trade') {
       const key = `${e.order.status}|${e.order.executedQty}`;
@@ -194,14 +260,13 @@ export class StreamHub {
       return;
     }
     const stamps: number[] = [];
+    const out: Outbox = { ws, venue, held: [], waiting: false };
     const link: SessionLink = {
       venue,
       send: (msg) => {
         if (this.faults.active('silence', venue)) this.swallowed += 1;
-        else if (ws.readyState === ws.OPEN) {
-          ws.send(JSON.stringify(msg));
-          this.onSent?.(venue, msg);
-        }
+        else if (out.held.length > 0 || this.uncommitted()) this.hold(out, msg);
+        else this.write(out, msg);
       },
       kill: (code, reason) => (code === undefined ? ws.terminate() : ws.close(code, reason)),
       rate: () => {
