@@ -5,7 +5,7 @@ import { snapDown } from '../domain/precision.js';
 import { checkRails, type RailContext, type RailReason } from '../domain/rails.js';
 import type { SignalEffect } from '../machines/symbol.machine.js';
 import type { AllocationInput } from '../strategies/allocator.js';
-import { exitReducesNet } from '../strategies/perp-intent.js';
+import { perpClose } from '../strategies/perp-intent.js';
 import { type SizedSignal, sizeSignal } from '../strategies/signal-sizing.js';
 import type { BacktestAccount, MarketRules } from './market-model.js';
 import type { PerpBacktestAccount } from './perp-account.js';
@@ -66,7 +66,7 @@ function rails(
   o: OrderPathOptions,
   s: SignalEffect,
   d: SizedSignal,
-  order: { notional: number; reduces: boolean; minNotionalUsdt: number; exposureUsd: number },
+  order: { notional: number; reduces: boolean; minNotionalUsdt: number; exposureUsd: number; closesPosition?: boolean },
   perp?: RailContext['perp'],
 ) {
   const e = order.exposureUsd;
@@ -80,6 +80,7 @@ function rails(
       notionalUsdt: order.notional > 0 ? order.notional : d.quoteUsdt,
       reduceOnly: order.reduces,
       price: s.price,
+      closesPosition: order.closesPosition === true,
     },
     {
       trading: { global: 'ACTIVE', venue: 'ACTIVE', symbol: 'ACTIVE' },
@@ -137,8 +138,14 @@ export function perpOrder(
   const d = size(o, s, acct.strategyPosition(), acct.sizingEquity(), false);
   if (!d) return null;
   const net = acct.net();
-  const reduceOnly = d.reduceOnly ? exitReducesNet(d.side, d.quoteUsdt / s.price, net.qty) : false;
-  const amount = snapDown(d.quoteUsdt / s.price, o.rules.stepSize);
+  const shape = perpClose(d, {
+    price: s.price,
+    positionBase: acct.strategyPosition(),
+    netQty: net.qty,
+    maxNotionalUsdt: o.limits.maxNotionalUsdt,
+  });
+  const reduceOnly = shape.reduceOnly;
+  const amount = snapDown(shape.amountBase ?? shape.quoteUsdt / s.price, o.rules.stepSize);
   let liq: RailContext['perp'];
   if (!reduceOnly) {
     const after = positionAfter(net, d.side, amount, s.price);
@@ -155,6 +162,7 @@ export function perpOrder(
     {
       notional: amount * s.price,
       reduces: reduceOnly,
+      closesPosition: reduceOnly && shape.amountBase !== undefined,
       // Binance USDⓈ-M exempts reduce-only orders from MIN_NOTIONAL (the engine's rule too).
       minNotionalUsdt: reduceOnly ? o.rules.minQty * s.price : Math.max(o.rules.minNotional, o.rules.minQty * s.price),
       exposureUsd: acct.notionalUsd(s.price),

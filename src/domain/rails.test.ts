@@ -65,6 +65,15 @@ const rows: Row[] = [
   ['exit during cooldown passes', sell, { cooldownUntil: 5_000 }, 'ok'],
   ['notional above cap', { notionalUsdt: 100.01 }, {}, 'notional_cap'],
   ['notional exactly at cap passes', { notionalUsdt: 100 }, {}, 'ok'],
+  ['a whole perpetual close above the cap passes', { ...sell, notionalUsdt: 100.05, closesPosition: true }, {}, 'ok'],
+  ['a close not reduce-only is capped', { notionalUsdt: 100.05, closesPosition: true }, {}, 'notional_cap'],
+  ['a reduce-only exit that is not a whole close is capped', { ...sell, notionalUsdt: 100.05 }, {}, 'notional_cap'],
+  [
+    'cap 0 blocks a whole close too',
+    { ...sell, notionalUsdt: 1, closesPosition: true },
+    { minNotionalUsdt: 0, limits: { ...ctx.limits, maxNotionalUsdt: 0 } },
+    'notional_cap',
+  ],
   [
     'cap 0 blocks everything',
     { notionalUsdt: 1 },

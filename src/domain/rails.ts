@@ -40,6 +40,12 @@ export interface RailIntent {
   notionalUsdt: number;
   reduceOnly: boolean;
   price: number;
+  /**
+   * A reduce-only order at the venue that closes a whole perpetual position (perp-intent.ts `perpClose`): the
+   * venue refuses it if it would add risk, so MAX_NOTIONAL_USDT (a cap on the size of new risk) does not apply,
+   * unless it is 0 (which blocks everything).
+   */
+  closesPosition?: boolean;
 }
 
 export interface RailContext {
@@ -85,7 +91,8 @@ export function checkRails(i: RailIntent, c: RailContext): RailVerdict {
   if (c.inFlight) return no('in_flight', `an order for ${i.venue}:${i.symbol} ${i.side} is already in flight`);
   if (!i.reduceOnly && c.now < c.cooldownUntil)
     return no('cooldown', `${i.symbol} cools down for ${((c.cooldownUntil - c.now) / 1000).toFixed(1)} s more`);
-  if (!(i.notionalUsdt <= c.limits.maxNotionalUsdt))
+  const closes = i.closesPosition === true && i.reduceOnly && c.limits.maxNotionalUsdt > 0;
+  if (!closes && !(i.notionalUsdt <= c.limits.maxNotionalUsdt))
     return no(
       'notional_cap',
       `notional ${usd(i.notionalUsdt)} USDT above MAX_NOTIONAL_USDT ${c.limits.maxNotionalUsdt}`,

@@ -142,11 +142,13 @@ export function targetPositionUsdt(
 
 export interface IntentDecision {
   side: 'buy' | 'sell';
-  /** Quote amount in USDT, in (0, maxNotionalUsdt]. */
+  /** Quote amount in USDT, in (0, maxNotionalUsdt] (a perpetual's whole close: the position's value, unclipped). */
   quoteUsdt: number;
   /** True when the order can only shrink the position (every sell, since a sell never exceeds the position). */
   reduceOnly: boolean;
   reason: string;
+  /** A perpetual's close of the whole position (perp-intent.ts): sent as the position's base amount. */
+  closesAll?: boolean;
 }
 
 const usd = (v: number) => v.toFixed(2);

@@ -45,11 +45,11 @@ function longEntry(r: EngineRig) {
   return perpOrder(r, { side: 'buy', quote: 200, price: markOf('BTCUSDT') });
 }
 
-function signal(r: EngineRig, value: number, strategy = 'hmm', symbol = 'BTCUSDT'): void {
+function signal(r: EngineRig, value: number, strategy = 'hmm', symbol = 'BTCUSDT', price = markOf(symbol)): void {
   const e: SignalEffect = {
     venue: 'binance',
     symbol,
-    price: markOf(symbol),
+    price,
     at: Date.now(),
     t0: performance.now(),
     output: { strategy, signal: value, quoteMultiplier: 1 } as SignalEffect['output'],
@@ -143,6 +143,27 @@ describe('strategies on USDⓈ-M perpetuals', () => {
     await settled(r);
     expect(venueQty(r)).toBe(0);
     expect(linear().at(-1)).toMatchObject({ side: 'sell', reduceOnly: true });
+  });
+
+  it('an exit closes the whole position at the cap after the price rose: its base amount, not the cap floored to the step', async () => {
+    const r = await perpRig();
+    signal(r, 1);
+    await waitFor('bookQty(r) > 0', () => bookQty(r) > 0);
+    await settled(r);
+    const held = bookQty(r);
+    const [entry] = [...r.store.orders.list()].filter((o) => o.market === 'linear');
+    // The entry was clipped at MAX_NOTIONAL_USDT 300; at a price 3% up the position is worth more than the cap.
+    expect(entry?.quote).toBe(300);
+    const up = markOf('BTCUSDT') * 1.03;
+    expect(held * up).toBeGreaterThan(300);
+    signal(r, 0, 'hmm', 'BTCUSDT', up);
+    await settled(r);
+    const close = [...r.store.orders.list()].filter((o) => o.market === 'linear').at(-1);
+    // Before: `close 300.00 of 303.xx`, 300 / price floored to the step left 0.001 BTC (20%) open.
+    expect(close).toMatchObject({ side: 'sell', reduceOnly: true, amount: held, filled: held });
+    expect(bookQty(r)).toBe(0);
+    expect(venueQty(r)).toBe(0);
+    expectBookEqualsVenue(r);
   });
 
   it('the venue refuses a reduce-only order that would increase or flip the position (-2022), and so does the simulator', async () => {

@@ -162,6 +162,8 @@ export interface Intent {
   symbol: string;
   side: 'buy' | 'sell';
   quote: number;
+  /** Exactly this base amount instead of quote / price (a perpetual's whole close, perp-intent.ts `perpClose`). */
+  amount?: number;
   price: number;
   strategy: string;
   reduceOnly: boolean;

@@ -2,7 +2,7 @@ import { AppError, errorMessage } from '../../domain/errors.js';
 import type { VenueId } from '../../domain/ids.js';
 import type { SignalEffect } from '../../machines/symbol.machine.js';
 import type { OrderRecord } from '../../store/index.js';
-import { exitReducesNet } from '../../strategies/perp-intent.js';
+import { perpClose } from '../../strategies/perp-intent.js';
 import { sizeSignal } from '../../strategies/signal-sizing.js';
 import type {
   OperatorOrderRequest,
@@ -117,11 +117,16 @@ export function createOrderEntry(
       });
       if (!d) return;
       const slotSymbol = slotSymbolOf(e.symbol, perp ? 'linear' : 'spot');
-      // An exit is reduce-only only if the venue's one-way net position can take it whole (perp-intent.ts).
-      const reduceOnly =
-        perp && d.reduceOnly
-          ? exitReducesNet(d.side, d.quoteUsdt / e.price, deps.perps?.venue(e.venue)?.positions[e.symbol]?.qty ?? 0)
-          : d.reduceOnly;
+      // An exit is reduce-only only if the venue's one-way net position can take it whole; a whole close goes out
+      // as the position's base amount (perp-intent.ts `perpClose`).
+      const shape = perp
+        ? perpClose(d, {
+            price: e.price,
+            positionBase: deps.perps?.position(e.venue, e.symbol, 'strategies') ?? 0,
+            netQty: deps.perps?.venue(e.venue)?.positions[e.symbol]?.qty ?? 0,
+            maxNotionalUsdt: inputs.limits(e.symbol).maxNotionalUsdt,
+          })
+        : { reduceOnly: d.reduceOnly, quoteUsdt: d.quoteUsdt };
       if (ctx.slots.holder(ctx.slots.slotOf(e.venue, slotSymbol, d.side, e.output.strategy)) !== undefined) return;
       // Nor while the strategies' order on the other side is in flight: its fills are not in the book yet, so this
       // signal was sized from a position that is about to change. An exit sized from 0 while the entry settled
@@ -134,10 +139,11 @@ export function createOrderEntry(
         venue: e.venue as VenueId,
         symbol: e.symbol,
         side: d.side,
-        quote: d.quoteUsdt,
+        quote: shape.quoteUsdt,
+        ...(shape.amountBase !== undefined ? { amount: shape.amountBase } : {}),
         price: e.price,
         strategy: e.output.strategy,
-        reduceOnly,
+        reduceOnly: shape.reduceOnly,
         t0: e.t0,
         reason: d.reason,
       }).catch((err: unknown) =>

@@ -99,6 +99,8 @@ export function createOrderSubmit(
         notionalUsdt: notional > 0 ? notional : intent.quote,
         reduceOnly: reduces,
         price: refPrice,
+        // Sent reduce-only to a perpetual, for the whole position: the venue refuses it if it would add risk.
+        closesPosition: sized.kind === 'linear' && intent.reduceOnly && intent.amount !== undefined,
       },
       ctxRails,
     );
@@ -159,7 +161,7 @@ export function createOrderSubmit(
         ? limitPriceToTick(intent.limitPrice, m.tickSize, intent.side)
         : null;
     const refPrice = limitPrice ?? intent.price;
-    const amount = snapDown(intent.quote / refPrice, m.stepSize);
+    const amount = snapDown(intent.amount ?? intent.quote / refPrice, m.stepSize);
     return { kind, m, slot, limitPrice, refPrice, amount, notional: amount * refPrice };
   }
 
