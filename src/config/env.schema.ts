@@ -255,7 +255,12 @@ export const EnvShape = {
   RECONCILE_INTERVAL_SEC: flag.int('trading', 60, { min: 1, max: 86_400 }, 'Period of automatic reconciliation.'),
 
   // ── risk rails and breakers ──
-  MAX_NOTIONAL_USDT: flag.num('rails', 100, { min: 0 }, 'Per-order notional cap (USDT); 0 blocks every new order. A strategy\'s reduce-only close of a whole perpetual position is exempt (it cannot add risk).'),
+  MAX_NOTIONAL_USDT: flag.num(
+    'rails',
+    100,
+    { min: 0 },
+    "Per-order notional cap (USDT); 0 blocks every new order. A strategy's reduce-only close of a whole perpetual position is exempt (it cannot add risk).",
+  ),
   MAX_SYMBOL_EXPOSURE_USDT: flag.num('rails', 1000, { min: 0 }, 'Exposure cap per symbol across venues (USDT).'),
   MAX_VENUE_EXPOSURE_USDT: flag.num('rails', 5000, { min: 0 }, 'Exposure cap per venue (USDT).'),
   MAX_ASSET_EXPOSURE_USDT: flag.num(

@@ -39,7 +39,7 @@ describe('perpClose: how a perpetual decision goes out', () => {
   const price = 60_010;
   const close = perpIntentFor(bought * price, 0, { minTradeUsdt: 10, maxNotionalUsdt: 300 });
 
-  it('sends the strategies\' whole position in base units, reduce-only, when the venue net can take it', () => {
+  it("sends the strategies' whole position in base units, reduce-only, when the venue net can take it", () => {
     expect(close).not.toBeNull();
     if (!close) return;
     const s = perpClose(close, { price, positionBase: bought, netQty: bought, maxNotionalUsdt: 300 });
