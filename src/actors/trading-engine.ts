@@ -44,7 +44,7 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     submit,
     deps.maker ?? { modes: { spot: 'off', perp: 'off' }, timeoutMs: 30_000 },
   );
-  const entry = createOrderEntry(ctx, maker.submit, ids);
+  const entry = createOrderEntry(ctx, maker.submit, ids, life);
   const halts = createHaltCancel(ctx, life);
 
   return {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../strategies/seeded-random.js';
-import { clientOrderId, drawIncarnation, parseClientOrderId, sanitizeNode } from './client-order-id.js';
+import {
+  clientOrderId,
+  drawIncarnation,
+  keyedClientOrderId,
+  parseClientOrderId,
+  sanitizeNode,
+} from './client-order-id.js';
 
 describe('clientOrderId', () => {
   it('is deterministic, at most 36 of [A-Za-z0-9_-], and parses back', () => {
@@ -66,5 +72,37 @@ describe('clientOrderId', () => {
     const b = clientOrderId({ ...base, incarnation: 'B000' });
     expect(new Set([a, b, clientOrderId(base)]).size).toBe(3);
     expect(() => clientOrderId({ ...base, incarnation: '1ABC' })).toThrow(RangeError);
+  });
+});
+
+describe('keyedClientOrderId (an operator order with an Idempotency-Key)', () => {
+  const base = { node: 'a-very-long-node-name', venue: 'binance', symbol: 'VERYLONGSYMBOLUSDT' };
+  it('is the same for the same key, fits Binance, parses as an operator id, and differs per key', () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 20_000; i++) {
+      const id = keyedClientOrderId({ ...base, key: `key-${i}` });
+      expect(id).toBe(keyedClientOrderId({ ...base, key: `key-${i}` }));
+      expect(id).toMatch(/^[A-Za-z0-9_-]{1,36}$/);
+      const p = parseClientOrderId(id);
+      expect(p?.strategyCode).toBe('o');
+      expect(p?.incarnation).toMatch(/^K[0-9A-Z]{3}$/);
+      ids.add(id);
+    }
+    expect(ids.size).toBe(20_000);
+  });
+  it('never equals an id an incarnation draws (its sequence slot starts with 0, which no sequence does)', () => {
+    const id = keyedClientOrderId({ node: 'bosun', venue: 'binance', symbol: 'BTCUSDT', key: 'k' });
+    const p = parseClientOrderId(id);
+    if (!p?.incarnation) throw new Error(`${id} did not parse`);
+    const drawn = clientOrderId({
+      node: 'bosun',
+      venue: 'binance',
+      symbol: 'BTCUSDT',
+      strategy: 'operator',
+      seq: p.seq,
+      incarnation: p.incarnation,
+    });
+    expect(drawn).not.toBe(id);
+    expect(id.slice(-6)).toMatch(/^0/);
   });
 });

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Deterministic clientOrderIds (DESIGN §5): node, strategy, venue+symbol, the process's incarnation and a
  * sequence, journaled before the order is sent, so the id of an intent is known before the venue sees it and
@@ -63,12 +65,32 @@ export function clientOrderId(p: {
   if (p.incarnation !== undefined && !INCARNATION.test(p.incarnation))
     throw new RangeError(`incarnation must be one of [A-Z] then three of [0-9A-Z], got '${p.incarnation}'`);
   const code = STRATEGY_CODES[p.strategy] ?? 'z';
-  const venue = (p.venue[0] ?? 'v').toLowerCase().replace(/[^a-z]/, 'v');
-  const symbol = p.symbol.replace(/[^A-Za-z0-9]/g, '').slice(0, MAX_SYMBOL);
+  const venue = venuePart(p.venue);
+  const symbol = symbolPart(p.symbol);
   if (p.incarnation === undefined) return `${sanitizeNode(p.node)}-${code}-${venue}${symbol}-${p.seq.toString(36)}`;
   const node = sanitizeNode(p.node).slice(0, MAX_NODE_INC);
   return `${node}-${code}-${venue}${symbol}-${p.incarnation}${p.seq.toString(36)}`;
 }
+
+/**
+ * An operator order's id derived from its Idempotency-Key, so that a client's retry finds the first order at the
+ * venue even when the store that held the key's record is gone (a fresh state directory, a restored older backup):
+ * the incarnation slot is `K` and three characters of the key's SHA-256, the sequence slot `0` and five more (46
+ * bits in all). A drawn sequence never starts with 0, so no incarnation's own ids can equal one; it parses as
+ * Bosun's (sequence ≥ 1) and fits Binance's 36 characters like every other id.
+ */
+export function keyedClientOrderId(p: { node: string; venue: string; symbol: string; key: string }): string {
+  const h = createHash('sha256').update(p.key, 'utf8').digest();
+  const upper = (h.readUIntBE(0, 3) % 36 ** 3).toString(36).toUpperCase().padStart(3, '0');
+  const lower = Math.max(1, h.readUIntBE(3, 4) % 36 ** 5)
+    .toString(36)
+    .padStart(5, '0');
+  const node = sanitizeNode(p.node).slice(0, MAX_NODE_INC);
+  return `${node}-${STRATEGY_CODES.operator}-${venuePart(p.venue)}${symbolPart(p.symbol)}-K${upper}0${lower}`;
+}
+
+const venuePart = (venue: string) => (venue[0] ?? 'v').toLowerCase().replace(/[^a-z]/, 'v');
+const symbolPart = (symbol: string) => symbol.replace(/[^A-Za-z0-9]/g, '').slice(0, MAX_SYMBOL);
 
 const PATTERN = /^([A-Za-z0-9_]{1,12})-([a-z])-([a-z][A-Za-z0-9]{0,11})-([0-9a-z]{1,7})$/;
 const PATTERN_INC = /^([A-Za-z0-9_]{1,10})-([a-z])-([a-z][A-Za-z0-9]{0,11})-([A-Z][0-9A-Z]{3})([0-9a-z]{1,6})$/;

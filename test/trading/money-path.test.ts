@@ -302,6 +302,53 @@ describe('5. idempotency is stored with the effect', () => {
   });
 });
 
+describe('5b. idempotency when the store that held the key is gone', () => {
+  it('a retry on a fresh state directory finds the first order at the venue by its keyed id and answers with it', async () => {
+    const first = await rig();
+    await boot(first);
+    const placed = await operator(first, { key: 'wiped-1' });
+    expect(placed.status).toBe('accepted');
+    await first.close();
+    // The state directory is lost (or an older backup restored): a fresh store beside the same account.
+    const again = await rig({ keys: first.keys });
+    await boot(again);
+    const retried = await operator(again, { key: 'wiped-1' });
+    expect(retried).toMatchObject({ status: 'accepted', order: { clientOrderId: placed.order?.clientOrderId } });
+    expect(retried.order?.venueOrderId).toBe(placed.order?.venueOrderId);
+    expect(venueOrders(again)).toHaveLength(1);
+    // Recorded, so a further retry is answered from the store; a new key still places a new order.
+    expect(again.store.orders.get(placed.order?.clientOrderId as string)).toMatchObject({ reason: 'idempotent_retry' });
+    expect((await operator(again, { key: 'wiped-1' })).order?.clientOrderId).toBe(placed.order?.clientOrderId);
+    expect((await operator(again, { key: 'wiped-2' })).status).toBe('accepted');
+    expect(venueOrders(again)).toHaveLength(2);
+  });
+
+  it('a key the store does not know is sent only after the venue said it has no order under its keyed id', async () => {
+    let down = true;
+    const r = await rig({
+      wrap: (gw) =>
+        Object.create(gw, {
+          resolveUnknown: {
+            value: async (...a: Parameters<VenueGateway['resolveUnknown']>) =>
+              down
+                ? {
+                    status: 'still_unknown',
+                    error: { kind: 'retryable', code: 'Timeout', tag: 'network', reason: 'timed out' },
+                  }
+                : gw.resolveUnknown(...a),
+          },
+        }) as VenueGateway,
+    });
+    await boot(r);
+    await expect(operator(r, { key: 'lookup-down' })).rejects.toThrow(/could not check binance.*nothing was sent/);
+    expect(venueOrders(r)).toHaveLength(0);
+    down = false;
+    const placed = await operator(r, { key: 'lookup-down' });
+    expect(placed.status).toBe('accepted');
+    expect(venueOrders(r)).toHaveLength(1);
+  });
+});
+
 describe('6. clientOrderIds never repeat', () => {
   it('two fresh state directories beside one account use different ids', async () => {
     const a = await rig();

@@ -169,6 +169,8 @@ export interface Intent {
   reduceOnly: boolean;
   t0: number | null;
   reason: string;
+  /** Sent under this id instead of the next one (an operator order with an Idempotency-Key: its keyed id). */
+  clientOrderId?: string;
   /** The operator's Idempotency-Key and request hash, journaled with the intent in one commit. */
   idempotency?: { key: string; hash: string } | undefined;
   /** A post-only limit order (maker mode live): the venue refuses or expires it rather than let it take. */

@@ -1,5 +1,6 @@
 import { AppError, errorMessage } from '../../domain/errors.js';
 import type { VenueId } from '../../domain/ids.js';
+import { statusFromVenue } from '../../machines/order.machine.js';
 import type { SignalEffect } from '../../machines/symbol.machine.js';
 import type { OrderRecord } from '../../store/index.js';
 import { perpClose } from '../../strategies/perp-intent.js';
@@ -12,6 +13,7 @@ import type {
 } from '../../supervisor/trading-port.js';
 import type { EngineContext } from './engine-context.js';
 import { type Intent, num, ownerOf, type Submitted, slotSymbolOf, str } from './engine-types.js';
+import type { OrderLifecycle } from './order-lifecycle.js';
 
 /**
  * The order path's entry points (DESIGN §5): a symbol actor's signal sized into an intent (allocator), an
@@ -67,7 +69,8 @@ export function operatorResult(rec: OrderRecord): OperatorOrderResult {
 export function createOrderEntry(
   ctx: EngineContext,
   submit: (intent: Intent) => Promise<Submitted>,
-  idempotency: { claimed(key: string): string | undefined },
+  idempotency: { claimed(key: string): string | undefined; keyed(venue: string, symbol: string, key: string): string },
+  life: Pick<OrderLifecycle, 'persist'>,
 ) {
   const { deps } = ctx;
   const { book, inputs, log } = deps;
@@ -84,6 +87,64 @@ export function createOrderEntry(
     if (rec.requestHash !== req.idempotency.hash)
       throw new AppError('IDEMPOTENCY_MISMATCH', 'Idempotency-Key was already used with a different request');
     return rec;
+  }
+
+  /**
+   * The id a keyed operator order goes out under, or the order it already caused (answered instead). A key this
+   * store does not know may still have placed an order from a store that is gone (a fresh state directory, a
+   * restored older backup): its keyed id is looked up at the venue first (one read; Binance answers
+   * origClientOrderId lookups for closed orders too, Kraken's are scanned in OpenOrders and ClosedOrders), and a
+   * hit within the key's 24 hours is recorded and answered, never placed again. A lookup that fails sends nothing
+   * (fail closed: the client retries). An order older than 24 h, or a key whose own record expired, gets an
+   * ordinary id (an id is never sent twice).
+   */
+  async function keyedSend(
+    req: OperatorOrderRequest & { idempotency: { key: string; hash: string } },
+  ): Promise<{ cid: string } | { earlier: OrderRecord } | { fresh: true }> {
+    if (idempotency.claimed(req.idempotency.key) !== undefined) return { fresh: true };
+    const cid = idempotency.keyed(req.venue, req.symbol, req.idempotency.key);
+    const known = deps.orders.get(cid);
+    if (known) return deps.now() - known.createdAt > IDEMPOTENCY_TTL_MS ? { fresh: true } : { earlier: known };
+    const gw = ctx.venues.get(req.venue)?.gateway;
+    if (!gw) return { cid };
+    const found = await gw.resolveUnknown(cid, { symbol: req.symbol, market: 'spot' });
+    if (found.status === 'not_found') return { cid };
+    if (found.status === 'still_unknown')
+      throw new AppError(
+        'VENUE_UNAVAILABLE',
+        `could not check ${req.venue} for an earlier order under this Idempotency-Key (${found.error.reason}); nothing was sent, retry`,
+      );
+    const o = found.order;
+    if (o.timestamp !== null && o.timestamp !== undefined && deps.now() - o.timestamp > IDEMPOTENCY_TTL_MS)
+      return { fresh: true };
+    const at = deps.now();
+    const rec: OrderRecord = {
+      clientOrderId: cid,
+      venue: req.venue,
+      symbol: req.symbol,
+      side: o.side,
+      strategy: 'operator',
+      status: statusFromVenue(o.status, o.filled, o.amount),
+      type: o.type,
+      amount: o.amount,
+      filled: o.filled,
+      averagePrice: o.average,
+      quote: req.quote,
+      venueOrderId: o.id,
+      reason: 'idempotent_retry',
+      idempotencyKey: req.idempotency.key,
+      requestHash: req.idempotency.hash,
+      createdAt: o.timestamp ?? at,
+      updatedAt: at,
+    };
+    // Recorded as an adoption: its fills are in the venue balances the fresh store's baseline read (or come in with
+    // reconciliation's trades since then), never applied here.
+    await life.persist(rec, { ...rec, type: 'order.adopted', orderType: rec.type });
+    log.warn(
+      { venue: req.venue, clientOrderId: cid, symbol: req.symbol },
+      'an Idempotency-Key this store did not know had placed an order at the venue: answered with it',
+    );
+    return { earlier: rec };
   }
 
   return {
@@ -165,8 +226,14 @@ export function createOrderEntry(
           reason: 'unknown_symbol',
           message: `${req.symbol} is not a market ${req.venue} lists (symbols are matched exactly, e.g. BTCUSDT)`,
         };
+      const keyed = req.idempotency ? await keyedSend({ ...req, idempotency: req.idempotency }) : { fresh: true };
+      if ('earlier' in keyed) return operatorResult(keyed.earlier);
       const price = await ctx.prices.current(req.venue, req.symbol);
+      // A concurrent request with the same key may have claimed it during the awaits: answer as the first would.
+      const raced = earlier(req);
+      if (raced) return operatorResult(raced);
       const r = await submit({
+        ...('cid' in keyed ? { clientOrderId: keyed.cid } : {}),
         ...(req.type === 'limit' ? { type: 'limit' as const, limitPrice: req.price } : {}),
         venue: req.venue,
         symbol: req.symbol,

@@ -1,4 +1,4 @@
-import { clientOrderId, drawIncarnation } from '../../domain/client-order-id.js';
+import { clientOrderId, drawIncarnation, keyedClientOrderId } from '../../domain/client-order-id.js';
 import type { KvStore } from '../../store/index.js';
 import type { OrderIds } from './order-submit.js';
 
@@ -19,7 +19,11 @@ export function createOrderIds(deps: {
   claims: Iterable<[key: string, clientOrderId: string]>;
   /** Whether the store already has an order with this id (an adopted foreign order may carry any id). */
   exists: (clientOrderId: string) => boolean;
-}): OrderIds & { incarnation: string; claimed(key: string): string | undefined } {
+}): OrderIds & {
+  incarnation: string;
+  claimed(key: string): string | undefined;
+  keyed(venue: string, symbol: string, key: string): string;
+} {
   const used = deps.kv.get<string[]>(INCARNATIONS_KEY) ?? [];
   const incarnation = drawIncarnation(deps.random, new Set(used));
   const saved = deps.kv.put(INCARNATIONS_KEY, [...used.slice(-(KEEP - 1)), incarnation]);
@@ -41,5 +45,7 @@ export function createOrderIds(deps: {
       claims.set(key, cid);
     },
     claimed: (key) => claims.get(key),
+    /** The id an operator order with this Idempotency-Key is sent under (client-order-id.ts). */
+    keyed: (venue, symbol, key) => keyedClientOrderId({ node: deps.node, venue, symbol, key }),
   };
 }

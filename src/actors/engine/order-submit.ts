@@ -230,7 +230,7 @@ export function createOrderSubmit(
       return reject(intent, 'min_notional', `quote ${intent.quote} is below one step of ${intent.symbol}`);
 
     // Slot and reservation are taken in the same turn as the rails passed: the next intent of a burst sees them.
-    const cid = ids.next(intent.venue, intent.symbol, intent.strategy);
+    const cid = intent.clientOrderId ?? ids.next(intent.venue, intent.symbol, intent.strategy);
     ctx.slots.take(s.slot, cid);
     if (!reduces) ctx.slots.reserve(cid, { venue: intent.venue, base: s.m.base, usd: s.notional });
     if (intent.idempotency) ids.claim(intent.idempotency.key, cid);
