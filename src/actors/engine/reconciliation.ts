@@ -95,11 +95,15 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
       if (typeof r.venueOrderId === 'string') known.add(`id:${r.venueOrderId}`);
     }
     const open: Order[] = [];
-    // Binance charges 80 weight for every symbol's open orders at once and 6 per symbol: ask per symbol.
-    if (venue === 'binance') {
-      for (const sym of followed)
-        if (ctx.market(venue, sym)) open.push(...(await gw.gateway.fetchOpenOrders(sym, 'spot')));
-    } else open.push(...(await gw.gateway.fetchOpenOrders(undefined, 'spot')));
+    // Binance charges 6 weight for one symbol's open orders and 80 for every symbol's at once: the cheaper of the
+    // two (past 13 symbols, the one call), keeping only the followed symbols' orders as the per-symbol reads did.
+    const tradable = [...followed].filter((s) => ctx.market(venue, s));
+    if (venue === 'binance' && tradable.length * 6 <= 80) {
+      for (const sym of tradable) open.push(...(await gw.gateway.fetchOpenOrders(sym, 'spot')));
+    } else {
+      const all = await gw.gateway.fetchOpenOrders(undefined, 'spot');
+      open.push(...(venue === 'binance' ? all.filter((o) => followed.has(o.symbol)) : all));
+    }
     for (const o of open) {
       const cidAtVenue = o.clientOrderId ?? o.venueClientOrderId;
       if ((cidAtVenue && known.has(cidAtVenue)) || known.has(`id:${o.id}`)) continue;
@@ -129,6 +133,41 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
     }
   }
 
+  /**
+   * Followed spot symbols Bosun had an order on since `since` (or still has one open): their trades are read first.
+   */
+  function activeSymbols(venue: string, followed: ReadonlySet<string>, since: number): string[] {
+    const out = new Set<string>();
+    for (const r of orders.list()) {
+      if (r.venue !== venue || kindOf(r) !== 'spot' || !followed.has(r.symbol) || !ctx.market(venue, r.symbol))
+        continue;
+      if (!TERMINAL.has(r.status) || r.updatedAt >= since) out.add(r.symbol);
+    }
+    return [...out];
+  }
+
+  /**
+   * While an asset's venue balance (`venueTotals`) differs from the ledger, the followed symbols not read yet that
+   * trade it: a manual trade, or a fill the stream and REST both missed, shows as a difference. First the symbols
+   * whose base differs (a manual ETH buy moves ETH and USDT: ETHUSDT explains both); only a difference left after
+   * them reads every symbol with the asset on either side (`quoted`: a quote asset's difference, every symbol
+   * quoted in it).
+   */
+  function unexplainedSymbols(
+    venue: string,
+    followed: ReadonlySet<string>,
+    venueTotals: Record<string, number>,
+    read: ReadonlySet<string>,
+    quoted: boolean,
+  ): string[] {
+    const assets = new Set(balanceDiffs(book.ledger().venues[venue]?.balances ?? {}, venueTotals).map((d) => d.asset));
+    if (assets.size === 0) return [];
+    return [...followed].filter((s) => {
+      const m = read.has(s) ? undefined : ctx.market(venue, s);
+      return m !== undefined && (assets.has(m.base) || (quoted && assets.has(m.quote)));
+    });
+  }
+
   /** Step 3: trades since the ledger's cursor, then balances; repeated while the venue moves under us. */
   async function settleBalances(venue: string, followed: ReadonlySet<string>, out: ReconcileVenueResult) {
     const gw = ctx.venues.get(venue);
@@ -142,10 +181,19 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
         const trades = await gw.gateway.fetchMyTrades({ since, market: 'spot' });
         out.fillsApplied += await life.applyTrades(venue, trades);
       } else {
-        for (const s of followed) {
-          if (!ctx.market(venue, s)) continue;
-          const trades = await gw.gateway.fetchMyTrades({ symbol: s, since, market: 'spot' });
-          out.fillsApplied += await life.applyTrades(venue, trades);
+        // Binance has trade history per symbol only (20 weight each): read it where something happened, not for
+        // every followed symbol (1,000 symbols cost 20,000 weight a pass, against 6,000 a minute).
+        const read = new Set<string>();
+        let next = activeSymbols(venue, followed, since);
+        for (;;) {
+          for (const s of next) {
+            read.add(s);
+            const trades = await gw.gateway.fetchMyTrades({ symbol: s, since, market: 'spot' });
+            out.fillsApplied += await life.applyTrades(venue, trades);
+          }
+          next = unexplainedSymbols(venue, followed, before, read, false);
+          if (next.length === 0) next = unexplainedSymbols(venue, followed, before, read, true);
+          if (next.length === 0) break;
         }
       }
       const after = totals(await gw.gateway.fetchBalances('spot'));
