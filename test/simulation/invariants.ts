@@ -189,7 +189,12 @@ export function createChecker(d: CheckerDeps) {
         fail('I5', step, `${cid} sent without a journaled intent`);
         return;
       }
-      const intent = `${gen}|${rec.createdAt}|${rec.symbol}|${rec.side}|${rec.amount}|${rec.strategy}`;
+      // An operator order with an Idempotency-Key is sent under the key's own id (keyedClientOrderId): a retry that
+      // found nothing at the venue (the first create never left) sends it again, and that is the same request.
+      const intent =
+        typeof rec.idempotencyKey === 'string'
+          ? `key ${rec.idempotencyKey}`
+          : `${gen}|${rec.createdAt}|${rec.symbol}|${rec.side}|${rec.amount}|${rec.strategy}`;
       const before = sentFor.get(cid);
       if (before !== undefined && before !== intent)
         fail('I8', step, `${cid} sent for two intents: ${before} and ${intent}`);
