@@ -72,6 +72,12 @@ export const orderRecordSchema = z.strictObject({
   requestHash: z.string().optional(),
   /** A limit order the venue booked without a fill (its fills are maker fills). */
   restedBeforeFill: z.boolean().optional(),
+  /**
+   * When Bosun first recorded an order it found at the venue rather than placed from this store (adopted, or the
+   * earlier order of an Idempotency-Key this store did not know): its trades up to the venue's first-boot baseline
+   * are in that baseline, never applied again.
+   */
+  adoptedAt: finite.optional(),
   /** When an unknown create was sent (its resolution window at the venue). */
   sentAt: finite.optional(),
   slippage: orderSlippageSchema.optional(),

@@ -318,6 +318,10 @@ describe('5b. idempotency when the store that held the key is gone', () => {
     expect(venueOrders(again)).toHaveLength(1);
     // Recorded, so a further retry is answered from the store; a new key still places a new order.
     expect(again.store.orders.get(placed.order?.clientOrderId as string)).toMatchObject({ reason: 'idempotent_retry' });
+    // Its fill is in the fresh store's baseline: reconciliation does not apply it again (the ledger equals the venue).
+    const rec = await again.engine.reconcileAll();
+    expect(rec.venues.binance).toMatchObject({ mismatches: [] });
+    expect(again.halts).toEqual([]);
     expect((await operator(again, { key: 'wiped-1' })).order?.clientOrderId).toBe(placed.order?.clientOrderId);
     expect((await operator(again, { key: 'wiped-2' })).status).toBe('accepted');
     expect(venueOrders(again)).toHaveLength(2);

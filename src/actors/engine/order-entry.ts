@@ -136,9 +136,10 @@ export function createOrderEntry(
       requestHash: req.idempotency.hash,
       createdAt: o.timestamp ?? at,
       updatedAt: at,
+      adoptedAt: at,
     };
-    // Recorded as an adoption: its fills are in the venue balances the fresh store's baseline read (or come in with
-    // reconciliation's trades since then), never applied here.
+    // Recorded as an adoption (`adoptedAt`): its trades before the fresh store's baseline are in the baseline's
+    // balances; later ones come in with reconciliation like any adopted order's. None is applied here.
     await life.persist(rec, { ...rec, type: 'order.adopted', orderType: rec.type });
     log.warn(
       { venue: req.venue, clientOrderId: cid, symbol: req.symbol },

@@ -211,7 +211,9 @@ export function createOrderLifecycle(ctx: EngineContext) {
       const m = ctx.market(venue, t.symbol);
       if (!m) continue;
       const rec = t.orderId ? byVenueId.get(t.orderId) : undefined;
-      if (rec === undefined && t.timestamp <= baselineAt) continue;
+      // Before the first-boot baseline: in its balances already, unless this store placed the order (a trade of
+      // its own, whose venue timestamp may read a little early on a skewed clock).
+      if ((rec === undefined || rec.adoptedAt !== undefined) && t.timestamp <= baselineAt) continue;
       // A triggered protective stop sells the strategies' position: its fill is theirs, not a manual trade.
       const stopFill =
         rec === undefined && t.orderId !== null && deps.stops?.owns(venue, { id: t.orderId, clientOrderId: null });

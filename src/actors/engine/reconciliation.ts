@@ -125,6 +125,7 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
         reason: 'adopted',
         createdAt: o.timestamp ?? now(),
         updatedAt: now(),
+        adoptedAt: now(),
       };
       // The record's own `type` is the order type: spread first, or the entry is not an `order.*` entry.
       await life.persist(rec, { ...rec, type: 'order.adopted', orderType: rec.type });
