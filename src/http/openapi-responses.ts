@@ -354,7 +354,10 @@ export const ROUTE_RESPONSES: Record<string, Responses> = {
               market: z.enum(['spot', 'perp']),
               orders: z.number().int().describe('taker orders given a shadow post-only alternative (since boot)'),
               filled: z.number().int(),
-              fillRate: z.number().describe('filled / orders'),
+              fillRate: z.number().describe('filled / orders, queue-aware (behind the size shown at the touch)'),
+              fillRateAtTouch: z
+                .number()
+                .describe('orders a print reached at or through the post price / orders (the optimistic bound)'),
               meanImprovementBps: z.number().nullable().describe('post price vs the taker fill, bps, + = better'),
               meanAdverseBps: z.number().nullable().describe('mid move against the position after the fill, bps'),
               missed: z.number().int(),
@@ -368,6 +371,8 @@ export const ROUTE_RESPONSES: Record<string, Responses> = {
               filled: z.boolean(),
               endsAt: z.number(),
               afterTradeId: z.number().nullable().optional().describe('prints above this trade id count'),
+              queueAhead: z.number().nullable().optional().describe('size shown at the post price when it opened'),
+              printedAtPrice: z.number().optional().describe('volume printed at exactly the post price since'),
             }),
           ),
           recent: z.array(z.looseObject({ clientOrderId: z.string() })).describe('the last 50 shadow results'),

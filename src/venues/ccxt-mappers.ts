@@ -104,6 +104,8 @@ const TickerSchema = z.object({
   timestamp: optNum,
   quoteVolume: optNum.optional(),
   percentage: optNum.optional(),
+  bidVolume: optNum.optional(),
+  askVolume: optNum.optional(),
   info,
 });
 
@@ -120,6 +122,8 @@ export function toTicker(raw: unknown, symbols: SymbolMap, receivedAt: number): 
     receivedAt,
     quoteVolume: t.quoteVolume ?? undefined,
     changePct: t.percentage ?? undefined,
+    bidSize: t.bidVolume ?? null,
+    askSize: t.askVolume ?? null,
   };
 }
 

@@ -48,6 +48,9 @@ export interface Ticker {
   quoteVolume?: number | null;
   /** 24 h price change in percent, when the venue's ticker carries it. */
   changePct?: number | null;
+  /** Base quantity shown at the best bid / ask, when the venue's ticker carries it (the maker shadow's queue). */
+  bidSize?: number | null;
+  askSize?: number | null;
 }
 
 export interface OrderBook {

@@ -66,7 +66,8 @@ async function touch(s: ShadowRig) {
   const bid = book.bids[0]?.[0];
   const ask = book.asks[0]?.[0];
   if (bid === undefined || ask === undefined) throw new Error('no touch');
-  return { bid, ask, last: tickers.BTCUSDT?.last ?? null, mid: (bid + ask) / 2 };
+  const sizes = { bidSize: book.bids[0]?.[1] ?? null, askSize: book.asks[0]?.[1] ?? null };
+  return { bid, ask, ...sizes, last: tickers.BTCUSDT?.last ?? null, mid: (bid + ask) / 2 };
 }
 
 const pending = (s: ShadowRig, cid: string) => s.r.engine.maker().shadow.pending.find((p) => p.clientOrderId === cid);
@@ -105,7 +106,7 @@ async function takerBuy(s: ShadowRig) {
     const x = s.r.store.orders.get(cid);
     return x?.status === 'filled' && x.slippage ? x : undefined;
   });
-  return { cid, bid: q.bid, average: rec.averagePrice as number };
+  return { cid, bid: q.bid, bidSize: q.bidSize, average: rec.averagePrice as number };
 }
 
 /** The two known answers, then the KPIs they add up to; registered in the caller's describe. */
@@ -148,16 +149,55 @@ export function knownAnswers(rig: () => ShadowRig): void {
     expect(r.missedCostBps).toBeGreaterThan(30);
   });
 
+  it('prints at the bid smaller than the queue ahead: filled at the touch, not through the queue', async () => {
+    const s = rig();
+    const taker = await takerBuy(s);
+    expect(pending(s, taker.cid)?.postPrice).toBe(taker.bid);
+    // Up a tick and back: the fall back prints one seller hitting the bid, at exactly the post.
+    const before = await touch(s);
+    const tick = s.r.gateway.markets(kind(s)).BTCUSDT?.tickSize ?? 0.01;
+    setPrice(s, before.mid + tick);
+    await touch(s);
+    setPrice(s, before.mid);
+    const after = await touch(s);
+    expect(after.bid).toBe(taker.bid);
+    const prints = await (s.r.gateway.fetchTrades?.('BTCUSDT', 5, kind(s)) ?? Promise.resolve([]));
+    const atBid = prints.filter((p) => p.price === taker.bid);
+    expect(atBid.length).toBeGreaterThan(0);
+    const printed = atBid.reduce((n, p) => n + p.amount, 0);
+    // The queue the shadow joined: the size the venue showed at the bid, larger than what printed there.
+    expect(taker.bidSize).toBeGreaterThan(printed);
+    // One poll step (REST reads the tape then; a stream pushed it already), then the prints are seen.
+    s.clock.advance(500);
+    await until('the shadow saw the prints at its price', () =>
+      (pending(s, taker.cid)?.printedAtPrice ?? 0) >= printed - 1e-12 ? true : undefined,
+    );
+    expect(pending(s, taker.cid)?.filled).toBe(false);
+    s.clock.advance(SHADOW_TIMEOUT_MS);
+    const r = await result(s, taker.cid);
+    expect(r).toMatchObject({ filled: false, filledAtTouch: true, queueAhead: taker.bidSize });
+    expect(r.missedCostBps).not.toBeNull();
+  });
+
   it('the KPIs add up per venue and market, in the metrics and the journal (orders.jsonl)', async () => {
     const s = rig();
     const [sum] = s.r.engine.maker().shadow.summary;
-    expect(sum).toMatchObject({ venue: 'binance', market: s.market, orders: 2, filled: 1, missed: 1, fillRate: 0.5 });
+    expect(sum).toMatchObject({
+      venue: 'binance',
+      market: s.market,
+      orders: 3,
+      filled: 1,
+      missed: 2,
+      fillRate: 1 / 3,
+      fillRateAtTouch: 2 / 3,
+    });
     const text = await s.r.metrics.registry.metrics();
-    expect(text).toContain(`maker_shadow_fill_rate{venue="binance",market="${s.market}"} 0.5`);
-    expect(text).toContain(`maker_shadow_missed_cost_bps_count{venue="binance",market="${s.market}"} 1`);
-    // The summary counts a result when it is decided; its journal entry commits after: poll for exactly two.
+    expect(text).toContain(`maker_shadow_fill_rate{venue="binance",market="${s.market}"} ${1 / 3}`);
+    expect(text).toContain(`maker_shadow_missed_cost_bps_count{venue="binance",market="${s.market}"} 2`);
+    // The summary counts a result when it is decided; its journal entry commits after: poll for exactly three.
     const journaled = () => [...s.r.store.journal.readFrom(0)].filter((e) => e.type === 'order.maker_shadow');
-    await until('both results journaled', () => (journaled().length === 2 ? true : undefined));
-    expect(journaled().map((e) => e.market)).toEqual([s.market, s.market]);
+    await until('the three results journaled', () => (journaled().length === 3 ? true : undefined));
+    expect(journaled().map((e) => e.market)).toEqual([s.market, s.market, s.market]);
+    expect(journaled().map((e) => e.filledAtTouch)).toEqual([true, false, true]);
   });
 }

@@ -18,26 +18,41 @@ export interface PriceBook {
    * the maker shadow's mids (maker mode). Updated in place on every tick: copy it to keep it.
    */
   touch(venue: string, symbol: string): Readonly<Touch> | undefined;
-  noteTouch(venue: string, symbol: string, bid: number | null, ask: number | null): void;
+  noteTouch(venue: string, symbol: string, bid: number | null, ask: number | null, sizes?: TouchSizes): void;
+}
+
+/** Base quantity at the best bid and ask, when the tick carried it. */
+export interface TouchSizes {
+  bidSize?: number | null | undefined;
+  askSize?: number | null | undefined;
 }
 
 export interface Touch {
   bid: number;
   ask: number;
+  bidSize: number | null;
+  askSize: number | null;
   at: number;
 }
+
+const size = (v: number | null | undefined): number | null =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
 
 export function createPriceBook(venues: ReadonlyMap<string, EngineVenue>, now: () => number = Date.now): PriceBook {
   const prices = new Map<string, Map<string, number>>();
   const touches = new Map<string, Touch>();
-  const noteTouch = (venue: string, symbol: string, bid: number | null, ask: number | null) => {
+  const noteTouch = (venue: string, symbol: string, bid: number | null, ask: number | null, sizes?: TouchSizes) => {
     if (bid === null || ask === null || !(bid > 0) || !(ask >= bid)) return;
     const k = `${venue}|${symbol}`;
     const t = touches.get(k);
-    if (t === undefined) touches.set(k, { bid, ask, at: now() });
+    const bidSize = size(sizes?.bidSize);
+    const askSize = size(sizes?.askSize);
+    if (t === undefined) touches.set(k, { bid, ask, bidSize, askSize, at: now() });
     else {
       t.bid = bid;
       t.ask = ask;
+      t.bidSize = bidSize;
+      t.askSize = askSize;
       t.at = now();
     }
   };

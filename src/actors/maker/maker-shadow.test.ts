@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { printFills, shadowKpis } from './maker-shadow.js';
+import { printFills, queueFills, shadowKpis } from './maker-shadow.js';
 
 describe('maker shadow rules', () => {
   it('a post-only buy at the bid fills on a print at or below it; a sell at the ask on one at or above it', () => {
@@ -24,5 +24,18 @@ describe('maker shadow rules', () => {
       adverseBps: null,
       missedCostBps: 50,
     });
+  });
+});
+
+describe('queueFills: a post behind the size shown at its price', () => {
+  it('fills once the volume printed at the price covers the queue ahead and its own amount', () => {
+    expect(queueFills(0.05, 0.003, 0.0015)).toBe(false);
+    expect(queueFills(0.05, 0.003, 0.0529)).toBe(false);
+    expect(queueFills(0.05, 0.003, 0.053)).toBe(true);
+    expect(queueFills(0, 0.003, 0.003)).toBe(true);
+  });
+  it('with no size known, any print at the price fills it (the optimistic touch rule)', () => {
+    expect(queueFills(null, 0.003, 0.0001)).toBe(true);
+    expect(queueFills(null, 0.003, 0)).toBe(false);
   });
 });

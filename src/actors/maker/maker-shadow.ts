@@ -13,8 +13,14 @@ import type { TradePrints } from './trade-prints.js';
  * trade prints at or below it, a sell at the ask when one prints at or above it. Prints come from the venue's
  * trade stream (trade-prints.ts, ccxt.pro `watchTrades`) and, while that stream is not live, from REST
  * (`fetchTrades`) every `pollMs`. Only prints after the shadow opened count: their ids above the tape's last id
- * when it opened (read by REST at the open). Queue position is not modelled: a print at the post price counts as
- * a fill, so the fill rate is an upper bound at the touch (a print through the price is a sure fill).
+ * when it opened (read by REST at the open).
+ *
+ * Queue position: the post joins the back of the queue at its price, behind the quantity the venue showed at the
+ * touch when it opened (`queueAhead`, the ticker's or the book's best size). A print through the price fills it
+ * for sure; prints at the price first eat the queue ahead, and it counts as filled once the volume printed at the
+ * price since the open covers the queue ahead and its own amount (`queueFills`). Cancellations ahead are not seen,
+ * so this is the conservative estimate; `filledAtTouch` keeps the optimistic one (any print at or through the price),
+ * and with no size known the two are the same. The KPIs and the fill rate use the queue-aware `filled`.
  * A read Bosun's own budget holds back (nothing sent: the venue's public budget is spent, as Kraken's is right
  * after a boot) is waited for rather than dropping the shadow: the opening tape read until the window ends (a
  * late read only moves the tape's start later, so fewer prints count), a REST poll inside the window is skipped
@@ -33,6 +39,9 @@ export interface Quote {
   bid: number | null;
   ask: number | null;
   last: number | null;
+  /** Base quantity at the best bid / ask, when known. */
+  bidSize?: number | null;
+  askSize?: number | null;
 }
 
 export interface ShadowResult {
@@ -46,7 +55,12 @@ export interface ShadowResult {
   openedAt: number;
   endedAt: number;
   takerAverage: number;
+  /** Queue-aware: through the price, or enough volume at it to clear the queue ahead and this order. */
   filled: boolean;
+  /** Optimistic: any print at or through the price (the upper bound). */
+  filledAtTouch: boolean;
+  /** Base quantity ahead at the post price when it opened (null: not known, `filled` = `filledAtTouch`). */
+  queueAhead: number | null;
   filledAt: number | null;
   /** Mid when the fill would have happened (null: not filled). */
   fillMid: number | null;
@@ -62,6 +76,8 @@ export interface MakerSummary {
   orders: number;
   filled: number;
   fillRate: number;
+  /** The optimistic fill rate (any print at or through the post price). */
+  fillRateAtTouch: number;
   meanImprovementBps: number | null;
   meanAdverseBps: number | null;
   missed: number;
@@ -94,6 +110,11 @@ interface Open {
   side: 'buy' | 'sell';
   strategy: string;
   postPrice: number | null;
+  /** Quantity ahead at the post price (null: unknown), the order's own amount, and the volume printed at it. */
+  queueAhead: number | null;
+  amount: number;
+  printedAtPrice: number;
+  touched: boolean;
   openedAt: number;
   deadline: number;
   filledAt: number | null;
@@ -111,12 +132,25 @@ interface Open {
   fillRead: Promise<void> | null;
 }
 
+const knownSize = (v: number | null | undefined): number | null =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
+
 const mid = (q: Quote): number | null =>
   q.bid !== null && q.ask !== null && q.bid > 0 && q.ask >= q.bid ? (q.bid + q.ask) / 2 : q.last;
 
 /** Whether a print at `print` fills a post-only order at `price` on `side` (at or through it). */
 export function printFills(side: 'buy' | 'sell', price: number, print: number): boolean {
   return side === 'buy' ? print <= price : print >= price;
+}
+
+/**
+ * Whether a post of `amount` behind `queueAhead` at its price is filled once `printedAtPrice` has traded at exactly
+ * that price (prints through the price are sure fills: `printFills` and a price check decide those). An unknown
+ * queue (null) is the optimistic touch rule: any print at the price.
+ */
+export function queueFills(queueAhead: number | null, amount: number, printedAtPrice: number): boolean {
+  if (queueAhead === null) return printedAtPrice > 0;
+  return printedAtPrice >= queueAhead + amount - 1e-12;
 }
 
 /** A venue trade id as a number (Binance's are integers); NaN when it is not one. */
@@ -150,7 +184,7 @@ export function createMakerShadow(deps: MakerShadowDeps) {
   const results: ShadowResult[] = [];
   const totals = new Map<
     string,
-    { n: number; filled: number; imp: number; adv: number; missed: number; cost: number }
+    { n: number; filled: number; touched: number; imp: number; adv: number; missed: number; cost: number }
   >();
 
   function observe(o: Open, prints: readonly PublicTrade[]): void {
@@ -159,10 +193,19 @@ export function createMakerShadow(deps: MakerShadowDeps) {
       return;
     }
     if (o.fillRead !== null || o.postPrice === null || o.dropped) return;
-    const hit = prints.find(
-      (t) => idOf(t) > (o.afterId as number) && printFills(o.side, o.postPrice as number, t.price),
-    );
+    const post = o.postPrice;
+    let hit: PublicTrade | undefined;
+    for (const t of prints) {
+      if (!(idOf(t) > (o.afterId as number)) || !printFills(o.side, post, t.price)) continue;
+      o.touched = true;
+      if (t.price === post) o.printedAtPrice += t.amount;
+      if (t.price !== post || queueFills(o.queueAhead, o.amount, o.printedAtPrice)) {
+        hit = t;
+        break;
+      }
+    }
     if (hit === undefined) return;
+    const fill = hit;
     // The fill counts (`filledAt`) once the mid it is judged against was read.
     const at = deps.now();
     const settle = (m: number) => {
@@ -171,8 +214,8 @@ export function createMakerShadow(deps: MakerShadowDeps) {
     };
     o.fillRead = deps
       .quote(o.venue, o.symbol, o.market)
-      .then((q) => settle(mid(q) ?? hit.price))
-      .catch(() => settle(hit.price));
+      .then((q) => settle(mid(q) ?? fill.price))
+      .catch(() => settle(fill.price));
   }
 
   /** How long Bosun's own budget asks to wait before `e`'s read can go (undefined: not a local refusal). */
@@ -199,6 +242,7 @@ export function createMakerShadow(deps: MakerShadowDeps) {
         // No touch seen before the send: the venue's touch now (the taker's own fill may have moved it).
         const q = await patiently(() => deps.quote(o.venue, o.symbol, o.market), o.deadline);
         o.postPrice = o.side === 'buy' ? q.bid : q.ask;
+        o.queueAhead = knownSize(o.side === 'buy' ? q.bidSize : q.askSize);
       }
       // Where the tape stood at the open: prints up to here happened before the post could rest.
       const tape = await patiently(() => deps.prints.poll(o.venue, o.symbol, o.market), o.deadline);
@@ -248,6 +292,8 @@ export function createMakerShadow(deps: MakerShadowDeps) {
       endedAt: o.deadline,
       takerAverage: o.takerAverage,
       filled: o.filledAt !== null,
+      filledAtTouch: o.touched,
+      queueAhead: o.queueAhead,
       filledAt: o.filledAt,
       fillMid,
       endMid: o.endMid,
@@ -265,8 +311,9 @@ export function createMakerShadow(deps: MakerShadowDeps) {
 
   function tally(r: ShadowResult): void {
     const key = `${r.venue}|${r.market}`;
-    const t = totals.get(key) ?? { n: 0, filled: 0, imp: 0, adv: 0, missed: 0, cost: 0 };
+    const t = totals.get(key) ?? { n: 0, filled: 0, touched: 0, imp: 0, adv: 0, missed: 0, cost: 0 };
     t.n += 1;
+    if (r.filledAtTouch) t.touched += 1;
     const labels = { venue: r.venue, market: r.market };
     deps.metrics.makerShadowOrders.inc({ ...labels, symbol: r.symbol, outcome: r.filled ? 'filled' : 'missed' });
     if (r.filled) {
@@ -294,12 +341,21 @@ export function createMakerShadow(deps: MakerShadowDeps) {
       side: 'buy' | 'sell';
       strategy: string;
       touch: number | null;
+      /** Quantity shown at the touch when the engine saw it (null: unknown). */
+      queueAhead?: number | null;
+      /** The taker order's amount (the post's own size in the queue). */
+      amount?: number;
     }): void {
       if (open.has(o.clientOrderId)) return;
       const at = deps.now();
+      const { queueAhead, amount, touch, ...rest } = o;
       const s: Open = {
-        ...o,
-        postPrice: o.touch !== null && o.touch > 0 ? o.touch : null,
+        ...rest,
+        postPrice: touch !== null && touch > 0 ? touch : null,
+        queueAhead: touch !== null && touch > 0 ? knownSize(queueAhead) : null,
+        amount: amount !== undefined && amount > 0 ? amount : 0,
+        printedAtPrice: 0,
+        touched: false,
         openedAt: at,
         deadline: at + deps.timeoutMs,
         filledAt: null,
@@ -346,6 +402,7 @@ export function createMakerShadow(deps: MakerShadowDeps) {
           orders: t.n,
           filled: t.filled,
           fillRate: t.n > 0 ? t.filled / t.n : 0,
+          fillRateAtTouch: t.n > 0 ? t.touched / t.n : 0,
           meanImprovementBps: mean(t.imp, t.filled),
           meanAdverseBps: mean(t.adv, t.filled),
           missed: t.missed,

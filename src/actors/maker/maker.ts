@@ -33,6 +33,9 @@ export interface MakerView {
       endsAt: number;
       /** Prints above this trade id count (null: the tape not read yet). */
       afterTradeId: number | null;
+      /** Quantity ahead at the post price when it opened (null: unknown) and the volume printed at it since. */
+      queueAhead: number | null;
+      printedAtPrice: number;
     }>;
     recent: ShadowResult[];
     /** Where the prints come from: the tapes followed and their trade stream's state (`none`: REST only). */
@@ -75,14 +78,20 @@ export function createMaker(
     if (market === 'spot') {
       try {
         const t = (await gw.gateway.fetchTickers([symbol], 'spot'))[symbol];
-        return { bid: t?.bid ?? null, ask: t?.ask ?? null, last: t?.last ?? null };
+        return {
+          bid: t?.bid ?? null,
+          ask: t?.ask ?? null,
+          last: t?.last ?? null,
+          bidSize: t?.bidSize ?? null,
+          askSize: t?.askSize ?? null,
+        };
       } catch (e) {
         // Bosun's own budget held the read back (Kraken's public 10 calls / 10 s are gone right after a boot, and
         // the shadow was dropped): the feed's touch stands for the venue's when it is fresh.
         const seen = ctx.prices.touch(venue, symbol);
         if (!isVenueError(e) || !isLocalRefusal(e.info) || seen === undefined) throw e;
         if (deps.now() - seen.at > touchFreshMs) throw e;
-        return { bid: seen.bid, ask: seen.ask, last: ctx.prices.price(venue, symbol) ?? null };
+        return { ...seen, last: ctx.prices.price(venue, symbol) ?? null };
       }
     }
     // USDⓈ-M's 24 h ticker carries no bid/ask (Binance serves the touch on bookTicker/depth): the book's top.
@@ -90,7 +99,13 @@ export function createMaker(
       gw.gateway.fetchOrderBook(symbol, 5, 'linear'),
       gw.gateway.fetchTickers([symbol], 'linear'),
     ]);
-    return { bid: book.bids[0]?.[0] ?? null, ask: book.asks[0]?.[0] ?? null, last: tickers[symbol]?.last ?? null };
+    return {
+      bid: book.bids[0]?.[0] ?? null,
+      ask: book.asks[0]?.[0] ?? null,
+      last: tickers[symbol]?.last ?? null,
+      bidSize: book.bids[0]?.[1] ?? null,
+      askSize: book.asks[0]?.[1] ?? null,
+    };
   }
   const prints = createTradePrints({
     gateway: (venue) => ctx.venues.get(venue)?.gateway,
@@ -132,6 +147,8 @@ export function createMaker(
       side,
       strategy: String(rec.strategy ?? ''),
       touch: touch === undefined ? null : side === 'buy' ? touch.bid : touch.ask,
+      queueAhead: touch === undefined ? null : side === 'buy' ? touch.bidSize : touch.askSize,
+      amount: rec.amount,
     });
   });
   ctx.onSettled.push((rec) => {
@@ -150,7 +167,7 @@ export function createMaker(
     },
     /** A tick from the feed: the touch for maker prices (spot). */
     onTick(venue: string, symbol: string, q: Quote): void {
-      ctx.prices.noteTouch(venue, symbol, q.bid, q.ask);
+      ctx.prices.noteTouch(venue, symbol, q.bid, q.ask, q);
     },
     /** Stops the shadow's trade streams (shutdown). */
     stop: () => prints.stop(),
@@ -166,6 +183,8 @@ export function createMaker(
             clientOrderId: o.clientOrderId,
             postPrice: o.postPrice,
             filled: o.filledAt !== null,
+            queueAhead: o.queueAhead,
+            printedAtPrice: o.printedAtPrice,
             endsAt: o.deadline,
             afterTradeId: o.afterId,
           })),
