@@ -128,6 +128,36 @@ describe('stream settlement', () => {
     expect(await streamFills(r)).toBe(0);
   }, 30_000);
 
+  it('an order REST settled is not settled again when the stream brings its fills and end late', async () => {
+    const settledEvents: string[] = [];
+    const r = await rig({
+      notify: (_v, _s, e) => {
+        if (e.type === 'order.settled') settledEvents.push(String(e.clientOrderId));
+      },
+    });
+    r.engine.setUserDataLive('binance', false, 'spot');
+    const cid = cidOf(
+      await r.engine.submitOperator({ venue: 'binance', symbol: 'ETHUSDT', side: 'buy', quote: 300, actor: 'test' }),
+    );
+    await until('settled by REST', () => (settledEvents.includes(cid) ? true : undefined), 10_000);
+    const rec = r.store.orders.get(cid);
+    const venueId = String(rec?.venueOrderId);
+    const trades = (await r.gateway.fetchMyTrades({ symbol: 'ETHUSDT', market: 'spot' })).filter(
+      (t) => t.orderId === venueId,
+    );
+    const order = await r.gateway.fetchOrder({ symbol: 'ETHUSDT', clientOrderId: cid, market: 'spot' });
+    r.engine.setUserDataLive('binance', true, 'spot');
+    for (const t of trades) r.engine.onUserData('binance', { type: 'fill', trade: t, clientOrderId: cid });
+    r.engine.onUserData('binance', { type: 'order', order: { ...order, clientOrderId: cid } });
+    // A barrier: the next order's settlement comes after whatever the late copies started.
+    r.engine.setUserDataLive('binance', false, 'spot');
+    const next = cidOf(
+      await r.engine.submitOperator({ venue: 'binance', symbol: 'ETHUSDT', side: 'buy', quote: 300, actor: 'test' }),
+    );
+    await until('the next order settled', () => (settledEvents.includes(next) ? true : undefined), 10_000);
+    expect(settledEvents.filter((c) => c === cid)).toHaveLength(1);
+  }, 30_000);
+
   it('a duplicate fill does not settle its order before the first copy is durable', async () => {
     const held = commitHold();
     const settled: string[] = [];

@@ -17,12 +17,25 @@ import { measureSlippage, observeSlippage } from './slippage.js';
  */
 export type OrderLifecycle = ReturnType<typeof createOrderLifecycle>;
 
+/** Settled orders remembered per process (a late stream copy of one is not settled again). */
+const SETTLED_KEEP = 20_000;
+
 const isTerminal = (rec: OrderRecord) => TERMINAL.has(rec.status);
 
 export function createOrderLifecycle(ctx: EngineContext) {
   const { deps } = ctx;
   const { journal, orders, book, metrics, log, now } = deps;
   const settling = new Set<string>();
+  /**
+   * Orders whose settlement finished in this process (terminal, every fill in the ledger): a late stream copy of a
+   * fill or order update asks again, and would finish it (`order.settled`, the hooks) a second time. The newest
+   * SETTLED_KEEP are kept; an older one asked again only settles again, which is what happened before.
+   */
+  const settled = new Set<string>();
+  const markSettled = (cid: string) => {
+    settled.add(cid);
+    if (settled.size > SETTLED_KEEP) settled.delete(settled.values().next().value as string);
+  };
   /** Orders being resolved in the background (unknown outcome, or inside the venue's accept window). */
   const resolving = new Set<string>();
   const perp = createPerpSettlement(ctx);
@@ -107,7 +120,7 @@ export function createOrderLifecycle(ctx: EngineContext) {
 
   /** Fills of an order come from the venue's trades (exact amounts and fees), applied once by trade id. */
   async function settle(rec: OrderRecord): Promise<void> {
-    if (settling.has(rec.clientOrderId)) return;
+    if (settling.has(rec.clientOrderId) || settled.has(rec.clientOrderId)) return;
     settling.add(rec.clientOrderId);
     const gw = ctx.venues.get(rec.venue);
     const own: Trade[] = [];
@@ -116,6 +129,7 @@ export function createOrderLifecycle(ctx: EngineContext) {
       // The user-data stream first (while it is live): no REST call when it brings the order and its fills.
       const streamed = await ctx.stream?.settled(orders.get(rec.clientOrderId) ?? rec);
       if (streamed) {
+        markSettled(rec.clientOrderId);
         finish(streamed, streamed.filled > 0);
         // Whoever waits for settled orders (the maker) hears of it whichever way the order settled.
         for (const hook of ctx.onSettled) hook(streamed);
@@ -136,9 +150,10 @@ export function createOrderLifecycle(ctx: EngineContext) {
         return { done: isTerminal(current) && inLedger >= current.filled * (1 - 1e-9), value: current };
       });
       if (r.done && r.value) {
-        const settled = await recordSlippage(r.value, own);
-        finish(settled, settled.filled > 0);
-        for (const hook of ctx.onSettled) hook(settled);
+        const done = await recordSlippage(r.value, own);
+        markSettled(rec.clientOrderId);
+        finish(done, done.filled > 0);
+        for (const hook of ctx.onSettled) hook(done);
       }
     } catch (e) {
       log.warn(
