@@ -100,3 +100,30 @@ describe('perp ledger', () => {
     expect(liquidationDistancePct('short', 60_000, 5, 0.004)).toBeCloseTo(19.5, 1);
   });
 });
+
+describe('perp ledger precision', () => {
+  it('books realized PnL and the wallet in USDT to 8 decimals, as USDⓈ-M does, from an averaged entry', () => {
+    const v = emptyPerpVenue(1_000);
+    applyPerpFillTo(
+      v,
+      { symbol: 'BTCUSDT', side: 'buy', amount: 0.003, price: 60_001.3, fee: 0.07200156 },
+      'strategies',
+    );
+    applyPerpFillTo(
+      v,
+      { symbol: 'BTCUSDT', side: 'buy', amount: 0.004, price: 59_987.7, fee: 0.09598032 },
+      'strategies',
+    );
+    // The entry is an average with more decimals than the tick: the close's raw PnL has binary and decimal tails.
+    const realized = applyPerpFillTo(
+      v,
+      { symbol: 'BTCUSDT', side: 'sell', amount: 0.007, price: 59_990.1, fee: 0.16797228 },
+      'strategies',
+    );
+    const on8 = (x: number) => Number(x.toFixed(8)) === x;
+    expect(on8(realized)).toBe(true);
+    expect(on8(v.realizedPnl)).toBe(true);
+    expect(on8(v.wallet)).toBe(true);
+    expect(realized).toBeCloseTo(0.003 * (59_990.1 - 60_001.3) + 0.004 * (59_990.1 - 59_987.7), 8);
+  });
+});

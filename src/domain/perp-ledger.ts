@@ -7,7 +7,10 @@
  * strategies size and exit only what they opened and a hedge is never sold by a strategy signal.
  */
 
-import { clean, cleanAdd } from './precision.js';
+import { clean, cleanAdd, snapNearest } from './precision.js';
+
+/** USDⓈ-M books realized PnL (and the wallet) in USDT to 8 decimals. */
+const USDT_STEP = 1e-8;
 
 /**
  * Who a perpetual fill belongs to: the strategies, the funding guard's hedge (its own position, which no strategy
@@ -70,7 +73,7 @@ export function applyPerpFillTo(v: PerpVenue, f: PerpFill, owner: PerpOwner | nu
     };
   } else {
     const closing = Math.min(f.amount, Math.abs(p.qty));
-    realized = clean(closing * (f.price - p.entryPrice) * Math.sign(p.qty));
+    realized = snapNearest(closing * (f.price - p.entryPrice) * Math.sign(p.qty), USDT_STEP);
     const left = cleanAdd(f.amount, -closing);
     if (left > 0) next = { qty: clean(Math.sign(signed) * left), entryPrice: f.price };
     else {

@@ -4,7 +4,7 @@
  * asset (USDT).
  */
 
-import { clean } from '../../domain/precision.js';
+import { clean, snapNearest } from '../../domain/precision.js';
 import type { Account, Position } from './accounts.js';
 import type { Side } from './order-store.js';
 
@@ -48,7 +48,8 @@ export function applyPerpFill(
     };
   } else {
     const closing = Math.min(qty, Math.abs(p.qty));
-    realized = clean(closing * (price - p.entryPrice) * Math.sign(p.qty));
+    // Binance books realized PnL in USDT to 8 decimals (the trade's `realizedPnl`, the wallet).
+    realized = snapNearest(closing * (price - p.entryPrice) * Math.sign(p.qty), 1e-8);
     const left = clean(qty - closing);
     if (left > 0) next = { qty: clean(Math.sign(signed) * left), entryPrice: price, updateTime: time };
     else {
