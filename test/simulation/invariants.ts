@@ -40,7 +40,7 @@ export const INVARIANTS: Record<InvariantId, string> = {
   I10: "one book: /status's equity, cash and balances are the ledger's; the drift shown is venue − ledger",
   I11: "during a depeg the exit's symbols are REDUCING with no entry left resting, and a held asset's sell passes",
   I12: "every order Bosun keeps at the venue is listed by GET /orders with its kind ('stop' for protective stops)",
-  I13: "what is sent is on the market's grid and exactly what was journaled; the ledger is exact at the asset's precision",
+  I13: "what is sent is on the market's grid and exactly what was journaled; the ledger and perp book are exact at the venue's precision",
   // Judged in views-checks.ts.
   I14: "a funding trim leaves its symbol REDUCING while the spike lasts, and the system's REDUCING ends with it",
 };
@@ -166,6 +166,31 @@ export function createChecker(d: CheckerDeps) {
         fail('I13', step, `the ledger holds ${asset} ${l}, not a value of ${ASSET_DECIMALS} decimals`);
   }
 
+  /**
+   * I13 for perpetuals: the perp book's net positions and each owner's share are on the market's step, and its
+   * wallet, realized PnL, fees and funding are values of 8 decimals (USDⓈ-M books USDT to 8).
+   */
+  function checkPerpGrid(step: number, inc: Incarnation): void {
+    const v = inc.perps?.venue(d.venue);
+    if (v === undefined) return;
+    for (const [field, x] of [
+      ['wallet', v.wallet],
+      ['realized PnL', v.realizedPnl],
+      ['fees', v.fees],
+      ['funding', v.funding],
+    ] as const)
+      if (!onDecimalGrid(x, ASSET_DECIMALS))
+        fail('I13', step, `the perp book's ${field} is ${x}, not a value of ${ASSET_DECIMALS} decimals`);
+    const onStep = (symbol: string, what: string, qty: number) => {
+      const m = MARKETS.get(`perp:${symbol}`);
+      if (m !== undefined && !onDecimalGrid(qty, decimalsOf(m.stepSize)))
+        fail('I13', step, `the perp book's ${what} of ${symbol} is ${qty}, off the step ${m.stepSize}`);
+    };
+    for (const [symbol, p] of Object.entries(v.positions)) onStep(symbol, 'position', p.qty);
+    for (const [symbol, shares] of Object.entries(v.owners))
+      for (const [owner, qty] of Object.entries(shares)) if (qty !== undefined) onStep(symbol, `${owner} share`, qty);
+  }
+
   return {
     fail,
     violations: () => [...out],
@@ -229,6 +254,7 @@ export function createChecker(d: CheckerDeps) {
       }
       eventsSeen = events.length;
       checkLedgerGrid(step, inc);
+      checkPerpGrid(step, inc);
       const booked = new Map<string, number>();
       for (const e of events)
         if (e.outcome === 'booked') booked.set(e.clientOrderId, (booked.get(e.clientOrderId) ?? 0) + 1);
