@@ -13,7 +13,8 @@ function fromValuation(l: Ledger, prices: Record<string, number>, venue: string,
   let assetUsdt = 0;
   for (const vv of Object.values(val.venues)) assetUsdt += vv.holdings[base]?.valueUsd ?? 0;
   return {
-    symbolUsdt: Math.abs(v?.holdings[base]?.valueUsd ?? 0),
+    // MAX_SYMBOL_EXPOSURE_USDT is a cap across venues: the symbol's base held on every venue.
+    symbolUsdt: Math.abs(assetUsdt),
     venueUsdt: Math.abs(venueUsdt),
     assetUsdt: Math.abs(assetUsdt),
     equity: val.equityUsd,

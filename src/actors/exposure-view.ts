@@ -17,6 +17,11 @@ export interface ExposureView {
   /** Moves the view by one applied fill (the same arithmetic as the ledger's applyFill). */
   applyFill(f: Fill): void;
   equityUsd(): number;
+  /**
+   * USD exposure for the caps: `symbolUsdt` the symbol's base held on every venue (MAX_SYMBOL_EXPOSURE_USDT is a
+   * cap per symbol across venues, DESIGN's rails), `venueUsdt` every non-cash holding of the venue, `assetUsdt`
+   * the base on every venue. The ledger holds assets, not symbols: a symbol's exposure is its base's holdings.
+   */
   exposures(venue: string, base: string): { symbolUsdt: number; venueUsdt: number; assetUsdt: number };
 }
 
@@ -94,12 +99,11 @@ export function createExposureView(): ExposureView {
     },
     equityUsd: () => equity,
     exposures(venueName, base) {
-      const v = venues.get(venueName);
-      const h = v?.holdings.get(base);
+      const acrossVenues = Math.abs(byAsset.get(base) ?? 0);
       return {
-        symbolUsdt: Math.abs(h ? holdingValue(h) : 0),
-        venueUsdt: Math.abs(v?.marketUsd ?? 0),
-        assetUsdt: Math.abs(byAsset.get(base) ?? 0),
+        symbolUsdt: acrossVenues,
+        venueUsdt: Math.abs(venues.get(venueName)?.marketUsd ?? 0),
+        assetUsdt: acrossVenues,
       };
     },
   };

@@ -16,6 +16,7 @@ export interface Reservation {
 }
 
 export interface ReservedExposure {
+  /** The symbol's base reserved on every venue (MAX_SYMBOL_EXPOSURE_USDT is a cap across venues). */
   symbolUsdt: number;
   venueUsdt: number;
   assetUsdt: number;
@@ -40,16 +41,9 @@ export function createOrderSlots(): OrderSlots {
   const byOrder = new Map<string, Reservation>();
   const byVenue = new Map<string, number>();
   const byAsset = new Map<string, number>();
-  const byVenueAsset = new Map<string, Map<string, number>>();
   const add = (r: Reservation, sign: 1 | -1) => {
     byVenue.set(r.venue, (byVenue.get(r.venue) ?? 0) + sign * r.usd);
     byAsset.set(r.base, (byAsset.get(r.base) ?? 0) + sign * r.usd);
-    let m = byVenueAsset.get(r.venue);
-    if (!m) {
-      m = new Map();
-      byVenueAsset.set(r.venue, m);
-    }
-    m.set(r.base, (m.get(r.base) ?? 0) + sign * r.usd);
   };
   // Sums drift by float noise as reservations come and go; never let that noise read as negative room.
   const pos = (n: number | undefined) => (n !== undefined && n > 1e-9 ? n : 0);
@@ -77,7 +71,7 @@ export function createOrderSlots(): OrderSlots {
     },
     reserved(venue, base) {
       return {
-        symbolUsdt: pos(byVenueAsset.get(venue)?.get(base)),
+        symbolUsdt: pos(byAsset.get(base)),
         venueUsdt: pos(byVenue.get(venue)),
         assetUsdt: pos(byAsset.get(base)),
       };
