@@ -42,7 +42,20 @@ export interface SignalOrder {
 /** What a signal came to: an order to fill, a rejection (counted by reason), or nothing to do. */
 export type SignalOutcome = { order: SignalOrder } | { rejected: Rejection } | null;
 
-function size(o: OrderPathOptions, s: SignalEffect, positionBase: number, equityUsd: number, longOnly: boolean) {
+/** Room under the exposure caps, as the engine's `headroom` (one venue, one symbol: every cap sees the same exposure). */
+function headroom(o: OrderPathOptions, exposureUsd: number): number {
+  const l = o.limits;
+  return Math.max(0, Math.min(l.maxSymbolExposureUsdt, l.maxVenueExposureUsdt, l.maxAssetExposureUsdt) - exposureUsd);
+}
+
+function size(
+  o: OrderPathOptions,
+  s: SignalEffect,
+  positionBase: number,
+  equityUsd: number,
+  longOnly: boolean,
+  exposureUsd: number,
+) {
   return sizeSignal({
     venue: o.venue,
     symbol: o.rules.symbol,
@@ -58,6 +71,7 @@ function size(o: OrderPathOptions, s: SignalEffect, positionBase: number, equity
     minTradeUsdt: o.minTradeUsdt,
     maxNotionalUsdt: o.limits.maxNotionalUsdt,
     longOnly,
+    headroomUsdt: headroom(o, exposureUsd),
   });
 }
 
@@ -115,7 +129,7 @@ function decided(
 
 /** A spot signal: long only, a sell of what is held lowers exposure (the engine's `reducesExposure`). */
 export function spotOrder(o: OrderPathOptions, acct: BacktestAccount, s: SignalEffect): SignalOutcome {
-  const d = size(o, s, acct.position, acct.equity(s.price), true);
+  const d = size(o, s, acct.position, acct.equity(s.price), true, Math.abs(acct.held) * s.price);
   if (!d) return null;
   const amount = acct.amountFor(d.quoteUsdt, s.price);
   const reduces = d.reduceOnly || (d.side === 'sell' && amount <= acct.held);
@@ -135,7 +149,7 @@ export function perpOrder(
   acct: PerpBacktestAccount,
   s: SignalEffect,
 ): SignalOutcome {
-  const d = size(o, s, acct.strategyPosition(), acct.sizingEquity(), false);
+  const d = size(o, s, acct.strategyPosition(), acct.sizingEquity(), false, acct.notionalUsd(s.price));
   if (!d) return null;
   const net = acct.net();
   const shape = perpClose(d, {

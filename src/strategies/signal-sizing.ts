@@ -33,6 +33,12 @@ export interface SignalSizingInput {
   maxNotionalUsdt: number;
   /** Spot is long-only; a market that can be short (perpetuals) passes false and is sized by `perpIntentFor`. */
   longOnly: boolean;
+  /**
+   * USDT an order that adds exposure may still take under the exposure caps (settled + reserved, symbol, venue and
+   * asset); undefined: not limited here. An entry is clipped to it, and skipped under `minTradeUsdt`, instead of
+   * being sized past a full cap and refused by the rails every bar (a default paper run stopped trading so).
+   */
+  headroomUsdt?: number | undefined;
 }
 
 export interface SizedSignal extends IntentDecision {
@@ -51,6 +57,17 @@ export function sizeSignal(i: SignalSizingInput): SizedSignal | null {
   const sizing = { minTradeUsdt: i.minTradeUsdt, maxNotionalUsdt: i.maxNotionalUsdt };
   const d = i.longOnly ? intentFor(current, target, sizing) : perpIntentFor(current, target, sizing);
   if (!d) return null;
+  if (!d.reduceOnly && i.headroomUsdt !== undefined && d.quoteUsdt > i.headroomUsdt) {
+    const room = Math.max(0, i.headroomUsdt);
+    if (room < i.minTradeUsdt || room <= 0) return null;
+    return {
+      ...d,
+      quoteUsdt: room,
+      reason: `${d.reason} (clipped to ${room.toFixed(2)} left under the exposure caps)`,
+      currentUsdt: current,
+      targetUsdt: target,
+    };
+  }
   // A long-only sell never exceeds what is held (intentFor already caps it; kept explicit, as the engine did).
   const quoteUsdt = d.side === 'sell' && i.longOnly ? Math.min(d.quoteUsdt, current) : d.quoteUsdt;
   return { ...d, quoteUsdt, currentUsdt: current, targetUsdt: target };

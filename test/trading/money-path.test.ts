@@ -3,6 +3,7 @@ import { recoverBooks } from '../../src/actors/engine/boot-recovery.js';
 import { cancelOwnEntries } from '../../src/actors/engine/halt-cancel.js';
 import { createPortfolioSnapshots } from '../../src/actors/portfolio-snapshots.js';
 import { parseClientOrderId } from '../../src/domain/client-order-id.js';
+import type { SignalEffect } from '../../src/machines/symbol.machine.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { createGateway } from '../../src/venues/index.js';
 import type { Simulator } from '../../src/venues/sim/index.js';
@@ -102,6 +103,43 @@ describe('1. exposure caps count orders in flight (reservations)', () => {
     const sell = await operator(r, { side: 'sell', quote: Math.min(50, 0.005 * price('BTCUSDT')) });
     expect(sell.status).toBe('accepted');
     expect((await operator(r, { side: 'buy', quote: 50 })).status).toBe('rejected');
+  });
+});
+
+describe('1b. a strategy signal is sized within the room left under the caps', () => {
+  it('clips an entry to the symbol cap instead of sending one the rails refuse, then sends nothing more', async () => {
+    const r = await rig({
+      spot: { USDT: 100_000, BTC: 0.01 },
+      limits: { maxNotionalUsdt: 500, maxSymbolExposureUsdt: 0.01 * price('BTCUSDT') + 60 },
+    });
+    await boot(r);
+    const signal = () =>
+      r.engine.onSignal({
+        venue: 'binance',
+        symbol: 'BTCUSDT',
+        price: price('BTCUSDT'),
+        at: Date.now(),
+        t0: performance.now(),
+        output: { strategy: 'hmm', signal: 1, quoteMultiplier: 1 } as SignalEffect['output'],
+        trading: 'ACTIVE',
+      });
+    signal();
+    await until('the clipped entry settled', () =>
+      r.engine.inflightCount() === 0 && venueOrders(r).length === 1 ? true : undefined,
+    );
+    const [entry] = [...r.store.orders.list()];
+    // About 60 USDT of room (the held 0.01 BTC counts): sized to it, not to MAX_NOTIONAL_USDT's 500.
+    expect(entry?.quote).toBeGreaterThan(10);
+    expect(entry?.quote).toBeLessThanOrEqual(60);
+    expect(entry?.reason).toContain('left under the exposure caps');
+    expect(entry?.status).toBe('filled');
+    // The cap is (about) full now: the next signal sends nothing, and nothing is refused at the rails.
+    const refusedBefore = await r.metrics.registry.getSingleMetric('breaker_rejections_total')?.get();
+    signal();
+    expect(r.engine.inflightCount()).toBe(0);
+    expect(venueOrders(r)).toHaveLength(1);
+    const refusedAfter = await r.metrics.registry.getSingleMetric('breaker_rejections_total')?.get();
+    expect(refusedAfter?.values).toEqual(refusedBefore?.values);
   });
 });
 

@@ -71,6 +71,8 @@ export function createOrderEntry(
   submit: (intent: Intent) => Promise<Submitted>,
   idempotency: { claimed(key: string): string | undefined; keyed(venue: string, symbol: string, key: string): string },
   life: Pick<OrderLifecycle, 'persist'>,
+  /** Room left under the exposure caps for an order adding exposure (order-submit.ts `headroom`). */
+  headroom: (venue: string, symbol: string, kind: 'spot' | 'linear') => number,
 ) {
   const { deps } = ctx;
   const { book, inputs, log } = deps;
@@ -176,6 +178,7 @@ export function createOrderEntry(
         minTradeUsdt: deps.minTradeUsdt,
         maxNotionalUsdt: inputs.limits(e.symbol).maxNotionalUsdt,
         longOnly: !perp,
+        headroomUsdt: headroom(e.venue, e.symbol, perp ? 'linear' : 'spot'),
       });
       if (!d) return;
       const slotSymbol = slotSymbolOf(e.symbol, perp ? 'linear' : 'spot');

@@ -57,12 +57,40 @@ export function createOrderSubmit(
     return record ? { status: 'rejected', reason, message, record } : { status: 'rejected', reason, message };
   }
 
+  /** Settled + reserved + perpetual exposure for the caps, as the rails count it (symbol and asset across venues). */
+  function exposureOf(venue: string, base: string): RailContext['exposure'] {
+    const settled = ctx.riskView().exposures(venue, base);
+    const reserved = ctx.slots.reserved(venue, base);
+    const perp = perpExposure(venue, base);
+    return {
+      symbolUsdt: settled.symbolUsdt + reserved.symbolUsdt + perp.baseUsdt,
+      venueUsdt: settled.venueUsdt + reserved.venueUsdt + perp.venueUsdt,
+      assetUsdt: settled.assetUsdt + reserved.assetUsdt + perp.baseUsdt,
+    };
+  }
+
+  /**
+   * The USDT an order adding exposure on (venue, symbol) may still take under the three exposure caps (0 when one
+   * is full): a strategy's signal is sized within it instead of being refused at the cap every bar.
+   */
+  function headroom(venue: string, symbol: string, kind: 'spot' | 'linear' = 'spot'): number {
+    const m = ctx.market(venue, symbol, kind);
+    if (!m) return 0;
+    const l = inputs.limits(symbol);
+    const e = exposureOf(venue, m.base);
+    return Math.max(
+      0,
+      Math.min(
+        l.maxSymbolExposureUsdt - e.symbolUsdt,
+        l.maxVenueExposureUsdt - e.venueUsdt,
+        l.maxAssetExposureUsdt - e.assetUsdt,
+      ),
+    );
+  }
+
   /** The rails for a sized intent (null: pass); `reduces` lowers exposure, so it is not new exposure. */
   function railsVerdict(intent: Intent, sized: Sized, reduces: boolean): Submitted | null {
     const { m, notional, refPrice, slot } = sized;
-    const settled = ctx.riskView().exposures(intent.venue, m.base);
-    const reserved = ctx.slots.reserved(intent.venue, m.base);
-    const perp = perpExposure(intent.venue, m.base);
     const ctxRails: RailContext = {
       trading: inputs.trading(intent.venue, intent.symbol),
       limits: inputs.limits(intent.symbol),
@@ -72,11 +100,7 @@ export function createOrderSubmit(
       minNotionalUsdt:
         sized.kind === 'linear' && reduces ? m.minQty * refPrice : Math.max(m.minNotional, m.minQty * refPrice),
       // Perpetual notional counts in every cap beside spot holdings (a short is exposure too).
-      exposure: {
-        symbolUsdt: settled.symbolUsdt + reserved.symbolUsdt + perp.baseUsdt,
-        venueUsdt: settled.venueUsdt + reserved.venueUsdt + perp.venueUsdt,
-        assetUsdt: settled.assetUsdt + reserved.assetUsdt + perp.baseUsdt,
-      },
+      exposure: exposureOf(intent.venue, m.base),
       equityBreaker: inputs.equityBreaker(),
       venueBreaker: inputs.venueBreaker(intent.venue),
       guards: inputs.guards(intent.venue, intent.symbol, intent.market ?? 'spot'),
@@ -358,5 +382,5 @@ export function createOrderSubmit(
     return { status: 'unknown', reason: 'outcome_unknown', message: result.error.reason, record };
   }
 
-  return { submit, reject };
+  return { submit, reject, headroom };
 }
