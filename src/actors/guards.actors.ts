@@ -361,6 +361,7 @@ export function createGuards(deps: GuardsDeps) {
           thresholdPct: config.DEPEG_THRESHOLD_PCT,
           confirmMs: config.DEPEG_CONFIRM_SEC * 1000,
           cooldownMs: config.DEPEG_COOLDOWN_SEC * 1000,
+          startedAt: deps.now(),
         }),
       });
       logics.depeg = depegLogic();

@@ -26,6 +26,8 @@ export interface DepegGuardInput {
   cooldownMs: number;
   persisted?: Partial<DepegGuardContext> | undefined;
   failClosed?: string;
+  /** When the guard (re)started: it is blind from then until its first parity reading. */
+  startedAt?: number;
 }
 
 export type DepegPhase = 'armed' | 'confirming' | 'tripped';
@@ -285,7 +287,9 @@ export const depegGuardMachine = setup({
       trips: typeof p.trips === 'number' ? p.trips : 0,
       rearms: typeof p.rearms === 'number' ? p.rearms : 0,
       lastRearm: p.lastRearm ?? null,
-      blindSince: null,
+      // Fail closed: a (re)started guard has seen no parity yet, so it refuses new USDT entries until its first
+      // reading (a restart used to let strategy orders out during the first poll, up to 15 s before /readyz).
+      blindSince: tripped ? null : (input.startedAt ?? 0),
       failClosed: input.failClosed,
       health: input.failClosed
         ? initialHealth(input.failClosed)

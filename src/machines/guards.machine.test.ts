@@ -76,6 +76,15 @@ describe('depeg guard', () => {
     expect(a.getSnapshot().context.health.value).toBe('OK');
   });
 
+  it('a (re)started guard refuses new entries until its first parity reading (fail closed across a restart)', () => {
+    const { obs, view } = depeg();
+    expect(view()).toMatchObject({ active: true, blind: true, phase: 'armed' });
+    obs(1, 0);
+    expect(view()).toMatchObject({ active: false, blind: false });
+    // A guard restored tripped stays tripped (not merely blind).
+    expect(depeg({ phase: 'tripped' }).view()).toMatchObject({ active: true, phase: 'tripped', blind: false });
+  });
+
   it('trips on the BTCUSDT/BTCUSDC ratio alone', () => {
     const { obs, view } = depeg();
     obs(1, 0, 1.01);
