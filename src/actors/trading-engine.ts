@@ -37,14 +37,14 @@ export function createTradingEngine(deps: TradingEngineDeps) {
     claims,
     exists: (cid) => deps.orders.get(cid) !== undefined,
   });
-  const { submit, headroom } = createOrderSubmit(ctx, life, ids, reconciliation.isUnreconciled);
+  const { submit, headroom, precheck } = createOrderSubmit(ctx, life, ids, reconciliation.isUnreconciled);
   const maker = createMaker(
     ctx,
     life,
     submit,
     deps.maker ?? { modes: { spot: 'off', perp: 'off' }, timeoutMs: 30_000 },
   );
-  const entry = createOrderEntry(ctx, maker.submit, ids, life, headroom);
+  const entry = createOrderEntry(ctx, maker.submit, ids, life, { headroom, precheck });
   const halts = createHaltCancel(ctx, life);
 
   return {

@@ -101,7 +101,24 @@ describe('toOrderBook and toTicker', () => {
 
   it('maps tickers with the receive time', () => {
     const t = toTicker({ symbol: 'BTC/USDT', bid: 1, ask: 2, last: 1.5, timestamp: 5, info: {} }, symbols, 99);
-    expect(t).toEqual({ symbol: 'BTCUSDT', market: 'spot', bid: 1, ask: 2, last: 1.5, venueTs: 5, receivedAt: 99 });
+    expect(t).toEqual({
+      symbol: 'BTCUSDT',
+      market: 'spot',
+      bid: 1,
+      ask: 2,
+      last: 1.5,
+      venueTs: 5,
+      receivedAt: 99,
+      bidSize: null,
+      askSize: null,
+    });
+    // The sizes at the touch when the venue's ticker carries them (the maker shadow's queue ahead).
+    const sized = toTicker(
+      { symbol: 'BTC/USDT', bid: 1, ask: 2, last: 1.5, timestamp: 5, bidVolume: 0.4, askVolume: 0.7, info: {} },
+      symbols,
+      99,
+    );
+    expect(sized).toMatchObject({ bidSize: 0.4, askSize: 0.7 });
   });
 
   it('maps market filters from TICK_SIZE precision', () => {

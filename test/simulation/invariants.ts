@@ -99,16 +99,24 @@ export function createChecker(d: CheckerDeps) {
   const acked: Array<{ cid: string; gen: number }> = [];
   /** clientOrderId → the amount and limit price journaled for it when it was handed to the venue (I13). */
   const journaled = new Map<string, { amount: number; price: number | null }>();
+  /** clientOrderId → the price its intent was sized at (the rails judged the caps there; I1). */
+  const decisionPrice = new Map<string, number>();
   let eventsSeen = 0;
 
   function baseOf(symbol: string): string {
     return symbol.replace(/(USDT|USDC)$/, '');
   }
 
-  function checkCaps(step: number, e: OrderEvent, px: (asset: string) => number): void {
+  function checkCaps(step: number, e: OrderEvent, venuePx: (asset: string) => number): void {
     // New exposure: a spot buy, or any perpetual order that is not reduce-only (long or short).
     if (e.outcome !== 'booked' || !bosunCid(e.clientOrderId) || e.reduceOnly) return;
     if (e.market === 'spot' ? e.side !== 'buy' : e.market !== 'perp') return;
+    // The caps are judged when the order is decided: its asset at the price it was sized at (a jump between the
+    // decision and the create is appreciation, not exposure the rails let through); every other asset at the
+    // venue's price now.
+    const decided = decisionPrice.get(e.clientOrderId);
+    const traded = baseOf(e.symbol);
+    const px = (asset: string) => (asset === traded && decided !== undefined ? decided : venuePx(asset));
     const held = new Map<string, number>();
     for (const [asset, total] of Object.entries(e.balancesBefore))
       if (!CASH.has(asset)) held.set(asset, total * px(asset));
@@ -123,8 +131,8 @@ export function createChecker(d: CheckerDeps) {
       const a = baseOf(o.symbol);
       held.set(a, (held.get(a) ?? 0) + o.remaining * (o.price ?? px(a)));
     }
-    const a = baseOf(e.symbol);
-    const notional = e.qty !== undefined ? e.qty * (e.price ?? px(a)) : (e.quoteQty ?? 0);
+    const a = traded;
+    const notional = e.qty !== undefined ? e.qty * (decided ?? e.price ?? px(a)) : (e.quoteQty ?? 0);
     held.set(a, (held.get(a) ?? 0) + notional);
     const venueUsd = [...held.values()].reduce((s, v) => s + v, 0);
     const assetUsd = held.get(a) ?? 0;
@@ -226,6 +234,7 @@ export function createChecker(d: CheckerDeps) {
       sentFor.set(cid, intent);
       // Journal exactly what is sent (I13): the intent as committed, and the request handed to the gateway.
       if (!journaled.has(cid)) journaled.set(cid, { amount: rec.amount, price: rec.limitPrice ?? null });
+      if (typeof rec.price === 'number' && rec.price > 0) decisionPrice.set(cid, rec.limitPrice ?? rec.price);
       if (req.amount !== rec.amount || (req.price ?? null) !== (rec.limitPrice ?? null))
         fail(
           'I13',

