@@ -1,5 +1,6 @@
 import { errorMessage } from '../../domain/errors.js';
 import type { PerpOwner } from '../../domain/perp-ledger.js';
+import { snapNearest } from '../../domain/precision.js';
 import type { OrderRecord } from '../../store/index.js';
 import type { Position, Trade } from '../../venues/venue-gateway.js';
 import type { EngineContext } from './engine-context.js';
@@ -219,8 +220,10 @@ export function createPerpSettlement(ctx: EngineContext) {
       const positions: Record<string, { qty: number; entryPrice: number }> = {};
       for (const p of after) positions[p.symbol] = { qty: signedQty(p), entryPrice: p.entryPrice ?? 0 };
       await deps.kv.put(perpBaselineKey(venue), at);
-      await perps.baseline(venue, total - upnl(after), positions);
-      await journal.append({ type: 'perp.baseline', venue, wallet: total - upnl(after), positions });
+      // The venue books the wallet in USDT to 8 decimals; margin balance − unrealized PnL carries binary noise.
+      const wallet = snapNearest(total - upnl(after), 1e-8);
+      await perps.baseline(venue, wallet, positions);
+      await journal.append({ type: 'perp.baseline', venue, wallet, positions });
       return;
     }
     throw new Error(`${venue}: perpetual positions moved between reads five times; no perp baseline (retried)`);
