@@ -152,9 +152,10 @@ describe('strategies on USDⓈ-M perpetuals', () => {
     await settled(r);
     const held = bookQty(r);
     const [entry] = [...r.store.orders.list()].filter((o) => o.market === 'linear');
-    // The entry was clipped at MAX_NOTIONAL_USDT 300; at a price 3% up the position is worth more than the cap.
+    // The entry was clipped at MAX_NOTIONAL_USDT 300 (and floored to the step); at a price 1% above the one that
+    // makes it worth the cap, the position is worth more than the cap.
     expect(entry?.quote).toBe(300);
-    const up = markOf('BTCUSDT') * 1.03;
+    const up = (300 / held) * 1.01;
     expect(held * up).toBeGreaterThan(300);
     signal(r, 0, 'hmm', 'BTCUSDT', up);
     await settled(r);
