@@ -1,6 +1,5 @@
 import { AppError, errorMessage } from '../../domain/errors.js';
 import type { VenueId } from '../../domain/ids.js';
-import { statusFromVenue } from '../../machines/order.machine.js';
 import type { SignalEffect } from '../../machines/symbol.machine.js';
 import type { OrderRecord } from '../../store/index.js';
 import { perpClose } from '../../strategies/perp-intent.js';
@@ -70,7 +69,7 @@ export function createOrderEntry(
   ctx: EngineContext,
   submit: (intent: Intent) => Promise<Submitted>,
   idempotency: { claimed(key: string): string | undefined; keyed(venue: string, symbol: string, key: string): string },
-  life: Pick<OrderLifecycle, 'persist'>,
+  life: Pick<OrderLifecycle, 'adopt'>,
   rails: {
     /** Room left under the exposure caps for an order adding exposure (order-submit.ts `headroom`). */
     headroom: (venue: string, symbol: string, kind: 'spot' | 'linear') => number;
@@ -129,30 +128,17 @@ export function createOrderEntry(
     const o = found.order;
     if (o.timestamp !== null && o.timestamp !== undefined && deps.now() - o.timestamp > IDEMPOTENCY_TTL_MS)
       return { fresh: true };
-    const at = deps.now();
-    const rec: OrderRecord = {
+    // Recorded as an adoption (`adoptedAt`): its trades before the fresh store's baseline are in the baseline's
+    // balances; later ones come in with reconciliation like any adopted order's.
+    const rec = await life.adopt(o, {
       clientOrderId: cid,
       venue: req.venue,
-      symbol: req.symbol,
-      side: o.side,
       strategy: 'operator',
-      status: statusFromVenue(o.status, o.filled, o.amount),
-      type: o.type,
-      amount: o.amount,
-      filled: o.filled,
-      averagePrice: o.average,
-      quote: req.quote,
-      venueOrderId: o.id,
       reason: 'idempotent_retry',
+      quote: req.quote,
       idempotencyKey: req.idempotency.key,
       requestHash: req.idempotency.hash,
-      createdAt: o.timestamp ?? at,
-      updatedAt: at,
-      adoptedAt: at,
-    };
-    // Recorded as an adoption (`adoptedAt`): its trades before the fresh store's baseline are in the baseline's
-    // balances; later ones come in with reconciliation like any adopted order's. None is applied here.
-    await life.persist(rec, { ...rec, type: 'order.adopted', orderType: rec.type });
+    });
     log.warn(
       { venue: req.venue, clientOrderId: cid, symbol: req.symbol },
       'an Idempotency-Key this store did not know had placed an order at the venue: answered with it',

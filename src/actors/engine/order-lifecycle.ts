@@ -46,6 +46,35 @@ export function createOrderLifecycle(ctx: EngineContext) {
     return saved;
   }
 
+  /**
+   * Records an order found at the venue that this store did not place (reconciliation's adoption, an
+   * Idempotency-Key's earlier order): its state as the venue reports it, `adoptedAt` now (its trades before the
+   * store's first-boot baseline are in that baseline), journaled `order.adopted`. No fill is applied here.
+   */
+  function adopt(
+    o: Order,
+    own: Pick<OrderRecord, 'clientOrderId' | 'venue' | 'strategy' | 'reason' | 'quote'> &
+      Partial<Pick<OrderRecord, 'idempotencyKey' | 'requestHash'>>,
+  ): Promise<OrderRecord> {
+    const at = now();
+    const rec: OrderRecord = {
+      ...own,
+      symbol: o.symbol,
+      side: o.side,
+      status: statusFromVenue(o.status, o.filled, o.amount),
+      type: o.type,
+      amount: o.amount,
+      filled: o.filled,
+      averagePrice: o.average,
+      venueOrderId: o.id,
+      createdAt: o.timestamp ?? at,
+      updatedAt: at,
+      adoptedAt: at,
+    };
+    // The record's own `type` is the order type: spread first, or the entry is not an `order.*` entry.
+    return persist(rec, { ...rec, type: 'order.adopted', orderType: rec.type });
+  }
+
   function update(
     rec: OrderRecord,
     patch: Partial<OrderRecord> & { status: string },
@@ -329,6 +358,7 @@ export function createOrderLifecycle(ctx: EngineContext) {
   return {
     perp,
     persist,
+    adopt,
     update,
     applyVenueOrder,
     finish,

@@ -1,6 +1,6 @@
 import { AppError, errorMessage } from '../../domain/errors.js';
 import { balanceDiffs } from '../../domain/portfolio.js';
-import { statusFromVenue, TERMINAL } from '../../machines/order.machine.js';
+import { TERMINAL } from '../../machines/order.machine.js';
 import type { OrderRecord } from '../../store/index.js';
 import type { ReconcileResult, ReconcileVenueResult } from '../../supervisor/trading-port.js';
 import type { Balances, Order } from '../../venues/venue-gateway.js';
@@ -109,26 +109,13 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
       if ((cidAtVenue && known.has(cidAtVenue)) || known.has(`id:${o.id}`)) continue;
       if (deps.stops?.owns(venue, { id: o.id, clientOrderId: cidAtVenue })) continue;
       const cid = cidAtVenue ?? `ext-${venue}-${o.id}`;
-      const rec: OrderRecord = {
+      await life.adopt(o, {
         clientOrderId: cid,
         venue,
-        symbol: o.symbol,
-        side: o.side,
         strategy: 'external',
-        status: statusFromVenue(o.status, o.filled, o.amount),
-        type: o.type,
-        amount: o.amount,
-        filled: o.filled,
-        averagePrice: o.average,
-        quote: (o.price ?? 0) * o.amount,
-        venueOrderId: o.id,
         reason: 'adopted',
-        createdAt: o.timestamp ?? now(),
-        updatedAt: now(),
-        adoptedAt: now(),
-      };
-      // The record's own `type` is the order type: spread first, or the entry is not an `order.*` entry.
-      await life.persist(rec, { ...rec, type: 'order.adopted', orderType: rec.type });
+        quote: (o.price ?? 0) * o.amount,
+      });
       log.warn({ venue, clientOrderId: cid, symbol: o.symbol }, 'adopted an order the venue has and Bosun did not');
       out.ordersAdopted += 1;
     }
