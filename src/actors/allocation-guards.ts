@@ -7,6 +7,7 @@ import {
   type CutbackObservation,
   type CutbackParams,
   type CutbackState,
+  floorOf,
   initialCutback,
   restoreCutback,
   stepCutback,
@@ -56,6 +57,14 @@ export function createAllocationGuards(deps: AllocationGuardsDeps) {
     /** Auto-cutback's multiplier (1 when disabled). */
     sizeScale: (): number => (deps.cutbackEnabled ? cutback.scale : 1),
     cutbackState: (): CutbackState => ({ ...cutback }),
+    /** The multiplier sits at its floor (enabled only): the cause of the system's global `auto_cutback` REDUCING. */
+    atFloor: (): boolean => deps.cutbackEnabled && cutback.scale <= floorOf(params) + 1e-9,
+    /**
+     * The trading loop's rule (reducing-scopes.ts): a drawdown at the equity breaker's limit with the multiplier at
+     * its floor puts the system in global REDUCING; `maxDrawdownPct` is the limit in force now (policies may move it).
+     */
+    reducingFor: (drawdownPct: number, maxDrawdownPct: number = params.maxDrawdownPct): boolean =>
+      deps.cutbackEnabled && drawdownPct >= maxDrawdownPct && cutback.scale <= floorOf(params) + 1e-9,
     /** One observation of the breakers; persists and logs a change. */
     async observe(o: CutbackObservation): Promise<void> {
       if (!deps.cutbackEnabled) return;

@@ -5,7 +5,6 @@ import { errorMessage } from '../domain/errors.js';
 import type { VenueId } from '../domain/ids.js';
 import type { GovernanceState } from '../machines/governance.machine.js';
 import type { AllocationInput } from '../strategies/allocator.js';
-import { CUTBACK_DEFAULTS } from '../strategies/auto-cutback.js';
 import { BREAKOUT_DEFAULTS } from '../strategies/breakout.js';
 import type { ChildSpec } from '../supervisor/policy.js';
 import type { SupervisorHooks } from '../supervisor/supervisor.js';
@@ -147,7 +146,6 @@ export function createTrading(deps: TradingDeps) {
 
   // ── REDUCING set and cleared by the system (depeg exit, funding trim, auto-cutback): reducing-scopes.ts ──
   const limitsNow = () => resolveRiskLimits(config, policies());
-  const cutbackAtFloor = () => allocationGuards.sizeScale() <= CUTBACK_DEFAULTS.floor + 1e-9;
   const reducing = createReducingScopes({
     governance,
     setTrading: async (cmd) => deps.runtime()?.setTrading(cmd),
@@ -155,7 +153,7 @@ export function createTrading(deps: TradingDeps) {
       const [venue = '', symbol = ''] = key.split(':');
       if (reason === 'depeg_exit') return guards.railInput(venue, symbol).depegActive;
       if (reason === 'funding_trim') return guards.railInput(venue, symbol, 'linear').fundingSpike;
-      return cutbackAtFloor();
+      return allocationGuards.atFloor();
     },
     log,
   });
@@ -316,8 +314,7 @@ export function createTrading(deps: TradingDeps) {
       now,
       reconcileIntervalMs: config.RECONCILE_INTERVAL_SEC * 1000,
       snapshotIntervalMs: config.PORTFOLIO_SNAPSHOT_SEC * 1000,
-      cutbackReducing: (drawdownPct) =>
-        config.AUTO_CUTBACK_ENABLED && drawdownPct >= limitsNow().maxDrawdownPct && cutbackAtFloor(),
+      cutbackReducing: (drawdownPct) => allocationGuards.reducingFor(drawdownPct, limitsNow().maxDrawdownPct),
     });
   };
 

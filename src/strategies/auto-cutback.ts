@@ -45,7 +45,7 @@ export function initialCutback(): CutbackState {
 }
 
 /** The floor as given, made usable: a number in [0, 1] (bad input means the most conservative, 0). */
-function floorOf(p: CutbackParams): number {
+export function floorOf(p: CutbackParams): number {
   return Number.isFinite(p.floor) ? clamp(p.floor, 0, 1) : 0;
 }
 
