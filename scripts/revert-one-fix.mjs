@@ -163,6 +163,17 @@ const FIXES = {
       ].map(src),
     ],
   },
+  /** Fix 9 for auto-cutback: its multiplier reaches the floor at the drawdown limit, global stays ACTIVE (I15). */
+  '9d': {
+    what: 'auto-cutback at its floor at the drawdown limit does not set global REDUCING',
+    patches: [
+      [
+        'src/actors/allocation-guards.ts',
+        '      deps.cutbackEnabled && drawdownPct >= maxDrawdownPct && cutback.scale <= floorOf(params) + 1e-9,',
+        '      false,',
+      ],
+    ],
+  },
   /** Each half of fix 9 alone (the table reports 9; these show that each half is caught by itself). */
   '9a': {
     what: 'the depeg exit does not set REDUCING (its sells go out, the symbol stays ACTIVE)',
@@ -225,7 +236,7 @@ function run(fix) {
   const out = stripAnsi(`${r.stdout}\n${r.stderr}`);
   const log = join(tmpdir(), `bosun-revert-${fix}.log`);
   writeFileSync(log, out);
-  const campaign = invariantsIn(out, /\b(I(?:1[0-4]|[1-9])) \(/g);
+  const campaign = invariantsIn(out, /\b(I(?:1[0-5]|[1-9])) \(/g);
   const witnesses = witnessFailures(out);
   const caught = [...new Set([...campaign, ...witnesses.flatMap((w) => w.caughtBy)])].sort();
   const replay = out.match(/(?:SIM_ONLY=\S+ )?SIM_SEED=\S+ SIM_PATH=\S+ npx vitest run \S+/)?.[0] ?? null;

@@ -48,6 +48,21 @@ const FAULTS: Record<Extract<Step, { t: 'fault' }>['kind'], FaultInput> = {
   hang: { kind: 'hang' },
 };
 
+/** What the campaign reached beyond the perpetuals (perp-steps.ts): printed per file, required from 100 seeds. */
+export const campaignCoverage = {
+  /** Bosun buys booked after another client's trades landed in their flight (I1 takes those trades out). */
+  thirdPartyInFlight: 0,
+  /** Drawdown steps that left auto-cutback at its floor at the limit (global REDUCING, I15). */
+  cutbackReducing: 0,
+  /** Drawdown steps that cleared auto-cutback's global REDUCING (the multiplier rose). */
+  cutbackCleared: 0,
+};
+
+export function campaignCoverageLine(): string {
+  const c = campaignCoverage;
+  return `  I1 with another client's trades in flight: ${c.thirdPartyInFlight} buys; auto-cutback REDUCING: ${c.cutbackReducing} entered/held, ${c.cutbackCleared} cleared`;
+}
+
 /** Runs one schedule on a fresh account and state directory; returns every invariant violation seen. */
 export async function runSchedule(world: World, schedule: Schedule): Promise<Violation[]> {
   const { sim } = world;
@@ -216,6 +231,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       checker.onCreate(stepNo, inc, gov, req, genOf(inc));
       viewChecks.onCreate(stepNo, inc, req, depeg);
     },
+    onIntent: (_inc: Incarnation, cid: string) => checker.onIntent(cid),
     onCrash: () => viewChecks.restarted(),
     views: {
       governance: governanceState,
@@ -507,6 +523,28 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
         await cur.views.reviewReducing();
         viewChecks.afterFundingSpikeEnd(stepNo, gov, reasons);
         return;
+      case 'drawdown': {
+        // The trading loop ticks a second later (auto-cutback's restoration runs on that clock).
+        sim.advance(1_000);
+        notePrices(cur);
+        if (!cur.alive || !cur.views) return;
+        const max = limits.maxDrawdownPct;
+        const dd = (step.pct / 100) * max;
+        const wasCutback = gov.global === 'REDUCING' && reasons.get('global') === 'auto_cutback';
+        await cur.views.cutbackTick(dd);
+        const atFloor = cur.views.cutbackAtFloor();
+        const cutbackReducing = gov.global === 'REDUCING' && reasons.get('global') === 'auto_cutback';
+        if (atFloor && dd >= max) {
+          campaignCoverage.cutbackReducing += 1;
+          // Only an ACTIVE global is moved (an operator's REDUCING or HALTED is left as it is, and is as strict).
+          if (gov.global === 'ACTIVE')
+            checker.fail('I15', stepNo, `auto-cutback at its floor at a ${dd}% drawdown left global ACTIVE`);
+        }
+        if (!atFloor && cutbackReducing)
+          checker.fail('I15', stepNo, 'global still REDUCING (auto_cutback) after the multiplier rose above its floor');
+        if (wasCutback && !cutbackReducing) campaignCoverage.cutbackCleared += 1;
+        return;
+      }
       case 'depeg_end': {
         depeg = false;
         viewChecks.depegEnded();
@@ -557,6 +595,8 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
     try {
       if (step.kind === 'market_sell')
         sim.placeOrder({ venue: 'binance', apiKey: keys.apiKey, symbol, side: 'sell', type: 'market', qty: free / 2 });
+      else if (step.kind === 'market_buy')
+        sim.placeOrder({ venue: 'binance', apiKey: keys.apiKey, symbol, side: 'buy', type: 'market', qty: 30 / px });
       else if (step.kind === 'limit_sell_above')
         sim.placeOrder({
           venue: 'binance',
@@ -662,6 +702,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       checker.atQuiescence(stepNo, cur, stops, dirs.length);
       if (perps) perpCoverage.fundingPayments += fundingPaid(sim, keys.apiKey);
     } else checker.fail('I3', stepNo, 'the process never finished boot recovery at quiescence');
+    campaignCoverage.thirdPartyInFlight += checker.inFlightDiscounts();
     return checker.violations();
   } finally {
     releaseAll(inc);

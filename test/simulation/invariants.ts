@@ -24,7 +24,8 @@ export type InvariantId =
   | 'I11'
   | 'I12'
   | 'I13'
-  | 'I14';
+  | 'I14'
+  | 'I15';
 
 export const INVARIANTS: Record<InvariantId, string> = {
   I1: 'settled + reserved exposure never exceeds a cap',
@@ -43,6 +44,8 @@ export const INVARIANTS: Record<InvariantId, string> = {
   I13: "what is sent is on the market's grid and exactly what was journaled; the ledger and perp book are exact at the venue's precision",
   // Judged in views-checks.ts.
   I14: "a funding trim leaves its symbol REDUCING while the spike lasts, and the system's REDUCING ends with it",
+  // Judged in harness.ts (the `drawdown` step).
+  I15: 'auto-cutback at its floor at the drawdown limit holds global REDUCING, which ends once the multiplier rises',
 };
 
 export interface Violation {
@@ -101,6 +104,10 @@ export function createChecker(d: CheckerDeps) {
   const journaled = new Map<string, { amount: number; price: number | null }>();
   /** clientOrderId → the price its intent was sized at (the rails judged the caps there; I1). */
   const decisionPrice = new Map<string, number>();
+  /** clientOrderId → the venue's last order event when its intent was journaled (the rails had just decided; I1). */
+  const decidedAfter = new Map<string, number>();
+  /** Bosun buys booked while another client's trade had landed since their decision (I1's discount, counted). */
+  let inFlightDiscounts = 0;
   let eventsSeen = 0;
 
   function baseOf(symbol: string): string {
@@ -130,6 +137,23 @@ export function createChecker(d: CheckerDeps) {
       if (o.side !== 'buy' || o.market !== 'spot' || !bosunCid(o.clientOrderId) || o.remaining === undefined) continue;
       const a = baseOf(o.symbol);
       held.set(a, (held.get(a) ?? 0) + o.remaining * (o.price ?? px(a)));
+    }
+    // Another client's trades on the account that landed between this order's decision and its booking: Bosun
+    // could not have known them when its rails decided (nothing can), so they are taken back out. Market orders
+    // only (the churn and the manual trades fill at once); a resting third-party limit filling in that window is
+    // still counted against Bosun.
+    const since = decidedAfter.get(e.clientOrderId);
+    if (since !== undefined) {
+      let discounted = false;
+      for (const o of d.sim.orderEvents.list(d.account)) {
+        if (o.seq <= since || o.seq >= e.seq) continue;
+        if (o.outcome !== 'booked' || o.market !== 'spot' || o.kind !== 'market' || bosunCid(o.clientOrderId)) continue;
+        const b = baseOf(o.symbol);
+        const qty = o.qty ?? (o.quoteQty ?? 0) / Math.max(px(b), 1e-12);
+        held.set(b, (held.get(b) ?? 0) - (o.side === 'buy' ? 1 : -1) * qty * px(b));
+        discounted = true;
+      }
+      if (discounted) inFlightDiscounts += 1;
     }
     const a = traded;
     const notional = e.qty !== undefined ? e.qty * (decided ?? e.price ?? px(a)) : (e.quoteQty ?? 0);
@@ -244,6 +268,14 @@ export function createChecker(d: CheckerDeps) {
       const key = /^operator:op-(k\d+)$/.exec(String(rec.reason ?? ''))?.[1];
       if (key !== undefined) keyCids.set(key, (keyCids.get(key) ?? new Set()).add(cid));
     },
+
+    /** An intent journaled: its order was just decided (I1 judges third-party trades from here on apart). */
+    onIntent(cid: string): void {
+      if (!decidedAfter.has(cid)) decidedAfter.set(cid, d.sim.orderEvents.last());
+    },
+
+    /** How many Bosun buys had another client's trades taken out of I1's count (they landed in their flight). */
+    inFlightDiscounts: () => inFlightDiscounts,
 
     /** An operator request answered with an order (accepted or unknown): the client holds its id. */
     acknowledged(cid: string, gen: number): void {

@@ -33,7 +33,7 @@ export type Step =
   /** A symbol's price jumps by `pct` % (resting limit orders cross). */
   | { t: 'price'; sym: number; pct: number }
   /** Someone trades on the venue's web page (non-Bosun clientOrderId). */
-  | { t: 'manual'; sym: number; kind: 'market_sell' | 'limit_buy_below' | 'limit_sell_above' }
+  | { t: 'manual'; sym: number; kind: 'market_sell' | 'market_buy' | 'limit_buy_below' | 'limit_sell_above' }
   | {
       t: 'fault';
       kind: 'disconnect' | 'accept_then_502' | 'http_429' | 'reject' | 'http_5xx' | 'hang';
@@ -77,7 +77,12 @@ export type Step =
    */
   | { t: 'funding_spike'; sym: number }
   /** The funding spike ends; the trading loop reviews the system's REDUCING scopes. */
-  | { t: 'funding_spike_end' };
+  | { t: 'funding_spike_end' }
+  /**
+   * A second of the trading loop with the equity drawdown at `pct` % of the breaker's limit: auto-cutback observes
+   * it (cut at once, restored a second later when healthy) and the system enters or leaves global REDUCING (I15).
+   */
+  | { t: 'drawdown'; pct: number };
 
 /** A schedule with a perpetual step runs with PERP_STRATEGIES_ENABLED, a futures wallet and the perp book. */
 export function hasPerps(steps: readonly Step[]): boolean {
@@ -163,7 +168,12 @@ export function stepArb(n: number): fc.Arbitrary<Step> {
       arbitrary: fc.record({
         t: fc.constant('manual' as const),
         sym: sym(n),
-        kind: fc.constantFrom('market_sell' as const, 'limit_buy_below' as const, 'limit_sell_above' as const),
+        kind: fc.constantFrom(
+          'market_sell' as const,
+          'market_buy' as const,
+          'limit_buy_below' as const,
+          'limit_sell_above' as const,
+        ),
       }),
     },
     {
@@ -217,9 +227,12 @@ export function stepArb(n: number): fc.Arbitrary<Step> {
       }),
     },
     { weight: 1, arbitrary: fc.constant({ t: 'funding' as const }) },
-    // `funding_spike` and `funding_spike_end` are played by a witness schedule (witnesses.test.ts) and not drawn
-    // here: adding them to the draw reshuffles every seed, and the reshuffled seeds find two failures left to fix
-    // (test/simulation/README.md, "What it found").
+    {
+      weight: 2,
+      arbitrary: fc.record({ t: fc.constant('drawdown' as const), pct: fc.constantFrom(0, 50, 100, 150) }),
+    },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('funding_spike' as const), sym: sym(n) }) },
+    { weight: 1, arbitrary: fc.constant({ t: 'funding_spike_end' as const }) },
   );
 }
 
@@ -294,6 +307,8 @@ export function describeStep(s: Step, symbols: readonly string[]): string {
       return `funding spike on ${name(s.sym)}'s perpetual (opened first if flat): the funding guard trims the side that pays`;
     case 'funding_spike_end':
       return 'funding spike ends (the system reviews its REDUCING scopes)';
+    case 'drawdown':
+      return `a second later, equity drawdown at ${s.pct}% of the breaker's limit (auto-cutback observes it)`;
   }
 }
 

@@ -1,4 +1,5 @@
 import { type AccountBook, createAccountBook, type LedgerView } from '../../src/actors/account-book.js';
+import { createAllocationGuards } from '../../src/actors/allocation-guards.js';
 import { createGuardOrders } from '../../src/actors/guard-orders.js';
 import type { LedgerBook } from '../../src/actors/ledger-book.js';
 import { createReducingScopes, type SystemReducingReason } from '../../src/actors/reducing-scopes.js';
@@ -12,7 +13,7 @@ import type { Logger } from '../../src/logging/logger.js';
 import type { FundingPlan } from '../../src/machines/funding-guard.machine.js';
 import type { GovernanceState } from '../../src/machines/governance.machine.js';
 import type { Metrics } from '../../src/metrics/metrics.js';
-import type { OrdersStore } from '../../src/store/index.js';
+import type { KvStore, OrdersStore } from '../../src/store/index.js';
 import type { TradingCommand } from '../../src/supervisor/runtime-port.js';
 import type { TradingPort } from '../../src/supervisor/trading-port.js';
 import type { Balances, VenueGateway } from '../../src/venues/venue-gateway.js';
@@ -47,7 +48,16 @@ export interface ViewsDeps {
   stillNeeded(reason: SystemReducingReason, key: string): boolean;
   /** The stop validator's book as the harness keeps it (it plays the validator). */
   stopValidator(): StopValidator;
+  /** The incarnation's store (auto-cutback persists its multiplier there and restores it at boot). */
+  kv: KvStore;
+  now: () => number;
 }
+
+/**
+ * Auto-cutback's restoration in the campaign: one healthy observation a second after the cut restores full size,
+ * so a schedule of a few steps sees the system's REDUCING both set and cleared (production: 0.1 per 5 minutes).
+ */
+export const CAMPAIGN_CUTBACK = { stepMs: 1_000, stepUp: 1 } as const;
 
 export interface SutViews {
   accountBook: AccountBook;
@@ -59,6 +69,14 @@ export interface SutViews {
   fundingTrim(plan: FundingPlan): Promise<{ trimmed: boolean; hedged: boolean }>;
   /** The trading loop's 1 s review of the system's REDUCING scopes. */
   reviewReducing(): Promise<number>;
+  /**
+   * The trading loop's 1 s tick for auto-cutback (trading-loops.ts): observe the equity drawdown, enter global
+   * REDUCING when the multiplier sits at its floor at the breaker's limit, review the system's scopes.
+   */
+  cutbackTick(drawdownPct: number): Promise<void>;
+  /** Auto-cutback's size multiplier (the engine's `sizeScale` input) and whether it sits at its floor. */
+  sizeScale(): number;
+  cutbackAtFloor(): boolean;
   /** The account actor's poll (venue.actors.ts): the venue's balances valued at its tickers, into the book. */
   poll(balances: Balances, prices: Readonly<Record<string, number>>, at: number): void;
 }
@@ -83,10 +101,25 @@ export function createViews(d: ViewsDeps): SutViews {
     weightsPath: '',
     resetAutoTune: undefined as never,
   });
+  // trading.actors.ts's allocator guards, auto-cutback on (AUTO_CUTBACK_ENABLED), at the harness's drawdown limit.
+  const allocation = createAllocationGuards({
+    cutbackEnabled: true,
+    riskParityEnabled: false,
+    kv: d.kv,
+    metrics: d.metrics,
+    log: d.log,
+    barMs: 60_000,
+    maxDrawdownPct: d.limits.maxDrawdownPct,
+    symbols: {},
+    now: d.now,
+    cutback: CAMPAIGN_CUTBACK,
+  });
   const reducing = createReducingScopes({
     governance: () => d.governance(),
     setTrading: async (cmd) => d.setTrading(cmd),
-    stillNeeded: (reason, _scope, key) => d.stillNeeded(reason, key),
+    // As trading.actors.ts: auto-cutback's REDUCING lasts while the multiplier sits at its floor.
+    stillNeeded: (reason, _scope, key) =>
+      reason === 'auto_cutback' ? allocation.atFloor() : d.stillNeeded(reason, key),
     log: d.log,
   });
   const guards = createGuardOrders({
@@ -104,6 +137,14 @@ export function createViews(d: ViewsDeps): SutViews {
     depegExit: (reason) => guards.reduceUsdtExposure(reason),
     fundingTrim: (plan) => guards.executeFunding(d.venue, plan),
     reviewReducing: () => reducing.review(),
+    async cutbackTick(drawdownPct) {
+      // The breakers are not tripped in the campaign (the harness plays them OK): only the drawdown moves it.
+      await allocation.observe({ at: d.now(), drawdownPct, tripped: false });
+      if (allocation.reducingFor(drawdownPct)) await reducing.enter('global', '', 'auto_cutback');
+      await reducing.review();
+    },
+    sizeScale: () => allocation.sizeScale(),
+    cutbackAtFloor: () => allocation.atFloor(),
     poll(balances, prices, at) {
       const holdings = Object.entries(balances).map(([asset, e]) => ({ asset, ...e }));
       const v = valueHoldings(holdings, prices);

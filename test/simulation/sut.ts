@@ -69,6 +69,8 @@ export interface SutEnv {
   };
   /** A create handed to the venue by incarnation `inc` (I2/I3 are judged here). */
   onCreate(inc: Incarnation, req: CreateOrderRequest): void;
+  /** An intent journaled by `inc`: the order was decided (sized, passed the rails, reserved) just now (I1). */
+  onIntent?(inc: Incarnation, clientOrderId: string): void;
   onCrash(inc: Incarnation): void;
   /** The parts around the engine that I9–I12 read (sut-views.ts); absent: not composed. */
   views?: Pick<ViewsDeps, 'governance' | 'setTrading' | 'stillNeeded' | 'stopValidator'> & {
@@ -193,7 +195,10 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
     return q;
   };
   const orders: typeof store.orders = {
-    put: (o) => counted(store.orders.put(o)),
+    put: (o) => {
+      if (o.status === 'intent' && self) env.onIntent?.(self, o.clientOrderId);
+      return counted(store.orders.put(o));
+    },
     get: (cid) => store.orders.get(cid),
     listOpen: () => store.orders.listOpen(),
     list: () => store.orders.list(),
@@ -204,6 +209,7 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
     lastSeq: () => store.journal.lastSeq(),
     rebuildMirrors: () => store.journal.rebuildMirrors(),
   };
+  let viewsRef: SutViews | undefined;
   const book = createLedgerBook(store.portfolio, [env.venue]);
   const perps = env.perps ? createPerpBook(store.portfolio, [env.venue]) : undefined;
   const tradingOf = (venue: string, symbol: string) => {
@@ -241,6 +247,8 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
       policyAllowed: () => true,
       allocations: () => ({ reserve_pct: 0 }),
       equityBreaker: () => ({ tripped: false, reason: '' }),
+      // Auto-cutback's multiplier (sut-views.ts composes the allocator guards as trading.actors.ts does).
+      sizeScale: () => viewsRef?.sizeScale() ?? 1,
       venueBreaker: () => ({ tripped: false, reason: '' }),
       guards: (_venue, symbol, market) => ({
         depegActive: env.views?.depeg() ?? false,
@@ -322,6 +330,8 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
   const views =
     env.views &&
     createViews({
+      kv: store.kv,
+      now: env.now,
       ...env.views,
       venue: env.venue,
       engine,
@@ -333,6 +343,7 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
       metrics: env.metrics,
       log: env.log,
     });
+  viewsRef = views || undefined;
   const inc: Incarnation = {
     id,
     engine,
