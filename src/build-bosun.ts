@@ -4,6 +4,7 @@ import { runtimeOptions, tradedVenueSubtree, tradingExecutor, tradingRuntimeDeps
 import { createOpsConfig } from './actors/config.actors.js';
 import { createGoLive } from './actors/golive.js';
 import { createHistoryWarmup } from './actors/history-warmup.js';
+import { snapshotForBackup } from './actors/portfolio-snapshots.js';
 import { poll, realSleep } from './actors/retry.js';
 import { createScanner } from './actors/scanner.actors.js';
 import { createSituations } from './actors/situations.js';
@@ -331,7 +332,7 @@ export function buildBosun(config: Config, deps: BosunDeps): Bosun {
       snapshotDb: async () => {
         const at = Date.now();
         const dir = resolve(config.STATE_DIR, 'backups', `db-${new Date(at).toISOString().replace(/[:.]/g, '-')}`);
-        return { ...(await store.backup(dir)), at };
+        return { ...(await snapshotForBackup(store, config.PORTFOLIO_PATH, dir)), at };
       },
     },
     // The inspector page on engine sends /kill to ops; ops listens first, so its port is known by then.

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Store } from '../store/index.js';
 import type { LedgerBook } from './ledger-book.js';
 import { buildPortfolioDocument, createPortfolioFile, type PortfolioReadResult } from './portfolio-file.js';
@@ -53,3 +54,20 @@ export function createPortfolioSnapshots(deps: {
 }
 
 export type PortfolioSnapshots = ReturnType<typeof createPortfolioSnapshots>;
+
+/**
+ * `POST /backup`'s copy (DESIGN §2): `portfolio.json` first, then the LMDB environment (one read transaction), both
+ * into `dir`. In that order the copy still lists the file's hash among Bosun's own (the last two are kept), so a
+ * restore reads the pair as Bosun's. The other way round, a snapshot written between the two is not in the copy's
+ * list: the restored Bosun took its own file for an operator's edit and re-baselined the ledger from it.
+ */
+export async function snapshotForBackup(
+  store: Pick<Store, 'backup'>,
+  portfolioPath: string,
+  dir: string,
+): Promise<{ path: string; bytes: number; portfolio: string | null }> {
+  mkdirSync(dir, { recursive: true });
+  const portfolio = existsSync(portfolioPath) ? join(dir, 'portfolio.json') : null;
+  if (portfolio) copyFileSync(portfolioPath, portfolio);
+  return { ...(await store.backup(dir)), portfolio };
+}

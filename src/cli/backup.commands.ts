@@ -34,6 +34,7 @@ const run = promisify(execFile);
  * A `MANIFEST.json` carries each file's sha256; restore checks every one before it writes anything.
  */
 export const ARCHIVE_DB = 'state/db/data.mdb';
+const ARCHIVE_PORTFOLIO = 'state/portfolio.json';
 
 /** Archive path → where it lives (state/… under the state dir, ops/… under the ops dir). Optional unless noted. */
 function sources(ctx: CliContext): Array<{ archive: string; from: string; required?: boolean }> {
@@ -116,13 +117,25 @@ function holders(file: string): number[] {
 }
 
 /** The LMDB copy: from the running Bosun, or directly when none answers. Returns its file and how to clean up. */
-async function copyDb(ctx: CliContext): Promise<{ file: string; source: 'online' | 'offline'; cleanup: () => void }> {
+async function copyDb(
+  ctx: CliContext,
+): Promise<{ file: string; portfolio?: string; source: 'online' | 'offline'; cleanup: () => void }> {
   try {
     const { body } = await call(ctx, ctx.opsUrl, 'POST', '/backup', { command: true });
-    const file = (body as { db?: { path?: string } }).db?.path;
+    const b = body as { db?: { path?: string }; portfolio?: { path?: string } | null };
+    const file = b.db?.path;
     if (!file || !existsSync(file))
       throw new CliFailure(`POST /backup answered a path this host cannot read: ${String(file)}`);
-    return { file, source: 'online', cleanup: () => rmSync(dirname(file), { recursive: true, force: true }) };
+    // The portfolio.json taken with the LMDB copy (the live file may have been rewritten since: it would not match).
+    const portfolio = b.portfolio?.path;
+    if (portfolio !== undefined && !existsSync(portfolio))
+      throw new CliFailure(`POST /backup answered a path this host cannot read: ${portfolio}`);
+    return {
+      file,
+      ...(portfolio !== undefined ? { portfolio } : {}),
+      source: 'online',
+      cleanup: () => rmSync(dirname(file), { recursive: true, force: true }),
+    };
   } catch (e) {
     if (!(e instanceof CliFailure && e.unreachable)) throw e;
   }
@@ -156,7 +169,8 @@ export async function backup(ctx: CliContext, args: string[]): Promise<number> {
     };
     put(ARCHIVE_DB, db.file);
     for (const f of sources(ctx)) {
-      if (existsSync(f.from)) put(f.archive, f.from);
+      const from = f.archive === ARCHIVE_PORTFOLIO && db.portfolio !== undefined ? db.portfolio : f.from;
+      if (existsSync(from)) put(f.archive, from);
       else missing.push(f.archive);
     }
     const manifest: Manifest = {

@@ -146,9 +146,12 @@ export interface ReplayPort {
   release(key: string): Promise<void>;
 }
 
-/** A consistent copy of the LMDB environment taken while Bosun runs, written under `state/backups/`. */
+/**
+ * A consistent copy of the LMDB environment taken while Bosun runs, written under `state/backups/`, with the
+ * `portfolio.json` that goes with it (copied just before; null when there is none yet).
+ */
 export interface BackupPort {
-  snapshotDb(): Promise<{ path: string; bytes: number; at: number }>;
+  snapshotDb(): Promise<{ path: string; bytes: number; portfolio: string | null; at: number }>;
 }
 
 export interface InspectorDeps {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeDeps, TOKEN } from '../../../test/http/support/fakes.js';
+import { snapshotForBackup } from '../../actors/portfolio-snapshots.js';
 import { openStore, type Store } from '../../store/index.js';
 import { buildServer } from '../build-server.js';
 import type { BackupPort } from '../ports.js';
@@ -20,7 +21,10 @@ async function setup(withBackup = true) {
   const backupRoot = mkdtempSync(join(tmpdir(), 'bosun-backup-copies-'));
   let n = 0;
   const backup: BackupPort = {
-    snapshotDb: async () => ({ ...(await store.backup(join(backupRoot, `db-${++n}`))), at: 1_700_000_000_000 }),
+    snapshotDb: async () => ({
+      ...(await snapshotForBackup(store, join(backupRoot, 'no-portfolio.json'), join(backupRoot, `db-${++n}`))),
+      at: 1_700_000_000_000,
+    }),
   };
   const deps = fakeDeps(withBackup ? { backup } : {});
   const app = await buildServer(deps, 'ops');
@@ -34,8 +38,10 @@ describe('POST /backup', () => {
     const { deps, post } = await setup();
     const res = await post({ 'x-ops-token': TOKEN, 'x-ops-actor': 'alice', 'idempotency-key': 'b-1' });
     expect(res.statusCode).toBe(200);
-    const body = res.json() as { db: { path: string; bytes: number }; at: number };
+    const body = res.json() as { db: { path: string; bytes: number }; portfolio: unknown; at: number };
     expect(body.db.path).toMatch(/db-1\/data\.mdb$/);
+    // No portfolio.json written yet: the answer says so rather than naming a file that is not there.
+    expect(body.portfolio).toBeNull();
     expect(body.db.bytes).toBeGreaterThan(0);
     const copy = await openStore({ dir: join(body.db.path, '..') });
     try {
