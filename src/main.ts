@@ -107,6 +107,9 @@ async function main(): Promise<void> {
       seed: config.SIM_SEED,
       ...(config.SIM_PERSIST ? { stateDir: config.SIM_STATE_DIR } : {}),
       controlToken: simToken.token,
+      // The paper venue is as strict as the real one: Kraken's call and trade counters of the account's tier
+      // (Binance's weights are always enforced). Both sides restart together, so no counter outlives a restart.
+      krakenTier: config.KRAKEN_TIER,
     });
     // A fresh paper venue: cash plus small holdings under the default exposure caps, so a fresh paper Bosun trades
     // (PAPER_BALANCES). A resumed one keeps what its trading left, as a real account does across Bosun restarts.
