@@ -4,6 +4,8 @@
  * closed entries its OHLC keeps — folds it into the symbol actors and fits the HMMs before `/readyz`, so the first
  * strategy order goes out on the first bars after it instead of 34 minutes (trend) to 33 hours (stable HMM) later.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type BosunProcess, startBosun } from '../support/bosun-process.js';
 import { expectCleanRun } from '../support/clean-run.js';
@@ -90,6 +92,13 @@ describe('history warm-up (default paper run)', () => {
         RUN_SEC * 1000 + 5_000,
       );
       await expectCleanRun(p as BosunProcess, ['binance', 'kraken']);
+      // The paper venue held Bosun to Kraken's starter tier all along (as the real one would), and refused nothing.
+      const simLine = p.lines.find((l) => typeof l.baseUrl === 'string' && String(l.msg).startsWith('paper mode'));
+      const token = readFileSync(join(p.stateDir, 'sim_token'), 'utf8').trim();
+      const limits = await (
+        await fetch(`${String(simLine?.baseUrl)}/__sim/limits/kraken`, { headers: { 'x-sim-token': token } })
+      ).json();
+      expect(limits).toEqual({ tier: 'starter', refused: { calls: 0, trading: 0 } });
     },
     RUN_SEC * 1000 + 60_000,
   );

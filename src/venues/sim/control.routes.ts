@@ -162,6 +162,8 @@ const ROUTES: Record<string, Route> = {
     return json(200, { faults: [] });
   },
   'GET /__sim/limits': (_r, sim) => json(200, sim.limits()),
+  // Kraken's limits in force (the tier; `off`: none) and what they refused (a paper run proves it stayed inside).
+  'GET /__sim/limits/kraken': (_r, sim) => json(200, { tier: sim.krakenTier, refused: sim.krakenRateLimited() }),
   'POST /__sim/limits': (r, sim) => json(200, sim.setLimits(schemas.limits.parse(body(r)))),
 };
 

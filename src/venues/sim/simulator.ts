@@ -155,6 +155,8 @@ export interface Simulator {
   requests(): RequestStats;
   /** Kraken calls refused by its rate limits since start or `reset` (`EAPI:` call counter, `EOrder:` trading). */
   krakenRateLimited(): { calls: number; trading: number };
+  /** The Kraken tier whose limits are enforced (`off`: none). */
+  readonly krakenTier: KrakenSimTier | 'off';
   resetRequests(): void;
   /** The true regime sequence behind a symbol's (or asset's) price path. */
   truth(symbol: string): RegimeTruth;
@@ -373,6 +375,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     requests: () => log.stats(),
     krakenRateLimited: () => krakenGate.refusals(),
+    krakenTier: opts.krakenTier ?? 'off',
     resetRequests: () => log.reset(),
     truth(symbol) {
       engine.sync();
