@@ -31,6 +31,15 @@ export interface LedgerBook {
    * last 10 minutes of trades on top of the first-boot balances and halted the venue).
    */
   baselineAt(venue: string): number;
+  /**
+   * How far the venue's trade history is accounted for (epoch ms; 0: not recorded, a store from before): the start
+   * of the last reconciliation that left no difference, or the last baseline. Reconciliation reads trades from here
+   * (less a margin), not from the latest fill: Bosun's own fills settle without reading anyone else's trades, and a
+   * cursor they moved skipped a manual trade made while reconciliation was failing (halting the venue for good).
+   */
+  reconciledThrough(venue: string): number;
+  /** Records that the venue's balances were explained at `at`: its trades before it are in the ledger. */
+  markReconciled(venue: string, at: number): Promise<void>;
   /** The ledger's balance of one asset on a venue (0 when none). */
   balance(venue: string, asset: string): number;
   /** A copy of one venue's balances (undefined before its baseline). */
@@ -60,6 +69,8 @@ const balKey = (venue: string, asset: string) => `${balPrefix(venue)}${asset}`;
 const metaKey = (venue: string) => `lmeta:${venue}`;
 /** When the venue's balances were last set as a baseline. */
 const baselineAtKey = (venue: string) => `lbase:${venue}`;
+/** Up to when the venue's trades are in the ledger (a clean reconciliation's start, or a baseline). */
+const reconciledKey = (venue: string) => `lrec:${venue}`;
 const tradeKey = (venue: string, id: string) => `trade:${venue}:${id}`;
 /** The strategies' position (the key predates owners: a store from before holds every Bosun position here). */
 const posKey = (venue: string, symbol: string) => `pos:${venue}:${symbol}`;
@@ -113,6 +124,10 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
     ledger: () => copyLedger(ledger),
     hasVenue: (v) => ledger.venues[v] !== undefined,
     baselineAt: (v) => Number(kv.get(baselineAtKey(v)) ?? 0) || 0,
+    reconciledThrough: (v) => Number(kv.get(reconciledKey(v)) ?? 0) || 0,
+    async markReconciled(venue, at) {
+      if (at > (Number(kv.get(reconciledKey(venue)) ?? 0) || 0)) await kv.put(reconciledKey(venue), at);
+    },
     balance: (v, asset) => ledger.venues[v]?.balances[asset] ?? 0,
     balances: (v) => {
       const b = ledger.venues[v]?.balances;
@@ -128,6 +143,7 @@ export function createLedgerBook(kv: KvStore, venues: readonly string[]): Ledger
       for (const key of kv.keys(balPrefix(venue))) writes.push(kv.delete(key));
       writes.push(kv.put(metaKey(venue), { appliedTrades: next.appliedTrades, lastTradeAt: next.lastTradeAt }));
       writes.push(kv.put(baselineAtKey(venue), at));
+      writes.push(kv.put(reconciledKey(venue), at));
       await Promise.all(writes);
     },
     apply(fill, owner) {

@@ -162,8 +162,13 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
     if (!gw) return;
     // Up to three tries back to back: the venue's balances must not move between the two reads.
     const r = await poll({ attempts: 3, backoff: { firstMs: 0, maxMs: 0 }, sleep: ctx.sleep }, async () => {
+      // Taken before the first read: once this pass explains the balances, every trade before it is in the ledger.
+      const passAt = now();
       const before = totals(await gw.gateway.fetchBalances('spot'));
-      const since = Math.max(0, (book.ledger().venues[venue]?.lastTradeAt ?? 0) - 10 * 60_000);
+      // From where the trades are accounted for (the last clean pass or baseline), less 10 minutes for the venue's
+      // clock and late prints; a store from before that record reads from its latest fill, as it always did.
+      const cursor = book.reconciledThrough(venue) || (book.ledger().venues[venue]?.lastTradeAt ?? 0);
+      const since = Math.max(0, cursor - 10 * 60_000);
       if (venue === 'kraken') {
         // Kraken returns every pair's trades in one call (and charges its private counter per call).
         const trades = await gw.gateway.fetchMyTrades({ since, market: 'spot' });
@@ -185,11 +190,15 @@ export function createReconciliation(ctx: EngineContext, life: OrderLifecycle) {
         }
       }
       const after = totals(await gw.gateway.fetchBalances('spot'));
-      return { done: JSON.stringify(before) === JSON.stringify(after), value: after };
+      return { done: JSON.stringify(before) === JSON.stringify(after), value: { after, passAt } };
     });
     if (r.done && r.value) {
       const ledger = book.ledger().venues[venue]?.balances ?? {};
-      out.mismatches = balanceDiffs(ledger, r.value).map((d) => `${d.asset}: ledger ${d.ledger} venue ${d.venue}`);
+      out.mismatches = balanceDiffs(ledger, r.value.after).map(
+        (d) => `${d.asset}: ledger ${d.ledger} venue ${d.venue}`,
+      );
+      // Explained: the next pass reads trades from here. Not explained: the cursor stays where it was.
+      if (out.mismatches.length === 0) await book.markReconciled(venue, r.value.passAt);
       return;
     }
     throw new AppError(
