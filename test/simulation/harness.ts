@@ -60,7 +60,7 @@ export const campaignCoverage = {
 
 export function campaignCoverageLine(): string {
   const c = campaignCoverage;
-  return `  I1 with another client's trades in flight: ${c.thirdPartyInFlight} buys; auto-cutback REDUCING: ${c.cutbackReducing} entered/held, ${c.cutbackCleared} cleared`;
+  return `  I1 with another client's trades Bosun had not seen: ${c.thirdPartyInFlight} buys; auto-cutback REDUCING: ${c.cutbackReducing} entered/held, ${c.cutbackCleared} cleared`;
 }
 
 /** Runs one schedule on a fresh account and state directory; returns every invariant violation seen. */
@@ -252,7 +252,10 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
     onAnswer: (_inc, name, args) => {
       if (viewChecks.churnRead(name, args)) viewChecks.churnMoved(churnMove());
     },
-    onReconciled: (_inc, r) => viewChecks.reconciled(r),
+    onReconciled: (_inc, r) => {
+      checker.reconciled(r);
+      viewChecks.reconciled(r);
+    },
     ...(perps ? { perps: PERP_SETTINGS } : {}),
   };
 

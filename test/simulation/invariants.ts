@@ -1,4 +1,5 @@
 import type { EngineLimits } from '../../src/actors/trading-engine.js';
+import type { ReconcileResult } from '../../src/supervisor/trading-port.js';
 import type { OrderEvent, Simulator } from '../../src/venues/sim/index.js';
 import { buildCatalogue, decimalsOf, type MarketDef } from '../../src/venues/sim/instruments.js';
 import type { CreateOrderRequest } from '../../src/venues/venue-gateway.js';
@@ -104,7 +105,12 @@ export function createChecker(d: CheckerDeps) {
   const journaled = new Map<string, { amount: number; price: number | null }>();
   /** clientOrderId → the price its intent was sized at (the rails judged the caps there; I1). */
   const decisionPrice = new Map<string, number>();
-  /** clientOrderId → the venue's last order event when its intent was journaled (the rails had just decided; I1). */
+  /**
+   * The venue's last order event when Bosun last explained its balances (a reconciliation without error or
+   * difference): every trade up to it is in the ledger. Trades after it are not, until the next such pass (I1).
+   */
+  let knownSeq = 0;
+  /** clientOrderId → `knownSeq` when its intent was journaled (what the rails knew when they decided; I1). */
   const decidedAfter = new Map<string, number>();
   /** Bosun buys booked while another client's trade had landed since their decision (I1's discount, counted). */
   let inFlightDiscounts = 0;
@@ -138,10 +144,10 @@ export function createChecker(d: CheckerDeps) {
       const a = baseOf(o.symbol);
       held.set(a, (held.get(a) ?? 0) + o.remaining * (o.price ?? px(a)));
     }
-    // Another client's trades on the account that landed between this order's decision and its booking: Bosun
-    // could not have known them when its rails decided (nothing can), so they are taken back out. Market orders
-    // only (the churn and the manual trades fill at once); a resting third-party limit filling in that window is
-    // still counted against Bosun.
+    // Another client's trades on the account that Bosun had not seen when its rails decided (booked after its last
+    // clean reconciliation, or while the order was in flight) are taken back out: the rails decide on the ledger,
+    // and nothing can know a trade it has not read. Market orders only (the churn and the manual trades fill at
+    // once); a resting third-party limit filling in that window is still counted against Bosun.
     const since = decidedAfter.get(e.clientOrderId);
     if (since !== undefined) {
       let discounted = false;
@@ -269,9 +275,15 @@ export function createChecker(d: CheckerDeps) {
       if (key !== undefined) keyCids.set(key, (keyCids.get(key) ?? new Set()).add(cid));
     },
 
-    /** An intent journaled: its order was just decided (I1 judges third-party trades from here on apart). */
+    /** An intent journaled: its order was just decided on what Bosun knew (I1 judges later third-party trades apart). */
     onIntent(cid: string): void {
-      if (!decidedAfter.has(cid)) decidedAfter.set(cid, d.sim.orderEvents.last());
+      if (!decidedAfter.has(cid)) decidedAfter.set(cid, knownSeq);
+    },
+
+    /** A reconciliation finished: without error or difference, the venue's trades so far are in the ledger (I1). */
+    reconciled(r: ReconcileResult): void {
+      const v = r.venues[d.venue];
+      if (v !== undefined && v.error === undefined && v.mismatches.length === 0) knownSeq = d.sim.orderEvents.last();
     },
 
     /** How many Bosun buys had another client's trades taken out of I1's count (they landed in their flight). */
