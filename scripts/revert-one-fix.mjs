@@ -55,7 +55,7 @@ const FIXES = {
     patches: [
       [
         'src/actors/engine/order-submit.ts',
-        'const reserved = ctx.slots.reserved(intent.venue, m.base);',
+        'const reserved = ctx.slots.reserved(venue, base);',
         'const reserved = { symbolUsdt: 0, venueUsdt: 0, assetUsdt: 0 };',
       ],
     ],
@@ -125,7 +125,7 @@ const FIXES = {
     patches: [
       [
         'src/actors/engine/order-lifecycle.ts',
-        '      if (rec === undefined && t.timestamp <= baselineAt) continue;\n',
+        '      if ((rec === undefined || rec.adoptedAt !== undefined) && t.timestamp <= baselineAt) continue;\n',
         '',
       ],
     ],
@@ -280,6 +280,16 @@ const arg = process.argv[2];
 if (!arg || arg === '--list') {
   for (const [n, f] of Object.entries(FIXES)) console.log(`${n}: ${f.what}`);
   process.exit(0);
+}
+if (arg === '--check') {
+  // Every patch still applies to the tree (the code it reverts has not moved): one line per fix, exit 1 if not.
+  let stale = 0;
+  for (const [n, f] of Object.entries(FIXES)) {
+    const missing = f.patches.filter(([file, from]) => !readFileSync(join(ROOT, file), 'utf8').includes(from));
+    stale += missing.length > 0 ? 1 : 0;
+    console.log(`${n}: ${missing.length === 0 ? 'applies' : `STALE in ${missing.map(([file]) => file).join(', ')}`}`);
+  }
+  process.exit(stale > 0 ? 1 : 0);
 }
 const which = arg === 'all' ? Object.keys(FIXES).filter((n) => /^\d+$/.test(n)) : [arg];
 for (const n of which) {
