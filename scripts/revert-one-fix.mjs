@@ -227,6 +227,8 @@ function run(fix) {
     if (!text.includes(from)) throw new Error(`fix ${fix}: '${from.slice(0, 60)}…' not found in ${file}`);
     writeFileSync(p, text.replace(from, to));
   }
+  // The patch check fails in a reverted copy by design (its patch no longer applies there): not a finding.
+  rmSync(join(dir, 'test/simulation/revert-patches.test.ts'), { force: true });
   const r = spawnSync('npx', ['vitest', 'run', 'test/simulation', '--reporter=verbose'], {
     cwd: dir,
     encoding: 'utf8',

@@ -53,6 +53,18 @@ const WITNESSES: Array<{ title: string; steps: Step[]; reaches?: () => number; c
     ],
   },
   {
+    // Operator orders go out under their Idempotency-Key's own id since stop 25: only a strategy's order draws
+    // from the incarnation's sequence, so this is the window fix 6 (the incarnation) is about.
+    title: "I8: after a restart on an empty state dir, a strategy's next order on the same symbol has a new id",
+    steps: [
+      { t: 'signals', syms: [0], signal: 1 },
+      { t: 'settle' },
+      { t: 'crash', at: 0, forwarded: false, fresh: true, stallBoot: false },
+      { t: 'signals', syms: [0], signal: 1 },
+      { t: 'settle' },
+    ],
+  },
+  {
     // The first order filled (closed): boot adoption cannot claim its id, only the incarnation keeps it apart.
     title: 'I8: after a restart on an empty state dir, a filled order’s id is not sent again',
     steps: [
