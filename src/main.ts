@@ -13,6 +13,7 @@ import { exitAfterStoreClose } from './store/safe-exit.js';
 import type { Runtime } from './supervisor/runtime.js';
 import { type BosunGateway, createGateway } from './venues/index.js';
 import { PAPER_BALANCES, type Simulator, startSimulator } from './venues/sim/index.js';
+import { isCcxtDroppedSend } from './venues/streams/ccxt-dropped-send.js';
 
 /**
  * Composition root (DESIGN §11): the only module that reads the environment, opens LMDB, builds gateways and
@@ -80,7 +81,14 @@ async function main(): Promise<void> {
     });
   };
   process.on('uncaughtException', (e) => fatal('uncaught_exception', e));
-  process.on('unhandledRejection', (e) => fatal('unhandled_rejection', e));
+  process.on('unhandledRejection', (e) => {
+    // The one rejection ccxt.pro leaves unhandled on a closing socket (ccxt-dropped-send.ts): the stream recovers.
+    if (isCcxtDroppedSend(e)) {
+      log.warn({ err: (e as Error).message }, 'ccxt.pro dropped a send on a closing connection: the stream restarts');
+      return;
+    }
+    fatal('unhandled_rejection', e);
+  });
 
   store = await openStore({
     dir: config.DB_DIR,
