@@ -166,13 +166,7 @@ const FIXES = {
   /** Fix 9 for auto-cutback: its multiplier reaches the floor at the drawdown limit, global stays ACTIVE (I15). */
   '9d': {
     what: 'auto-cutback at its floor at the drawdown limit does not set global REDUCING',
-    patches: [
-      [
-        'src/actors/allocation-guards.ts',
-        '      deps.cutbackEnabled && drawdownPct >= maxDrawdownPct && cutback.scale <= floorOf(params) + 1e-9,',
-        '      false,',
-      ],
-    ],
+    patches: [['src/actors/allocation-guards.ts', '      drawdownPct >= maxDrawdownPct && atFloor(),', '      false,']],
   },
   /** Each half of fix 9 alone (the table reports 9; these show that each half is caught by itself). */
   '9a': {

@@ -50,6 +50,8 @@ export function createAllocationGuards(deps: AllocationGuardsDeps) {
     ? restoreCutback(kv.get(CUTBACK_KEY), params, now())
     : initialCutback();
   metrics.autoCutbackScale.set(deps.cutbackEnabled ? cutback.scale : 1);
+  /** The multiplier sits at its floor (enabled only): the cause of the system's global `auto_cutback` REDUCING. */
+  const atFloor = (): boolean => deps.cutbackEnabled && cutback.scale <= floorOf(params) + 1e-9;
   const bars = new Map<string, BarCloses>();
   const weights = new Map<string, Record<string, number>>();
 
@@ -57,14 +59,13 @@ export function createAllocationGuards(deps: AllocationGuardsDeps) {
     /** Auto-cutback's multiplier (1 when disabled). */
     sizeScale: (): number => (deps.cutbackEnabled ? cutback.scale : 1),
     cutbackState: (): CutbackState => ({ ...cutback }),
-    /** The multiplier sits at its floor (enabled only): the cause of the system's global `auto_cutback` REDUCING. */
-    atFloor: (): boolean => deps.cutbackEnabled && cutback.scale <= floorOf(params) + 1e-9,
+    atFloor,
     /**
      * The trading loop's rule (reducing-scopes.ts): a drawdown at the equity breaker's limit with the multiplier at
      * its floor puts the system in global REDUCING; `maxDrawdownPct` is the limit in force now (policies may move it).
      */
     reducingFor: (drawdownPct: number, maxDrawdownPct: number = params.maxDrawdownPct): boolean =>
-      deps.cutbackEnabled && drawdownPct >= maxDrawdownPct && cutback.scale <= floorOf(params) + 1e-9,
+      drawdownPct >= maxDrawdownPct && atFloor(),
     /** One observation of the breakers; persists and logs a change. */
     async observe(o: CutbackObservation): Promise<void> {
       if (!deps.cutbackEnabled) return;
