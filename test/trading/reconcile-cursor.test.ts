@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createGateway } from '../../src/venues/index.js';
 import { createManualClock, type Simulator, startSimulator } from '../../src/venues/sim/index.js';
 import { boot, type EngineRig, engineRig } from './engine-harness.js';
-import { until } from './support.js';
+import { manualBuy, until } from './support.js';
 
 /**
  * Reconciliation reads trades from where the ledger last explained the venue, not from Bosun's latest fill
@@ -32,17 +31,7 @@ it('a manual trade older than the latest fill by more than ten minutes is still 
 
   // A second on (a venue's clock never stands still: the buy is after the boot's baseline), someone buys by hand.
   sim.advance(1_000);
-  const manual = createGateway('binance', { mode: 'paper', simBaseUrl: sim.baseUrl, ...r.keys });
-  await manual.loadMarkets();
-  const bought = await manual.createOrder({
-    clientOrderId: 'web-eth-buy',
-    symbol: 'ETHUSDT',
-    side: 'buy',
-    type: 'market',
-    amount: 0.02,
-    market: 'spot',
-  });
-  await manual.close();
+  const bought = await manualBuy(sim, r.keys, { clientOrderId: 'web-eth-buy', symbol: 'ETHUSDT', amount: 0.02 });
   expect(bought.status).toBe('accepted');
 
   // Eleven minutes on (reconciliation failing all along, or simply not run), Bosun's own order fills.

@@ -3,6 +3,7 @@ import { createGateway } from '../../src/venues/index.js';
 import { type Simulator, startSimulator } from '../../src/venues/sim/index.js';
 import type { MarketKind, TradesQuery, VenueGateway } from '../../src/venues/venue-gateway.js';
 import { boot, type EngineRig, engineRig } from './engine-harness.js';
+import { manualBuy } from './support.js';
 
 /**
  * Binance reconciliation reads what it must, not every followed symbol (issue 14: at 1,000 symbols the per-symbol
@@ -78,17 +79,7 @@ it('after an order, the trade history of its symbol only', async () => {
 });
 
 it('a manual trade behind Bosun: its symbol is found from the balances, applied, and the ledger equals the venue', async () => {
-  const manual = createGateway('binance', { mode: 'paper', simBaseUrl: sim.baseUrl, ...r.keys });
-  await manual.loadMarkets();
-  const bought = await manual.createOrder({
-    clientOrderId: 'by-hand-eth',
-    symbol: 'ETHUSDT',
-    side: 'buy',
-    type: 'market',
-    amount: 0.01,
-    market: 'spot',
-  });
-  await manual.close();
+  const bought = await manualBuy(sim, r.keys, { clientOrderId: 'by-hand-eth', symbol: 'ETHUSDT', amount: 0.01 });
   expect(bought.status).toBe('accepted');
   const seen = await pass();
   expect(seen.filter((c) => c.startsWith('myTrades'))).toEqual(['myTrades BTCUSDT', 'myTrades ETHUSDT']);

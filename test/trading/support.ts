@@ -150,3 +150,21 @@ export function simGateway(sim: Simulator, venue: 'binance' | 'kraken', krakenTi
     ...(krakenTier === undefined ? {} : { krakenTier }),
   });
 }
+
+/**
+ * Someone buys on the venue's web page, behind Bosun: a market order through a gateway of its own on the same
+ * account (a clientOrderId no Bosun id has). Answers the venue's acknowledgement.
+ */
+export async function manualBuy(
+  sim: Simulator,
+  keys: { apiKey: string; secret: string },
+  o: { clientOrderId: string; symbol: string; amount: number },
+): Promise<{ status: string }> {
+  const manual = createGateway('binance', { mode: 'paper', simBaseUrl: sim.baseUrl, ...keys });
+  try {
+    await manual.loadMarkets();
+    return await manual.createOrder({ ...o, side: 'buy', type: 'market', market: 'spot' });
+  } finally {
+    await manual.close();
+  }
+}
