@@ -86,7 +86,7 @@ export class CcxtGateway implements VenueGateway {
   private readonly settlementBudgetWaitMs: number;
   private readonly guard: { refused: () => number } | undefined;
   private symbolMap = SymbolMap.fromMarkets([]);
-  private infos: Record<MarketKind, Record<string, MarketInfo>> = { spot: {}, linear: {} };
+  private infos: Record<MarketKind, Readonly<Record<string, MarketInfo>>> = { spot: {}, linear: {} };
   private loading: Promise<void> | undefined;
   private loaded = false;
   /** The instance that owns the markets state; a priority view (`atPriority`) delegates to it. */
@@ -340,7 +340,9 @@ export class CcxtGateway implements VenueGateway {
         });
       }
       this.symbolMap = map;
-      this.infos = infos;
+      // Frozen and handed out as is: markets() is on the tick and order paths (a copy per call was O(markets),
+      // 1,000 symbols made the price book's valuation O(n²)); a reload builds a new record.
+      this.infos = { spot: Object.freeze(infos.spot), linear: Object.freeze(infos.linear) };
       this.loaded = true;
       // ccxt measured the venue clock inside loadMarkets when it corrects for it.
       if (this.ex.options?.adjustForTimeDifference === true) {
@@ -352,8 +354,8 @@ export class CcxtGateway implements VenueGateway {
     await this.loading;
   }
 
-  markets(market?: MarketKind): Record<string, MarketInfo> {
-    return { ...this.infos[market ?? this.kind()] };
+  markets(market?: MarketKind): Readonly<Record<string, MarketInfo>> {
+    return this.infos[market ?? this.kind()];
   }
 
   /** The symbol map (after loadMarkets). */

@@ -123,7 +123,7 @@ export class CompositeGateway implements VenueGateway {
     await Promise.all(this.members.map((m) => m.loadMarkets(reload)));
   }
 
-  markets(market: MarketKind = 'spot'): Record<string, MarketInfo> {
+  markets(market: MarketKind = 'spot'): Readonly<Record<string, MarketInfo>> {
     return this.byKind.get(market)?.markets(market) ?? {};
   }
 

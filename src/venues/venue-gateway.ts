@@ -225,8 +225,8 @@ export interface VenueGateway {
   unavailable?(market: MarketKind): string | undefined;
   /** Loads (or reloads) markets and filters; the other calls load them lazily. */
   loadMarkets(reload?: boolean): Promise<void>;
-  /** Filters by Bosun symbol for one market kind (default spot); empty before loadMarkets. */
-  markets(market?: MarketKind): Record<string, MarketInfo>;
+  /** Filters by Bosun symbol for one market kind (default spot); empty before loadMarkets. The venue's own record (never copied: it is on the tick and order paths), frozen. */
+  markets(market?: MarketKind): Readonly<Record<string, MarketInfo>>;
   fetchBalances(market?: MarketKind): Promise<Balances>;
   /** Tickers by Bosun symbol; symbols the venue does not list are absent from the answer. */
   fetchTickers(symbols: readonly string[], market?: MarketKind): Promise<Record<string, Ticker>>;

@@ -45,6 +45,22 @@ describe('Binance markets and market data', () => {
     expect(spot.USDTUSDC).toBeDefined(); // the depeg guard's market
   });
 
+  it('hands out one frozen record per market kind, not a copy per call (it is on the tick and order paths)', async () => {
+    // A copy per call made the price book's valuation O(symbols²): at 1,000 symbols it held the event loop long
+    // enough for every stream's keepalive to time out (stream tick→order bench, stop 27).
+    const spot = gw.markets('spot');
+    expect(gw.markets('spot')).toBe(spot);
+    expect(gw.markets('linear')).toBe(gw.markets('linear'));
+    expect(Object.isFrozen(spot)).toBe(true);
+    expect(() => {
+      (spot as Record<string, unknown>).XYZUSDT = spot.BTCUSDT;
+    }).toThrow(TypeError);
+    // A reload builds a new record with the same markets.
+    await gw.loadMarkets(true);
+    expect(gw.markets('spot')).not.toBe(spot);
+    expect(Object.keys(gw.markets('spot')).sort()).toEqual(Object.keys(spot).sort());
+  });
+
   it('reads spot and futures balances equal to the simulator account', async () => {
     const acct = simAccount();
     const spot = await gw.fetchBalances('spot');

@@ -72,11 +72,14 @@ export function createPriceBook(venues: ReadonlyMap<string, EngineVenue>, now: (
     noteTouch,
     assetPrices() {
       const out: Record<string, number> = {};
-      for (const [venue, bySymbol] of prices)
+      for (const [venue, bySymbol] of prices) {
+        const markets = venues.get(venue)?.gateway.markets('spot');
+        if (markets === undefined) continue;
         for (const [symbol, p] of bySymbol) {
-          const m = venues.get(venue)?.gateway.markets('spot')[symbol];
+          const m = markets[symbol];
           if (m && out[m.base] === undefined) out[m.base] = p;
         }
+      }
       return out;
     },
     async current(venue, symbol) {
