@@ -28,13 +28,16 @@ export interface WorkerOrder {
 }
 
 const input = workerData as WorkerInput;
+const trace = process.env.T2O_TRACE === '1';
 const abs = () => performance.timeOrigin + performance.now();
 
-/** Emission times of the latest bar-closing push, by Binance symbol; the one being pushed, while it runs. */
-let closing = new Map<string, number>();
-let pushing: Map<string, number> | undefined;
+/** Emission time of each Binance symbol's latest bar-closing ticker. */
+const closing = new Map<string, number>();
+/** Whether the push under way closes the bar. */
+let closingPush = false;
 let closingPushes = 0;
 let tickersSent = 0;
+let traced = 0;
 const orders: WorkerOrder[] = [];
 let unmatched = 0;
 
@@ -66,7 +69,9 @@ const sim = await startSimulator({
       const m = msg as { e?: unknown; s?: unknown };
       if (m.e !== '24hrTicker' || typeof m.s !== 'string') return;
       tickersSent += 1;
-      pushing?.set(m.s, performance.now());
+      // The simulator hands a push over connection by connection (it yields between them): each symbol's
+      // bar-closing emission is noted as it goes, and an order is matched to its symbol's latest one.
+      if (closingPush) closing.set(m.s, performance.now());
     },
   },
 });
@@ -84,13 +89,17 @@ function schedule(): void {
   timer = setTimeout(
     () => {
       const isClosing = Date.now() % input.barMs < every;
-      if (isClosing) {
-        pushing = new Map();
-        sim.streams.push();
-        closing = pushing;
-        pushing = undefined;
-        closingPushes += 1;
-      } else sim.streams.push();
+      closingPush = isClosing;
+      if (isClosing) closingPushes += 1;
+      sim.streams.push();
+      // `T2O_TRACE=1`: every 10 closing pushes, the tickers sent per push since the last line and the connections.
+      if (trace && isClosing && closingPushes % 10 === 0) {
+        const perPush = (tickersSent - traced) / 10;
+        traced = tickersSent;
+        process.stderr.write(
+          `${JSON.stringify({ t: Math.round(performance.now()), perPush, ...sim.streams.stats() })}\n`,
+        );
+      }
       schedule();
     },
     Math.max(0, at - now),

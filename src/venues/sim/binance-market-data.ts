@@ -86,7 +86,7 @@ export function marketDataEndpoints(d: DialectDeps, spec: MarketDataSpec): Binan
       lastPrice: decimalsFor(m, s.last),
       lastQty: qtyFmt(m, m.minQty),
     };
-    const book = kind === 'spot' ? d.market.book(m, t) : undefined;
+    const book = kind === 'spot' ? d.market.top(m, t) : undefined;
     const top =
       book === undefined
         ? {}
@@ -194,7 +194,7 @@ export function marketDataEndpoints(d: DialectDeps, spec: MarketDataSpec): Binan
       params: kind === 'spot' ? ['symbol', 'symbols'] : ['symbol'],
       run: ({ params }) =>
         each(selected(params), (m) => {
-          const b = d.market.book(m, d.now());
+          const b = d.market.top(m, d.now());
           return {
             symbol: m.id,
             bidPrice: decimalsFor(m, b.bids[0]?.price ?? 0),

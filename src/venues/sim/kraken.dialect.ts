@@ -137,7 +137,7 @@ function publicMethods(d: KrakenDeps): Record<string, KrakenMethod> {
           pairs(d, params.get('pair')).map((m) => {
             const t = d.now();
             const s = d.market.stats(m, t);
-            const b = d.market.book(m, t);
+            const b = d.market.top(m, t);
             const p = (x: number) => fmt(x, pairDecimals(m));
             const vwap = s.baseVolume > 0 ? s.quoteVolume / s.baseVolume : s.last;
             return [

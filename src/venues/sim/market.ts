@@ -54,6 +54,8 @@ export interface Stats24h {
 
 export class Market {
   private readonly bookCache = new WeakMap<MarketDef, { k: number; mid: number; book: Book }>();
+  /** The book shape cut to its best level (top()). */
+  private readonly topShape: BookShape;
   private readonly paths = new Map<string, PricePath>();
   private readonly assets: Map<string, AssetDef>;
   private readonly byKey = new Map<string, MarketDef>();
@@ -69,6 +71,7 @@ export class Market {
     readonly opts: MarketOptions,
   ) {
     this.assets = new Map(catalogue.assets.map((a) => [a.code, a]));
+    this.topShape = { ...opts.book, levels: Math.min(1, opts.book.levels) };
     for (const m of catalogue.markets) {
       this.byKey.set(`${m.venue}|${m.kind}|${m.id}`, m);
       if (m.altname !== m.id) this.byKey.set(`${m.venue}|${m.kind}|${m.altname}`, m);
@@ -194,6 +197,28 @@ export class Market {
       this.bookCache.set(m, { k: this.kNow, mid, book: raw });
     }
     return this.consumptionOf(m).apply(raw, this.kNow);
+  }
+
+  /**
+   * The best level of each side of book() (what a ticker shows). Level 0 of the synthetic book depends on nothing
+   * deeper, so it is built alone unless the full book of this step is at hand or this step's fills consumed some
+   * of it (then the next level may be the best): a ticker push of 1,000 markets built 1,000 full books a step.
+   */
+  top(m: MarketDef, t: number): Book {
+    const mid = this.fair(m, t);
+    const cached = this.bookCache.get(m);
+    if ((cached && cached.k === this.kNow && cached.mid === mid) || !this.consumptionOf(m).untouched(this.kNow)) {
+      const b = this.book(m, t);
+      return { bids: b.bids.slice(0, 1), asks: b.asks.slice(0, 1) };
+    }
+    return syntheticBook({
+      mid,
+      tick: m.tickSize,
+      step: m.stepSize,
+      stream: bookStream(this.opts.seed, hash32(`${m.venue}|${m.kind}|${m.id}`)),
+      k: this.kNow,
+      shape: this.topShape,
+    });
   }
 
   /** Records liquidity taken from the current step's book. */

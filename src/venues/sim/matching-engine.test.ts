@@ -102,6 +102,30 @@ describe('MatchingEngine: aggressive orders against the finite book', () => {
     expect(bestAfter.qty).toBeGreaterThan(0);
   });
 
+  it("top() is book()'s best level on every side, step and market, also once a fill took the best level", () => {
+    // Two rigs on one seed: one asks top() first (no book built this step), the other builds the full book.
+    const a = rig(7);
+    const b = rig(7);
+    const ids = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT'];
+    for (let step = 0; step < 25; step++) {
+      for (const id of ids) {
+        const top = a.market.top(a.m(id), a.now());
+        const full = b.market.book(b.m(id), b.now());
+        expect(top.bids).toEqual(full.bids.slice(0, 1));
+        expect(top.asks).toEqual(full.asks.slice(0, 1));
+      }
+      a.advance(1000);
+      b.advance(1000);
+    }
+    // A buy larger than the best ask's quantity: the best level left is the next one, in both.
+    a.advance(1000);
+    const fresh = a.market.book(a.m('BTCUSDT'), a.now()).asks;
+    a.place({ side: 'buy', kind: 'market', qty: fresh[0]!.qty });
+    const after = a.market.top(a.m('BTCUSDT'), a.now()).asks[0]!;
+    expect(after.price).toBe(fresh[1]!.price);
+    expect(after).toEqual(a.market.book(a.m('BTCUSDT'), a.now()).asks[0]);
+  });
+
   it('fills a crossing limit up to its price and rests the remainder with funds held', () => {
     const r = rig();
     const px = r.market.book(r.m('BTCUSDT'), r.now()).asks[2]!.price;

@@ -84,6 +84,11 @@ export class BookConsumption {
     return { bids: left('b', book.bids), asks: left('a', book.asks) };
   }
 
+  /** Nothing taken from step `k`'s book. */
+  untouched(k: number): boolean {
+    return k !== this.k || this.taken.size === 0;
+  }
+
   /** Records a fill of `qty` at `price` against the asks (a buy) or the bids (a sell). */
   take(k: number, against: 'bids' | 'asks', price: number, qty: number): void {
     if (k !== this.k) {

@@ -49,7 +49,7 @@ function tickerEvent(d: StreamDeps, m: MarketDef, channel: string): unknown {
       q: fmt(s.quoteVolume, 8),
     };
   }
-  const b = d.market.book(m, t);
+  const b = d.market.top(m, t);
   const bid = b.bids[0];
   const ask = b.asks[0];
   if (channel === 'bookTicker') {

@@ -28,7 +28,7 @@ const num = (x: number) => Number(x.toFixed(10));
 function tickerData(d: StreamDeps, m: MarketDef): unknown {
   const t = d.now();
   const s = d.market.stats(m, t);
-  const b = d.market.book(m, t);
+  const b = d.market.top(m, t);
   return {
     symbol: wsSymbol(m),
     bid: num(b.bids[0]?.price ?? s.last),
