@@ -1,5 +1,14 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type OrderContext, toBalances, toMarketInfo, toOrder, toOrderBook, toTicker } from './ccxt-mappers.js';
+import {
+  type OrderContext,
+  toBalances,
+  toMarketInfo,
+  toOrder,
+  toOrderBook,
+  toTicker,
+  toTickerStrict,
+} from './ccxt-mappers.js';
 import { BadVenueResponse } from './error-classifier.js';
 import { SymbolMap } from './symbol-map.js';
 
@@ -119,6 +128,46 @@ describe('toOrderBook and toTicker', () => {
       99,
     );
     expect(sized).toMatchObject({ bidSize: 0.4, askSize: 0.7 });
+  });
+
+  it('maps every ticker shape as the schema does: the same ticker, or the same refusal', () => {
+    const field = fc.oneof(
+      fc.double({ noNaN: false }),
+      fc.constantFrom(null, undefined, '12.5', '-3', 'abc', '', Number.POSITIVE_INFINITY, Number.NaN),
+      fc.integer(),
+    );
+    const raw = fc.record(
+      {
+        symbol: fc.constantFrom('BTC/USDT', 'BTC/USD', 'BTC/USDT:USDT', '', 7),
+        bid: field,
+        ask: field,
+        last: field,
+        timestamp: field,
+        quoteVolume: field,
+        percentage: field,
+        bidVolume: field,
+        askVolume: field,
+        info: fc.constantFrom({}, [], null, 'html', { a: 1 }),
+      },
+      { requiredKeys: ['symbol', 'info'] },
+    );
+    const outcome = (f: () => unknown) => {
+      try {
+        return { ok: f() };
+      } catch (e) {
+        return { error: (e as Error).message, type: (e as Error).constructor.name };
+      }
+    };
+    let mapped = 0;
+    fc.assert(
+      fc.property(raw, (r) => {
+        const got = outcome(() => toTicker(r, symbols, 42));
+        expect(got).toStrictEqual(outcome(() => toTickerStrict(r, symbols, 42)));
+        if ('ok' in got) mapped += 1;
+      }),
+      { numRuns: 3_000 },
+    );
+    expect(mapped).toBeGreaterThan(50);
   });
 
   it('maps market filters from TICK_SIZE precision', () => {
