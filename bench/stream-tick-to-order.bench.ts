@@ -112,7 +112,11 @@ export async function run(): Promise<Record<string, unknown>> {
     STATE_DIR: stateDir,
     LOG_LEVEL: 'silent',
   });
-  const root = createLogger({ level: 'silent', stdout: false });
+  // `T2O_LOG_DIR=<dir>`: Bosun's info log goes to <dir>/app.log (stream sessions, health changes) for a look at a run.
+  const logDir = process.env.T2O_LOG_DIR;
+  const root = createLogger(
+    logDir === undefined ? { level: 'silent', stdout: false } : { level: 'info', stdout: false, logDir },
+  );
   const metrics = createMetrics({ defaultMetrics: false });
   const store = await openStore({ dir: config.DB_DIR, logsDir: config.LOG_DIR, metrics });
   const gateway = createGateway('binance', {
