@@ -18,6 +18,15 @@ interface Banner {
   keys: { binance: { apiKey: string }; kraken: { apiKey: string } };
   resumed: boolean;
   stateDir: string | null;
+  controlToken: string;
+  krakenTier: string;
+}
+
+/** A control route with the sim's token (without it the answer is a 401 with no accounts in it). */
+async function control<T>(b: Banner, path: string): Promise<T> {
+  const r = await fetch(`${b.baseUrl}${path}`, { headers: { 'x-sim-token': b.controlToken } });
+  expect(r.status).toBe(200);
+  return (await r.json()) as T;
 }
 
 /** Starts `npm run sim`'s entry, resolves with its banner and a stop that SIGTERMs it and resolves its exit code. */
@@ -49,17 +58,14 @@ describe('npm run sim', () => {
   it('resumes its accounts from SIM_STATE_DIR after a restart', async () => {
     const a = await runSim({ SIM_STATE_DIR: 'venue' });
     expect(a.banner).toMatchObject({ resumed: false, stateDir: 'venue' });
-    const before = (await (await fetch(`${a.banner.baseUrl}/__sim/state?venue=binance`)).json()) as {
-      accounts: unknown;
-    };
+    const before = await control<{ accounts: unknown[] }>(a.banner, '/__sim/state?venue=binance');
+    expect(before.accounts.length).toBeGreaterThan(0);
     expect(await a.stop()).toBe(0);
 
     const b = await runSim({ SIM_STATE_DIR: 'venue' });
     expect(b.banner.resumed).toBe(true);
     expect(b.banner.keys).toEqual(a.banner.keys);
-    const after = (await (await fetch(`${b.banner.baseUrl}/__sim/state?venue=binance`)).json()) as {
-      accounts: unknown;
-    };
+    const after = await control<{ accounts: unknown[] }>(b.banner, '/__sim/state?venue=binance');
     expect(after.accounts).toEqual(before.accounts);
     expect(await b.stop()).toBe(0);
 
@@ -67,5 +73,19 @@ describe('npm run sim', () => {
     expect(c.banner).toMatchObject({ resumed: false, stateDir: null });
     expect(c.banner.keys.binance.apiKey).not.toBe(a.banner.keys.binance.apiKey);
     expect(await c.stop()).toBe(0);
+  }, 30_000);
+
+  it("enforces Kraken's starter tier unless SIM_KRAKEN_TIER says otherwise, as the venue does for a new account", async () => {
+    const a = await runSim({ SIM_STATE_DIR: 'none' });
+    expect(a.banner.krakenTier).toBe('starter');
+    expect(await control(a.banner, '/__sim/limits/kraken')).toEqual({
+      tier: 'starter',
+      refused: { calls: 0, trading: 0 },
+    });
+    expect(await a.stop()).toBe(0);
+    const b = await runSim({ SIM_STATE_DIR: 'none', SIM_KRAKEN_TIER: 'off' });
+    expect(b.banner.krakenTier).toBe('off');
+    expect(await control<{ tier: unknown }>(b.banner, '/__sim/limits/kraken')).toMatchObject({ tier: 'off' });
+    expect(await b.stop()).toBe(0);
   }, 30_000);
 });

@@ -3,7 +3,7 @@
  * accepts, then serves until SIGTERM/SIGINT. Configured from the environment (the only file of the simulator
  * that reads it): SIM_PORT (default 8090), SIM_HOST (default 127.0.0.1), SIM_SEED (default 42),
  * SIM_BINANCE_API_KEY / SIM_BINANCE_SECRET, SIM_KRAKEN_API_KEY / SIM_KRAKEN_SECRET (generated when unset),
- * SIM_EXTRA_ALTS (default 0), SIM_KRAKEN_TIER (starter|intermediate|pro|off, default off: Kraken's rate limits for that tier), SIM_STATE_DIR (default state/exchange-sim: accounts, orders, trades and the price
+ * SIM_EXTRA_ALTS (default 0), SIM_KRAKEN_TIER (starter|intermediate|pro|off, default starter, as Bosun's KRAKEN_TIER: Kraken's rate limits for that tier, so a Bosun restarted against it meets the counter it left), SIM_STATE_DIR (default state/exchange-sim: accounts, orders, trades and the price
  * path survive a restart; `none` keeps nothing), SIM_CONTROL_TOKEN (X-Sim-Token of the control routes; generated and printed when unset).
  */
 import { randomBytes } from 'node:crypto';
@@ -20,7 +20,7 @@ const envSchema = z.object({
     .max(2 ** 31 - 1)
     .default(42),
   SIM_EXTRA_ALTS: z.coerce.number().int().min(0).max(5000).default(0),
-  SIM_KRAKEN_TIER: z.enum(['starter', 'intermediate', 'pro', 'off']).default('off'),
+  SIM_KRAKEN_TIER: z.enum(['starter', 'intermediate', 'pro', 'off']).default('starter'),
   SIM_STATE_DIR: z.string().min(1).default('state/exchange-sim'),
   SIM_CONTROL_TOKEN: z.string().min(16).optional(),
   SIM_BINANCE_API_KEY: z.string().min(8).optional(),
@@ -76,6 +76,7 @@ process.stdout.write(
       seed: sim.seed,
       keys: sim.keys,
       resumed: sim.restored,
+      krakenTier: env.SIM_KRAKEN_TIER,
       stateDir: env.SIM_STATE_DIR === 'none' ? null : env.SIM_STATE_DIR,
       control: `${sim.baseUrl}/__sim/health`,
       controlToken,
