@@ -10,22 +10,24 @@ import { manualBuy } from './support.js';
  * reads cost about 26,000 weight a pass against 6,000 a minute): open orders in one call past 13 symbols (80 weight
  * against 6 each), and trade history (20 weight a symbol) only for the symbols Bosun had orders on and those
  * whose base the venue's balances show moved behind Bosun's back. The ledger still equals the venue after a
- * manual trade, and the venue is not halted.
+ * manual trade, and the venue is not halted. `npm test` follows 20 symbols; `npm run test:long` follows 1,000
+ * (RECONCILE_READS_SYMBOLS), where the same passes must make the same reads.
  */
+const SYMBOLS = Number(process.env.RECONCILE_READS_SYMBOLS ?? 20);
 let sim: Simulator;
 let r: EngineRig;
 const calls: string[] = [];
 
 beforeAll(async () => {
-  sim = await startSimulator({ host: '127.0.0.1', seed: 211, extraAlts: 20 });
+  sim = await startSimulator({ host: '127.0.0.1', seed: 211, extraAlts: SYMBOLS });
   const probe = createGateway('binance', { mode: 'paper', simBaseUrl: sim.baseUrl, ...sim.keys.binance });
   await probe.loadMarkets();
   const symbols = Object.values(probe.markets('spot'))
     .filter((m) => m.quote === 'USDT')
     .map((m) => m.symbol)
-    .slice(0, 20);
+    .slice(0, SYMBOLS);
   await probe.close();
-  expect(symbols).toHaveLength(20);
+  expect(symbols).toHaveLength(SYMBOLS);
   expect(symbols).toContain('BTCUSDT');
   expect(symbols).toContain('ETHUSDT');
   r = await engineRig(sim, {
@@ -62,7 +64,7 @@ const pass = async () => {
   return [...calls];
 };
 
-it('a quiet pass over 20 symbols: one open-orders call, no trade history', async () => {
+it(`a quiet pass over ${SYMBOLS} symbols: one open-orders call, no trade history`, async () => {
   expect(await pass()).toEqual(['openOrders *']);
 });
 
