@@ -132,7 +132,10 @@ export async function run(): Promise<Record<string, unknown>> {
     roundTrip: [] as number[],
     ticks: 0,
     firstAt: undefined as number | undefined,
-    /** Epoch ms (high resolution) each symbol's latest tick reached Bosun (the stream's hand-over). */
+    /**
+     * Epoch ms (high resolution) each tick of a symbol reached Bosun (the stream's hand-over), every one of the run:
+     * the split is made after it, and keeping only the latest few matched only the orders of the last seconds.
+     */
     tickAt: new Map<string, number[]>(),
   };
   const app = buildBosun(config, {
@@ -158,7 +161,6 @@ export async function run(): Promise<Record<string, unknown>> {
       const at = performance.timeOrigin + performance.now();
       const list = bosun.tickAt.get(t.symbol) ?? [];
       list.push(at);
-      if (list.length > 8) list.shift();
       bosun.tickAt.set(t.symbol, list);
       trading.router.push(t);
     },
