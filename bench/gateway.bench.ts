@@ -65,7 +65,6 @@ async function benchVenue(sim: Sim, venue: 'binance' | 'kraken') {
     mode: 'paper',
     simBaseUrl: sim.baseUrl,
     ...sim.keys[venue],
-    rateLimitMs: 1,
     budgetClock: virtualClock(),
     maxBudgetWaitMs: 86_400_000, // waits are virtual: let the budget pace on its own clock, never refuse
   });

@@ -110,11 +110,16 @@ export class CcxtGateway implements VenueGateway {
     this.now = opts.now ?? Date.now;
     this.maxBudgetWaitMs = cfg.maxBudgetWaitMs;
     this.settlementBudgetWaitMs = cfg.settlementBudgetWaitMs;
+    // ccxt's REST throttle is off: the budget (rate-budget.ts) charges every call before it goes, by the venue's
+    // own limits, orders and cancels first. ccxt's leaky bucket is one FIFO queue under it in which every call
+    // waits out the cost of the calls before it, so an order queued behind a read's debt: 3–4 ms a paper order
+    // (the stream tick→order bench, ccxt's tokens at -3..-4 on each hand-off), and live, at ccxt's own spacing,
+    // 800 ms behind Binance's all-symbol open orders (cost 16 × 50 ms) and 3 s behind any Kraken private read.
+    // `rateLimitMs` turns it back on at that spacing (given to the constructor: a later ex.rateLimit is ignored).
     const config: Record<string, unknown> = {
-      enableRateLimit: true,
+      enableRateLimit: cfg.rateLimitMs !== undefined,
       timeout: cfg.timeoutMs,
     };
-    // Must be given here: assigning ex.rateLimit later leaves ccxt's existing token bucket in charge.
     if (cfg.rateLimitMs !== undefined) config.rateLimit = cfg.rateLimitMs;
     if (cfg.apiKey !== undefined) config.apiKey = cfg.apiKey;
     if (cfg.secret !== undefined) config.secret = cfg.secret;

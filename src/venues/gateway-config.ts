@@ -18,7 +18,10 @@ export const GatewayConfigSchema = z
     /** Live only: point every ccxt URL at this origin instead of the venue (paths kept). */
     baseUrl: z.url().optional(),
     timeoutMs: z.number().int().positive().default(5000),
-    /** ccxt's own throttle spacing; passed to the constructor (setting it later has no effect). */
+    /**
+     * ccxt's own REST throttle, on at this spacing when given (passed to the constructor: setting it later has no
+     * effect); off when absent, Bosun's budget pacing every call.
+     */
     rateLimitMs: z.number().positive().optional(),
     /** Longest a call waits for the local budget before failing with a retryable rate_limit error. */
     maxBudgetWaitMs: z.number().nonnegative().default(5000),

@@ -43,7 +43,10 @@ export interface CreateGatewayOptions {
   timeoutMs?: number;
   /** Clock for receive timestamps and unknown-create accept windows (epoch ms). */
   now?: () => number;
-  /** ccxt's own throttle spacing in ms; defaults to 10 in paper mode, ccxt's venue default live. */
+  /**
+   * Turns ccxt's own REST throttle on at this spacing (ms per cost unit). Off by default: the budget above is the
+   * only pacer (see CcxtGateway's constructor).
+   */
   rateLimitMs?: number;
   /** Kraken account tier for its counters (default starter). */
   krakenTier?: KrakenTier;
@@ -75,9 +78,6 @@ export function createGateway(venue: VenueId, opts: CreateGatewayOptions): Bosun
   const base = {
     ...common,
     budget,
-    // Paper mode talks to the loopback simulator: ccxt's per-weight spacing is only a floor there (1 ms per weight
-    // unit); the venue's published limits are still enforced by Bosun's own budget above.
-    ...(opts.rateLimitMs === undefined && opts.mode === 'paper' ? { rateLimitMs: 1 } : {}),
   };
   const members =
     venue === 'binance'

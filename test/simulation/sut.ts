@@ -153,7 +153,6 @@ export async function startIncarnation(env: SutEnv, dir: string): Promise<Incarn
       now: env.now,
       timeoutMs: 1_000,
       maxBudgetWaitMs: 0,
-      rateLimitMs: 1,
       budget,
       quirks: binanceQuirks(kind),
     });

@@ -142,6 +142,34 @@ describe('Binance spot orders', () => {
     expect(sim.state({ venue: 'binance' }).orders.find((o) => o.clientOrderId === id)?.status).toBe('canceled');
   });
 
+  it("leaves pacing to Bosun's budget: ccxt's own throttle holds no call, so an order behind a heavy read goes at once", async () => {
+    // ccxt's leaky bucket is one FIFO queue: every call waited out the cost of the calls before it (live, an order
+    // after the all-symbol open orders waited 16 × 50 ms). The budget charges every call by the venue's limits.
+    const throttled: string[] = [];
+    for (const m of gw.members) {
+      const ex = m.exchange as unknown as { enableRateLimit: boolean; throttle: (cost?: number) => Promise<unknown> };
+      expect(ex.enableRateLimit).toBe(false);
+      const original = ex.throttle.bind(ex);
+      ex.throttle = (cost?: number) => {
+        throttled.push(`${m.exchange.id} ${cost}`);
+        return original(cost);
+      };
+    }
+    await gw.fetchOpenOrders();
+    const r = await gw.createOrder({
+      clientOrderId: cid('bt'),
+      symbol: 'BTCUSDT',
+      side: 'buy',
+      type: 'market',
+      amount: 0.001,
+      market: 'spot',
+    });
+    expect(r.status).toBe('accepted');
+    expect(throttled).toEqual([]);
+    // What the budget charged instead (Binance's weights: open orders of every symbol 80, the order 1).
+    expect(gw.members[0]?.pressure()).toBeGreaterThan(0);
+  });
+
   it('fills a market order and reports the fill in my trades', async () => {
     const id = cid('bm');
     const r = await gw.createOrder({

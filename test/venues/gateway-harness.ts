@@ -39,7 +39,6 @@ export function paperGateway(
     simBaseUrl: sim.baseUrl,
     ...sim.keys[venue],
     timeoutMs: 3000,
-    rateLimitMs: 1,
     budgetClock: virtualBudgetClock(),
     // Waits are virtual: let the budget pace on its own clock rather than refuse.
     maxBudgetWaitMs: 86_400_000,
