@@ -384,6 +384,7 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Vio
       }
       case 'resume':
         setScope(step.scope, 'ACTIVE');
+        if (step.scope.kind === 'symbol') viewChecks.operatorResumed(symOf(step.scope.sym));
         cur.onGovernance();
         return;
       case 'advance':

@@ -120,6 +120,15 @@ export function createViewChecks(d: ViewChecksDeps) {
       if (depeg && rec?.strategy === 'depeg') depegSold.add(req.symbol);
     },
 
+    /**
+     * I11: the operator resumed a symbol the depeg exit had unwound. An operator may loosen the system's REDUCING
+     * (reducing-scopes.ts: only the system never loosens the operator's), so the symbol is the operator's until
+     * the exit sells it again (seed 1301, part A path 3398: resumed during the depeg, nothing left to sell).
+     */
+    operatorResumed(symbol: string): void {
+      depegSold.delete(symbol);
+    },
+
     /** I11: the depeg guard re-armed (its REDUCING scopes are the system's to clear). */
     depegEnded(): void {
       depegSold.clear();
