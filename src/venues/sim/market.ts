@@ -186,14 +186,7 @@ export class Market {
     if (cached && cached.k === this.kNow && cached.mid === mid) {
       raw = cached.book;
     } else {
-      raw = syntheticBook({
-        mid,
-        tick: m.tickSize,
-        step: m.stepSize,
-        stream: bookStream(this.opts.seed, hash32(`${m.venue}|${m.kind}|${m.id}`)),
-        k: this.kNow,
-        shape: this.opts.book,
-      });
+      raw = this.synthetic(m, mid, this.opts.book);
       this.bookCache.set(m, { k: this.kNow, mid, book: raw });
     }
     return this.consumptionOf(m).apply(raw, this.kNow);
@@ -211,13 +204,18 @@ export class Market {
       const b = this.book(m, t);
       return { bids: b.bids.slice(0, 1), asks: b.asks.slice(0, 1) };
     }
+    return this.synthetic(m, mid, this.topShape);
+  }
+
+  /** The synthetic book of the current step around `mid`, in `shape` (book() and top() build it the same way). */
+  private synthetic(m: MarketDef, mid: number, shape: BookShape): Book {
     return syntheticBook({
       mid,
       tick: m.tickSize,
       step: m.stepSize,
       stream: bookStream(this.opts.seed, hash32(`${m.venue}|${m.kind}|${m.id}`)),
       k: this.kNow,
-      shape: this.topShape,
+      shape,
     });
   }
 
