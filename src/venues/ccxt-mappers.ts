@@ -146,20 +146,11 @@ export function toTicker(raw: unknown, symbols: SymbolMap, receivedAt: number): 
       bidVolume !== undefined &&
       askVolume !== undefined
     ) {
-      const { symbol, market } = symbols.fromVenue(r.symbol);
-      return {
-        symbol,
-        market,
-        bid,
-        ask,
-        last,
-        venueTs: ts,
+      return tickerOf(
+        { symbol: r.symbol, bid, ask, last, timestamp: ts, quoteVolume: qv, percentage: pct, bidVolume, askVolume },
+        symbols,
         receivedAt,
-        quoteVolume: qv ?? undefined,
-        changePct: pct ?? undefined,
-        bidSize: bidVolume,
-        askSize: askVolume,
-      };
+      );
     }
   }
   return toTickerStrict(raw, symbols, receivedAt);
@@ -167,7 +158,11 @@ export function toTicker(raw: unknown, symbols: SymbolMap, receivedAt: number): 
 
 /** toTicker by the schema alone (every shape; the reference for the fast path). */
 export function toTickerStrict(raw: unknown, symbols: SymbolMap, receivedAt: number): Ticker {
-  const t = parse(TickerSchema, raw, 'ticker');
+  return tickerOf(parse(TickerSchema, raw, 'ticker'), symbols, receivedAt);
+}
+
+/** A validated ticker's fields → Bosun's Ticker (both paths of toTicker end here). */
+function tickerOf(t: Omit<z.output<typeof TickerSchema>, 'info'>, symbols: SymbolMap, receivedAt: number): Ticker {
   const { symbol, market } = symbols.fromVenue(t.symbol);
   return {
     symbol,
