@@ -153,12 +153,7 @@ export class StreamHub {
       const start = performance.now();
       for (let i = from; i < round.length; i++) {
         const c = round[i];
-        if (c === undefined || !this.conns.has(c)) continue;
-        try {
-          c.session.onStep();
-        } catch {
-          c.ws.terminate();
-        }
+        if (c !== undefined && this.conns.has(c)) this.guarded(c, (x) => x.session.onStep());
         if (i + 1 < round.length && performance.now() - start >= PUSH_SLICE_MS) {
           setImmediate(() => run(i + 1));
           return;
@@ -197,12 +192,15 @@ export class StreamHub {
   }
 
   private each(fn: (c: Conn) => void): void {
-    for (const c of this.conns) {
-      try {
-        fn(c);
-      } catch {
-        c.ws.terminate();
-      }
+    for (const c of this.conns) this.guarded(c, fn);
+  }
+
+  /** A session that throws is cut, as the venue drops a connection it cannot serve. */
+  private guarded(c: Conn, fn: (c: Conn) => void): void {
+    try {
+      fn(c);
+    } catch {
+      c.ws.terminate();
     }
   }
 
